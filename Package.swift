@@ -1,0 +1,126 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// One set of settings for every target (as hummingbird does): existential `any` spelled out,
+/// imports visible only where declared, and imports internal unless marked `public import`.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Herald",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "herald", targets: ["HeraldCLI"]),
+        .executable(name: "journey-check", targets: ["JourneyCheck"]),
+        .library(name: "JourneyLanguage", targets: ["JourneyLanguage"]),
+        .library(name: "JourneyEngine", targets: ["JourneyEngine"]),
+        .plugin(name: "JourneyBuildCheck", targets: ["JourneyBuildCheck"]),
+        .plugin(name: "CheckJourneys", targets: ["CheckJourneys"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        // MARK: Language — source text to a checked, compiled program. Foundation only.
+        .target(name: "JourneyLanguage", swiftSettings: swiftSettings),
+        // The checker the plugins run: depends on the language module only.
+        .executableTarget(name: "JourneyCheck", dependencies: ["JourneyLanguage"], swiftSettings: swiftSettings),
+
+        // MARK: Engine — interpreter, clocks, delivery policy, store protocol, in-memory store.
+        .target(name: "JourneyEngine", dependencies: ["JourneyLanguage"], swiftSettings: swiftSettings),
+        // Dry-run and journey tests: loading sample data, scenario files, reports.
+        .target(
+            name: "HeraldSimulation",
+            dependencies: ["JourneyEngine", "JourneyLanguage", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Channels — libcurl transport, adapters, templates.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .yum(["libcurl-devel"])]
+        ),
+        .target(
+            name: "HeraldChannels",
+            dependencies: [
+                "CCurl",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Storage and service.
+        .target(
+            name: "HeraldSQLite",
+            dependencies: ["JourneyEngine", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HeraldService",
+            dependencies: [
+                "JourneyEngine", "JourneyLanguage", "HeraldChannels", "HeraldSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The command-line tool.
+        .executableTarget(
+            name: "HeraldCLI",
+            dependencies: [
+                "JourneyLanguage", "JourneyEngine", "HeraldSimulation", "HeraldChannels", "HeraldService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Plugins — depend on the checker executable only.
+        .plugin(
+            name: "JourneyBuildCheck",
+            capability: .buildTool(),
+            dependencies: ["JourneyCheck"]
+        ),
+        .plugin(
+            name: "CheckJourneys",
+            capability: .command(
+                intent: .custom(verb: "check-journeys", description: "Check (and with --fix, format) the journey files"),
+                permissions: [.writeToPackageDirectory(reason: "--fix rewrites journey files in the canonical layout")]
+            ),
+            dependencies: ["JourneyCheck"]
+        ),
+
+        // MARK: Tests.
+        .testTarget(name: "JourneyLanguageTests", dependencies: ["JourneyLanguage"], swiftSettings: swiftSettings),
+        .testTarget(name: "JourneyEngineTests", dependencies: ["JourneyEngine", "JourneyLanguage"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HeraldSimulationTests",
+            dependencies: ["HeraldSimulation", "JourneyEngine", "JourneyLanguage"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "HeraldChannelsTests", dependencies: ["HeraldChannels"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HeraldServiceTests",
+            dependencies: ["HeraldService", "HeraldSQLite", "JourneyEngine"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

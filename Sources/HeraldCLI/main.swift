@@ -1,0 +1,2 @@
+// Placeholder: the herald command-line tool.
+print("herald: not yet implemented")

@@ -1,0 +1,1 @@
+// Placeholder: HeraldChannels is built by its issue.

@@ -1,0 +1,1 @@
+// Placeholder: HeraldSQLite is built by its issue.

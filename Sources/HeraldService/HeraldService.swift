@@ -1,0 +1,1 @@
+// Placeholder: HeraldService is built by its issue.

@@ -1,0 +1,1 @@
+// Placeholder: HeraldSimulation is built by its issue.

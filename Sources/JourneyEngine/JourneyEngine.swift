@@ -1,0 +1,1 @@
+// Placeholder: JourneyEngine is built by its issue.

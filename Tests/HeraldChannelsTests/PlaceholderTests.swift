@@ -1,0 +1,4 @@
+import Testing
+@testable import HeraldChannels
+
+@Test func placeholder() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import HeraldSimulation
+
+@Test func placeholder() { #expect(Bool(true)) }
