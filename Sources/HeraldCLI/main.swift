@@ -1,2 +1,0 @@
-// Placeholder: the herald command-line tool.
-print("herald: not yet implemented")
