@@ -1,1 +1,0 @@
-// Placeholder: JourneyEngine is built by its issue.
