@@ -109,7 +109,7 @@ struct PolicyConflictTests {
     @Test("a blocked winner passes the slot on: the next journey may send")
     func blockedWinnerPassesSlot() {
         let policy = Fixture.policy(caps: [Fixture.cap("one_sms", 1, .calendarDay, channels: [.sms])], settleWindow: settle)
-        let ledger = [Fixture.entry("old", at: now - 3600, channel: .sms, journey: "x", priority: 1)]
+        let ledger = [Fixture.entry("old", at: now - 3600, journey: "x", channel: .sms, priority: 1)]
         let cart = Fixture.request("cart", journey: "cart_abandonment", priority: 80, channel: .sms, at: now - 100)
         let news = Fixture.request("news", journey: "newsletter", priority: 20, channel: .email, at: now - 100)
         let decisions = policy.decide([cart, news], ledger: SendLedger(entries: ledger), contact: Fixture.contact(), now: now)

@@ -29,6 +29,25 @@ struct PolicyPropertyTests {
         #expect(scenario.run(shuffleBatches: UInt64(seed)).log == run.log)
     }
 
+    @Test("the random scenarios exercise every kind of decision")
+    func coverage() {
+        var kinds: [String: Int] = [:]
+        for seed in 0..<120 {
+            var random = SplitMix64(seed: UInt64(seed) &* 0x2545_F491_4F6C_DD1D &+ 1)
+            for line in Scenario.random(using: &random).run(shuffleBatches: nil).log {
+                for kind in [
+                    "send on", "fell back", "deferred", "skipped", "cap `", "quiet hours", "minimum gap", "won the settle window",
+                    "no consent", "no phone", "defer bound", "already sent", "fallback ",
+                ] where line.contains(kind) {
+                    kinds[kind, default: 0] += 1
+                }
+            }
+        }
+        for kind in ["send on", "fell back", "deferred", "skipped", "cap `", "quiet hours", "minimum gap", "won the settle window", "no consent", "no phone", "defer bound", "already sent", "fallback "] {
+            #expect(kinds[kind, default: 0] > 0, "no decision with \(kind)")
+        }
+    }
+
     private func check(_ scenario: Scenario, _ run: Scenario.Run) throws {
         let policy = scenario.policy
         var calendar = Calendar(identifier: .gregorian)
