@@ -8,7 +8,7 @@ extension DecisionReason: CustomStringConvertible {
     /// The reason for a person, with instants in `timeZone` (an IANA identifier):
     ///
     /// ```swift
-    /// DecisionReason.capReached(cap: "marketing_per_day", count: 3, limit: 3, freesAt: 1_795_993_200)
+    /// DecisionReason.capReached(cap: "marketing_per_day", count: 3, limit: 3, freesAt: 1_795_474_800)
     ///     .description(timeZone: "Europe/Berlin")
     /// // "cap `marketing_per_day` reached (3/3), frees at 2026-11-24T00:00:00+01:00"
     /// ```
