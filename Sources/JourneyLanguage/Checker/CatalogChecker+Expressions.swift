@@ -14,7 +14,8 @@ struct ExpressionScope {
 struct TypedExpression {
     var expression: Expression
     var type: ValueType
-    static let invalid = TypedExpression(expression: .literal(.null), type: .any)
+    /// Stands in for an expression that already has an error; it never folds to a constant.
+    static let invalid = TypedExpression(expression: .customer(["<invalid>"]), type: .any)
 }
 
 extension ValueType {

@@ -114,7 +114,7 @@ extension CatalogChecker {
                 timeZone = checkTimeZone(literal)
             }
         }
-        if trigger == nil && seen["trigger"] == nil {
+        if trigger == nil && seen["trigger"] == nil && !syntax.hasSyntaxErrors {
             error(
                 .missingTrigger, at: syntax.name.location, length: syntax.name.length, "journey `\(syntax.name.text)` has no trigger, so no customer can enter it",
                 notes: [.init("add `trigger on event \"…\"`, `trigger on segment …` or `trigger every … at …`")]
@@ -126,7 +126,7 @@ extension CatalogChecker {
         var counter = 0
         Self.number(&steps, counter: &counter)
         var lowering = JourneyLowering(name: syntax.name.text, states: Array(repeating: nil, count: counter), exitEvents: exitEvents, goal: goal, goalLocation: goalLocation, hasOwnCaps: !caps.isEmpty, completedID: counter)
-        if steps.isEmpty {
+        if steps.isEmpty && !syntax.hasSyntaxErrors {
             warning(.emptyJourney, at: syntax.name.location, length: syntax.name.length, "journey `\(syntax.name.text)` has no steps; customers enter and complete at once")
         }
         let (initial, fallsThrough) = lowerBlock(steps, next: counter, context: FlowContext(stage: stage, minimumElapsed: 0), &lowering)

@@ -65,6 +65,10 @@ public enum CheckerDriver {
             report.sources.merge(result.sources) { a, _ in a }
             if let catalog = result.catalog { report.catalogs.append(catalog) }
         }
+        var unique: [Diagnostic] = []
+        var seen: Set<Diagnostic> = []
+        for diagnostic in report.diagnostics where seen.insert(diagnostic).inserted { unique.append(diagnostic) }
+        report.diagnostics = unique
         return report
     }
 

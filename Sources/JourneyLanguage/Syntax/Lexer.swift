@@ -61,6 +61,11 @@ struct Lexer {
     }
 
     private mutating func emitLayout(_ kind: Token.Kind) {
+        if kind == .newline, let last = tokens.last(where: { !$0.isLayout }) {
+            // The end of the line the statement ends on, so "expected …, found end of line" points there.
+            tokens.append(Token(kind: kind, text: "", line: last.line, column: last.column + last.length, length: 1))
+            return
+        }
         tokens.append(Token(kind: kind, text: "", line: line, column: column, length: 1))
     }
 
@@ -103,6 +108,8 @@ struct Lexer {
                 }
                 if let tabColumn {
                     error(.tabIndentation, line: line, column: tabColumn, "tab in indentation; indent with spaces only")
+                    // Recover by reading the line as part of the current block.
+                    width = indentStack.last!
                 }
                 // An open bracket continues the line only onto deeper-indented lines, so a forgotten
                 // `)` cannot swallow the rest of the file.

@@ -17,7 +17,9 @@ extension Parser {
         }
         try expectNewline()
         var journey = JourneySyntax(name: name, title: title, location: location(keyword), settings: [], steps: [])
+        let errorsBefore = diagnostics.count
         let items = parseBlock { parser -> JourneyItem? in try parser.parseJourneyItem() } ?? []
+        journey.hasSyntaxErrors = diagnostics.count > errorsBefore
         for item in items {
             switch item {
             case .setting(var setting):

@@ -32,7 +32,10 @@ struct Parser {
         let lexed = Lexer.tokenize(file: file, text: text)
         var parser = Parser(file: file, tokens: lexed.tokens)
         let syntax = parser.parseFile()
-        return Output(file: syntax, diagnostics: lexed.diagnostics + parser.diagnostics, lexed: lexed)
+        // A parse error on a line the lexer already complained about is a consequence of that error.
+        let flaggedLines = Set(lexed.diagnostics.compactMap { $0.location?.line })
+        let parseDiagnostics = parser.diagnostics.filter { $0.location.map { !flaggedLines.contains($0.line) } ?? true }
+        return Output(file: syntax, diagnostics: lexed.diagnostics + parseDiagnostics, lexed: lexed)
     }
 
     // MARK: Token access

@@ -106,6 +106,9 @@ struct JourneySyntax: Sendable {
     var location: SourceLocation
     var settings: [JourneySetting]
     var steps: [StepSyntax]
+    /// Whether parsing its body reported errors (the checker then stays quiet about what may
+    /// simply have failed to parse, such as a missing trigger).
+    var hasSyntaxErrors = false
 }
 
 struct JourneySetting: Sendable {
