@@ -8,7 +8,8 @@ enum Suggestions {
         var best: (String, Int)?
         for candidate in candidates where candidate != name {
             let distance = editDistance(target, Array(candidate.lowercased()), limit: limit)
-            guard distance <= limit else { continue }
+            // A suggestion that shares nothing with the name (`b` for `a`) is noise.
+            guard distance <= limit, distance < target.count, distance < candidate.count else { continue }
             if best == nil || distance < best!.1 || (distance == best!.1 && candidate < best!.0) {
                 best = (candidate, distance)
             }

@@ -553,17 +553,3 @@ struct Parser {
         return days
     }
 }
-
-extension Weekday {
-    public var name: String {
-        switch self {
-        case .monday: "monday"
-        case .tuesday: "tuesday"
-        case .wednesday: "wednesday"
-        case .thursday: "thursday"
-        case .friday: "friday"
-        case .saturday: "saturday"
-        case .sunday: "sunday"
-        }
-    }
-}
