@@ -9,16 +9,6 @@ struct TransportRequest: Sendable {
         case smtp(from: String, recipients: [String], message: [UInt8])
     }
 
-    /// How an SMTP connection is secured (`smtps://` URLs use implicit TLS regardless).
-    enum SMTPSecurity: String, Sendable, Decodable {
-        /// Plain text (a local relay or a test server).
-        case none
-        /// STARTTLS when the server offers it, plain text otherwise.
-        case opportunistic
-        /// STARTTLS, or the transfer fails.
-        case required
-    }
-
     var url: String
     var payload: Payload
     /// The whole transfer, connection included, must finish within this time.
