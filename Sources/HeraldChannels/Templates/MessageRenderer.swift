@@ -63,10 +63,11 @@ public final class MessageRenderer: Sendable {
             }
             let payload = Array(try webhook.render(root).utf8)
             do {
-                _ = try JSONSerialization.jsonObject(with: Data(payload), options: [.fragmentsAllowed])
+                try StrictJSON.validate(payload)
             } catch {
-                let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-                throw TemplateError(.invalidJSON, "the webhook payload is not valid JSON: \(reason)", file: webhook.file)
+                throw TemplateError(
+                    .invalidJSON, "the rendered webhook payload is not valid JSON: \(error.message) (at line \(error.line), column \(error.column) of the output)",
+                    file: webhook.file)
             }
             return .webhook(WebhookContent(payload: payload))
         }
