@@ -10,16 +10,25 @@ struct SMTPChannelTests {
         replyTo: try! EmailAddress(address: "help@acme.example"),
         unsubscribeURL: "https://acme.example/unsubscribe?c={customer_id}")
 
-    func withSMTP(auth: String? = nil, _ body: (_ server: SMTPEmailChannel.Server, _ mailbox: String) async throws -> Void) async throws {
+    func withSMTP(auth: String? = nil, tls: Bool = false, _ body: (_ server: SMTPEmailChannel.Server, _ mailbox: String) async throws -> Void) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let mailbox = directory.file("mail.jsonl")
-        try await TestServer.with("smtp_server.py", ["--out", mailbox] + (auth.map { ["--auth", $0] } ?? [])) { server in
+        var arguments = ["--out", mailbox] + (auth.map { ["--auth", $0] } ?? [])
+        if tls {
+            try Self.makeCertificate(in: directory)
+            arguments += ["--tls-cert", directory.file("cert.pem"), "--tls-key", directory.file("key.pem")]
+        }
+        try await TestServer.with("smtp_server.py", arguments) { server in
             let (username, password) = auth.map { text -> (String?, Secret?) in
                 let parts = text.split(separator: ":").map(String.init)
                 return (parts[0], Secret(parts[1]))
             } ?? (nil, nil)
-            try await body(SMTPEmailChannel.Server(url: "smtp://127.0.0.1:\(server.port)", security: .none, username: username, password: password, timeout: .seconds(5)), mailbox)
+            try await body(
+                SMTPEmailChannel.Server(
+                    url: "smtp://127.0.0.1:\(server.port)", security: tls ? .required : .none, username: username, password: password,
+                    caFile: tls ? directory.file("cert.pem") : nil, timeout: .seconds(5)),
+                mailbox)
         }
     }
 
@@ -72,6 +81,44 @@ struct SMTPChannelTests {
             let refused = await SMTPEmailChannel(settings: Self.settings, server: wrong, transport: transport).attempt(Fixtures.email())
             guard case .permanent(let reason) = refused else { Issue.record("expected a permanent failure, got \(refused)"); return }
             #expect(!reason.contains("wrong"))
+        }
+    }
+
+    /// A self-signed certificate for 127.0.0.1, made with the openssl command.
+    static func makeCertificate(in directory: TemporaryDirectory) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", directory.file("key.pem"), "-out", directory.file("cert.pem"),
+        ]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "openssl could not make a test certificate")
+    }
+
+    @Test func startTLSAndAuthWhenRequired() async throws {
+        try await withSMTP(auth: "herald:s3cret", tls: true) { server, mailbox in
+            let transport = CurlTransport()
+            defer { transport.shutdown() }
+            let channel = SMTPEmailChannel(settings: Self.settings, server: server, transport: transport)
+            #expect(await channel.attempt(Fixtures.email()) == .delivered(providerMessageID: "Q1"))
+            let mail = try #require(try ReceivedMail.read(mailbox).first)
+            #expect(mail.tls)
+            #expect(mail.authenticated)
+            #expect(mail.problems == [])
+
+            // Without the test CA the server's certificate is not trusted: no mail goes out in clear.
+            // (A new transport, so that no verified connection is reused.)
+            var untrusted = server
+            untrusted.caFile = nil
+            let fresh = CurlTransport()
+            defer { fresh.shutdown() }
+            guard case .transient = await SMTPEmailChannel(settings: Self.settings, server: untrusted, transport: fresh).attempt(Fixtures.email()) else {
+                Issue.record("an untrusted certificate must fail the attempt")
+                return
+            }
         }
     }
 

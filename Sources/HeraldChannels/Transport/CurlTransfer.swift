@@ -22,11 +22,8 @@ final class CurlTransfer: @unchecked Sendable {
         self.request = request
     }
 
-    /// Creates and configures the easy handle.
-    func start() throws -> UnsafeMutableRawPointer {
-        guard let easy = curl_easy_init() else {
-            throw TransportError(kind: .other, code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_easy_init failed")
-        }
+    /// Configures `easy` (new, or reset after an earlier transfer) for this request.
+    func start(on easy: UnsafeMutableRawPointer) throws {
         handle = easy
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(to: 0)
@@ -105,7 +102,6 @@ final class CurlTransfer: @unchecked Sendable {
         if status != CURLE_OK {
             throw TransportError(kind: .invalidRequest, code: Int(status.rawValue), message: "libcurl refused an option: \(String(cString: curl_easy_strerror(status)))")
         }
-        return easy
     }
 
     private func list(_ strings: [String]) -> UnsafeMutablePointer<curl_slist>? {
@@ -117,9 +113,9 @@ final class CurlTransfer: @unchecked Sendable {
         return head
     }
 
-    /// Collects the outcome of a transfer libcurl reported done.
-    func complete(_ result: CURLcode) {
-        guard let easy = handle else { return }
+    /// Collects the outcome of a transfer libcurl reported done; returns the easy handle.
+    func complete(_ result: CURLcode) -> UnsafeMutableRawPointer? {
+        guard let easy = handle else { return nil }
         var status = 0
         _ = herald_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
         if result != CURLE_OK {
@@ -127,8 +123,7 @@ final class CurlTransfer: @unchecked Sendable {
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
             var kind = TransportError.Kind(result)
             if tooLarge { kind = .responseTooLarge }
-            finish(.failure(TransportError(kind: kind, code: Int(result.rawValue), message: message, responseCode: status == 0 ? nil : status, serverReplies: serverReplies)))
-            return
+            return finish(.failure(TransportError(kind: kind, code: Int(result.rawValue), message: message, responseCode: status == 0 ? nil : status, serverReplies: serverReplies)))
         }
         var retryAfter: curl_off_t = 0
         _ = herald_curl_easy_getinfo_off_t(easy, CURLINFO_RETRY_AFTER, &retryAfter)
@@ -145,36 +140,46 @@ final class CurlTransfer: @unchecked Sendable {
             remoteAddress: ip.map { String(cString: $0) },
             newConnections: connects
         )
-        finish(.success(response))
+        return finish(.success(response))
     }
 
-    /// Releases libcurl resources and resumes the waiting task, once.
-    func finish(_ result: Result<TransportResponse, any Error>) {
-        if let handle {
-            curl_easy_cleanup(handle)
-            self.handle = nil
-        }
+    /// Releases this transfer's libcurl resources and resumes the waiting task, once. The easy
+    /// handle, if any, is handed back for reuse (its connection stays in the multi handle's pool).
+    @discardableResult
+    func finish(_ result: Result<TransportResponse, any Error>) -> UnsafeMutableRawPointer? {
+        let easy = handle
+        handle = nil
         for list in lists { curl_slist_free_all(list) }
         lists.removeAll()
         errorBuffer?.deallocate()
         errorBuffer = nil
         continuation?.resume(with: result)
         continuation = nil
+        return easy
     }
 
-    fileprivate func appendHeaderLine(_ line: String) {
-        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { return }
+    fileprivate func appendHeaderLine(_ line: UnsafeRawBufferPointer) {
+        var start = 0
+        var end = line.count
+        while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
+        while end > start, line[end - 1] == 0x0d || line[end - 1] == 0x0a || line[end - 1] == 0x20 { end -= 1 }
+        guard start < end else { return }
+        let trimmed = UnsafeRawBufferPointer(rebasing: line[start..<end])
         if case .smtp = request.payload {
-            serverReplies.append(trimmed)
+            serverReplies.append(String(decoding: trimmed, as: UTF8.self))
             return
         }
-        if trimmed.hasPrefix("HTTP/") {
+        if trimmed.starts(with: "HTTP/".utf8) {
             headers.removeAll()  // a new response (after 100 Continue, say)
             return
         }
-        guard let colon = trimmed.firstIndex(of: ":") else { return }
-        headers.append((String(trimmed[..<colon]), trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        guard let colon = trimmed.firstIndex(of: UInt8(ascii: ":")) else { return }
+        var valueStart = colon + 1
+        while valueStart < trimmed.count, trimmed[valueStart] == 0x20 || trimmed[valueStart] == 0x09 { valueStart += 1 }
+        headers.append((
+            String(decoding: UnsafeRawBufferPointer(rebasing: trimmed[..<colon]), as: UTF8.self),
+            String(decoding: UnsafeRawBufferPointer(rebasing: trimmed[valueStart...]), as: UTF8.self)
+        ))
     }
 }
 
@@ -195,8 +200,7 @@ private let curlWriteHeader: herald_curl_data_callback = { buffer, size, count, 
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
     let length = size * count
     if let buffer, length > 0 {
-        let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: length), as: UTF8.self)
-        transfer.appendHeaderLine(line)
+        transfer.appendHeaderLine(UnsafeRawBufferPointer(start: buffer, count: length))
     }
     return length
 }

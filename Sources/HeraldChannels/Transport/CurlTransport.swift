@@ -61,6 +61,9 @@ final class CurlEventLoop: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     // Touched only by the loop thread.
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// Easy handles of finished transfers, reset and ready for the next ones.
+    private var idle: [UnsafeMutableRawPointer] = []
+    private let maxIdle = 1024
 
     init(maxCachedConnections: Int) {
         CurlGlobal.initialize()
@@ -121,8 +124,11 @@ final class CurlEventLoop: @unchecked Sendable {
                 for (handle, transfer) in active {
                     curl_multi_remove_handle(multi, handle)
                     transfer.finish(.failure(error))
+                    curl_easy_cleanup(handle)
                 }
                 active.removeAll()
+                for handle in idle { curl_easy_cleanup(handle) }
+                idle.removeAll()
                 curl_multi_cleanup(multi)
                 stopped.signal()
                 return
@@ -132,18 +138,22 @@ final class CurlEventLoop: @unchecked Sendable {
                     transfer.finish(.failure(TransportError(kind: .cancelled, code: 0, message: "cancelled")))
                     continue
                 }
+                guard let handle = idle.popLast() ?? curl_easy_init() else {
+                    transfer.finish(.failure(TransportError(kind: .other, code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_easy_init failed")))
+                    continue
+                }
                 do {
-                    let handle = try transfer.start()
+                    try transfer.start(on: handle)
                     curl_multi_add_handle(multi, handle)
                     active[handle] = transfer
                 } catch {
-                    transfer.finish(.failure(error))
+                    recycle(transfer.finish(.failure(error)))
                 }
             }
             for transfer in cancellations {
                 if let handle = transfer.handle, active.removeValue(forKey: handle) != nil {
                     curl_multi_remove_handle(multi, handle)
-                    transfer.finish(.failure(TransportError(kind: .cancelled, code: 0, message: "cancelled")))
+                    recycle(transfer.finish(.failure(TransportError(kind: .cancelled, code: 0, message: "cancelled"))))
                 } else {
                     // Not submitted yet (it will be finished on arrival) or already finished.
                     transfer.cancelRequested = true
@@ -156,11 +166,24 @@ final class CurlEventLoop: @unchecked Sendable {
                 let result = herald_curl_msg_result(message)
                 curl_multi_remove_handle(multi, handle)
                 if let transfer = active.removeValue(forKey: handle) {
-                    transfer.complete(result)
+                    recycle(transfer.complete(result))
                 }
             }
             // Sleeps until a socket is ready, libcurl's next timeout, or `curl_multi_wakeup`.
             curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+    }
+}
+
+extension CurlEventLoop {
+    /// Resets a finished transfer's easy handle for reuse, or frees it when enough are idle.
+    fileprivate func recycle(_ handle: UnsafeMutableRawPointer?) {
+        guard let handle else { return }
+        if idle.count < maxIdle {
+            curl_easy_reset(handle)
+            idle.append(handle)
+        } else {
+            curl_easy_cleanup(handle)
         }
     }
 }

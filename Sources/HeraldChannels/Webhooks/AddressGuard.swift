@@ -48,6 +48,14 @@ final class AddressGuard: Sendable {
     let policy: AddressPolicy
     private let cacheLifetime: Duration
     private let cache = Mutex<[String: (addresses: [IPAddress], expires: ContinuousClock.Instant)]>([:])
+    /// URLs already taken apart (most deliveries go to a few endpoints).
+    private let endpoints = Mutex<[String: Endpoint]>([:])
+
+    private struct Endpoint {
+        var host: String
+        var port: Int
+        var literal: IPAddress?
+    }
 
     init(policy: AddressPolicy, cacheLifetime: Duration = .seconds(30)) {
         self.policy = policy
@@ -57,15 +65,13 @@ final class AddressGuard: Sendable {
     /// - Returns: the target to connect to, or a permanent failure (bad URL, refused address) or
     ///   a transient one (the name did not resolve).
     func check(_ url: String) async -> Result<Target, DeliveryFailure> {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", var host = components.host, !host.isEmpty
-        else {
-            return .failure(.permanent("`\(url)` is not an http or https URL"))
+        let endpoint: Endpoint
+        switch parse(url) {
+        case .success(let parsed): endpoint = parsed
+        case .failure(let failure): return .failure(failure)
         }
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        host = host.lowercased()
-        let port = components.port ?? (scheme == "https" ? 443 : 80)
-        if let literal = IPAddress(host) {
+        let (host, port) = (endpoint.host, endpoint.port)
+        if let literal = endpoint.literal {
             if let refusal = policy.refusal(literal) {
                 return .failure(.permanent("webhook endpoint refused: \(refusal); allow it with webhook.allow_private_networks"))
             }
@@ -85,6 +91,23 @@ final class AddressGuard: Sendable {
         let chosen = addresses.first(where: \.isIPv4) ?? addresses[0]
         let literal = chosen.isIPv4 ? chosen.description : "[\(chosen)]"
         return .success(Target(host: host, port: port, address: chosen, pin: "\(host):\(port):\(literal)"))
+    }
+
+    private func parse(_ url: String) -> Result<Endpoint, DeliveryFailure> {
+        if let known = endpoints.withLock({ $0[url] }) { return .success(known) }
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", var host = components.host, !host.isEmpty
+        else {
+            return .failure(.permanent("`\(url)` is not an http or https URL"))
+        }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        host = host.lowercased()
+        let endpoint = Endpoint(host: host, port: components.port ?? (scheme == "https" ? 443 : 80), literal: IPAddress(host))
+        endpoints.withLock { endpoints in
+            if endpoints.count > 10_000 { endpoints.removeAll() }
+            endpoints[url] = endpoint
+        }
+        return .success(endpoint)
     }
 
     private func resolve(_ host: String) async -> Result<[IPAddress], DeliveryFailure> {

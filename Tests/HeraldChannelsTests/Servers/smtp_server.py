@@ -2,7 +2,8 @@
 """A loopback SMTP server (aiosmtpd) for Herald's channel tests. It checks what it receives —
 MIME structure, headers, encodings, CRLF line ends — and appends one JSON line per message to
 --out, with any problems it found. Recipients containing "reject" get 550; those containing
-"tempfail" get 451 on their first attempt. With --auth USER:PASSWORD, AUTH is required.
+"tempfail" get 451 on their first attempt. With --auth USER:PASSWORD, AUTH is required; with
+--tls-cert/--tls-key, STARTTLS is offered and required.
 Prints "READY <port>" once listening.
 """
 import argparse
@@ -74,6 +75,7 @@ class Handler:
             "rcpt_tos": envelope.rcpt_tos,
             "peer": list(session.peer),
             "authenticated": bool(getattr(session, "authenticated", False)),
+            "tls": bool(getattr(session, "ssl", None)),
             "from": str(message["From"]),
             "to": str(message["To"]),
             "reply_to": str(message["Reply-To"]) if message["Reply-To"] else None,
@@ -113,6 +115,8 @@ async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", required=True)
     parser.add_argument("--auth")
+    parser.add_argument("--tls-cert", help="PEM certificate: offer STARTTLS and require it")
+    parser.add_argument("--tls-key")
     args = parser.parse_args()
     exit_with_parent()
     handler = Handler(args.out)
@@ -122,10 +126,17 @@ async def main():
         ok = auth_data.login.decode() == user and auth_data.password.decode() == password
         return AuthResult(success=ok, handled=False)
 
+    context = None
+    if args.tls_cert:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+
     def factory():
+        options = {"tls_context": context, "require_starttls": context is not None}
         if args.auth:
-            return SMTP(handler, authenticator=authenticate, auth_required=True, auth_require_tls=False)
-        return SMTP(handler)
+            return SMTP(handler, authenticator=authenticate, auth_required=True, auth_require_tls=context is not None, **options)
+        return SMTP(handler, **options)
 
     loop = asyncio.get_running_loop()
     server = await loop.create_server(factory, "127.0.0.1", 0)

@@ -105,6 +105,7 @@ struct ReceivedMail: Decodable, Sendable {
     var rcpt_tos: [String]
     var peer: [JSONScalar]
     var authenticated: Bool
+    var tls: Bool
     var from: String
     var to: String
     var reply_to: String?
