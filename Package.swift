@@ -117,7 +117,13 @@ let package = Package(
             dependencies: ["HeraldSimulation", "JourneyEngine", "JourneyLanguage"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "HeraldChannelsTests", dependencies: ["HeraldChannels"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HeraldChannelsTests",
+            dependencies: ["HeraldChannels"],
+            // Python test servers and example messages, read from the source tree by the tests.
+            exclude: ["Servers", "Fixtures"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HeraldServiceTests",
             dependencies: ["HeraldService", "HeraldSQLite", "JourneyEngine"],

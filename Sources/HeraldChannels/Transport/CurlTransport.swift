@@ -54,6 +54,8 @@ final class CurlEventLoop: @unchecked Sendable {
         var additions: [CurlTransfer] = []
         var cancellations: [CurlTransfer] = []
         var stopping = false
+        /// A wakeup was sent and the loop has not drained since: later submissions need none.
+        var wakeupPending = false
     }
 
     private let multi: UnsafeMutableRawPointer
@@ -78,14 +80,16 @@ final class CurlEventLoop: @unchecked Sendable {
     }
 
     func submit(_ transfer: CurlTransfer) {
-        let accepted = shared.withLock { state in
-            if state.stopping { return false }
+        let (accepted, wake) = shared.withLock { state in
+            if state.stopping { return (false, false) }
             state.additions.append(transfer)
-            return true
+            defer { state.wakeupPending = true }
+            return (true, !state.wakeupPending)
         }
-        if accepted {
+        if wake {
             curl_multi_wakeup(multi)
-        } else {
+        }
+        if !accepted {
             transfer.finish(.failure(TransportError(kind: .shutdown, code: 0, message: "the transport was shut down")))
         }
     }
@@ -115,6 +119,7 @@ final class CurlEventLoop: @unchecked Sendable {
                 defer {
                     state.additions.removeAll(keepingCapacity: true)
                     state.cancellations.removeAll(keepingCapacity: true)
+                    state.wakeupPending = false
                 }
                 return (state.additions, state.cancellations, state.stopping)
             }
