@@ -68,8 +68,8 @@ struct TemplateOutline: Sendable, Hashable {
         Self.check(nodes, stack: [root])
     }
 
-    /// Every name the template reads, in order, with sections' inner names qualified where
-    /// they could be resolved statically (for `herald check`).
+    /// Every name the template reads, in order, as written (names inside a section may be
+    /// relative to the section's item). For checks before any customer exists (`herald check`).
     var variableNames: [String] {
         var names: [String] = []
         func walk(_ nodes: [Node]) {
