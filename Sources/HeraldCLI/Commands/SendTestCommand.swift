@@ -16,7 +16,8 @@ struct SendTestCommand: AsyncParsableCommand {
         discussion: """
             Without --config every channel writes to the local outbox folder (./outbox): .eml files \
             for email, JSON for SMS and webhooks. With --config, the channels of that file are used \
-            (see docs/channels.md). Exits with status 1 when the message is dead-lettered.
+            (see docs/channels.md). Exits with status 1 when the message is dead-lettered, 65 when it \
+            does not render, 78 when the configuration is invalid.
             """
     )
 
@@ -60,7 +61,8 @@ struct SendTestCommand: AsyncParsableCommand {
         do {
             configuration = try config.map { try ChannelConfiguration.load(file: $0) } ?? .local()
         } catch {
-            throw ValidationError("\(error)")
+            printError("\(error)")
+            throw ExitCode(78)
         }
 
         let renderer = MessageRenderer(journeysDirectory: journeys)

@@ -23,13 +23,13 @@ public struct AddressPolicy: Sendable, Hashable {
     /// Public addresses only.
     public static let publicOnly = AddressPolicy()
 
-    /// Why `address` may not be used, or nil when it may.
+    /// Why `address` may not be used ("a loopback address"), or nil when it may.
     func refusal(_ address: IPAddress) -> String? {
         guard let reason = address.nonPublicReason else { return nil }
         if allowedNetworks.contains(where: { $0.contains(address) || address.embeddedIPv4.map($0.contains) == true }) {
             return nil
         }
-        return "\(address) is \(reason)"
+        return reason
     }
 }
 
@@ -73,7 +73,7 @@ final class AddressGuard: Sendable {
         let (host, port) = (endpoint.host, endpoint.port)
         if let literal = endpoint.literal {
             if let refusal = policy.refusal(literal) {
-                return .failure(.permanent("webhook endpoint refused: \(refusal); allow it with webhook.allow_private_networks"))
+                return .failure(.permanent("webhook endpoint refused: \(literal) is \(refusal); allow it with webhook.allow_private_networks"))
             }
             return .success(Target(host: host, port: port, address: literal, pin: nil))
         }
@@ -84,7 +84,7 @@ final class AddressGuard: Sendable {
         }
         for address in addresses {
             if let refusal = policy.refusal(address) {
-                return .failure(.permanent("webhook endpoint refused: `\(host)` resolves to \(refusal); allow it with webhook.allow_private_networks"))
+                return .failure(.permanent("webhook endpoint refused: `\(host)` resolves to \(address), \(refusal); allow it with webhook.allow_private_networks"))
             }
         }
         // Prefer IPv4 when both exist (it is what most receivers listen on first).
