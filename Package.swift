@@ -66,6 +66,7 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -125,7 +126,13 @@ let package = Package(
             dependencies: ["HeraldSimulation", "JourneyEngine", "JourneyLanguage"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "HeraldChannelsTests", dependencies: ["HeraldChannels"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HeraldChannelsTests",
+            dependencies: ["HeraldChannels"],
+            // Python test servers and example messages, read from the source tree by the tests.
+            exclude: ["Servers", "Fixtures"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HeraldServiceTests",
             dependencies: ["HeraldService", "HeraldSQLite", "JourneyEngine"],

@@ -1,4 +1,0 @@
-import Testing
-@testable import HeraldChannels
-
-@Test func placeholder() { #expect(Bool(true)) }

@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+
+@testable import HeraldChannels
+
+/// A Python test server (Servers/*.py) on a free loopback port, started for one test and
+/// stopped after it.
+final class TestServer: @unchecked Sendable {
+    let port: Int
+    private let process: Process
+    /// The server exits when this pipe closes, even if the test process dies.
+    private let lifeline: Pipe
+
+    private init(process: Process, lifeline: Pipe, port: Int) {
+        self.process = process
+        self.lifeline = lifeline
+        self.port = port
+    }
+
+    static let serversDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Servers")
+
+    /// Runs `body` with the server `script` started with `arguments`; stops it afterwards.
+    static func with<T>(_ script: String, _ arguments: [String] = [], _ body: (TestServer) async throws -> T) async throws -> T {
+        let server = try await start(script, arguments)
+        defer { server.stop() }
+        return try await body(server)
+    }
+
+    static func start(_ script: String, _ arguments: [String]) async throws -> TestServer {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", serversDirectory.appendingPathComponent(script).path] + arguments
+        let output = Pipe()
+        let lifeline = Pipe()
+        process.standardOutput = output
+        process.standardInput = lifeline
+        try process.run()
+        // Read the "READY <port>" line off the main cooperative pool.
+        let line = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var bytes: [UInt8] = []
+                while true {
+                    let data = output.fileHandleForReading.readData(ofLength: 1)
+                    if data.isEmpty || data.first == 0x0a { break }
+                    bytes.append(contentsOf: data)
+                }
+                continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
+            }
+        }
+        guard line.hasPrefix("READY "), let port = Int(line.dropFirst(6)) else {
+            process.terminate()
+            try? lifeline.fileHandleForWriting.close()
+            throw ServerError(message: "\(script) did not start (is python3 with aiosmtpd installed? run scripts/install-deps.sh): \(line)")
+        }
+        return TestServer(process: process, lifeline: lifeline, port: port)
+    }
+
+    /// Stops the server without waiting for it (waiting would hold a cooperative thread).
+    func stop() {
+        if process.isRunning { process.terminate() }
+        try? lifeline.fileHandleForWriting.close()
+    }
+
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    /// What the provider server recorded (`GET /_received`), filtered by path prefix.
+    func received(under prefix: String, transport: CurlTransport) async throws -> [ReceivedRequest] {
+        let response = try await transport.execute(TransportRequest(url: url("/_received"), payload: .http(method: "GET", headers: [], body: [])))
+        let all = try JSONDecoder().decode([ReceivedRequest].self, from: Data(response.body))
+        return all.filter { $0.path.hasPrefix(prefix) }
+    }
+
+    struct ServerError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+}
+
+struct ReceivedRequest: Decodable, Sendable {
+    struct Signature: Decodable, Sendable {
+        var valid: Bool
+        var offered: Int
+        var matched: Int
+    }
+
+    var path: String
+    var method: String
+    var headers: [String: String]
+    var body: String
+    var attempt: Int
+    var signature: Signature?
+}
+
+/// One message the SMTP test server accepted, with the problems it found in it.
+struct ReceivedMail: Decodable, Sendable {
+    struct Part: Decodable, Sendable {
+        var type: String
+        var charset: String?
+        var encoding: String?
+        var body: String
+    }
+
+    var mail_from: String
+    var rcpt_tos: [String]
+    var peer: [JSONScalar]
+    var authenticated: Bool
+    var tls: Bool
+    var from: String
+    var to: String
+    var reply_to: String?
+    var subject: String
+    var message_id: String
+    var list_unsubscribe: String?
+    var list_unsubscribe_post: String?
+    var content_type: String
+    var parts: [Part]
+    var problems: [String]
+
+    static func read(_ path: String) throws -> [ReceivedMail] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return try text.split(separator: "\n").map { try JSONDecoder().decode(ReceivedMail.self, from: Data($0.utf8)) }
+    }
+}
+
+enum JSONScalar: Decodable, Sendable, Hashable {
+    case string(String)
+    case number(Double)
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else {
+            self = .string(try container.decode(String.self))
+        }
+    }
+}
+
+/// A fresh temporary folder, removed by `remove()`.
+struct TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "herald-tests-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    func write(_ name: String, _ contents: String) throws {
+        let full = file(name)
+        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try contents.write(toFile: full, atomically: true, encoding: .utf8)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// Messages for the tests.
+enum Fixtures {
+    static func email(key: String = UUID().uuidString, to: String = "ada@example.com", category: MessageCategory = .transactional, subject: String = "Welcome, Ada", text: String? = "Hello Ada", html: String? = "<p>Hello Ada</p>") -> OutgoingMessage {
+        OutgoingMessage(
+            idempotencyKey: key, category: category,
+            recipient: Recipient(customerID: "c42", email: to, name: "Ada Lovelace"),
+            content: .email(EmailContent(subject: subject, html: html, text: text)))
+    }
+
+    static func sms(key: String = UUID().uuidString, phone: String = "+14155550123", text: String = "Your code is 1234") -> OutgoingMessage {
+        OutgoingMessage(idempotencyKey: key, category: .transactional, recipient: Recipient(customerID: "c42", phone: phone), content: .sms(SMSContent(text: text)))
+    }
+
+    static func webhook(key: String = UUID().uuidString, url: String? = nil, payload: String = #"{"type":"cart.reminder","data":{"customer":"c42"}}"#) -> OutgoingMessage {
+        OutgoingMessage(idempotencyKey: key, category: .transactional, recipient: Recipient(customerID: "c42", webhookURL: url), content: .webhook(WebhookContent(payload: Array(payload.utf8))))
+    }
+
+    /// A fast retry policy for tests against real servers.
+    static let quickRetry = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50))
+
+    static let secretA = Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    static let secretB = Secret("whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24=")
+}
