@@ -145,20 +145,29 @@ extension CustomerRun {
         switch reason {
         case .event, .condition, .goal:
             let journey = state.instances[i].journey, sequence = state.instances[i].entrySequence
-            var kept: [PendingSend] = []
-            for pending in state.pendingSends {
-                guard pending.request.journey == journey, pending.entrySequence == sequence else {
-                    kept.append(pending)
-                    continue
-                }
-                record(
-                    .sendCancelled(step: pending.request.step, message: pending.request.send.message, channel: pending.request.send.channel, because: reason),
-                    instance: i, at: t)
-            }
-            if kept.count != state.pendingSends.count { state.pendingSends = kept }
+            cancelPendingSends(because: reason, at: t) { $0.request.journey == journey && $0.entrySequence == sequence }
         default:
             break
         }
+    }
+
+    /// Drops undecided sends (in the settle window or deferred) that `matches` selects.
+    mutating func cancelPendingSends(because reason: ExitReason, at t: Double, where matches: (PendingSend) -> Bool) {
+        guard state.pendingSends.contains(where: matches) else { return }
+        var kept: [PendingSend] = []
+        for pending in state.pendingSends {
+            guard matches(pending) else {
+                kept.append(pending)
+                continue
+            }
+            output.timeline.append(
+                TimelineRecord(
+                    at: t, customerID: state.profile.id, journey: pending.request.journey, version: pending.journeyVersion,
+                    entrySequence: pending.entrySequence,
+                    kind: .sendCancelled(
+                        step: pending.request.step, message: pending.request.send.message, channel: pending.request.send.channel, because: reason)))
+        }
+        state.pendingSends = kept
     }
 
     // MARK: Attribute updates

@@ -250,12 +250,39 @@ struct CustomerRun {
             }
         }
 
+        // Undecided sends of entries that already finished still obey their journey's exit events.
+        if !state.pendingSends.isEmpty {
+            let programs = engine.programs
+            var cancelled: [Int] = []
+            for (k, pending) in state.pendingSends.enumerated() {
+                guard let program = programs[pending.request.journey]?[pending.journeyVersion] else { continue }
+                for exit in program.exits {
+                    if case .event(let name, let filter) = exit, name == event.name, holds(filter, program: program, event: matched, at: t) {
+                        cancelled.append(k)
+                        break
+                    }
+                }
+            }
+            if !cancelled.isEmpty {
+                let ids = Set(cancelled.map { state.pendingSends[$0].request.id })
+                cancelPendingSends(because: .event(event.name), at: t) { ids.contains($0.request.id) }
+            }
+        }
+
         // Event triggers.
         for j in engine.index.eventTriggers[event.name] ?? [] {
             let program = catalog.journeys[j]
             guard case .event(_, let filter) = program.trigger, holds(filter, program: program, event: matched, at: t) else { continue }
             tryEnter(program, trigger: .event(event.name), event: matched, at: t)
         }
+    }
+
+    mutating func importHistory(_ event: CustomerEvent) {
+        var properties = event.properties
+        if let types = engine.index.timeEventProperties[event.name] {
+            for (key, type) in types { if let v = properties[key] { properties[key] = coerce(v, as: type) } }
+        }
+        recordHistory(MatchedEvent(name: event.name, timestamp: event.timestamp, properties: properties), at: max(state.clock ?? event.timestamp, event.timestamp))
     }
 
     private mutating func recordHistory(_ event: MatchedEvent, at t: Double) {

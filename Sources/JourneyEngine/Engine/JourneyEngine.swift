@@ -27,6 +27,8 @@ public struct JourneyEngine: Sendable {
     /// Journey name → index in `catalog.journeys` (the current version, used for new entries).
     let currentIndex: [String: Int]
     let index: CatalogIndex
+    /// The decision point: `policy.decide` (tests substitute a scripted policy here).
+    var decide: @Sendable ([SendRequest], SendLedger, CustomerContact, Double) -> [DeliveryDecision]
 
     public struct Options: Sendable, Hashable {
         /// Record a `stepReached` timeline entry for every step (reports count them). Turn off for
@@ -65,7 +67,9 @@ public struct JourneyEngine: Sendable {
     public init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram] = [], options: Options = Options()) {
         self.catalog = catalog
         self.options = options
-        self.policy = DeliveryPolicy(program: catalog.policy, journeyCaps: catalog.journeys.flatMap(\.caps))
+        let policy = DeliveryPolicy(program: catalog.policy, journeyCaps: catalog.journeys.flatMap(\.caps))
+        self.policy = policy
+        self.decide = { policy.decide($0, ledger: $1, contact: $2, now: $3) }
         var programs: [String: [String: JourneyProgram]] = [:]
         for program in retainedPrograms { programs[program.name, default: [:]][program.version] = program }
         var currentIndex: [String: Int] = [:]
@@ -97,6 +101,19 @@ public struct JourneyEngine: Sendable {
         swap(&run.state, &state)
         run.output.nextWakeAt = state.nextWakeAt
         return run.output
+    }
+
+    /// Adds past events to the customer's behavioural history without running anything: for
+    /// importing customers together with their history (and the dry-run's `history` events).
+    ///
+    /// Only events that a behavioural count or `last(event …)` in the catalog mentions are kept,
+    /// within the same bounds as live events. Nothing is triggered; segment membership is
+    /// re-evaluated on the customer's next input.
+    public func importHistory(_ events: [CustomerEvent], into state: inout CustomerState) {
+        var run = CustomerRun(engine: self, state: CustomerState(profile: CustomerProfile(id: "")))
+        swap(&run.state, &state)
+        for event in events.sorted(by: { $0.timestamp < $1.timestamp }) { run.importHistory(event) }
+        swap(&run.state, &state)
     }
 
     /// The program an instance runs on, if it is held.
