@@ -93,7 +93,7 @@ enum JourneyLoading {
         let compilation = JourneyCompiler.compile(directory: directory)
         if !compilation.diagnostics.isEmpty {
             let style: DiagnosticsFormatter.Style = compilation.hasErrors ? .annotated : .plain
-            let text = DiagnosticsFormatter(sources: compilation.sources).format(compilation.diagnostics, style: style)
+            let text = DiagnosticsFormatter(style: style, sources: compilation.sources).format(compilation.diagnostics)
             FileHandle.standardError.write(Data(text.utf8))
         }
         guard let catalog = compilation.catalog else {

@@ -114,7 +114,8 @@ public struct DryRunReport: Sendable {
         }
 
         for name in builders.keys { builders[name]?.customers = customersPerJourney[name]?.count ?? 0 }
-        journeys = builders.keys.sorted().map { builders[$0]! }
+        let journeys = builders.keys.sorted().map { builders[$0]! }
+        self.journeys = journeys
 
         stages = Stage.allCases.compactMap { stage in
             let members = journeys.filter { $0.stage == stage }

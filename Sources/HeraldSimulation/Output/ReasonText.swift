@@ -15,25 +15,14 @@ public enum ReasonText {
         case .deferBoundExpired(let bound, let blockedBy): "defer bound \(DurationText.format(bound)) expired; \(summary(blockedBy))"
         case .duplicate: "duplicate"
         case .fellBack(let from, let because): "fell back from \(from.rawValue): \(summary(because))"
+        case .fallbackBlocked(let from, let because, let fallback, let blockedBy):
+            "\(from.rawValue): \(summary(because)); fallback \(fallback.rawValue): \(summary(blockedBy))"
         }
     }
 
-    public static func explanation(_ reason: DecisionReason) -> String {
-        switch reason {
-        case .capReached(let cap, let count, let limit, let freesAt):
-            "cap \(cap) reached (\(count)/\(limit)), frees at \(Value.formatTime(freesAt))"
-        case .minimumGap(let last, let gap, let allowed):
-            "minimum gap \(DurationText.format(gap)) since the last marketing message at \(Value.formatTime(last)); allowed at \(Value.formatTime(allowed))"
-        case .quietHours(let channel, let start, let end, let endsAt):
-            "quiet hours for \(channel.rawValue) \(start)–\(end) local, end at \(Value.formatTime(endsAt))"
-        case .conflict(let winner, let priority): "lost to \(winner) (priority \(priority)) in the settle window"
-        case .noConsent(let channel, let topic):
-            "the customer is not subscribed to \(channel.rawValue)" + (topic.map { " (topic \($0))" } ?? "")
-        case .missingContact(let channel): "the customer has no \(channel == .sms ? "phone number" : channel == .email ? "email address" : "webhook target")"
-        case .deferBoundExpired(let bound, let blockedBy): "still blocked after the \(DurationText.format(bound)) defer bound: \(explanation(blockedBy))"
-        case .duplicate(let id): "already sent as \(id)"
-        case .fellBack(let from, let because): "fell back from \(from.rawValue) because \(explanation(because))"
-        }
+    /// The policy's own wording, instants in the customer's zone.
+    public static func explanation(_ reason: DecisionReason, timeZone: String = "UTC") -> String {
+        reason.description(timeZone: timeZone)
     }
 
     /// The rule a decision is attributed to in the delivery section.
@@ -48,13 +37,14 @@ public enum ReasonText {
         case .deferBoundExpired(_, let blockedBy): rule(blockedBy)
         case .duplicate: "duplicate"
         case .fellBack(_, let because): rule(because)
+        case .fallbackBlocked(_, let because, _, _): rule(because)
         }
     }
 
     public static func conflictWinner(_ reason: DecisionReason) -> String? {
         switch reason {
         case .conflict(let winner, _): winner
-        case .deferBoundExpired(_, let inner), .fellBack(_, let inner): conflictWinner(inner)
+        case .deferBoundExpired(_, let inner), .fellBack(_, let inner), .fallbackBlocked(_, let inner, _, _): conflictWinner(inner)
         default: nil
         }
     }

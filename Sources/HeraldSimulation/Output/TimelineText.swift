@@ -17,7 +17,7 @@ public enum TimelineText {
         case .attributesUpdated(let step, let attributes): "at \(step): updated \(attributes.joined(separator: ", "))"
         case .sent(_, let message, let requested, let channel, let id, let notes):
             if channel != requested {
-                "sent \(channel.rawValue) \(message) [\(id)] — fell back from \(requested.rawValue): \(notes.map(ReasonText.explanation).joined(separator: "; "))"
+                "sent \(channel.rawValue) \(message) [\(id)] — fell back from \(requested.rawValue): \(notes.map { ReasonText.explanation($0) }.joined(separator: "; "))"
             } else {
                 "sent \(channel.rawValue) \(message) [\(id)]"
             }

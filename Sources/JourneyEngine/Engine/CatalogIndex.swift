@@ -52,14 +52,9 @@ struct CatalogIndex: Sendable {
         }
         for expression in expressions { collectHistoryNeeds(expression) }
 
-        var horizon = catalog.policy.minimumGap ?? 0
-        for cap in catalog.policy.caps + catalog.journeys.flatMap(\.caps) {
-            switch cap.window {
-            case .rolling(let seconds): horizon = max(horizon, seconds)
-            case .calendarDay: horizon = max(horizon, 2 * 86_400)
-            }
-        }
-        ledgerHorizon = max(horizon, 86_400)
+        // Deduplication by request id reaches at least a day back, however short the caps.
+        let policy = DeliveryPolicy(program: catalog.policy, journeyCaps: catalog.journeys.flatMap(\.caps))
+        ledgerHorizon = max(policy.ledgerRetention, 86_400)
 
         for (name, type) in catalog.schema.customerAttributes where type == .time || type == .duration {
             timeAttributes[name] = type

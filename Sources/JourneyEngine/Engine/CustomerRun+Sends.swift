@@ -9,7 +9,7 @@ extension CustomerRun {
         state.instances[i].sendVisits.append(step.id)
         var id = "\(state.profile.id)/\(program.name)/\(instance.entrySequence)/\(step.label)"
         if visits > 0 { id += "#\(visits + 1)" }
-        if state.ledger.entries.contains(where: { $0.requestID == id }) || state.pendingSends.contains(where: { $0.request.id == id }) {
+        if state.ledger.contains(requestID: id) || state.pendingSends.contains(where: { $0.request.id == id }) {
             record(.skipped(step: step.label, message: send.message, channel: send.channel, reason: .duplicate(requestID: id)), instance: i, at: t)
             return
         }
@@ -23,10 +23,14 @@ extension CustomerRun {
     /// Asks the policy about every pending send due at `t`, as one batch.
     mutating func decidePendingSends(at t: Double) {
         guard state.pendingSends.contains(where: { $0.dueAt <= t }) else { return }
-        let horizon = t - engine.index.ledgerHorizon
-        if let first = state.ledger.entries.first, first.at < horizon { state.ledger.entries.removeAll { $0.at < horizon } }
+        state.ledger = state.ledger.pruned(keepingWithin: engine.index.ledgerHorizon, now: t)
 
-        let due = state.pendingSends.indices.filter { state.pendingSends[$0].dueAt <= t }
+        // The first settle deadline decides every send requested by then (the window gathers
+        // them); deferred sends come back at their own time.
+        let due = state.pendingSends.indices.filter {
+            let p = state.pendingSends[$0]
+            return p.dueAt <= t || (p.deferrals == 0 && p.request.requestedAt <= t)
+        }
         let requests = due.map { state.pendingSends[$0].request }
         let profile = state.profile
         let contact = CustomerContact(
@@ -42,7 +46,7 @@ extension CustomerRun {
             switch decision {
             case .send(let channel, let notes):
                 done.append(p)
-                if state.ledger.entries.contains(where: { $0.requestID == request.id }) {
+                if state.ledger.contains(requestID: request.id) {
                     recordDecision(.skipped(step: request.step, message: request.send.message, channel: request.send.channel, reason: .duplicate(requestID: request.id)), pending, at: t)
                     continue
                 }
@@ -52,10 +56,7 @@ extension CustomerRun {
                         id: messageID, customerID: profile.id, journey: request.journey, journeyVersion: pending.journeyVersion,
                         step: request.step, channel: channel, message: request.send.message, category: request.send.category, at: t,
                         context: templateContext(pending)))
-                state.ledger.entries.append(
-                    LedgerEntry(
-                        at: t, channel: channel, category: request.send.category, journey: request.journey, message: request.send.message,
-                        requestID: request.id))
+                state.ledger.record(LedgerEntry(request: request, channel: channel, at: t))
                 recordDecision(
                     .sent(step: request.step, message: request.send.message, requested: request.send.channel, channel: channel, messageID: messageID, notes: notes),
                     pending, at: t)

@@ -46,7 +46,7 @@ struct CustomerRun {
                 properties["message"] = .string(entry.message)
                 properties["channel"] = .string(entry.channel.rawValue)
                 // A permanently failed message releases its cap slot.
-                if !delivered { state.ledger.entries.remove(at: i) }
+                if !delivered { state.ledger.release(requestID: entry.requestID) }
             }
             let event = CustomerEvent(
                 id: "outcome:\(messageID):\(delivered ? "delivered" : "failed")", customerID: state.profile.id,
@@ -410,10 +410,7 @@ struct CustomerRun {
             else { return true }
             return clock > goalEnd
         }
-        let horizon = clock - engine.index.ledgerHorizon
-        if let first = state.ledger.entries.first, first.at < horizon {
-            state.ledger.entries.removeAll { $0.at < horizon }
-        }
+        state.ledger = state.ledger.pruned(keepingWithin: engine.index.ledgerHorizon, now: clock)
     }
 
     // MARK: Helpers
