@@ -21,7 +21,8 @@ struct EngineEdgeCaseTests {
         // that is already finished, and the clock does not move back.
         let late = CustomerEvent(id: "late", customerID: "c1", name: "order.completed", timestamp: t0 + 2 * hour + 10)
         c.collect(engine.handle(.event(late), state: &c.state, now: t0 + 4 * hour))
-        #expect(c.state.clock == t0 + 4 * hour)
+        // Processed at the customer's clock (the reminder's decision, 03:00), not back at 02:00.
+        #expect(c.state.clock == t0 + 3 * hour)
         // Late events still count in history at their own timestamps.
         let view1 = CustomerEvent(id: "v1", customerID: "c1", name: "product.viewed", timestamp: t0 + 3 * hour)
         let view0 = CustomerEvent(id: "v0", customerID: "c1", name: "product.viewed", timestamp: t0 + 1 * hour)
@@ -74,7 +75,7 @@ struct EngineEdgeCaseTests {
         let second = JourneyEngine(catalog: catalog([v2]), retainedPrograms: [v1.build()])
         var d = CustomerDriver(second)
         d.state = c.state
-        d.event("start", at: t0 + hour)
+        d.event("start", at: t0 + hour, id: "second-entry")
         d.advance(to: t0 + 3 * day)
         #expect(d.sends == ["email old_message", "email new_message"])
         #expect(d.outbox.map(\.journeyVersion) == ["v1", "v2"])
@@ -95,7 +96,7 @@ struct EngineEdgeCaseTests {
         c.event("start", at: t0)
         var d = CustomerDriver(JourneyEngine(catalog: catalog([v2])))
         d.state = c.state
-        d.advance(to: t0 + hour)
+        d.event("unrelated", at: t0 + hour, id: "any-input")
         #expect(d.exits() == [.versionRetired])
     }
 
@@ -114,11 +115,13 @@ struct EngineEdgeCaseTests {
         c.event("go", at: t0)
         #expect(c.outbox.isEmpty)
         #expect(c.state.nextWakeAt == t0 + 30)
-        c.advance(to: t0 + 60)
-        // The low send (due at +60) is decided alone; the high one (requested at +30) at +90.
         c.advance(to: t0 + 90)
-        #expect(batches.values == [["c1/low/1/send_low_m"], ["c1/high/1/send_high_m"]])
-        #expect(c.outbox.map { Value.formatTime($0.at) } == ["2026-03-02T00:01:00Z", "2026-03-02T00:01:30Z"])
+        // The first settle deadline (+60, the low send's) decides every send requested by then:
+        // the high one (requested at +30) joins the batch and wins.
+        #expect(batches.values == [["c1/high/1/send_high_m", "c1/low/1/send_low_m"]])
+        #expect(c.sends == ["email high_m"])
+        #expect(c.outbox.map { Value.formatTime($0.at) } == ["2026-03-02T00:01:00Z"])
+        #expect(c.timeline.contains { if case .skipped(_, "low_m", _, .conflict(winner: "high", winnerPriority: 90)) = $0.kind { true } else { false } })
     }
 
     @Test func sameInstantSendsFormOneBatch() {

@@ -30,8 +30,8 @@ public struct DryRun: Sendable {
     /// Replays `events` (and imports `history` into behavioural history without replaying it).
     /// Events before `from` are treated as history too; events after `until` are not replayed.
     public func run(
-        customers: [CustomerProfile], events: [CustomerEvent], history: [CustomerEvent] = [], options: DryRunOptions = DryRunOptions(),
-        issues: [LoadIssue] = []
+        customers: [CustomerProfile], events: [CustomerEvent], history: [CustomerEvent] = [], profileUpdates: [ProfileUpdate] = [],
+        options: DryRunOptions = DryRunOptions(), issues: [LoadIssue] = []
     ) -> DryRunResult {
         let firstEvent = events.lazy.map(\.timestamp).min()
         let lastEvent = events.lazy.map(\.timestamp).max()
@@ -53,6 +53,10 @@ public struct DryRun: Sendable {
                 continue
             }
             byCustomer[event.customerID, default: []].append(event)
+        }
+        var updatesByCustomer: [String: [ProfileUpdate]] = [:]
+        for update in profileUpdates where update.at >= from && update.at <= until {
+            updatesByCustomer[update.profile.id, default: []].append(update)
         }
         var profiles: [String: CustomerProfile] = [:]
         for profile in customers { profiles[profile.id] = profile }
@@ -81,10 +85,14 @@ public struct DryRun: Sendable {
                 outbox.append(contentsOf: output.outbox)
             }
             take(engine.handle(.profile(profile), state: &state, now: from))
-            let own = (byCustomer[id] ?? []).enumerated().sorted { a, b in
-                a.element.timestamp != b.element.timestamp ? a.element.timestamp < b.element.timestamp : a.offset < b.offset
-            }
-            for (_, event) in own { take(engine.handle(.event(event), state: &state, now: event.timestamp)) }
+            // Events and profile updates in time order (file order breaks ties; updates first).
+            var inputs: [(at: Double, order: Int, input: EngineInput)] = []
+            for (n, update) in (updatesByCustomer[id] ?? []).enumerated() { inputs.append((update.at, n, .profile(update.profile))) }
+            let base = inputs.count
+            for (n, event) in (byCustomer[id] ?? []).enumerated() { inputs.append((event.timestamp, base + n, .event(event))) }
+            inputs.sort { $0.at != $1.at ? $0.at < $1.at : $0.order < $1.order }
+            for item in inputs { take(engine.handle(item.input, state: &state, now: item.at)) }
+            let own = byCustomer[id] ?? []
             take(engine.handle(.wake, state: &state, now: until))
             results.append(
                 CustomerResult(
@@ -94,6 +102,17 @@ public struct DryRun: Sendable {
         return DryRunResult(
             from: from, until: until, seed: options.seed, customers: results, eventCount: events.count - outside, issues: issues,
             notes: notes, engine: engine)
+    }
+}
+
+/// A profile change at an instant (scenario files use them: an unsubscribe, a new attribute).
+public struct ProfileUpdate: Sendable {
+    public var at: Double
+    /// Merged into the profile as the engine documents (`null` attributes remove).
+    public var profile: CustomerProfile
+    public init(at: Double, profile: CustomerProfile) {
+        self.at = at
+        self.profile = profile
     }
 }
 

@@ -6,7 +6,8 @@ public import JourneyLanguage
 ///
 /// ```
 /// send email cart_reminder to c1 at +1h      no send to c2          no send sms to c2
-/// 2 sends to c1                              skipped sms cart_nudge to c3
+/// 2 sends to c1                              no send to c5 from win_back
+/// skipped sms cart_nudge to c3
 /// deferred email digest to c4 until +9h      c1 entered cart_abandonment
 /// c2 not entered cart_abandonment            c1 exited cart_abandonment by goal
 /// c1 exited by event order.completed         c1 converted in cart_abandonment
@@ -19,8 +20,8 @@ public struct Expectation: Sendable, Hashable {
 
     public enum Kind: Sendable, Hashable {
         /// A send (or with `count == 0`, none) matching channel/message, optionally at an instant.
-        case send(channel: Channel?, message: String?, customer: String, at: Double?, negated: Bool)
-        case sendCount(Int, customer: String)
+        case send(channel: Channel?, message: String?, customer: String, at: Double?, journey: String?, negated: Bool)
+        case sendCount(Int, customer: String, journey: String?)
         case skipped(channel: Channel?, message: String?, customer: String)
         case deferred(channel: Channel?, message: String?, customer: String, until: Double?)
         case entered(customer: String, journey: String, negated: Bool)
@@ -54,16 +55,32 @@ public struct Expectation: Sendable, Hashable {
 
         guard let first = words.first else { throw fail("it is empty") }
         let kind: Kind
+        /// Trailing `at <time>` and `from <journey>` clauses.
+        func clauses(_ rest: ArraySlice<String>, allowAt: Bool) throws -> (at: Double?, journey: String?) {
+            var at: Double?
+            var journey: String?
+            var rest = rest
+            while let word = rest.first {
+                guard rest.count >= 2 else { throw fail("`\(word)` needs a value") }
+                let value = rest[rest.startIndex + 1]
+                switch word {
+                case "at" where allowAt: at = try time(value)
+                case "from", "in": journey = value
+                default: throw fail("unexpected `\(word)` (expected `at <time>` or `from <journey>`)")
+                }
+                rest = rest.dropFirst(2)
+            }
+            return (at, journey)
+        }
         switch first {
         case "send":
             let (channel, message, customer, rest) = try target(1)
-            var at: Double?
-            if rest.first == "at", rest.count == 2 { at = try time(rest.last!) } else if !rest.isEmpty { throw fail("expected `at <time>` after the customer") }
-            kind = .send(channel: channel, message: message, customer: customer, at: at, negated: false)
+            let (at, journey) = try clauses(rest, allowAt: true)
+            kind = .send(channel: channel, message: message, customer: customer, at: at, journey: journey, negated: false)
         case "no" where words.count > 1 && words[1] == "send":
             let (channel, message, customer, rest) = try target(2)
-            guard rest.isEmpty else { throw fail("unexpected words after the customer") }
-            kind = .send(channel: channel, message: message, customer: customer, at: nil, negated: true)
+            let (_, journey) = try clauses(rest, allowAt: false)
+            kind = .send(channel: channel, message: message, customer: customer, at: nil, journey: journey, negated: true)
         case "skipped":
             let (channel, message, customer, _) = try target(1)
             kind = .skipped(channel: channel, message: message, customer: customer)
@@ -73,8 +90,9 @@ public struct Expectation: Sendable, Hashable {
             if rest.first == "until", rest.count == 2 { until = try time(rest.last!) }
             kind = .deferred(channel: channel, message: message, customer: customer, until: until)
         default:
-            if let n = Int(first), words.count == 4, words[1] == "sends" || words[1] == "send", words[2] == "to" {
-                kind = .sendCount(n, customer: words[3])
+            if let n = Int(first), words.count >= 4, words[1] == "sends" || words[1] == "send", words[2] == "to" {
+                let (_, journey) = try clauses(words[4...], allowAt: false)
+                kind = .sendCount(n, customer: words[3], journey: journey)
                 break
             }
             let customer = first
@@ -113,7 +131,7 @@ public struct Expectation: Sendable, Hashable {
     /// The customer the expectation is about (whose timeline a failure shows).
     public var customer: String {
         switch kind {
-        case .send(_, _, let c, _, _), .sendCount(_, let c), .skipped(_, _, let c), .deferred(_, _, let c, _), .entered(let c, _, _),
+        case .send(_, _, let c, _, _, _), .sendCount(_, let c, _), .skipped(_, _, let c), .deferred(_, _, let c, _), .entered(let c, _, _),
             .exited(let c, _, _), .converted(let c, _, _), .variant(let c, _, _):
             c
         }
@@ -130,16 +148,19 @@ public struct Expectation: Sendable, Hashable {
         func matches(_ channel: Channel?, _ message: String?, _ c: Channel, _ m: String) -> Bool {
             (channel == nil || channel == c) && (message == nil || message == m)
         }
-        let sendList = outbox.isEmpty ? "no sends" : "sends: " + outbox.map { "\($0.channel.rawValue) \($0.message) at \(rel($0.at))" }.joined(separator: ", ")
+        let sendList =
+            outbox.isEmpty
+            ? "no sends" : "sends: " + outbox.map { "\($0.channel.rawValue) \($0.message) at \(rel($0.at)) (\($0.journey))" }.joined(separator: ", ")
         switch kind {
-        case .send(let channel, let message, _, let at, let negated):
-            let hits = outbox.filter { matches(channel, message, $0.channel, $0.message) }
+        case .send(let channel, let message, _, let at, let journey, let negated):
+            let hits = outbox.filter { matches(channel, message, $0.channel, $0.message) && (journey == nil || $0.journey == journey) }
             if negated { return hits.isEmpty ? nil : sendList }
             if hits.isEmpty { return sendList }
             if let at, !hits.contains(where: { $0.at == at }) { return sendList }
             return nil
-        case .sendCount(let n, _):
-            return outbox.count == n ? nil : "\(outbox.count) sends (\(sendList))"
+        case .sendCount(let n, _, let journey):
+            let count = outbox.count { journey == nil || $0.journey == journey }
+            return count == n ? nil : "\(count) sends (\(sendList))"
         case .skipped(let channel, let message, _):
             let skips = timeline.compactMap { r -> String? in
                 if case .skipped(_, let m, let c, let reason) = r.kind { return matches(channel, message, c, m) ? ReasonText.explanation(reason) : nil }

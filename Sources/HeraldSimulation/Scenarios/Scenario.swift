@@ -18,6 +18,10 @@ public struct Scenario: Sendable {
     public var until: Double?
     public var customers: [CustomerProfile]
     public var events: [CustomerEvent]
+    /// Events that only feed behavioural history (`history: true`).
+    public var history: [CustomerEvent]
+    /// Profile changes at their times (`profile:` items in `events`).
+    public var profileUpdates: [ProfileUpdate]
     public var expectations: [Expectation]
     public var seed: UInt64
 }
@@ -113,6 +117,8 @@ public enum ScenarioFile {
         }
 
         var events: [CustomerEvent] = []
+        var history: [CustomerEvent] = []
+        var updates: [ProfileUpdate] = []
         for (n, e) in (node["events"]?.sequence.map(Array.init) ?? []).enumerated() {
             guard case .object(let object) = value(e) else { throw fail(e, "an event is a mapping with `at`, `customer` and `name`") }
             guard let atNode = e["at"], let atText = atNode.scalar?.string, let at = parseTime(atText, start: d.start) else {
@@ -126,10 +132,17 @@ public enum ScenarioFile {
             } else {
                 throw fail(e, "an event needs `customer` when the scenario has several customers")
             }
-            guard case .string(let name)? = object["name"] else { throw fail(e, "an event needs a `name`") }
+            if let change = object["profile"] {
+                guard case .object(var fields) = change else { throw fail(e, "`profile` is a mapping of profile fields") }
+                fields["id"] = .string(customer)
+                do { updates.append(ProfileUpdate(at: at, profile: try SampleLoader.profile(from: fields))) } catch { throw fail(e, "\(error)") }
+                continue
+            }
+            guard case .string(let name)? = object["name"] else { throw fail(e, "an event needs a `name` (or a `profile` change)") }
             var properties: [String: Value] = [:]
             if case .object(let p)? = object["properties"] { properties = p }
-            events.append(CustomerEvent(id: "\(name)@\(line(e))#\(n)", customerID: customer, name: name, properties: properties, timestamp: at))
+            let event = CustomerEvent(id: "\(name)@\(line(e))#\(n)", customerID: customer, name: name, properties: properties, timestamp: at)
+            if object["history"] == .bool(true) { history.append(event) } else { events.append(event) }
         }
 
         var until: Double?
@@ -146,7 +159,7 @@ public enum ScenarioFile {
         if expectations.isEmpty { throw fail(node, "scenario \"\(name)\" has no `expect` list") }
         return Scenario(
             name: name, file: file, line: line(node), journeys: d.journeys, start: d.start, until: until, customers: customers, events: events,
-            expectations: expectations, seed: d.seed)
+            history: history, profileUpdates: updates, expectations: expectations, seed: d.seed)
     }
 
     /// `+1h`, `+2d 3h`, `+90s`, `+0` relative to `start`; or an RFC 3339 time.

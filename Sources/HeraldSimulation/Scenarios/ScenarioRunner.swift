@@ -64,8 +64,11 @@ public struct ScenarioRunner: Sendable {
     public func run(_ scenario: Scenario, catalog: JourneyCatalog) -> ScenarioResult {
         let dryRun = DryRun(catalog: catalog, seed: scenario.seed)
         let lastEvent = scenario.events.map(\.timestamp).max() ?? scenario.start
-        let options = DryRunOptions(from: min(scenario.start, scenario.events.map(\.timestamp).min() ?? scenario.start), until: scenario.until ?? lastEvent + 7 * 86_400)
-        let result = dryRun.run(customers: scenario.customers, events: scenario.events, options: options)
+        let options = DryRunOptions(
+            from: min(scenario.start, scenario.events.map(\.timestamp).min() ?? scenario.start), until: scenario.until ?? lastEvent + 14 * 86_400)
+        let result = dryRun.run(
+            customers: scenario.customers, events: scenario.events, history: scenario.history, profileUpdates: scenario.profileUpdates,
+            options: options)
         var failures: [ScenarioFailure] = []
         for expectation in scenario.expectations {
             let customer = result.customer(expectation.customer)
