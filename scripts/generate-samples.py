@@ -55,7 +55,7 @@ def main():
 
     zone_pool = [z for z in ZONES for _ in range(z[2])]
     customers, events = [], []
-    personas = ["signup", "cart", "cart", "browser", "buyer", "nps", "lapsing", "mixed"]
+    personas = ["signup", "cart", "collider", "browser", "buyer", "nps", "lapsing", "mixed"]
 
     def event(cid, name, t, props=None, history=False):
         e = {"id": f"ev-{len(events) + 1:05d}", "customer_id": cid, "name": name, "timestamp": iso(t)}
@@ -122,6 +122,19 @@ def main():
                     p = rng.choice(PRODUCTS)
                     event(cid, "product.viewed", t - dt.timedelta(hours=rng.uniform(1, 40)), {"product_id": p[0], "category": p[1], "price": p[2]})
                 event(cid, "signed_up", t - dt.timedelta(hours=rng.uniform(41, 60)), {"source": "ads"})
+        elif persona == "collider":
+            # Journeys competing for one customer inside the policy's settle window.
+            t = local_daytime(rng, day, off)
+            if rng.random() < 0.5:
+                # A promoter who signs up an hour later: the referral invite and the welcome email
+                # are requested at the same instant; the welcome (priority 60) wins.
+                event(cid, "nps.submitted", t - dt.timedelta(hours=1), {"score": 10, "comment": "love it"})
+                event(cid, "signed_up", t, {"source": "referral"})
+            else:
+                # A detractor who fills a cart 23 hours later: the apology and the cart reminder
+                # collide a day after the survey; the apology (priority 90) wins.
+                event(cid, "nps.submitted", t, {"score": 4, "comment": "slow delivery"})
+                event(cid, "cart.updated", t + dt.timedelta(hours=23), {"items": 2, "total": 90.0})
         elif persona == "browser":
             t = local_daytime(rng, day, off)
             for k in range(rng.randint(2, 5)):

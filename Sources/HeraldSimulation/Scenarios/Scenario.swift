@@ -22,7 +22,7 @@ public struct Scenario: Sendable {
     public var history: [CustomerEvent]
     /// Profile changes at their times (`profile:` items in `events`).
     public var profileUpdates: [ProfileUpdate]
-    public var expectations: [Expectation]
+    public var expectations: [ScenarioExpectation]
     public var seed: UInt64
 }
 
@@ -151,10 +151,10 @@ public enum ScenarioFile {
             until = t
         }
 
-        var expectations: [Expectation] = []
+        var expectations: [ScenarioExpectation] = []
         for x in node["expect"]?.sequence.map(Array.init) ?? [] {
             guard let text = x.string else { throw fail(x, "an expectation is a line of text such as `send email cart_reminder to c1 at +1h`") }
-            do { expectations.append(try Expectation.parse(text, start: d.start, line: line(x))) } catch { throw fail(x, "\(error)") }
+            do { expectations.append(try ScenarioExpectation.parse(text, start: d.start, line: line(x))) } catch { throw fail(x, "\(error)") }
         }
         if expectations.isEmpty { throw fail(node, "scenario \"\(name)\" has no `expect` list") }
         return Scenario(

@@ -84,7 +84,7 @@ public struct ScenarioRunner: Sendable {
 }
 
 public struct ScenarioFailure: Sendable {
-    public var expectation: Expectation
+    public var expectation: ScenarioExpectation
     public var actual: String
     /// The customer's timeline.
     public var timeline: [String]

@@ -13,7 +13,7 @@ public import JourneyLanguage
 /// c1 exited by event order.completed         c1 converted in cart_abandonment
 /// c3 not converted                           c3 in variant B of subject_line
 /// ```
-public struct Expectation: Sendable, Hashable {
+public struct ScenarioExpectation: Sendable, Hashable {
     public var text: String
     public var line: Int
     public var kind: Kind
@@ -32,7 +32,7 @@ public struct Expectation: Sendable, Hashable {
         case variant(customer: String, variant: String, split: String?)
     }
 
-    public static func parse(_ text: String, start: Double, line: Int) throws -> Expectation {
+    public static func parse(_ text: String, start: Double, line: Int) throws -> ScenarioExpectation {
         var words = text.split(separator: " ").map(String.init)
         if words.first == "expect" { words.removeFirst() }
         func fail(_ message: String) -> Message { Message("cannot read expectation \"\(text)\": \(message)") }
@@ -125,7 +125,7 @@ public struct Expectation: Sendable, Hashable {
                 throw fail("expected `send …`, `no send …`, `N sends to …`, `skipped …`, `deferred …`, or `<customer> entered|not entered|exited|converted|not converted|in variant …`")
             }
         }
-        return Expectation(text: text, line: line, kind: kind)
+        return ScenarioExpectation(text: text, line: line, kind: kind)
     }
 
     /// The customer the expectation is about (whose timeline a failure shows).
