@@ -30,53 +30,52 @@ public struct DryRunReport: Sendable {
                 if builders[journey] == nil, let program = engine.heldPrograms.first(where: { $0.name == journey }) {
                     builders[journey] = JourneyReport(program: program)
                 }
-                guard var report = builders[journey] else { continue }
+                guard builders[journey] != nil else { continue }
                 let key = EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence)
                 switch record.kind {
                 case .entered:
-                    report.entries += 1
+                    builders[journey]!.entries += 1
                     customersPerJourney[journey, default: []].insert(customer.id)
                 case .notEntered(_, let reason):
-                    report.notEntered[ReasonText.notEntered(reason), default: 0] += 1
+                    builders[journey]!.notEntered[ReasonText.notEntered(reason), default: 0] += 1
                 case .stepReached(let step, let stage):
-                    report.reach(step, stage: stage)
+                    builders[journey]!.reach(step, stage: stage)
                     if let stage {
                         stageReached[stage, default: 0] += 1
                         stageCustomers[stage, default: []].insert(customer.id)
                     }
                 case .exited(let step, let reason):
-                    report.exits[reason.description, default: 0] += 1
-                    if reason != .completed { report.leave(step) }
+                    builders[journey]!.exits[reason.description, default: 0] += 1
+                    if reason != .completed { builders[journey]!.leave(step) }
                 case .variantAssigned(let split, let variant, let isControl):
                     variants[key, default: []].append(VariantAssignment(split: split, variant: variant, isControl: isControl))
                 case .converted(_, let time, _):
                     converted[key] = time
-                    report.conversions += 1
-                    report.timesToConvert.append(time)
+                    builders[journey]!.conversions += 1
+                    builders[journey]!.timesToConvert.append(time)
                 case .sent(_, let message, let requested, let channel, _, let notes):
-                    report.sends["\(channel.rawValue) \(message)", default: 0] += 1
+                    builders[journey]!.sends["\(channel.rawValue) \(message)", default: 0] += 1
                     if channel != requested {
-                        report.decisions.fellBack += 1
+                        builders[journey]!.decisions.fellBack += 1
                         let reason = notes.first.map(ReasonText.summary) ?? "fallback"
-                        report.decisions.reasons["fell back: \(reason)", default: 0] += 1
+                        builders[journey]!.decisions.reasons["fell back: \(reason)", default: 0] += 1
                         delivery.record(journey: journey, reason: notes.first)
                     } else {
-                        report.decisions.sent += 1
+                        builders[journey]!.decisions.sent += 1
                     }
                 case .deferred(_, _, _, _, let reason):
-                    report.decisions.deferred += 1
-                    report.decisions.reasons["deferred: \(ReasonText.summary(reason))", default: 0] += 1
+                    builders[journey]!.decisions.deferred += 1
+                    builders[journey]!.decisions.reasons["deferred: \(ReasonText.summary(reason))", default: 0] += 1
                     delivery.record(journey: journey, reason: reason)
                 case .skipped(_, _, _, let reason):
-                    report.decisions.skipped += 1
-                    report.decisions.reasons["skipped: \(ReasonText.summary(reason))", default: 0] += 1
+                    builders[journey]!.decisions.skipped += 1
+                    builders[journey]!.decisions.reasons["skipped: \(ReasonText.summary(reason))", default: 0] += 1
                     delivery.record(journey: journey, reason: reason)
                 case .sendCancelled:
-                    report.decisions.cancelled += 1
+                    builders[journey]!.decisions.cancelled += 1
                 case .waiting, .eventReceived, .timedOut, .attributesUpdated, .migrated:
                     break
                 }
-                builders[journey] = report
             }
             for instance in customer.finalState.instances where instance.isActive {
                 builders[instance.journey]?.waitingAt(instance.step)
