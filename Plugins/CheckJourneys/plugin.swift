@@ -1,7 +1,7 @@
 import Foundation
 import PackagePlugin
 
-/// `swift package check-journeys [--fix] [--format plain|annotated|json] [PATH ...]`
+/// `swift package check-journeys [--fix] [--standalone] [--format plain|annotated|json] [PATH ...]`
 ///
 /// Checks the journey files (default: the package's `Journeys/`) with `journey-check`; `--fix`
 /// first rewrites them in the canonical layout (run it with
@@ -11,13 +11,15 @@ import PackagePlugin
         var extractor = ArgumentExtractor(arguments)
         let fix = extractor.extractFlag(named: "fix") > 0
         let format = extractor.extractOption(named: "format").last ?? "annotated"
-        var paths = extractor.remainingArguments
+        // Other options (`--standalone`, `--quiet`) go to journey-check as they are.
+        let options = extractor.remainingArguments.filter { $0.hasPrefix("--") }
+        var paths = extractor.remainingArguments.filter { !$0.hasPrefix("--") }
         if paths.isEmpty { paths = [context.package.directoryURL.appending(path: "Journeys").path] }
 
         let tool = try context.tool(named: "journey-check")
         let process = Process()
         process.executableURL = tool.url
-        process.arguments = (fix ? ["--fix"] : []) + ["--format", format] + paths
+        process.arguments = (fix ? ["--fix"] : []) + ["--format", format] + options + paths
         try process.run()
         process.waitUntilExit()
         switch process.terminationStatus {

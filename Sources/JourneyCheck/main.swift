@@ -68,7 +68,7 @@ if style == .json {
 } else if !report.diagnostics.isEmpty || !quiet {
     let text = report.rendered(style: style)
     FileHandle.standardError.write(Data(text.utf8))
-    if !quiet { FileHandle.standardError.write(Data("\(report.summary)\n".utf8)) }
+    if !quiet, report.missingPaths.isEmpty { FileHandle.standardError.write(Data("\(report.summary)\n".utf8)) }
 }
 if emitIR, report.exitCode == 0 {
     let encoder = JSONEncoder()

@@ -39,7 +39,8 @@ struct CheckCommand: AsyncParsableCommand {
         if style == .json {
             print(report.rendered(style: .json), terminator: "")
         } else {
-            FileHandle.standardError.write(Data((report.rendered(style: style) + report.summary + "\n").utf8))
+            let summary = report.missingPaths.isEmpty ? report.summary + "\n" : ""
+            FileHandle.standardError.write(Data((report.rendered(style: style) + summary).utf8))
         }
         var code = report.exitCode
         if code == 0, warningsAsErrors, report.diagnostics.contains(where: { $0.severity == .warning }) { code = 1 }

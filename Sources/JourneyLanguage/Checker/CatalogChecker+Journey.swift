@@ -377,7 +377,7 @@ extension CatalogChecker {
     }
 
     static func describe(seconds: Double) -> String {
-        for (unit, size) in [("week", 604_800.0), ("day", 86400), ("hour", 3600), ("minute", 60)] where seconds >= size && seconds.truncatingRemainder(dividingBy: size) == 0 {
+        for (unit, size) in [("day", 86400.0), ("hour", 3600), ("minute", 60)] where seconds >= size && seconds.truncatingRemainder(dividingBy: size) == 0 {
             let n = Int(seconds / size)
             return "\(n) \(unit)\(n == 1 ? "" : "s")"
         }

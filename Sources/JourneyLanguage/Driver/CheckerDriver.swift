@@ -54,6 +54,7 @@ public enum CheckerDriver {
                 let key = unit.sources.keys.first { samePath($0, path) } ?? path
                 var filtered = unit
                 filtered.diagnostics = unit.diagnostics.filter { $0.location == nil || samePath($0.location!.file, key) }
+                filtered.sources = unit.sources.filter { $0.key == key }
                 if unit.sources[key] == nil {
                     // Not a journey file of the directory (another extension): check it alone.
                     result = compileStandalone(file: path)
