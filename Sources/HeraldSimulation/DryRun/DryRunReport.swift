@@ -58,7 +58,7 @@ public struct DryRunReport: Sendable {
                     if channel != requested {
                         builders[journey]!.decisions.fellBack += 1
                         let reason = notes.first.map(ReasonText.summary) ?? "fallback"
-                        builders[journey]!.decisions.reasons["fell back: \(reason)", default: 0] += 1
+                        builders[journey]!.decisions.reasons[reason, default: 0] += 1
                         delivery.record(journey: journey, reason: notes.first)
                     } else {
                         builders[journey]!.decisions.sent += 1
