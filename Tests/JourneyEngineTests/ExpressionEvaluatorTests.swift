@@ -54,6 +54,9 @@ struct ExpressionEvaluatorTests {
         (.binary(.greater, .binary(.subtract, .now, attr("signed_up_at")), Self.lit(.duration(7 * day))), .bool(true)),
         (.binary(.add, .now, Self.lit(.duration(hour))), .time(t0 + hour)),
         (.binary(.multiply, Self.lit(.duration(hour)), num(2)), .duration(2 * hour)),
+        // Numbers next to durations are seconds (a state read back from JSON has numbers there).
+        (.binary(.add, num(60), Self.lit(.duration(60))), .duration(120)),
+        (.binary(.greater, num(7_200), Self.lit(.duration(hour))), .bool(true)),
         (.binary(.less, attr("signed_up_at"), .now), .bool(true)),
         (.binary(.contains, attr("tags"), str("vip")), .bool(true)),
         (.binary(.in, str("outdoor"), attr("tags")), .bool(true)),

@@ -36,7 +36,7 @@ extension CustomerRun {
         let contact = CustomerContact(
             timeZone: zoneID(for: nil), hasEmail: !(profile.email ?? "").isEmpty, hasPhone: !(profile.phone ?? "").isEmpty,
             subscriptions: profile.subscriptions)
-        let decisions = engine.decide(requests, state.ledger, contact, t)
+        let decisions = decide(requests, state.ledger, contact, t)
 
         var done: [Int] = []
         for (k, p) in due.enumerated() {

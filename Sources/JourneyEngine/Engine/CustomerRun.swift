@@ -3,7 +3,8 @@ import JourneyLanguage
 /// One run-to-completion step for one customer: the mutable working set of
 /// ``JourneyEngine/handle(_:state:now:)``. Lives only for the duration of one call.
 struct CustomerRun {
-    let engine: JourneyEngine
+    let engine: EngineCore
+    let decide: @Sendable ([SendRequest], SendLedger, CustomerContact, Double) -> [DeliveryDecision]
     var state: CustomerState
     var output = EngineOutput()
     /// Bumped whenever the profile changes, so that segments and exit conditions are re-checked.
@@ -15,6 +16,7 @@ struct CustomerRun {
 
     var catalog: JourneyCatalog { engine.catalog }
     var options: JourneyEngine.Options { engine.options }
+    var journeys: [JourneyProgram] { engine.catalog.journeys }
 
     // MARK: The step
 
@@ -135,7 +137,7 @@ struct CustomerRun {
                 wakeInstance(i, at: t)
             }
             for j in engine.index.scheduleJourneys {
-                let program = catalog.journeys[j]
+                let program = journeys[j]
                 if let due = state.schedules[program.name], due <= t { fireSchedule(program, at: t) }
             }
             completeInstant(at: t)
@@ -149,8 +151,8 @@ struct CustomerRun {
         if count <= 1 { return Array(0..<count) }
         return state.instances.indices.sorted { a, b in
             let x = state.instances[a], y = state.instances[b]
-            let px = engine.programs[x.journey]?[x.version]?.priority ?? 0
-            let py = engine.programs[y.journey]?[y.version]?.priority ?? 0
+            let px = engine.program(named: x.journey, version: x.version)?.priority ?? 0
+            let py = engine.program(named: y.journey, version: y.version)?.priority ?? 0
             if px != py { return px > py }
             if x.journey != y.journey { return x.journey < y.journey }
             return x.entrySequence < y.entrySequence
@@ -252,10 +254,9 @@ struct CustomerRun {
 
         // Undecided sends of entries that already finished still obey their journey's exit events.
         if !state.pendingSends.isEmpty {
-            let programs = engine.programs
             var cancelled: [Int] = []
             for (k, pending) in state.pendingSends.enumerated() {
-                guard let program = programs[pending.request.journey]?[pending.journeyVersion] else { continue }
+                guard let program = engine.program(named: pending.request.journey, version: pending.journeyVersion) else { continue }
                 for exit in program.exits {
                     if case .event(let name, let filter) = exit, name == event.name, holds(filter, program: program, event: matched, at: t) {
                         cancelled.append(k)
@@ -271,7 +272,7 @@ struct CustomerRun {
 
         // Event triggers.
         for j in engine.index.eventTriggers[event.name] ?? [] {
-            let program = catalog.journeys[j]
+            let program = journeys[j]
             guard case .event(_, let filter) = program.trigger, holds(filter, program: program, event: matched, at: t) else { continue }
             tryEnter(program, trigger: .event(event.name), event: matched, at: t)
         }
@@ -329,7 +330,7 @@ struct CustomerRun {
             if member, !wasMember {
                 state.segments.insert(segment, at: position ?? state.segments.endIndex)
                 for j in engine.index.segmentTriggers[segment] ?? [] {
-                    tryEnter(catalog.journeys[j], trigger: .segment(segment), event: nil, at: t)
+                    tryEnter(journeys[j], trigger: .segment(segment), event: nil, at: t)
                 }
             } else if !member, wasMember, let position {
                 state.segments.remove(at: position)
@@ -340,16 +341,16 @@ struct CustomerRun {
     // MARK: Schedules
 
     private mutating func ensureSchedules() {
-        let journeys = engine.index.scheduleJourneys
-        if state.schedules.isEmpty && journeys.isEmpty { return }
-        if state.schedules.count > journeys.count || state.schedules.keys.contains(where: { engine.currentIndex[$0] == nil }) {
+        let scheduled = engine.index.scheduleJourneys
+        if state.schedules.isEmpty && scheduled.isEmpty { return }
+        if state.schedules.count > scheduled.count || state.schedules.keys.contains(where: { engine.currentIndex[$0] == nil }) {
             state.schedules = state.schedules.filter { name, _ in
                 engine.currentProgram(named: name).map { if case .schedule = $0.trigger { true } else { false } } ?? false
             }
         }
         guard let clock = state.clock else { return }
-        for j in journeys where state.schedules[catalog.journeys[j].name] == nil {
-            let program = catalog.journeys[j]
+        for j in scheduled where state.schedules[journeys[j].name] == nil {
+            let program = journeys[j]
             state.schedules[program.name] = nextScheduleTime(program, after: clock)
         }
     }
@@ -378,7 +379,7 @@ struct CustomerRun {
     private mutating func retireUnheldVersions() {
         for i in state.instances.indices {
             let instance = state.instances[i]
-            guard engine.programs[instance.journey]?[instance.version] == nil else { continue }
+            guard engine.program(named: instance.journey, version: instance.version) == nil else { continue }
             guard instance.isActive else { continue }  // finished ones are pruned
             let at = state.clock ?? instance.enteredAt
             if let current = engine.currentProgram(named: instance.journey),
@@ -396,17 +397,17 @@ struct CustomerRun {
     }
 
     func program(of instance: JourneyInstance) -> JourneyProgram? {
-        engine.programs[instance.journey]?[instance.version]
+        engine.program(named: instance.journey, version: instance.version)
     }
 
     // MARK: Housekeeping
 
     private mutating func prune() {
         let clock = state.clock ?? 0
-        let programs = engine.programs
+        let engine = engine
         state.instances.removeAll { instance in
             guard case .finished = instance.status else { return false }
-            guard programs[instance.journey]?[instance.version] != nil, instance.convertedAt == nil, let goalEnd = instance.goalDeadline
+            guard engine.program(named: instance.journey, version: instance.version) != nil, instance.convertedAt == nil, let goalEnd = instance.goalDeadline
             else { return true }
             return clock > goalEnd
         }

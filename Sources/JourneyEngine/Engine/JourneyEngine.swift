@@ -17,18 +17,16 @@ public import JourneyLanguage
 ///
 /// Semantics are documented in docs/semantics.md.
 public struct JourneyEngine: Sendable {
-    public let catalog: JourneyCatalog
-    /// The single decision point every send passes through.
-    public let policy: DeliveryPolicy
-    public let options: Options
-
-    /// Journey name → version → program: the current versions and every retained one.
-    let programs: [String: [String: JourneyProgram]]
-    /// Journey name → index in `catalog.journeys` (the current version, used for new entries).
-    let currentIndex: [String: Int]
-    let index: CatalogIndex
+    /// Everything precomputed from the catalog, shared by reference (copying an engine, or running
+    /// a step, costs one retain).
+    let core: EngineCore
     /// The decision point: `policy.decide` (tests substitute a scripted policy here).
     var decide: @Sendable ([SendRequest], SendLedger, CustomerContact, Double) -> [DeliveryDecision]
+
+    public var catalog: JourneyCatalog { core.catalog }
+    /// The single decision point every send passes through.
+    public var policy: DeliveryPolicy { core.policy }
+    public var options: Options { core.options }
 
     public struct Options: Sendable, Hashable {
         /// Record a `stepReached` timeline entry for every step (reports count them). Turn off for
@@ -65,21 +63,10 @@ public struct JourneyEngine: Sendable {
     ///     current version by state label (or exits with ``ExitReason/versionRetired``).
     ///   - options: engine tuning (defaults suit both the dry-run and the service).
     public init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram] = [], options: Options = Options()) {
-        self.catalog = catalog
-        self.options = options
-        let policy = DeliveryPolicy(program: catalog.policy, journeyCaps: catalog.journeys.flatMap(\.caps))
-        self.policy = policy
+        let core = EngineCore(catalog: catalog, retainedPrograms: retainedPrograms, options: options)
+        self.core = core
+        let policy = core.policy
         self.decide = { policy.decide($0, ledger: $1, contact: $2, now: $3) }
-        var programs: [String: [String: JourneyProgram]] = [:]
-        for program in retainedPrograms { programs[program.name, default: [:]][program.version] = program }
-        var currentIndex: [String: Int] = [:]
-        for (i, program) in catalog.journeys.enumerated() {
-            programs[program.name, default: [:]][program.version] = program
-            currentIndex[program.name] = i
-        }
-        self.programs = programs
-        self.currentIndex = currentIndex
-        self.index = CatalogIndex(catalog: catalog, retained: retainedPrograms)
     }
 
     /// Handles one input for one customer: the run-to-completion step.
@@ -95,7 +82,7 @@ public struct JourneyEngine: Sendable {
     ///   - now: the current instant (seconds since the epoch) on the caller's clock.
     /// - Returns: the messages to send and the timeline of what happened.
     public func handle(_ input: EngineInput, state: inout CustomerState, now: Double) -> EngineOutput {
-        var run = CustomerRun(engine: self, state: CustomerState(profile: CustomerProfile(id: "")))
+        var run = CustomerRun(engine: core, decide: decide, state: CustomerState(profile: CustomerProfile(id: "")))
         swap(&run.state, &state)
         run.handle(input, now: now)
         swap(&run.state, &state)
@@ -110,7 +97,7 @@ public struct JourneyEngine: Sendable {
     /// within the same bounds as live events. Nothing is triggered; segment membership is
     /// re-evaluated on the customer's next input.
     public func importHistory(_ events: [CustomerEvent], into state: inout CustomerState) {
-        var run = CustomerRun(engine: self, state: CustomerState(profile: CustomerProfile(id: "")))
+        var run = CustomerRun(engine: core, decide: decide, state: CustomerState(profile: CustomerProfile(id: "")))
         swap(&run.state, &state)
         for event in events.sorted(by: { $0.timestamp < $1.timestamp }) { run.importHistory(event) }
         swap(&run.state, &state)
@@ -118,22 +105,62 @@ public struct JourneyEngine: Sendable {
 
     /// The program an instance runs on, if it is held.
     public func program(named name: String, version: String) -> JourneyProgram? {
-        programs[name]?[version]
+        core.program(named: name, version: version)
     }
 
     /// The current version of a journey.
     public func currentProgram(named name: String) -> JourneyProgram? {
-        currentIndex[name].map { catalog.journeys[$0] }
+        core.currentProgram(named: name)
     }
 
     /// Every program held, current and retained, by journey name then version.
-    public var heldPrograms: [JourneyProgram] {
-        programs.keys.sorted().flatMap { name in programs[name]!.keys.sorted().map { programs[name]![$0]! } }
-    }
+    public var heldPrograms: [JourneyProgram] { core.held }
 
     /// The time zone used for a customer in a journey: the customer's own if it is a known IANA
     /// zone, else the journey's, else the policy's default, else UTC.
     public func timeZoneIdentifier(for profile: CustomerProfile, journey: JourneyProgram?) -> String {
+        core.timeZoneIdentifier(for: profile, journey: journey)
+    }
+}
+
+/// The engine's immutable, precomputed state.
+final class EngineCore: Sendable {
+    let catalog: JourneyCatalog
+    let policy: DeliveryPolicy
+    let options: JourneyEngine.Options
+    /// Current and retained programs, by journey name then version (few: a linear scan with
+    /// string comparisons beats hashing 64-character versions on every step).
+    let held: [JourneyProgram]
+    /// Journey name → index in `catalog.journeys` (the current version, used for new entries).
+    let currentIndex: [String: Int]
+    let index: CatalogIndex
+
+    init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram], options: JourneyEngine.Options) {
+        self.catalog = catalog
+        self.options = options
+        self.policy = DeliveryPolicy(program: catalog.policy, journeyCaps: catalog.journeys.flatMap(\.caps))
+        var held = catalog.journeys
+        for program in retainedPrograms where !held.contains(where: { $0.name == program.name && $0.version == program.version }) {
+            held.append(program)
+        }
+        self.held = held.sorted { ($0.name, $0.version) < ($1.name, $1.version) }
+        var currentIndex: [String: Int] = [:]
+        for (i, program) in catalog.journeys.enumerated() { currentIndex[program.name] = i }
+        self.currentIndex = currentIndex
+        self.index = CatalogIndex(catalog: catalog, retained: retainedPrograms)
+    }
+
+    @inline(__always)
+    func program(named name: String, version: String) -> JourneyProgram? {
+        for program in held where program.version == version && program.name == name { return program }
+        return nil
+    }
+
+    func currentProgram(named name: String) -> JourneyProgram? {
+        currentIndex[name].map { catalog.journeys[$0] }
+    }
+
+    func timeZoneIdentifier(for profile: CustomerProfile, journey: JourneyProgram?) -> String {
         for candidate in [profile.timeZone, journey?.timeZone, catalog.policy.defaultTimeZone] {
             if let candidate, LocalClock.zone(candidate) != nil { return candidate }
         }

@@ -259,12 +259,14 @@ public struct ExpressionEvaluator {
             if op == .divide { return number(x, y).map(Value.number) ?? .null }
             guard op == .add || op == .subtract || op == .remainder else { return .null }
             return number(x, y).map(Value.duration) ?? .null
+        // A number next to a duration counts as seconds (durations travel as plain numbers in JSON,
+        // so a state read back from a store has numbers where the engine had durations).
         case (.duration(let x), .number(let y)):
-            guard op == .multiply || op == .divide else { return .null }
+            guard op != .remainder else { return .null }
             return number(x, y).map(Value.duration) ?? .null
         case (.number(let x), .duration(let y)):
-            guard op == .multiply else { return .null }
-            return .duration(x * y)
+            guard op == .add || op == .subtract || op == .multiply else { return .null }
+            return number(x, y).map(Value.duration) ?? .null
         case (.string(let x), .string(let y)) where op == .add:
             if let tx = Value.parseTime(x), let ty = Value.parseTime(y) { return arithmetic(op, .time(tx), .time(ty)) }
             return .string(x + y)
