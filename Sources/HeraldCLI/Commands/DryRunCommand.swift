@@ -57,13 +57,12 @@ struct DryRunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let catalog = try JourneyLoading.catalog(journeys)
-        let loader = SampleLoader(strict: strict)
-        let loadedCustomers: (customers: [CustomerProfile], issues: [LoadIssue])
-        let loadedEvents: LoadedEvents
-        do {
-            loadedCustomers = try loader.customers(at: customers)
-            loadedEvents = try loader.events(at: events)
-        } catch let failure as LoadFailure {
+        // Both files are read in full first, so that --strict lists every malformed line of both.
+        let loader = SampleLoader()
+        let loadedCustomers = try loader.customers(at: customers)
+        let loadedEvents = try loader.events(at: events)
+        if strict, !(loadedCustomers.issues + loadedEvents.issues).isEmpty {
+            let failure = LoadFailure(issues: loadedCustomers.issues + loadedEvents.issues)
             FileHandle.standardError.write(Data("\(failure)\nherald dry-run: refusing malformed input (--strict)\n".utf8))
             throw ExitCode(1)
         }

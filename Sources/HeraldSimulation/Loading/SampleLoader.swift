@@ -18,6 +18,7 @@ public struct LoadIssue: Sendable, Hashable, Codable, Error, CustomStringConvert
 /// Thrown in strict mode: every malformed line, not just the first.
 public struct LoadFailure: Error, CustomStringConvertible {
     public var issues: [LoadIssue]
+    public init(issues: [LoadIssue]) { self.issues = issues }
     public var description: String { issues.map(\.description).joined(separator: "\n") }
 }
 
