@@ -1,4 +1,0 @@
-import Testing
-@testable import HeraldSimulation
-
-@Test func placeholder() { #expect(Bool(true)) }

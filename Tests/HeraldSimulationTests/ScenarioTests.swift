@@ -1,0 +1,129 @@
+import Foundation
+import JourneyEngine
+import JourneyLanguage
+import Testing
+
+@testable import HeraldSimulation
+
+struct ScenarioTests {
+    static let start = ScenarioFile.defaultStart
+
+    @Test(arguments: [
+        ("+0", 0.0), ("+1h", 3_600), ("+1h30m", 5_400), ("+2d 3h", 183_600), ("+90s", 90), ("-1d", -86_400), ("2w", 1_209_600),
+    ])
+    func relativeTimes(text: String, offset: Double) {
+        #expect(ScenarioFile.parseTime(text, start: Self.start) == Self.start + offset)
+    }
+
+    @Test func absoluteAndInvalidTimes() {
+        #expect(ScenarioFile.parseTime("2026-03-02T10:00:00Z", start: 0) == Self.start + 3_600)
+        #expect(ScenarioFile.parseTime("+1x", start: 0) == nil)
+        #expect(ScenarioFile.parseTime("soon", start: 0) == nil)
+    }
+
+    @Test(arguments: [
+        ("send email cart_reminder to c1 at +1h", ScenarioExpectation.Kind.send(channel: .email, message: "cart_reminder", customer: "c1", at: start + 3_600, journey: nil, negated: false)),
+        ("expect send sms to c2", .send(channel: .sms, message: nil, customer: "c2", at: nil, journey: nil, negated: false)),
+        ("no send to c2", .send(channel: nil, message: nil, customer: "c2", at: nil, journey: nil, negated: true)),
+        ("no send vip_discount to c2 from cart", .send(channel: nil, message: "vip_discount", customer: "c2", at: nil, journey: "cart", negated: true)),
+        ("3 sends to c1", .sendCount(3, customer: "c1", journey: nil)),
+        ("skipped sms cart_nudge to c3", .skipped(channel: .sms, message: "cart_nudge", customer: "c3")),
+        ("deferred email digest to c4 until +9h", .deferred(channel: .email, message: "digest", customer: "c4", until: start + 32_400)),
+        ("c1 entered cart_abandonment", .entered(customer: "c1", journey: "cart_abandonment", negated: false)),
+        ("c2 not entered cart_abandonment", .entered(customer: "c2", journey: "cart_abandonment", negated: true)),
+        ("c1 exited by goal", .exited(customer: "c1", journey: nil, reason: "goal")),
+        ("c1 exited cart by event order.completed", .exited(customer: "c1", journey: "cart", reason: "event order.completed")),
+        ("c1 converted in cart", .converted(customer: "c1", journey: "cart", negated: false)),
+        ("c1 not converted", .converted(customer: "c1", journey: nil, negated: true)),
+        ("c3 in variant B", .variant(customer: "c3", variant: "B", split: nil)),
+        ("c3 in variant B of subject", .variant(customer: "c3", variant: "B", split: "subject")),
+    ])
+    func expectationGrammar(text: String, kind: ScenarioExpectation.Kind) throws {
+        #expect(try ScenarioExpectation.parse(text, start: Self.start, line: 1).kind == kind)
+    }
+
+    @Test(arguments: ["send email to", "send email x to c1 at soon", "c1 wandered off", "", "no send a b c to c1", "send x to c1 on monday"])
+    func badExpectations(text: String) {
+        #expect(throws: (any Error).self) { try ScenarioExpectation.parse(text, start: 0, line: 1) }
+    }
+
+    @Test func scenarioFileErrorsCarryTheLine() throws {
+        let yaml = """
+            scenario: broken
+            customers: [c1]
+            events:
+              - {at: +0, name: cart.updated}
+              - {at: later, name: cart.updated}
+            expect:
+              - no send to c1
+            """
+        let error = try #require(throws: ScenarioError.self) { try ScenarioFile.parse(yaml, file: "Journeys/tests/x.yaml") }
+        #expect(error.line == 5)
+        #expect(error.description.hasPrefix("Journeys/tests/x.yaml:5: error: an event needs `at`"))
+    }
+
+    @Test func scenarioFileDefaults() throws {
+        let yaml = """
+            start: 2026-03-02T08:00:00Z
+            scenarios:
+              - scenario: one
+                customers:
+                  - c1
+                  - {id: c2, phone: null, attributes: {ltv: 5, vip: true, name: "007"}}
+                events:
+                  - {at: +1h, customer: c2, name: signed_up, properties: {source: ads}}
+                  - {at: +2h, customer: c2, profile: {subscriptions: {email: false}}}
+                  - {at: -90d, customer: c1, name: order.completed, history: true}
+                expect:
+                  - no send to c1
+            """
+        let scenarios = try ScenarioFile.parse(yaml, file: "Journeys/tests/x.yaml")
+        let s = try #require(scenarios.first)
+        #expect(s.journeys == "Journeys")
+        #expect(s.start == Self.start - 3_600)
+        #expect(s.customers.map(\.email) == ["c1@example.com", "c2@example.com"])
+        #expect(s.customers[1].phone == nil)
+        #expect(s.customers[1].attributes == ["ltv": .number(5), "vip": .bool(true), "name": .string("007")])
+        #expect(s.events.map(\.timestamp) == [Self.start])
+        #expect(s.history.count == 1)
+        #expect(s.profileUpdates.first?.profile.subscriptions == ["email": false])
+    }
+
+    @Test func runnerReportsExpectedAndActualWithTheTimeline() throws {
+        let journey = JourneyProgram.simple(name: "hello", trigger: "signed_up", message: "welcome")
+        let catalog = JourneyCatalog(journeys: [journey], segments: [:], policy: DeliveryPolicyProgram(), schema: Schema(), messages: [:])
+        let yaml = """
+            customers: [c1, c2]
+            events:
+              - {at: +0, customer: c1, name: signed_up}
+            expect:
+              - send email welcome to c1 at +0
+              - send email welcome to c2
+              - c2 not entered hello
+            """
+        let scenario = try #require(try ScenarioFile.parse(yaml, file: "t.yaml").first)
+        let runner = ScenarioRunner { _ in catalog }
+        let result = runner.run(scenario, catalog: catalog)
+        #expect(result.failures.count == 1)
+        let failure = try #require(result.failures.first)
+        #expect(failure.expectation.text == "send email welcome to c2")
+        #expect(failure.actual == "no sends")
+        let summary = TestSummary(results: [result]).render()
+        #expect(summary.hasSuffix("0 passed, 1 failed\n"))
+        #expect(summary.contains("t.yaml:6: expected: send email welcome to c2"))
+    }
+}
+
+extension JourneyProgram {
+    /// `trigger on event <trigger>` → `send email <message>` → end.
+    static func simple(name: String, trigger: String, message: String) -> JourneyProgram {
+        let here = SourceLocation(file: "\(name).journey", line: 1, column: 1)
+        return JourneyProgram(
+            name: name, title: name, version: "v1", location: here, stage: .awareness, priority: 50, trigger: .event(name: trigger, filter: nil),
+            entry: .oneAtATime, exits: [], goal: nil, timeZone: nil, caps: [],
+            states: [
+                JourneyState(id: 0, label: "send_\(message)", stage: nil, location: here, kind: .send(Send(channel: .email, message: message, category: .marketing), next: 1)),
+                JourneyState(id: 1, label: "end", stage: nil, location: here, kind: .exit(.completed)),
+            ], initial: 0)
+    }
+}
