@@ -75,6 +75,8 @@ let package = Package(
             dependencies: [
                 "JourneyEngine", "JourneyLanguage", "HeraldChannels", "HeraldSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -119,7 +121,10 @@ let package = Package(
         .testTarget(name: "HeraldChannelsTests", dependencies: ["HeraldChannels"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HeraldServiceTests",
-            dependencies: ["HeraldService", "HeraldSQLite", "JourneyEngine"],
+            dependencies: [
+                "HeraldService", "HeraldSQLite", "JourneyEngine", "JourneyLanguage",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]
