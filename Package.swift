@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "JourneyLanguage", swiftSettings: swiftSettings),
         // The checker the plugins run: depends on the language module only.
         .executableTarget(name: "JourneyCheck", dependencies: ["JourneyLanguage"], swiftSettings: swiftSettings),
+        // A small target that exists so `swift build` checks Journeys/ (through the build-tool plugin).
+        .target(name: "HeraldJourneys", swiftSettings: swiftSettings, plugins: ["JourneyBuildCheck"]),
 
         // MARK: Engine — interpreter, clocks, delivery policy, store protocol, in-memory store.
         .target(name: "JourneyEngine", dependencies: ["JourneyLanguage"], swiftSettings: swiftSettings),
