@@ -140,7 +140,7 @@ struct CompilerTests {
         let policy = try #require(result.catalog?.policy)
         #expect(policy.defaultTimeZone == "Europe/Paris")
         #expect(policy.settleWindow == 120)
-        #expect(policy.minimumGap == 4 * 3600)
+        #expect(policy.minimumGap == 14_400)
         #expect(policy.transactionalCountsTowardCaps)
         #expect(policy.caps.map(\.name) == ["marketing_per_day", "sms_per_day", "all_per_rolling_7_days", "each_journey_per_24_hours", "email_sms_per_week"])
         #expect(policy.caps[0].category == .marketing)

@@ -158,5 +158,4 @@ extension DiagnosticID {
     public static let templateUnknownVariable: Self = "W103-template-unknown-variable"
     public static let emptyJourney: Self = "W104-empty-journey"
     public static let receivedPreemptedByExit: Self = "W105-received-preempted-by-exit"
-    public static let unusedSegment: Self = "W106-unused-segment"
 }

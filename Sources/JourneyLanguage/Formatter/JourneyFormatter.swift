@@ -1,7 +1,7 @@
 import Foundation
 
 /// Rewrites journey source in the canonical layout: two spaces per block level, continuation lines
-/// four spaces deeper than their block, one space between tokens (none inside brackets, before
+/// two spaces deeper than the line they continue, trailing comments of consecutive lines aligned, one space between tokens (none inside brackets, before
 /// commas or after a unary minus), at most one blank line in a row, one blank line between
 /// top-level declarations, comments kept where they are. Line breaks inside a statement are kept.
 ///
@@ -33,12 +33,19 @@ public enum JourneyFormatter {
         }
         var kind: Kind
         var line: Int
-        /// Indentation of the block this unit belongs to.
-        var blockIndent: Int
-        /// Indentation of this very line (block indent, plus 4 on continuation lines).
-        var indent: Int
+        /// Block depth (code) or the depth chosen for a comment.
+        var depth: Int
+        /// Indentation in the source (column of the first character − 1).
+        var sourceIndent: Int
+        /// Extra indentation of continuation lines.
+        var continuation: Bool
+        var indent: Int { depth * 2 + (continuation ? 2 : 0) }
         var isCode: Bool {
             if case .code = kind { return true }
+            return false
+        }
+        var isFirstLine: Bool {
+            if case .code(_, let first) = kind { return first }
             return false
         }
     }
@@ -52,15 +59,18 @@ public enum JourneyFormatter {
             guard !logical.isEmpty else { return }
             var group: [Token] = []
             var first = true
+            func emit() {
+                units.append(Unit(kind: .code(tokens: group, first: first), line: group[0].line, depth: depth, sourceIndent: group[0].column - 1, continuation: !first))
+            }
             for token in logical {
                 if let last = group.last, last.line != token.line {
-                    units.append(Unit(kind: .code(tokens: group, first: first), line: group[0].line, blockIndent: depth * 2, indent: depth * 2 + (first ? 0 : 4)))
+                    emit()
                     first = false
                     group = []
                 }
                 group.append(token)
             }
-            units.append(Unit(kind: .code(tokens: group, first: first), line: group[0].line, blockIndent: depth * 2, indent: depth * 2 + (first ? 0 : 4)))
+            emit()
             logical = []
         }
         for token in lexed.tokens {
@@ -85,50 +95,71 @@ public enum JourneyFormatter {
             if lexed.codeLines.contains(comment.line) {
                 trailing[comment.line] = comment.text
             } else {
-                units.append(Unit(kind: .comment(comment.text), line: comment.line, blockIndent: comment.column - 1, indent: comment.column - 1))
+                units.append(Unit(kind: .comment(comment.text), line: comment.line, depth: 0, sourceIndent: comment.column - 1, continuation: false))
             }
         }
         units.sort { $0.line < $1.line }
 
-        // A standalone comment takes the indentation of the code after it, unless it sits at the
-        // end of a deeper block (indented at least as deep as the code before it).
+        // A standalone comment belongs with the code after it — unless the code after it is less
+        // indented (the comment closes a block): then it goes to the depth of the nearest line
+        // above it that is indented no deeper than the comment.
         for index in units.indices where !units[index].isCode {
             let previous = units[..<index].last { $0.isCode }
             let next = units[(index + 1)...].first { $0.isCode }
-            let column = units[index].indent
-            var indent = next?.indent ?? previous?.blockIndent ?? 0
-            if let previous, let next, next.blockIndent < previous.blockIndent, column >= previous.blockIndent {
-                indent = previous.blockIndent
+            if let next, !next.isFirstLine {
+                units[index].depth = next.depth
+                units[index].continuation = true
+                continue
             }
-            if let next, case .code(_, let first) = next.kind, !first { indent = next.indent }
-            units[index].indent = indent
-            units[index].blockIndent = indent
+            let nextDepth = next?.depth ?? 0
+            guard let previous, previous.depth > nextDepth else {
+                units[index].depth = nextDepth
+                continue
+            }
+            let column = units[index].sourceIndent
+            let anchor = units[..<index].last { $0.isFirstLine && $0.sourceIndent <= column }
+            units[index].depth = min(previous.depth, max(nextDepth, anchor?.depth ?? nextDepth))
         }
 
         // 3. Print.
-        var lines: [String] = []
+        var lines: [(code: String, comment: String?)] = []
         var previous: Unit?
         for unit in units {
             if let previous {
                 var blank = unit.line - previous.line > 1
-                if case .code(_, true) = unit.kind, unit.indent == 0, previous.isCode || previous.indent > 0 { blank = true }
+                if unit.isFirstLine, unit.indent == 0, previous.isCode || previous.indent > 0 { blank = true }
                 if !unit.isCode, unit.indent == 0, previous.isCode { blank = blank || previous.indent > 0 }
-                if case .code(_, false) = unit.kind { blank = false }
-                if blank { lines.append("") }
+                if unit.isCode, !unit.isFirstLine { blank = false }
+                if blank { lines.append(("", nil)) }
             }
             let padding = String(repeating: " ", count: unit.indent)
             switch unit.kind {
             case .comment(let text):
-                lines.append(padding + text)
+                lines.append((padding + text, nil))
             case .code(let tokens, _):
-                var line = padding + render(tokens)
-                if let comment = trailing[unit.line] { line += "  " + comment }
-                lines.append(line)
+                lines.append((padding + render(tokens), trailing[unit.line]))
             }
             previous = unit
         }
-        while lines.last == "" { lines.removeLast() }
-        return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+        // Align the trailing comments of consecutive lines.
+        var output: [String] = []
+        var index = 0
+        while index < lines.count {
+            guard lines[index].comment != nil else {
+                output.append(lines[index].code)
+                index += 1
+                continue
+            }
+            var end = index
+            while end < lines.count, lines[end].comment != nil { end += 1 }
+            let width = lines[index..<end].map { $0.code.count }.max() ?? 0
+            for line in lines[index..<end] {
+                output.append(line.code + String(repeating: " ", count: width - line.code.count + 2) + line.comment!)
+            }
+            index = end
+        }
+        while output.last == "" { output.removeLast() }
+        return output.isEmpty ? "" : output.joined(separator: "\n") + "\n"
     }
 
     private static let operandKeywords: Set<String> = [

@@ -90,10 +90,15 @@ struct Lexer {
                 atLineStart = false
                 // Measure the indentation.
                 var width = 0
+                var tabs = 0
                 var tabColumn: Int?
                 while let c = peek(), c == " " || c == "\t" {
-                    if c == "\t", tabColumn == nil { tabColumn = column }
-                    width += 1
+                    if c == "\t" {
+                        if tabColumn == nil { tabColumn = column }
+                        tabs += 1
+                    } else {
+                        width += 1
+                    }
                     index += 1
                 }
                 guard let c = peek() else { break }
@@ -108,8 +113,9 @@ struct Lexer {
                 }
                 if let tabColumn {
                     error(.tabIndentation, line: line, column: tabColumn, "tab in indentation; indent with spaces only")
-                    // Recover by reading the line as part of the current block.
-                    width = indentStack.last!
+                    // Recover by reading each tab as one level of the file's indentation so far.
+                    let unit = indentStack.count > 1 ? indentStack[1] : 2
+                    width += tabs * unit
                 }
                 // An open bracket continues the line only onto deeper-indented lines, so a forgotten
                 // `)` cannot swallow the rest of the file.

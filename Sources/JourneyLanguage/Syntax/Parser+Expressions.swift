@@ -2,12 +2,21 @@
 /// `or` < `and` < `not` < comparisons and tests < `+ -` < `* / %` < unary `-` < primary.
 extension Parser {
     mutating func parseExpression() throws -> ExpressionSyntax {
+        if expressionNesting == 0 { expressionOperators = 0 }
         expressionNesting += 1
         defer { expressionNesting -= 1 }
         if expressionNesting > Self.maximumNesting {
             try fail(.nestingTooDeep, at: current, "expression is nested too deeply (more than \(Self.maximumNesting) levels); split it into simpler parts")
         }
         return try parseOr()
+    }
+
+    /// Counts an operator against the size limit.
+    private mutating func countOperator() throws {
+        expressionOperators += 1
+        if expressionOperators > Self.maximumOperators {
+            try fail(.nestingTooDeep, at: current, "expression is too long (more than \(Self.maximumOperators) operators); split it into segments or simpler conditions")
+        }
     }
 
     private mutating func binary(_ op: BinaryOperator, _ left: ExpressionSyntax, _ right: ExpressionSyntax) -> ExpressionSyntax {
@@ -19,6 +28,7 @@ extension Parser {
     private mutating func parseOr() throws -> ExpressionSyntax {
         var left = try parseAnd()
         while current.isWord("or") {
+            try countOperator()
             advance()
             left = binary(.or, left, try parseAnd())
         }
@@ -28,6 +38,7 @@ extension Parser {
     private mutating func parseAnd() throws -> ExpressionSyntax {
         var left = try parseNot()
         while current.isWord("and") {
+            try countOperator()
             advance()
             left = binary(.and, left, try parseNot())
         }
@@ -105,6 +116,7 @@ extension Parser {
     private mutating func parseAdditive() throws -> ExpressionSyntax {
         var left = try parseMultiplicative()
         while current.isSymbol("+") || current.isSymbol("-") {
+            try countOperator()
             let op: BinaryOperator = advance().text == "+" ? .add : .subtract
             left = binary(op, left, try parseMultiplicative())
         }
@@ -114,6 +126,7 @@ extension Parser {
     private mutating func parseMultiplicative() throws -> ExpressionSyntax {
         var left = try parseUnary()
         while current.isSymbol("*") || current.isSymbol("/") || current.isSymbol("%") {
+            try countOperator()
             let text = advance().text
             let op: BinaryOperator = text == "*" ? .multiply : text == "/" ? .divide : .remainder
             left = binary(op, left, try parseUnary())
@@ -164,6 +177,7 @@ extension Parser {
             advance()
             var items: [ExpressionSyntax] = []
             while !current.isSymbol("]") {
+                try countOperator()
                 items.append(try parseExpression())
                 if current.isSymbol(",") {
                     advance()
@@ -231,6 +245,7 @@ extension Parser {
             advance()
             var arguments: [ExpressionSyntax] = []
             while !current.isSymbol(")") {
+                try countOperator()
                 arguments.append(try parseExpression())
                 if current.isSymbol(",") {
                     advance()

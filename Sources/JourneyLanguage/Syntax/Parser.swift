@@ -20,6 +20,9 @@ struct Parser {
     var lastConsumed: Token
     var nesting = 0
     var expressionNesting = 0
+    /// Operators in the expression being parsed (capped, so checking it cannot exhaust the stack).
+    var expressionOperators = 0
+    static let maximumOperators = 500
 
     init(file: String, tokens: [Token]) {
         self.file = file
@@ -271,6 +274,7 @@ struct Parser {
             advance()
         }
         var condition: ExpressionSyntax?
+        let errorsBefore = diagnostics.count
         if current.isWord("where") {
             advance()
             condition = try parseExpression()
@@ -290,7 +294,7 @@ struct Parser {
                 }
             }
         }
-        if condition == nil {
+        if condition == nil && diagnostics.count == errorsBefore {
             diagnostics.append(.error(.expected, at: location(keyword), length: keyword.length, "segment `\(name.text)` has no condition; add `where <condition>` under it"))
         }
         return SegmentSyntax(name: name, title: title, condition: condition, location: location(keyword))
