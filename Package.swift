@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "HeraldServiceTests",
             dependencies: [
-                "HeraldService", "HeraldSQLite", "JourneyEngine", "JourneyLanguage",
+                "HeraldService", "HeraldSQLite", "JourneyEngine", "JourneyLanguage", "HeraldSimulation",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
