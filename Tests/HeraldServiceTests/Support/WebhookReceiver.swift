@@ -7,7 +7,8 @@ import ServiceLifecycle
 
 /// A loopback webhook receiver that counts deliveries per `webhook-id` (and answers 200).
 final class WebhookReceiver: Sendable {
-    let arrivals = Locked<[String: Int]>([:])
+    /// `webhook-id` → arrival times (seconds since 1970).
+    let arrivals = Locked<[String: [Double]]>([:])
     let signed = Locked(0)
     private let portBox = Locked<Int?>(nil)
     private let task = Locked<Task<Void, any Error>?>(nil)
@@ -19,7 +20,8 @@ final class WebhookReceiver: Sendable {
         router.post("/hook") { request, _ -> HTTPResponse.Status in
             let id = request.headers[HTTPField.Name("webhook-id")!] ?? "missing"
             if request.headers[HTTPField.Name("webhook-signature")!]?.hasPrefix("v1,") == true { self.signed.withLock { $0 += 1 } }
-            self.arrivals.withLock { $0[id, default: 0] += 1 }
+            let now = Date().timeIntervalSince1970
+            self.arrivals.withLock { $0[id, default: []].append(now) }
             return .ok
         }
         var logger = Logger(label: "receiver")
