@@ -194,7 +194,9 @@ struct CrashRecoveryTests {
             repeated += 1
             // Every extra arrival is explained by a recorded failed attempt (a timeout after the
             // receiver got it) or by a crash that cut an attempt off before its outcome was recorded.
-            let crashes = killTimes.filter { $0 >= times.first! && $0 <= times.last! }.count
+            // (The receiver timestamps a request when its handler runs; in a loaded test process that
+            // can be seconds after the killed server sent it, hence the slack before the first.)
+            let crashes = killTimes.filter { $0 >= times.first! - 5 && $0 <= times.last! }.count
             let recordedRetries = (attempts[id] ?? 1) - 1
             #expect(
                 times.count - 1 <= recordedRetries + crashes,
