@@ -1,7 +1,7 @@
 import Foundation
 import HeraldChannels
 public import Hummingbird
-public import HeraldSQLite
+import HeraldSQLite
 public import JourneyEngine
 public import Logging
 import NIOCore
