@@ -82,6 +82,8 @@ let package = Package(
             dependencies: [
                 "JourneyEngine", "JourneyLanguage", "HeraldChannels", "HeraldSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -135,7 +137,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldServiceTests",
-            dependencies: ["HeraldService", "HeraldSQLite", "JourneyEngine"],
+            dependencies: [
+                "HeraldService", "HeraldSQLite", "JourneyEngine", "JourneyLanguage", "HeraldSimulation",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

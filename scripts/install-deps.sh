@@ -3,7 +3,9 @@
 # Safe to run repeatedly: it only installs what is missing.
 set -euo pipefail
 
-apt_packages=(libcurl4-openssl-dev pkg-config python3)
+apt_packages=(libcurl4-openssl-dev pkg-config libsqlite3-dev python3)
+# PostgreSQL server binaries for the scale-out tests (scripts/postgres-test-cluster.sh).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -16,10 +18,11 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# The channel tests run Python test servers: aiosmtpd (SMTP) and the standard library (HTTP).
+# The channel tests run Python test servers: aiosmtpd (SMTP) and the standard library (HTTP);
+# the service tests run schemathesis against docs/openapi.yaml.
 # pip first (it follows the python3 on PATH); on a Debian Python that refuses pip installs
 # (PEP 668), the Debian package instead.
-python_packages=(aiosmtpd)
+python_packages=(aiosmtpd schemathesis)
 for p in "${python_packages[@]}"; do
     python3 -c "import $p" 2>/dev/null && continue
     echo "installing Python package: $p"

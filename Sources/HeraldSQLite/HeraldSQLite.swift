@@ -1,1 +1,0 @@
-// Placeholder: HeraldSQLite is built by its issue.

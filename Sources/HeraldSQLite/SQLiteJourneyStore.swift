@@ -1,0 +1,345 @@
+import Foundation
+import GRDB
+import Synchronization
+public import JourneyEngine
+import JourneyLanguage
+
+/// The embedded durable store: one SQLite file in WAL mode with full sync, written by a single
+/// group-committing writer and read through a pool of concurrent readers.
+///
+/// ```swift
+/// let store = try SQLiteJourneyStore(SQLiteConfiguration(path: "data/herald.sqlite"))
+/// ```
+public final class SQLiteJourneyStore: JourneyStore {
+    let pool: DatabasePool
+    let writer: GroupCommitWriter
+    public let configuration: SQLiteConfiguration
+
+    /// Opens (creating if needed) and migrates the database.
+    public init(_ configuration: SQLiteConfiguration) throws {
+        self.configuration = configuration
+        var config = Configuration()
+        let synchronous = configuration.durability == .full ? "FULL" : "NORMAL"
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        config.busyMode = .timeout(10)
+        config.maximumReaderCount = 4
+        pool = try DatabasePool(path: configuration.path, configuration: config)
+        try Migrations.migrator.migrate(pool)
+        writer = GroupCommitWriter(pool: pool, maxGroupSize: configuration.maxGroupSize)
+    }
+
+    /// Groups committed and the transactions they held since the store opened.
+    public var groupCommitStatistics: (groups: Int, transactions: Int) { writer.statistics.withLock { $0 } }
+
+    // MARK: Ownership
+
+    public func acquireShards(owner: String, leaseDuration: Double, now: Double) async throws -> ShardOwnership {
+        let epoch = try await writer.write { db -> Int64 in
+            let row = try Row.fetchOne(db, sql: "SELECT owner, epoch FROM node_lease WHERE id = 1")
+            let current: Int64 = row?["epoch"] ?? 0
+            let currentOwner: String? = row?["owner"]
+            let epoch = currentOwner == owner ? current : current + 1
+            try db.execute(
+                sql: """
+                    INSERT INTO node_lease (id, owner, epoch, expires_at) VALUES (1, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, epoch = excluded.epoch, expires_at = excluded.expires_at
+                    """, arguments: [owner, epoch, now + leaseDuration])
+            return epoch
+        }
+        var leases: [Int: ShardLease] = [:]
+        for shard in 0..<CustomerShard.count {
+            leases[shard] = ShardLease(shard: shard, epoch: epoch, owner: owner, expiresAt: now + leaseDuration)
+        }
+        return ShardOwnership(owner: owner, leases: leases, ownsAll: true)
+    }
+
+    // MARK: Inbox
+
+    public func enqueue(_ items: [InboxItem]) async throws -> [EnqueueOutcome] {
+        if items.isEmpty { return [] }
+        let encoded = try items.map { (item: $0, payload: try StoreCoding.encode($0.payload)) }
+        return try await writer.write { db in
+            try encoded.map { try Self.insert($0.item, payload: $0.payload, db: db) }
+        }
+    }
+
+    static func insert(_ item: InboxItem, payload: Data, db: Database) throws -> EnqueueOutcome {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT OR IGNORE INTO inbox (event_id, customer_id, shard, kind, payload, accepted_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """)
+        try statement.execute(arguments: [
+            item.id, item.customerID, CustomerShard.of(item.customerID), item.payload.kind, payload, item.acceptedAt,
+        ])
+        if db.changesCount == 0 { return .duplicate }
+        return .accepted(sequence: db.lastInsertedRowID)
+    }
+
+    public func pendingInbox(after sequence: Int64, limit: Int, ownership: ShardOwnership) async throws -> [InboxEntry] {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seq, shard, event_id, customer_id, payload, accepted_at FROM inbox INDEXED BY inbox_pending
+                    WHERE processed_at IS NULL AND seq > ? ORDER BY seq LIMIT ?
+                    """, arguments: [sequence, limit])
+            var entries: [InboxEntry] = []
+            entries.reserveCapacity(rows.count)
+            for row in rows {
+                let shard: Int = row["shard"]
+                guard ownership.owns(shard), let payloadData = row["payload"] as Data? else { continue }
+                let payload = try StoreCoding.decode(InboxPayload.self, from: payloadData)
+                entries.append(
+                    InboxEntry(
+                        sequence: row["seq"], shard: shard,
+                        item: InboxItem(
+                            id: row["event_id"], customerID: row["customer_id"], payload: payload,
+                            acceptedAt: row["accepted_at"])))
+            }
+            return entries
+        }
+    }
+
+    // MARK: Customers
+
+    public func loadCustomers(_ ids: [String]) async throws -> [String: StoredCustomer] {
+        if ids.isEmpty { return [:] }
+        return try await pool.read { db in
+            var result: [String: StoredCustomer] = [:]
+            result.reserveCapacity(ids.count)
+            // Bounded IN lists keep statements cacheable and under SQLite's variable limit.
+            for chunk in ids.chunked(into: 200) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT id, version, state, next_wake_at, updated_at FROM customers WHERE id IN (\(marks))",
+                    arguments: StatementArguments(Array(chunk)))
+                while let row = try rows.next() {
+                    let state = try StoreCoding.decode(CustomerState.self, from: row["state"] as Data)
+                    result[row["id"]] = StoredCustomer(
+                        state: state, version: row["version"], nextWakeAt: row["next_wake_at"], updatedAt: row["updated_at"])
+                }
+            }
+            return result
+        }
+    }
+
+    public func commit(_ commits: [CustomerCommit]) async throws {
+        if commits.isEmpty { return }
+        let prepared = try commits.map { try PreparedCommit($0) }
+        try await writer.write { db in
+            var checkedEpoch: Int64?
+            for commit in prepared {
+                if let lease = commit.commit.lease {
+                    if checkedEpoch == nil {
+                        checkedEpoch = try Int64.fetchOne(db, sql: "SELECT epoch FROM node_lease WHERE id = 1") ?? -1
+                    }
+                    if checkedEpoch != lease.epoch { throw JourneyStoreError.fenced(shard: lease.shard, epoch: lease.epoch) }
+                }
+                try Self.apply(commit, db: db)
+            }
+        }
+    }
+
+    private struct PreparedCommit: Sendable {
+        var commit: CustomerCommit
+        var state: Data?
+        var outbox: [(message: OutboxMessage, data: Data)]
+        var log: [Data]
+
+        init(_ commit: CustomerCommit) throws {
+            self.commit = commit
+            if case .save(let state, _) = commit.change { self.state = try StoreCoding.encode(state) }
+            outbox = try commit.outbox.map { ($0, try StoreCoding.encode($0)) }
+            log = try commit.log.map { try StoreCoding.encode($0) }
+        }
+    }
+
+    private static func apply(_ prepared: PreparedCommit, db: Database) throws {
+        let commit = prepared.commit
+        let id = commit.customerID
+        switch commit.change {
+        case .save(_, let nextWakeAt):
+            let state = prepared.state!
+            if commit.expectedVersion == 0 {
+                do {
+                    try db.cachedStatement(
+                        sql: """
+                            INSERT INTO customers (id, shard, version, state, next_wake_at, updated_at)
+                            VALUES (?, ?, 1, ?, ?, ?)
+                            """
+                    ).execute(arguments: [id, CustomerShard.of(id), state, nextWakeAt, commit.at])
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                    throw JourneyStoreError.conflict(customerID: id)
+                }
+            } else {
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE customers SET version = version + 1, state = ?, next_wake_at = ?, updated_at = ?
+                        WHERE id = ? AND version = ?
+                        """
+                ).execute(arguments: [state, nextWakeAt, commit.at, id, commit.expectedVersion])
+                if db.changesCount != 1 { throw JourneyStoreError.conflict(customerID: id) }
+            }
+        case .erase:
+            let version = try Int64.fetchOne(db, sql: "SELECT version FROM customers WHERE id = ?", arguments: [id]) ?? 0
+            if version != commit.expectedVersion { throw JourneyStoreError.conflict(customerID: id) }
+            try db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM outbox WHERE customer_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM customer_log WHERE customer_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM dead_letters WHERE customer_id = ?", arguments: [id])
+        case .unchanged:
+            break
+        }
+        if !prepared.outbox.isEmpty {
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO outbox (id, customer_id, shard, message, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+            for (message, data) in prepared.outbox {
+                try statement.execute(arguments: [
+                    message.id, message.customerID, CustomerShard.of(message.customerID), data, message.at, commit.at,
+                ])
+            }
+        }
+        if !commit.processed.isEmpty {
+            let statement = try db.cachedStatement(
+                sql: "UPDATE inbox SET processed_at = ?, payload = NULL WHERE seq = ? AND processed_at IS NULL")
+            for sequence in commit.processed { try statement.execute(arguments: [commit.at, sequence]) }
+        }
+        if !prepared.log.isEmpty, commit.change != .erase {
+            let statement = try db.cachedStatement(sql: "INSERT INTO customer_log (customer_id, at, entry) VALUES (?, ?, ?)")
+            for (entry, data) in zip(commit.log, prepared.log) { try statement.execute(arguments: [id, entry.at, data]) }
+        }
+        if !commit.counters.isEmpty {
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO journey_counters (journey, version, step, metric, count) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (journey, version, step, metric) DO UPDATE SET count = count + excluded.count
+                    """)
+            for (counter, delta) in commit.counters {
+                try statement.execute(arguments: [counter.journey, counter.version, counter.step, counter.metric, delta])
+            }
+        }
+    }
+
+    public func dueWakeUps(until: Double, after: WakeUp?, limit: Int, ownership: ShardOwnership) async throws -> [WakeUp] {
+        let wakes = try await pool.read { db -> [WakeUp] in
+            let rows: [Row]
+            if let after {
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT next_wake_at, id FROM customers INDEXED BY customers_wake
+                        WHERE next_wake_at IS NOT NULL AND next_wake_at <= ? AND (next_wake_at, id) > (?, ?)
+                        ORDER BY next_wake_at, id LIMIT ?
+                        """, arguments: [until, after.at, after.customerID, limit])
+            } else {
+                rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT next_wake_at, id FROM customers INDEXED BY customers_wake
+                    WHERE next_wake_at IS NOT NULL AND next_wake_at <= ? ORDER BY next_wake_at, id LIMIT ?
+                    """, arguments: [until, limit])
+            }
+            return rows.map { WakeUp(at: $0["next_wake_at"], customerID: $0["id"]) }
+        }
+        return wakes.filter { ownership.owns(CustomerShard.of($0.customerID)) }
+    }
+
+    // MARK: Outbox
+
+    public func claimOutbox(now: Double, leaseFor duration: Double, limit: Int, ownership: ShardOwnership) async throws
+        -> [OutboxClaim]
+    {
+        let claims = try await writer.write { db -> [OutboxClaim] in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE outbox SET lease_until = ?, lease_token = lease_token + 1
+                    WHERE id IN (
+                        SELECT id FROM outbox INDEXED BY outbox_due
+                        WHERE status = 0 AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+                        ORDER BY next_attempt_at LIMIT ?)
+                    RETURNING message, attempts, lease_token, lease_until
+                    """, arguments: [now + duration, now, now, limit])
+            return try rows.map { row in
+                OutboxClaim(
+                    message: try StoreCoding.decode(OutboxMessage.self, from: row["message"] as Data),
+                    attempts: row["attempts"], token: row["lease_token"], leaseUntil: row["lease_until"])
+            }
+        }
+        return claims.sorted { ($0.message.at, $0.message.id) < ($1.message.at, $1.message.id) }
+    }
+
+    @discardableResult
+    public func recordDeliveries(_ records: [DeliveryRecord]) async throws -> Set<String> {
+        if records.isEmpty { return [] }
+        let feedback = try records.map { record in try record.feedback.map { ($0, try StoreCoding.encode($0.payload)) } }
+        return try await writer.write { db in
+            var recorded: Set<String> = []
+            for (record, feedback) in zip(records, feedback) {
+                switch record.outcome {
+                case .delivered:
+                    try db.cachedStatement(
+                        sql: """
+                            UPDATE outbox SET status = 1, attempts = attempts + 1, lease_until = NULL, finished_at = ?,
+                            last_error = NULL WHERE id = ? AND status = 0 AND lease_token = ?
+                            """
+                    ).execute(arguments: [record.at, record.messageID, record.token])
+                case .retry(let at, let reason):
+                    try db.cachedStatement(
+                        sql: """
+                            UPDATE outbox SET attempts = attempts + 1, lease_until = NULL, next_attempt_at = ?, last_error = ?
+                            WHERE id = ? AND status = 0 AND lease_token = ?
+                            """
+                    ).execute(arguments: [at, reason, record.messageID, record.token])
+                case .deadLettered(let reason):
+                    try db.cachedStatement(
+                        sql: """
+                            UPDATE outbox SET status = 2, attempts = attempts + 1, lease_until = NULL, finished_at = ?,
+                            last_error = ? WHERE id = ? AND status = 0 AND lease_token = ?
+                            """
+                    ).execute(arguments: [record.at, reason, record.messageID, record.token])
+                    if db.changesCount == 1 {
+                        try db.execute(
+                            sql: """
+                                INSERT INTO dead_letters (message_id, customer_id, message, attempts, reason, at)
+                                SELECT id, customer_id, message, attempts, ?, ? FROM outbox WHERE id = ?
+                                """, arguments: [reason, record.at, record.messageID])
+                    }
+                }
+                guard db.changesCount == 1 else { continue }
+                recorded.insert(record.messageID)
+                if let (item, payload) = feedback { _ = try Self.insert(item, payload: payload, db: db) }
+            }
+            return recorded
+        }
+    }
+
+    public func releaseOutboxLeases(now: Double) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE outbox SET lease_until = NULL WHERE status = 0 AND lease_until IS NOT NULL")
+        }
+    }
+
+    public func nextOutboxAttempt(ownership: ShardOwnership) async throws -> Double? {
+        try await pool.read { db in
+            try Double.fetchOne(
+                db,
+                sql: """
+                    SELECT next_attempt_at FROM outbox INDEXED BY outbox_due
+                    WHERE status = 0 AND lease_until IS NULL ORDER BY next_attempt_at LIMIT 1
+                    """)
+        }
+    }
+}
+
+extension Array {
+    func chunked(into size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

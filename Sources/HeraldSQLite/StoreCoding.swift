@@ -1,0 +1,12 @@
+import Foundation
+
+/// How the SQLite store turns values into column blobs: compact JSON, readable with `sqlite3`.
+enum StoreCoding {
+    static func encode(_ value: some Encodable) throws -> Data {
+        try JSONEncoder().encode(value)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        try JSONDecoder().decode(type, from: data)
+    }
+}

@@ -1,0 +1,283 @@
+import Foundation
+public import HeraldSQLite
+public import JourneyEngine
+import Yams
+
+/// Everything `herald serve` can be told. Read from a YAML or JSON file (`--config`), then
+/// overridden by `HERALD_*` environment variables, then by command-line flags. Every field has a
+/// default, so an empty file (or none) is a valid configuration.
+public struct ServiceConfiguration: Sendable, Codable, Equatable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// The journeys directory.
+    public var journeys: String = "Journeys"
+    /// The data directory: the SQLite database and its lock live here.
+    public var data: String = "data"
+    /// Bearer API keys accepted on every endpoint except `/healthz`.
+    public var apiKeys: [String] = []
+    public var storage = Storage()
+    public var processing = Processing()
+    public var timers = Timers()
+    public var delivery = Delivery()
+    public var limits = Limits()
+    public var retention = Retention()
+    /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`.
+    public var logLevel: String = "info"
+
+    public init() {}
+
+    public struct Storage: Sendable, Codable, Equatable {
+        /// `full` (default): WAL + synchronous=FULL + group commit. `relaxed`: synchronous=NORMAL —
+        /// survives a process crash, may lose the last commits on power loss.
+        public var durability: SQLiteConfiguration.Durability = .full
+        public var maxGroupSize: Int = 256
+        public init() {}
+    }
+
+    public struct Processing: Sendable, Codable, Equatable {
+        /// Customer partitions processed concurrently (0: two per core).
+        public var partitions: Int = 0
+        public var batchSize: Int = 256
+        public init() {}
+    }
+
+    public struct Timers: Sendable, Codable, Equatable {
+        /// How far ahead timers are read into memory.
+        public var horizonSeconds: Double = 30
+        public var maxInMemory: Int = 100_000
+        public init() {}
+    }
+
+    public struct Delivery: Sendable, Codable, Equatable {
+        public var concurrency: Int = 32
+        public var leaseSeconds: Double = 60
+        public var retryBaseSeconds: Double = 1
+        public var retryCapSeconds: Double = 300
+        public var maxAttempts: Int = 8
+        /// The local development channel's folder (used when no channel configuration is given).
+        public var outboxFolder: String = "outbox"
+        /// A channel configuration file for HeraldChannels (SMTP, HTTP email/SMS, webhooks).
+        public var channelsConfig: String?
+        public init() {}
+    }
+
+    public struct Limits: Sendable, Codable, Equatable {
+        public var maxBodyBytes: Int = 1 << 20
+        public var maxBatchEvents: Int = 1_000
+        /// How long `PUT`/`DELETE /v1/customers/{id}` wait for the change to be processed
+        /// before answering 202 instead of 200/204.
+        public var syncWaitSeconds: Double = 5
+        public init() {}
+    }
+
+    public struct Retention: Sendable, Codable, Equatable {
+        public var processedEventsDays: Double = 7
+        public var deliveredMessagesDays: Double = 7
+        public var deadLettersDays: Double = 30
+        public var customerLogDays: Double = 30
+        public var customerLogLimit: Int = 50
+        /// How often the pruner runs.
+        public var intervalSeconds: Double = 3_600
+        public init() {}
+
+        public var policy: RetentionPolicy {
+            RetentionPolicy(
+                processedEvents: processedEventsDays * 86_400, deliveredMessages: deliveredMessagesDays * 86_400,
+                deadLetters: deadLettersDays * 86_400, customerLog: customerLogDays * 86_400,
+                customerLogLimit: customerLogLimit)
+        }
+    }
+
+    /// A configuration problem, said plainly.
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads a YAML (or JSON) file; keys are snake_case (`api_keys`, `max_body_bytes`).
+    public static func load(file: String) throws -> ServiceConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw Invalid(description: "cannot read configuration file \(file): \(error.localizedDescription)")
+        }
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return ServiceConfiguration() }
+        do {
+            return try YAMLDecoder().decode(ServiceConfiguration.self, from: text)
+        } catch {
+            throw Invalid(description: "\(file): \(Self.describe(error))")
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? DecodingError {
+            switch error {
+            case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+                let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+                return "\(path.isEmpty ? "" : path + ": ")\(context.debugDescription)"
+            case .keyNotFound(let key, _):
+                return "missing key \(key.stringValue)"
+            @unknown default:
+                return "\(error)"
+            }
+        }
+        return "\(error)"
+    }
+
+    /// Applies `HERALD_*` environment variables.
+    public mutating func applyEnvironment(_ environment: [String: String]) throws {
+        func number<T: LosslessStringConvertible>(_ key: String, _ apply: (T) -> Void) throws {
+            guard let text = environment[key] else { return }
+            guard let value = T(text) else { throw Invalid(description: "\(key)=\(text) is not a valid number") }
+            apply(value)
+        }
+        if let host = environment["HERALD_HOST"] { self.host = host }
+        try number("HERALD_PORT") { self.port = $0 }
+        if let journeys = environment["HERALD_JOURNEYS"] { self.journeys = journeys }
+        if let data = environment["HERALD_DATA"] { self.data = data }
+        if let keys = environment["HERALD_API_KEY"] {
+            apiKeys += keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let durability = environment["HERALD_DURABILITY"] {
+            guard let value = SQLiteConfiguration.Durability(rawValue: durability) else {
+                throw Invalid(description: "HERALD_DURABILITY=\(durability): expected full or relaxed")
+            }
+            storage.durability = value
+        }
+        try number("HERALD_PARTITIONS") { self.processing.partitions = $0 }
+        if let folder = environment["HERALD_OUTBOX"] { delivery.outboxFolder = folder }
+        if let file = environment["HERALD_CHANNELS_CONFIG"] { delivery.channelsConfig = file }
+        if let level = environment["HERALD_LOG_LEVEL"] { logLevel = level }
+        try number("HERALD_MAX_BODY_BYTES") { self.limits.maxBodyBytes = $0 }
+        try number("HERALD_MAX_BATCH_EVENTS") { self.limits.maxBatchEvents = $0 }
+    }
+
+    /// Checks values that would fail later in a less helpful way.
+    public func validate() throws {
+        guard (0...65_535).contains(port) else { throw Invalid(description: "port \(port) is out of range") }
+        guard limits.maxBodyBytes > 0, limits.maxBatchEvents > 0 else {
+            throw Invalid(description: "limits must be positive")
+        }
+        guard delivery.maxAttempts >= 1 else { throw Invalid(description: "delivery.max_attempts must be at least 1") }
+        guard apiKeys.allSatisfy({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) }) else {
+            throw Invalid(description: "API keys must be non-empty and contain no spaces")
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case host, port, journeys, data, storage, processing, timers, delivery, limits, retention
+        case apiKeys = "api_keys"
+        case logLevel = "log_level"
+    }
+}
+
+// Every section decodes field by field with defaults, so a file only names what it changes.
+extension ServiceConfiguration {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
+        journeys = try c.decodeIfPresent(String.self, forKey: .journeys) ?? journeys
+        data = try c.decodeIfPresent(String.self, forKey: .data) ?? data
+        apiKeys = try c.decodeIfPresent([String].self, forKey: .apiKeys) ?? apiKeys
+        storage = try c.decodeIfPresent(Storage.self, forKey: .storage) ?? storage
+        processing = try c.decodeIfPresent(Processing.self, forKey: .processing) ?? processing
+        timers = try c.decodeIfPresent(Timers.self, forKey: .timers) ?? timers
+        delivery = try c.decodeIfPresent(Delivery.self, forKey: .delivery) ?? delivery
+        limits = try c.decodeIfPresent(Limits.self, forKey: .limits) ?? limits
+        retention = try c.decodeIfPresent(Retention.self, forKey: .retention) ?? retention
+        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
+    }
+}
+
+extension ServiceConfiguration.Storage {
+    enum CodingKeys: String, CodingKey {
+        case durability
+        case maxGroupSize = "max_group_size"
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        durability = try c.decodeIfPresent(SQLiteConfiguration.Durability.self, forKey: .durability) ?? durability
+        maxGroupSize = try c.decodeIfPresent(Int.self, forKey: .maxGroupSize) ?? maxGroupSize
+    }
+}
+
+extension ServiceConfiguration.Processing {
+    enum CodingKeys: String, CodingKey {
+        case partitions
+        case batchSize = "batch_size"
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        partitions = try c.decodeIfPresent(Int.self, forKey: .partitions) ?? partitions
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+    }
+}
+
+extension ServiceConfiguration.Timers {
+    enum CodingKeys: String, CodingKey {
+        case horizonSeconds = "horizon_seconds"
+        case maxInMemory = "max_in_memory"
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        horizonSeconds = try c.decodeIfPresent(Double.self, forKey: .horizonSeconds) ?? horizonSeconds
+        maxInMemory = try c.decodeIfPresent(Int.self, forKey: .maxInMemory) ?? maxInMemory
+    }
+}
+
+extension ServiceConfiguration.Delivery {
+    enum CodingKeys: String, CodingKey {
+        case concurrency
+        case leaseSeconds = "lease_seconds"
+        case retryBaseSeconds = "retry_base_seconds"
+        case retryCapSeconds = "retry_cap_seconds"
+        case maxAttempts = "max_attempts"
+        case outboxFolder = "outbox_folder"
+        case channelsConfig = "channels_config"
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        concurrency = try c.decodeIfPresent(Int.self, forKey: .concurrency) ?? concurrency
+        leaseSeconds = try c.decodeIfPresent(Double.self, forKey: .leaseSeconds) ?? leaseSeconds
+        retryBaseSeconds = try c.decodeIfPresent(Double.self, forKey: .retryBaseSeconds) ?? retryBaseSeconds
+        retryCapSeconds = try c.decodeIfPresent(Double.self, forKey: .retryCapSeconds) ?? retryCapSeconds
+        maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? maxAttempts
+        outboxFolder = try c.decodeIfPresent(String.self, forKey: .outboxFolder) ?? outboxFolder
+        channelsConfig = try c.decodeIfPresent(String.self, forKey: .channelsConfig) ?? channelsConfig
+    }
+}
+
+extension ServiceConfiguration.Limits {
+    enum CodingKeys: String, CodingKey {
+        case maxBodyBytes = "max_body_bytes"
+        case maxBatchEvents = "max_batch_events"
+        case syncWaitSeconds = "sync_wait_seconds"
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? maxBodyBytes
+        maxBatchEvents = try c.decodeIfPresent(Int.self, forKey: .maxBatchEvents) ?? maxBatchEvents
+        syncWaitSeconds = try c.decodeIfPresent(Double.self, forKey: .syncWaitSeconds) ?? syncWaitSeconds
+    }
+}
+
+extension ServiceConfiguration.Retention {
+    enum CodingKeys: String, CodingKey {
+        case processedEventsDays = "processed_events_days"
+        case deliveredMessagesDays = "delivered_messages_days"
+        case deadLettersDays = "dead_letters_days"
+        case customerLogDays = "customer_log_days"
+        case customerLogLimit = "customer_log_limit"
+        case intervalSeconds = "interval_seconds"
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        processedEventsDays = try c.decodeIfPresent(Double.self, forKey: .processedEventsDays) ?? processedEventsDays
+        deliveredMessagesDays = try c.decodeIfPresent(Double.self, forKey: .deliveredMessagesDays) ?? deliveredMessagesDays
+        deadLettersDays = try c.decodeIfPresent(Double.self, forKey: .deadLettersDays) ?? deadLettersDays
+        customerLogDays = try c.decodeIfPresent(Double.self, forKey: .customerLogDays) ?? customerLogDays
+        customerLogLimit = try c.decodeIfPresent(Int.self, forKey: .customerLogLimit) ?? customerLogLimit
+        intervalSeconds = try c.decodeIfPresent(Double.self, forKey: .intervalSeconds) ?? intervalSeconds
+    }
+}

@@ -1,0 +1,324 @@
+import CoreMetrics
+import HTTPTypes
+import Foundation
+import Hummingbird
+import JourneyEngine
+import JourneyLanguage
+import Logging
+import Synchronization
+
+/// The HTTP API: ingestion, customers, journeys, dead letters, health and metrics.
+struct HeraldAPI: Sendable {
+    let store: any JourneyStore
+    let registry: JourneyRegistry
+    let inboxSignal: Signal
+    let completions: CompletionRegistry
+    let metrics: ServiceMetrics
+    let timers: NearTimers
+    let limits: ServiceConfiguration.Limits
+    let clock: ServiceClock
+    let readiness: Readiness
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in JSONResponse.make(.ok, .object(["status": .string("ok")])) }
+        router.get("/readyz") { _, _ in try await self.ready() }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.render())))
+        }
+        router.post("/v1/events") { request, context in try await self.postEvents(request, context) }
+        router.put("/v1/customers/:id") { request, context in try await self.putCustomer(request, context) }
+        router.get("/v1/customers/:id") { request, context in try await self.getCustomer(request, context) }
+        router.delete("/v1/customers/:id") { request, context in try await self.deleteCustomer(request, context) }
+        router.get("/v1/journeys") { _, _ in try await self.listJourneys() }
+        router.post("/v1/journeys/reload") { _, _ in try await self.reload() }
+        router.post("/v1/journeys/:name/pause") { _, context in try await self.pause(context, true) }
+        router.post("/v1/journeys/:name/resume") { _, context in try await self.pause(context, false) }
+        router.get("/v1/dead-letters") { request, _ in try await self.deadLetters(request) }
+    }
+
+    // MARK: Bodies
+
+    private func body(_ request: Request) async throws -> Value {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.maxBodyBytes {
+            throw Self.tooLarge(limits.maxBodyBytes)
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limits.maxBodyBytes)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw Self.tooLarge(limits.maxBodyBytes)
+        }
+        return try RequestPayloads.parseJSON(Array(buffer.readableBytesView))
+    }
+
+    static func tooLarge(_ limit: Int) -> APIError {
+        APIError(
+            .contentTooLarge, code: "body_too_large", message: "the request body is larger than \(limit) bytes",
+            details: [.object(["limit": .number(Double(limit))])])
+    }
+
+    private func customerID(_ context: BasicRequestContext) throws -> String {
+        let id = try context.parameters.require("id")
+        if let problem = RequestPayloads.identifierProblem(id) {
+            throw APIError.invalid([ValidationProblem(path: "id", message: problem)])
+        }
+        return id
+    }
+
+    // MARK: Ingestion
+
+    func postEvents(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
+        let now = clock.now()
+        let events = try RequestPayloads.events(from: try await body(request), maxBatch: limits.maxBatchEvents, now: now)
+        let items = events.map {
+            InboxItem(id: $0.id, customerID: $0.customerID, payload: .event($0), acceptedAt: now)
+        }
+        let outcomes = try await store.enqueue(items)
+        inboxSignal.notify()
+        var accepted = 0
+        var results: [Value] = []
+        results.reserveCapacity(outcomes.count)
+        for (event, outcome) in zip(events, outcomes) {
+            let status: String
+            if case .accepted = outcome {
+                accepted += 1
+                status = "accepted"
+            } else {
+                status = "duplicate"
+            }
+            results.append(.object(["id": .string(event.id), "status": .string(status)]))
+        }
+        metrics.eventsAccepted.increment(by: accepted)
+        metrics.eventsDuplicate.increment(by: outcomes.count - accepted)
+        metrics.ingestLatency.recordElapsed(since: started)
+        return JSONResponse.make(
+            .accepted,
+            .object([
+                "accepted": .number(Double(accepted)), "duplicates": .number(Double(outcomes.count - accepted)),
+                "events": .list(results),
+            ]))
+    }
+
+    // MARK: Customers
+
+    func putCustomer(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let id = try customerID(context)
+        let profile = try RequestPayloads.profile(id: id, from: try await body(request))
+        let processed = try await enqueueAndWait(customerID: id, payload: .profile(profile))
+        guard processed else {
+            return JSONResponse.make(.accepted, .object(["id": .string(id), "status": .string("accepted")]))
+        }
+        return try await customerResponse(id, status: .ok)
+    }
+
+    func deleteCustomer(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let id = try customerID(context)
+        let processed = try await enqueueAndWait(customerID: id, payload: .erase)
+        if processed { return Response(status: .noContent) }
+        return JSONResponse.make(.accepted, .object(["id": .string(id), "status": .string("accepted")]))
+    }
+
+    /// Enqueues through the inbox (so the change is ordered with the customer's events) and waits
+    /// for the processor to handle it; `false` when that takes longer than the configured wait.
+    private func enqueueAndWait(customerID: String, payload: InboxPayload) async throws -> Bool {
+        let itemID = RequestPayloads.generatedID(prefix: payload.kind)
+        completions.register(itemID)
+        do {
+            _ = try await store.enqueue([InboxItem(id: itemID, customerID: customerID, payload: payload, acceptedAt: clock.now())])
+        } catch {
+            completions.forget(itemID)
+            throw error
+        }
+        inboxSignal.notify()
+        return await completions.wait(for: itemID, timeout: limits.syncWaitSeconds)
+    }
+
+    func getCustomer(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try await customerResponse(try customerID(context), status: .ok)
+    }
+
+    private func customerResponse(_ id: String, status: HTTPResponse.Status) async throws -> Response {
+        guard let stored = try await store.loadCustomers([id])[id] else {
+            throw APIError.notFound("no customer with id \(id)")
+        }
+        async let log = store.customerLog(customerID: id, limit: 20)
+        async let messages = store.outbox(customerID: id, limit: 20)
+        let profile = stored.state.profile
+        var body: [String: Value] = [
+            "id": .string(id),
+            "profile": Self.render(profile),
+            "version": .number(Double(stored.version)),
+            "next_wake_at": stored.nextWakeAt.map { .string(Value.formatTime($0)) } ?? .null,
+            "updated_at": .string(Value.formatTime(stored.updatedAt)),
+        ]
+        body["state"] = (try? Self.valueOf(stored.state)) ?? .null
+        body["recent_decisions"] = .list(
+            try await log.map { entry in
+                .object([
+                    "at": .string(Value.formatTime(entry.at)), "kind": .string(entry.kind),
+                    "journey": entry.journey.map(Value.string) ?? .null, "summary": .string(entry.summary),
+                    "detail": entry.detail,
+                ])
+            })
+        body["messages"] = .list(
+            try await messages.map { status in
+                .object([
+                    "id": .string(status.message.id), "journey": .string(status.message.journey),
+                    "step": .string(status.message.step), "channel": .string(status.message.channel.rawValue),
+                    "message": .string(status.message.message), "state": .string(status.state.rawValue),
+                    "attempts": .number(Double(status.attempts)),
+                    "next_attempt_at": status.nextAttemptAt.map { .string(Value.formatTime($0)) } ?? .null,
+                    "last_error": status.lastError.map(Value.string) ?? .null,
+                ])
+            })
+        return JSONResponse.make(status, .object(body))
+    }
+
+    static func render(_ profile: CustomerProfile) -> Value {
+        .object([
+            "id": .string(profile.id),
+            "email": profile.email.map(Value.string) ?? .null,
+            "phone": profile.phone.map(Value.string) ?? .null,
+            "time_zone": profile.timeZone.map(Value.string) ?? .null,
+            "subscriptions": .object(profile.subscriptions.mapValues(Value.bool)),
+            "attributes": .object(profile.attributes),
+        ])
+    }
+
+    /// Any `Encodable` as a JSON `Value` (for showing the engine's aggregate as it encodes itself).
+    static func valueOf(_ value: some Encodable) throws -> Value {
+        try JSONDecoder().decode(Value.self, from: try JSONEncoder().encode(value))
+    }
+
+    // MARK: Journeys
+
+    func listJourneys() async throws -> Response {
+        guard let deployment = registry.current else {
+            throw APIError(.serviceUnavailable, code: "not_ready", message: "no journeys are deployed yet")
+        }
+        let counters = try await store.journeyCounters()
+        var journeys: [Value] = []
+        for journey in deployment.catalog.journeys {
+            var versions: [String: [String: [String: Value]]] = [:]
+            for (counter, count) in counters where counter.journey == journey.name {
+                versions[counter.version, default: [:]][counter.step.isEmpty ? "_journey" : counter.step, default: [:]][
+                    counter.metric] = .number(Double(count))
+            }
+            let archived = deployment.archive.filter { $0.name == journey.name }.map { Value.string($0.version) }
+            journeys.append(
+                .object([
+                    "name": .string(journey.name), "title": .string(journey.title), "version": .string(journey.version),
+                    "priority": .number(Double(journey.priority)), "stage": journey.stage.map { .string($0.rawValue) } ?? .null,
+                    "paused": .bool(deployment.paused.contains(journey.name)),
+                    "steps": .list(journey.states.map { .string($0.label) }),
+                    "versions": .list(archived),
+                    "counts": .object(versions.mapValues { .object($0.mapValues { .object($0) }) }),
+                ]))
+        }
+        return JSONResponse.make(
+            .ok,
+            .object([
+                "journeys": .list(journeys), "deployed_at": .string(Value.formatTime(deployment.deployedAt)),
+                "warnings": .list(deployment.warnings.map(Self.render)),
+            ]))
+    }
+
+    func reload() async throws -> Response {
+        do {
+            let report = try await registry.reload()
+            return JSONResponse.make(
+                .ok,
+                .object([
+                    "status": .string("deployed"),
+                    "journeys": .list(
+                        report.journeys.map {
+                            .object(["name": .string($0.name), "version": .string($0.version), "status": .string($0.status)])
+                        }),
+                    "warnings": .list(report.warnings.map(Self.render)),
+                ]))
+        } catch let refused as JourneyRegistry.Refused {
+            throw APIError(
+                .unprocessableContent, code: "journeys_invalid",
+                message: "the journeys did not pass the check; the running version stays deployed",
+                details: refused.diagnostics.map(Self.render))
+        }
+    }
+
+    static func render(_ diagnostic: JourneyDiagnostic) -> Value {
+        .object([
+            "file": .string(diagnostic.file), "line": .number(Double(diagnostic.line)),
+            "column": .number(Double(diagnostic.column)), "severity": .string(diagnostic.severity),
+            "message": .string(diagnostic.message), "id": diagnostic.id.map(Value.string) ?? .null,
+        ])
+    }
+
+    func pause(_ context: BasicRequestContext, _ paused: Bool) async throws -> Response {
+        let name = try context.parameters.require("name")
+        do {
+            try await registry.setPaused(name, paused)
+        } catch is JourneyRegistry.UnknownJourney {
+            throw APIError(.notFound, code: "unknown_journey", message: "no deployed journey is named \(name)")
+        }
+        return JSONResponse.make(.ok, .object(["name": .string(name), "paused": .bool(paused)]))
+    }
+
+    // MARK: Dead letters
+
+    func deadLetters(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        var problems: [ValidationProblem] = []
+        var limit = 50
+        if let text = query.get("limit") {
+            if let value = Int(text), (1...500).contains(value) { limit = value } else {
+                problems.append(ValidationProblem(path: "limit", message: "must be an integer from 1 to 500"))
+            }
+        }
+        var before: Int64?
+        if let text = query.get("before") {
+            if let value = Int64(text), value > 0 { before = value } else {
+                problems.append(ValidationProblem(path: "before", message: "must be a positive integer"))
+            }
+        }
+        if !problems.isEmpty { throw APIError.invalid(problems) }
+        let letters = try await store.deadLetters(before: before, limit: limit)
+        return JSONResponse.make(
+            .ok,
+            .object([
+                "dead_letters": .list(
+                    letters.map { letter in
+                        .object([
+                            "sequence": .number(Double(letter.sequence)), "message_id": .string(letter.message.id),
+                            "customer_id": .string(letter.message.customerID), "journey": .string(letter.message.journey),
+                            "step": .string(letter.message.step), "channel": .string(letter.message.channel.rawValue),
+                            "message": .string(letter.message.message), "attempts": .number(Double(letter.attempts)),
+                            "reason": .string(letter.reason), "at": .string(Value.formatTime(letter.at)),
+                        ])
+                    }),
+                "next_before": letters.count == limit ? .number(Double(letters.last!.sequence)) : .null,
+            ]))
+    }
+
+    // MARK: Health
+
+    func ready() async throws -> Response {
+        guard readiness.isReady, registry.current != nil else {
+            throw APIError(.serviceUnavailable, code: "not_ready", message: "the service is starting or stopping")
+        }
+        do {
+            _ = try await store.pausedJourneys()
+        } catch {
+            throw APIError(.serviceUnavailable, code: "store_unavailable", message: "the store does not answer")
+        }
+        return JSONResponse.make(.ok, .object(["status": .string("ready")]))
+    }
+}
+
+/// Whether the service takes traffic: set once the server listens, cleared on shutdown.
+final class Readiness: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isReady: Bool { flag.load(ordering: .relaxed) }
+    func set(_ ready: Bool) { flag.store(ready, ordering: .relaxed) }
+}

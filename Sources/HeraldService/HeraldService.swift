@@ -1,1 +1,0 @@
-// Placeholder: HeraldService is built by its issue.

@@ -1,0 +1,133 @@
+public import JourneyEngine
+public import JourneyLanguage
+
+/// Work for one partition: an inbox row, or a wake-up for a customer whose timer came due.
+public enum PartitionWork: Sendable {
+    case input(InboxEntry)
+    case wake(WakeUp)
+}
+
+/// Turns a batch of work plus the loaded aggregates into the commits for it: the pure middle of
+/// load–engine–commit. One customer's inputs are handled in inbox order, then its due timers.
+public struct CustomerStepper: Sendable {
+    /// How long a customer whose timers stay due after a wake-up (instances held by a paused
+    /// journey) waits before the next attempt, so held instances never spin.
+    public var heldRetry: Double
+
+    public init(heldRetry: Double = 30) { self.heldRetry = heldRetry }
+
+    public struct Result: Sendable {
+        public var commits: [CustomerCommit] = []
+        /// Customer → the wake-up time committed for it (`nil`: none), for the near-timer cache.
+        public var wakeTimes: [(customerID: String, at: Double?)] = []
+        /// Ids of the inbox items handled (for requests waiting on them).
+        public var handledItems: [String] = []
+        public var inputs = 0
+        public var wakesFired = 0
+        public var wakesStale = 0
+        public var lateness: [Double] = []
+        public var outboxCount = 0
+    }
+
+    /// The customers this work touches, in first-seen order.
+    public static func customers(in work: [PartitionWork]) -> [String] {
+        var seen: Set<String> = []
+        var order: [String] = []
+        for item in work {
+            let id: String
+            switch item {
+            case .input(let entry): id = entry.item.customerID
+            case .wake(let wake): id = wake.customerID
+            }
+            if seen.insert(id).inserted { order.append(id) }
+        }
+        return order
+    }
+
+    public func step(
+        _ work: [PartitionWork], loaded: [String: StoredCustomer], engine: any CustomerEngine,
+        ownership: ShardOwnership, now: Double
+    ) -> Result {
+        var inputs: [String: [InboxEntry]] = [:]
+        var wakes: [String: Double] = [:]
+        for item in work {
+            switch item {
+            case .input(let entry): inputs[entry.item.customerID, default: []].append(entry)
+            case .wake(let wake): wakes[wake.customerID] = min(wakes[wake.customerID] ?? .infinity, wake.at)
+            }
+        }
+        var result = Result()
+        for id in Self.customers(in: work) {
+            let lease = ownership.lease(for: CustomerShard.of(id))
+            let stored = loaded[id]
+            var state = stored?.state
+            var version = stored?.version ?? 0
+            var commit = CustomerCommit(customerID: id, at: now, lease: lease, expectedVersion: version, change: .unchanged)
+            var touched = false
+
+            func absorb(_ output: EngineOutput) {
+                commit.outbox += output.outbox
+                let records = engine.records(of: output, customerID: id, now: now)
+                commit.log += records.log
+                for (counter, delta) in records.counters { commit.counters[counter, default: 0] += delta }
+            }
+
+            for entry in inputs[id] ?? [] {
+                result.inputs += 1
+                result.handledItems.append(entry.item.id)
+                commit.processed.append(entry.sequence)
+                switch entry.item.payload {
+                case .erase:
+                    if state != nil {
+                        commit.change = .erase
+                        commit.outbox = []
+                        commit.log = []
+                        result.commits.append(commit)
+                        result.wakeTimes.append((id, nil))
+                    } else if !commit.processed.isEmpty {
+                        result.commits.append(commit)
+                    }
+                    state = nil
+                    version = 0
+                    touched = false
+                    commit = CustomerCommit(customerID: id, at: now, lease: lease, expectedVersion: 0, change: .unchanged)
+                case .deliveryOutcome where state == nil:
+                    continue  // the customer was erased meanwhile: nothing to tell
+                default:
+                    guard let input = entry.item.payload.engineInput else { continue }
+                    var current = state ?? CustomerState(profile: CustomerProfile(id: id))
+                    absorb(engine.handle(input, state: &current, now: now))
+                    state = current
+                    touched = true
+                }
+            }
+
+            if var current = state {
+                let due = engine.nextWakeAt(of: current)
+                if let due, due <= now {
+                    if let requested = wakes[id] { result.lateness.append(max(0, now - min(requested, due))) }
+                    absorb(engine.handle(.wake, state: &current, now: now))
+                    result.wakesFired += 1
+                    touched = true
+                    state = current
+                } else if wakes[id] != nil, !touched {
+                    // A stale wake-up: the timer moved since it was read. Re-offer the stored time.
+                    result.wakesStale += 1
+                    result.wakeTimes.append((id, stored?.nextWakeAt))
+                }
+            }
+
+            if touched, let current = state {
+                var next = engine.nextWakeAt(of: current)
+                if let at = next, at <= now { next = now + heldRetry }
+                commit.change = .save(current, nextWakeAt: next)
+                result.wakeTimes.append((id, next))
+            }
+            if touched || !commit.processed.isEmpty {
+                result.outboxCount += commit.outbox.count
+                result.commits.append(commit)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,171 @@
+import CoreMetrics
+import Foundation
+import JourneyEngine
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Processes the inbox and due timers: customers are partitioned by shard across `partitions`
+/// workers (so both cores work), each worker handles its customers' inputs in inbox order and
+/// commits each batch — aggregates, timers, outbox rows, consumed inbox rows — in one transaction.
+final class ProcessingService: Service, Sendable {
+    struct Options: Sendable {
+        var partitions: Int
+        var batchSize: Int
+        var queueCapacity: Int
+    }
+
+    let store: any JourneyStore
+    let registry: JourneyRegistry
+    let ownership: Mutex<ShardOwnership>
+    let timers: NearTimers
+    let deliverySignal: Signal
+    let inboxSignal = Signal()
+    let completions: CompletionRegistry
+    let metrics: ServiceMetrics
+    let clock: ServiceClock
+    let logger: Logger
+    let options: Options
+    let stepper = CustomerStepper()
+    let queues: [WorkQueue<PartitionWork>]
+    /// Inbox sequences handed to a partition and not yet committed.
+    private let inFlight = Mutex<Set<Int64>>([])
+    private let stopping = Atomic<Bool>(false)
+
+    init(
+        store: any JourneyStore, registry: JourneyRegistry, ownership: ShardOwnership, timers: NearTimers,
+        deliverySignal: Signal, completions: CompletionRegistry, metrics: ServiceMetrics, clock: ServiceClock,
+        logger: Logger, options: Options
+    ) {
+        self.store = store
+        self.registry = registry
+        self.ownership = Mutex(ownership)
+        self.timers = timers
+        self.deliverySignal = deliverySignal
+        self.completions = completions
+        self.metrics = metrics
+        self.clock = clock
+        self.logger = logger
+        self.options = options
+        queues = (0..<max(1, options.partitions)).map { _ in WorkQueue(capacity: options.queueCapacity) }
+    }
+
+    func partition(of customerID: String) -> Int { CustomerShard.of(customerID) % queues.count }
+
+    /// Hands a due timer to its customer's partition (waits while that partition is full).
+    func dispatch(_ wake: WakeUp) async {
+        await queues[partition(of: wake.customerID)].push(.wake(wake))
+    }
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.readInbox() }
+                for index in queues.indices {
+                    group.addTask { await self.runPartition(index) }
+                }
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+            for queue in self.queues { queue.close() }
+            self.inboxSignal.notify()
+        }
+    }
+
+    private var isStopping: Bool { stopping.load(ordering: .relaxed) || Task.isCancelled }
+
+    // MARK: Inbox reader
+
+    /// Pages through unprocessed inbox rows in sequence order and routes each to its partition.
+    private func readInbox() async {
+        var cursor: Int64 = 0
+        var lastRescan = clock.now()
+        while !isStopping {
+            let entries: [InboxEntry]
+            do {
+                entries = try await store.pendingInbox(
+                    after: cursor, limit: options.batchSize * 4, ownership: ownership.withLock { $0 })
+            } catch {
+                logger.error("reading the inbox failed", metadata: ["error": "\(error)"])
+                await inboxSignal.wait(timeout: 1)
+                continue
+            }
+            if entries.isEmpty {
+                await inboxSignal.wait(timeout: 1)
+                // Now and then read from the start again: rows whose batch failed are retried by
+                // their partition, but this catches anything that slipped through.
+                if clock.now() - lastRescan > 10 {
+                    cursor = 0
+                    lastRescan = clock.now()
+                }
+                continue
+            }
+            for entry in entries {
+                let fresh = inFlight.withLock { $0.insert(entry.sequence).inserted }
+                guard fresh else { continue }
+                if await !queues[partition(of: entry.item.customerID)].push(.input(entry)) { return }
+            }
+            cursor = entries.last!.sequence
+        }
+    }
+
+    // MARK: Partitions
+
+    private func runPartition(_ index: Int) async {
+        let queue = queues[index]
+        while !isStopping {
+            let work = await queue.take(max: options.batchSize)
+            if work.isEmpty { return }
+            if isStopping { return }  // what was queued stays in the inbox / timer index
+            var attempt = 0
+            while true {
+                do {
+                    try await process(work)
+                    break
+                } catch {
+                    attempt += 1
+                    metrics.batchFailures.increment()
+                    logger.error(
+                        "processing a batch failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                    if isStopping { return }
+                    try? await Task.sleep(for: .milliseconds(min(5_000, 100 * (1 << min(attempt, 6)))))
+                }
+            }
+        }
+    }
+
+    /// Load, engine, commit for one batch.
+    func process(_ work: [PartitionWork]) async throws {
+        let started = ContinuousClock.now
+        guard let deployment = registry.current else { throw ServiceNotReady() }
+        let ids = CustomerStepper.customers(in: work)
+        let loaded = try await store.loadCustomers(ids)
+        let now = clock.now()
+        let result = stepper.step(
+            work, loaded: loaded, engine: deployment.engine, ownership: ownership.withLock { $0 }, now: now)
+        try await store.commit(result.commits)
+
+        inFlight.withLock { set in
+            for case .input(let entry) in work { set.remove(entry.sequence) }
+        }
+        for (customerID, at) in result.wakeTimes { timers.offer(customerID: customerID, at: at, now: now) }
+        if result.outboxCount > 0 { deliverySignal.notify() }
+        completions.complete(result.handledItems)
+        metrics.inputsProcessed.increment(by: result.inputs)
+        metrics.transitions.increment(by: result.commits.count)
+        metrics.timersFired.increment(by: result.wakesFired)
+        metrics.timersStale.increment(by: result.wakesStale)
+        metrics.outboxCreated.increment(by: result.outboxCount)
+        for late in result.lateness { metrics.timerLateness.recordNanoseconds(Int64(late * 1e9)) }
+        metrics.processLatency.recordElapsed(since: started)
+    }
+}
+
+struct ServiceNotReady: Error {}
+
+extension CoreMetrics.Timer {
+    func recordElapsed(since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,293 @@
+public import JourneyLanguage
+import Synchronization
+
+/// A ``JourneyStore`` in memory: for dry-runs, tests and the store conformance suite. It keeps the
+/// same contract as the durable stores (idempotent inbox, versioned aggregates, fenced commits,
+/// leased outbox) but nothing survives the process.
+public final class MemoryJourneyStore: JourneyStore {
+    private struct InboxRow {
+        var entry: InboxEntry
+        var processed: Bool
+    }
+
+    private struct OutboxRow {
+        var message: OutboxMessage
+        var state: OutboxStatus.State
+        var attempts: Int
+        var nextAttemptAt: Double
+        var leaseUntil: Double?
+        var token: Int64
+        var lastError: String?
+        var finishedAt: Double?
+    }
+
+    private struct Contents {
+        var epoch: Int64 = 0
+        var owner: String?
+        var nextSequence: Int64 = 1
+        var inbox: [Int64: InboxRow] = [:]
+        var inboxIDs: [String: Int64] = [:]
+        var customers: [String: StoredCustomer] = [:]
+        var outbox: [String: OutboxRow] = [:]
+        var nextToken: Int64 = 1
+        var deadLetters: [DeadLetter] = []
+        var log: [String: [CustomerLogEntry]] = [:]
+        var versions: [String: JourneyProgram] = [:]
+        var paused: Set<String> = []
+        var counters: [JourneyCounter: Int64] = [:]
+    }
+
+    private let contents = Mutex(Contents())
+
+    public init() {}
+
+    public func acquireShards(owner: String, leaseDuration: Double, now: Double) async throws -> ShardOwnership {
+        contents.withLock { c in
+            if c.owner != owner {
+                c.epoch += 1
+                c.owner = owner
+            }
+            return Self.ownership(owner: owner, epoch: c.epoch, expiresAt: now + leaseDuration)
+        }
+    }
+
+    /// A single node's ownership: every shard, one epoch.
+    static func ownership(owner: String, epoch: Int64, expiresAt: Double) -> ShardOwnership {
+        var leases: [Int: ShardLease] = [:]
+        leases.reserveCapacity(CustomerShard.count)
+        for shard in 0..<CustomerShard.count {
+            leases[shard] = ShardLease(shard: shard, epoch: epoch, owner: owner, expiresAt: expiresAt)
+        }
+        return ShardOwnership(owner: owner, leases: leases, ownsAll: true)
+    }
+
+    public func enqueue(_ items: [InboxItem]) async throws -> [EnqueueOutcome] {
+        contents.withLock { c in items.map { Self.insert($0, into: &c) } }
+    }
+
+    private static func insert(_ item: InboxItem, into c: inout Contents) -> EnqueueOutcome {
+        if c.inboxIDs[item.id] != nil { return .duplicate }
+        let sequence = c.nextSequence
+        c.nextSequence += 1
+        c.inboxIDs[item.id] = sequence
+        let entry = InboxEntry(sequence: sequence, shard: CustomerShard.of(item.customerID), item: item)
+        c.inbox[sequence] = InboxRow(entry: entry, processed: false)
+        return .accepted(sequence: sequence)
+    }
+
+    public func pendingInbox(after sequence: Int64, limit: Int, ownership: ShardOwnership) async throws -> [InboxEntry] {
+        contents.withLock { c in
+            c.inbox.values
+                .filter { !$0.processed && $0.entry.sequence > sequence && ownership.owns($0.entry.shard) }
+                .map(\.entry)
+                .sorted { $0.sequence < $1.sequence }
+                .prefix(limit)
+                .map { $0 }
+        }
+    }
+
+    public func loadCustomers(_ ids: [String]) async throws -> [String: StoredCustomer] {
+        contents.withLock { c in
+            var result: [String: StoredCustomer] = [:]
+            for id in ids { result[id] = c.customers[id] }
+            return result
+        }
+    }
+
+    public func commit(_ commits: [CustomerCommit]) async throws {
+        try contents.withLock { c in
+            // Check everything first: the batch is all or nothing.
+            for commit in commits {
+                if let lease = commit.lease, lease.epoch != c.epoch || lease.owner != c.owner {
+                    throw JourneyStoreError.fenced(shard: lease.shard, epoch: lease.epoch)
+                }
+                let current = c.customers[commit.customerID]?.version ?? 0
+                if current != commit.expectedVersion { throw JourneyStoreError.conflict(customerID: commit.customerID) }
+            }
+            for commit in commits { Self.apply(commit, to: &c) }
+        }
+    }
+
+    private static func apply(_ commit: CustomerCommit, to c: inout Contents) {
+        let id = commit.customerID
+        let now = commit.at
+        switch commit.change {
+        case .save(let state, let nextWakeAt):
+            c.customers[id] = StoredCustomer(
+                state: state, version: commit.expectedVersion + 1, nextWakeAt: nextWakeAt, updatedAt: now)
+        case .erase:
+            c.customers[id] = nil
+            c.log[id] = nil
+            c.outbox = c.outbox.filter { $0.value.message.customerID != id }
+            c.deadLetters.removeAll { $0.message.customerID == id }
+        case .unchanged:
+            break
+        }
+        for message in commit.outbox where c.outbox[message.id] == nil {
+            c.outbox[message.id] = OutboxRow(
+                message: message, state: .pending, attempts: 0, nextAttemptAt: message.at, leaseUntil: nil, token: 0)
+        }
+        for sequence in commit.processed { c.inbox[sequence]?.processed = true }
+        if commit.change != .erase, !commit.log.isEmpty { c.log[id, default: []].append(contentsOf: commit.log) }
+        for (counter, delta) in commit.counters { c.counters[counter, default: 0] += delta }
+    }
+
+    public func dueWakeUps(until: Double, after: WakeUp?, limit: Int, ownership: ShardOwnership) async throws -> [WakeUp] {
+        contents.withLock { c in
+            c.customers.compactMap { id, customer -> WakeUp? in
+                guard let at = customer.nextWakeAt, at <= until, ownership.owns(CustomerShard.of(id)) else { return nil }
+                let wake = WakeUp(at: at, customerID: id)
+                if let after, !(after < wake) { return nil }
+                return wake
+            }
+            .sorted()
+            .prefix(limit)
+            .map { $0 }
+        }
+    }
+
+    public func claimOutbox(now: Double, leaseFor duration: Double, limit: Int, ownership: ShardOwnership) async throws
+        -> [OutboxClaim]
+    {
+        contents.withLock { c in
+            let due = c.outbox.values
+                .filter {
+                    $0.state == .pending && $0.nextAttemptAt <= now && ($0.leaseUntil ?? -.infinity) <= now
+                        && ownership.owns(CustomerShard.of($0.message.customerID))
+                }
+                .sorted { ($0.nextAttemptAt, $0.message.id) < ($1.nextAttemptAt, $1.message.id) }
+                .prefix(limit)
+            return due.map { row in
+                let token = c.nextToken
+                c.nextToken += 1
+                c.outbox[row.message.id]?.token = token
+                c.outbox[row.message.id]?.leaseUntil = now + duration
+                return OutboxClaim(message: row.message, attempts: row.attempts, token: token, leaseUntil: now + duration)
+            }
+        }
+    }
+
+    @discardableResult
+    public func recordDeliveries(_ records: [DeliveryRecord]) async throws -> Set<String> {
+        contents.withLock { c in
+            var recorded: Set<String> = []
+            for record in records {
+                guard var row = c.outbox[record.messageID], row.state == .pending, row.token == record.token else { continue }
+                row.attempts += 1
+                row.leaseUntil = nil
+                switch record.outcome {
+                case .delivered:
+                    row.state = .delivered
+                    row.finishedAt = record.at
+                case .retry(let at, let reason):
+                    row.nextAttemptAt = at
+                    row.lastError = reason
+                case .deadLettered(let reason):
+                    row.state = .dead
+                    row.lastError = reason
+                    row.finishedAt = record.at
+                    c.deadLetters.append(
+                        DeadLetter(
+                            sequence: Int64(c.deadLetters.count + 1), message: row.message, attempts: row.attempts,
+                            reason: reason, at: record.at))
+                }
+                c.outbox[record.messageID] = row
+                if let feedback = record.feedback { _ = Self.insert(feedback, into: &c) }
+                recorded.insert(record.messageID)
+            }
+            return recorded
+        }
+    }
+
+    public func releaseOutboxLeases(now: Double) async throws {
+        contents.withLock { c in
+            for id in c.outbox.keys { c.outbox[id]?.leaseUntil = nil }
+        }
+    }
+
+    public func nextOutboxAttempt(ownership: ShardOwnership) async throws -> Double? {
+        contents.withLock { c in
+            c.outbox.values.filter { $0.state == .pending }.map { max($0.nextAttemptAt, $0.leaseUntil ?? 0) }.min()
+        }
+    }
+
+    public func outbox(customerID: String, limit: Int) async throws -> [OutboxStatus] {
+        contents.withLock { c in
+            c.outbox.values.filter { $0.message.customerID == customerID }
+                .sorted { ($0.message.at, $0.message.id) > ($1.message.at, $1.message.id) }
+                .prefix(limit)
+                .map {
+                    OutboxStatus(
+                        message: $0.message, state: $0.state, attempts: $0.attempts,
+                        nextAttemptAt: $0.state == .pending ? $0.nextAttemptAt : nil, lastError: $0.lastError)
+                }
+        }
+    }
+
+    public func customerLog(customerID: String, limit: Int) async throws -> [CustomerLogEntry] {
+        contents.withLock { c in Array((c.log[customerID] ?? []).suffix(limit).reversed()) }
+    }
+
+    public func deadLetters(before: Int64?, limit: Int) async throws -> [DeadLetter] {
+        contents.withLock { c in
+            Array(c.deadLetters.filter { before == nil || $0.sequence < before! }.reversed().prefix(limit))
+        }
+    }
+
+    public func statistics(now: Double) async throws -> StoreStatistics {
+        contents.withLock { c in
+            var s = StoreStatistics()
+            s.customers = c.customers.count
+            s.pendingInbox = c.inbox.values.count { !$0.processed }
+            s.pendingOutbox = c.outbox.values.count { $0.state == .pending }
+            s.deadLetters = c.deadLetters.count
+            s.timersPending = c.customers.values.count { $0.nextWakeAt != nil }
+            s.timersDue = c.customers.values.count { ($0.nextWakeAt ?? .infinity) <= now }
+            return s
+        }
+    }
+
+    public func saveJourneyVersions(_ programs: [JourneyProgram], deployedAt: Double) async throws {
+        contents.withLock { c in
+            for program in programs { c.versions[program.name + "@" + program.version] = program }
+        }
+    }
+
+    public func journeyVersions() async throws -> [JourneyProgram] {
+        contents.withLock { c in c.versions.values.sorted { ($0.name, $0.version) < ($1.name, $1.version) } }
+    }
+
+    public func setJourneyPaused(_ name: String, paused: Bool) async throws {
+        contents.withLock { c in
+            if paused { c.paused.insert(name) } else { c.paused.remove(name) }
+        }
+    }
+
+    public func pausedJourneys() async throws -> Set<String> { contents.withLock { $0.paused } }
+
+    public func journeyCounters() async throws -> [JourneyCounter: Int64] { contents.withLock { $0.counters } }
+
+    public func prune(_ retention: RetentionPolicy, now: Double) async throws -> PruneReport {
+        contents.withLock { c in
+            var report = PruneReport()
+            for (sequence, row) in c.inbox where row.processed && row.entry.item.acceptedAt < now - retention.processedEvents {
+                c.inbox[sequence] = nil
+                c.inboxIDs[row.entry.item.id] = nil
+                report.events += 1
+            }
+            for (id, row) in c.outbox where row.state == .delivered && (row.finishedAt ?? now) < now - retention.deliveredMessages {
+                c.outbox[id] = nil
+                report.messages += 1
+            }
+            let before = c.deadLetters.count
+            c.deadLetters.removeAll { $0.at < now - retention.deadLetters }
+            report.deadLetters = before - c.deadLetters.count
+            for (id, entries) in c.log {
+                let kept = entries.filter { $0.at >= now - retention.customerLog }.suffix(retention.customerLogLimit)
+                report.logEntries += entries.count - kept.count
+                c.log[id] = Array(kept)
+            }
+            return report
+        }
+    }
+}
