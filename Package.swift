@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
     ],
     targets: [
         // MARK: Language — source text to a checked, compiled program. Foundation only.
@@ -77,6 +78,7 @@ let package = Package(
             dependencies: [
                 "JourneyEngine", "JourneyLanguage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -142,13 +144,21 @@ let package = Package(
         // (HERALD_TEST_POSTGRES_URL; required under CI=true).
         .testTarget(
             name: "HeraldStoreConformanceTests",
-            dependencies: ["JourneyEngine", "JourneyLanguage", "HeraldSQLite", "HeraldPostgres"],
+            dependencies: [
+                "JourneyEngine", "JourneyLanguage", "HeraldSQLite", "HeraldPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Three `herald serve` processes on one PostgreSQL: kill -9, SIGSTOP past the lease, fencing.
         .testTarget(
             name: "HeraldClusterTests",
-            dependencies: ["JourneyEngine", "JourneyLanguage", "HeraldPostgres"],
+            dependencies: [
+                "JourneyEngine", "JourneyLanguage", "HeraldPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -4,6 +4,8 @@
 set -euo pipefail
 
 apt_packages=(libcurl4-openssl-dev pkg-config)
+# PostgreSQL server binaries for the scale-out tests (scripts/postgres-test-cluster.sh).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -3,6 +3,9 @@
 #
 #   scripts/postgres-test-cluster.sh start DIR   # prints the connection URL on stdout
 #   scripts/postgres-test-cluster.sh stop DIR    # stops the cluster and removes DIR
+#   scripts/postgres-test-cluster.sh run CMD...  # runs CMD with HERALD_TEST_POSTGRES_URL set to a
+#                                                # fresh cluster, stopped afterwards (or to the
+#                                                # URL already in the environment, if any)
 #
 # `start` installs Debian's `postgresql` when no server binaries are found, creates a cluster in
 # DIR (which must be empty or missing), and starts it on a free loopback port with trust
@@ -12,9 +15,23 @@
 set -euo pipefail
 
 command=${1:-}
+if [[ "$command" == run ]]; then
+    shift
+    if [[ -n "${HERALD_TEST_POSTGRES_URL:-}" ]]; then
+        exec "$@"
+    fi
+    dir=$(mktemp -d /tmp/herald-pg.XXXXXX)
+    trap '"$0" stop "$dir"' EXIT
+    HERALD_TEST_POSTGRES_URL=$("$0" start "$dir")
+    export HERALD_TEST_POSTGRES_URL
+    echo "PostgreSQL test cluster: $HERALD_TEST_POSTGRES_URL" >&2
+    status=0
+    "$@" || status=$?
+    exit $status
+fi
 dir=${2:-}
 if [[ -z "$command" || -z "$dir" ]]; then
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|stop DIR | run CMD..." >&2
     exit 2
 fi
 

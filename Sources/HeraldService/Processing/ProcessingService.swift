@@ -17,7 +17,7 @@ final class ProcessingService: Service, Sendable {
 
     let store: any JourneyStore
     let registry: JourneyRegistry
-    let ownership: Mutex<ShardOwnership>
+    let ownership: ShardOwnershipCell
     let timers: NearTimers
     let deliverySignal: Signal
     let inboxSignal = Signal()
@@ -31,15 +31,17 @@ final class ProcessingService: Service, Sendable {
     /// Inbox sequences handed to a partition and not yet committed.
     private let inFlight = Mutex<Set<Int64>>([])
     private let stopping = Atomic<Bool>(false)
+    /// Set when this node gained shards: the inbox reader starts again from the beginning.
+    private let rescanRequested = Atomic<Bool>(false)
 
     init(
-        store: any JourneyStore, registry: JourneyRegistry, ownership: ShardOwnership, timers: NearTimers,
+        store: any JourneyStore, registry: JourneyRegistry, ownership: ShardOwnershipCell, timers: NearTimers,
         deliverySignal: Signal, completions: CompletionRegistry, metrics: ServiceMetrics, clock: ServiceClock,
         logger: Logger, options: Options
     ) {
         self.store = store
         self.registry = registry
-        self.ownership = Mutex(ownership)
+        self.ownership = ownership
         self.timers = timers
         self.deliverySignal = deliverySignal
         self.completions = completions
@@ -74,6 +76,13 @@ final class ProcessingService: Service, Sendable {
 
     private var isStopping: Bool { stopping.load(ordering: .relaxed) || Task.isCancelled }
 
+    /// Makes the inbox reader read from the start again (shards were taken over: their pending
+    /// rows may lie behind the cursor).
+    func rescanInbox() {
+        rescanRequested.store(true, ordering: .relaxed)
+        inboxSignal.notify()
+    }
+
     // MARK: Inbox reader
 
     /// Pages through unprocessed inbox rows in sequence order and routes each to its partition.
@@ -81,10 +90,11 @@ final class ProcessingService: Service, Sendable {
         var cursor: Int64 = 0
         var lastRescan = clock.now()
         while !isStopping {
+            if rescanRequested.exchange(false, ordering: .relaxed) { cursor = 0 }
             let entries: [InboxEntry]
             do {
                 entries = try await store.pendingInbox(
-                    after: cursor, limit: options.batchSize * 4, ownership: ownership.withLock { $0 })
+                    after: cursor, limit: options.batchSize * 4, ownership: ownership.current)
             } catch {
                 logger.error("reading the inbox failed", metadata: ["error": "\(error)"])
                 await inboxSignal.wait(timeout: 1)
@@ -118,10 +128,22 @@ final class ProcessingService: Service, Sendable {
             if work.isEmpty { return }
             if isStopping { return }  // what was queued stays in the inbox / timer index
             var attempt = 0
+            var work = work
             while true {
                 do {
                     try await process(work)
                     break
+                } catch JourneyStoreError.fenced(let shard, _) {
+                    // Another node owns some of these shards now: their work stays in the inbox and
+                    // the timer index for it. Keep only what this node still owns.
+                    metrics.batchFailures.increment()
+                    let current = ownership.current
+                    let (kept, dropped) = Self.split(work) { current.owns(CustomerShard.of($0)) && CustomerShard.of($0) != shard }
+                    forget(dropped)
+                    logger.notice(
+                        "batch fenced: shard lease lost", metadata: ["shard": "\(shard)", "dropped": "\(dropped.count)"])
+                    if kept.isEmpty || isStopping { break }
+                    work = kept
                 } catch {
                     attempt += 1
                     metrics.batchFailures.increment()
@@ -134,6 +156,27 @@ final class ProcessingService: Service, Sendable {
         }
     }
 
+    private static func split(_ work: [PartitionWork], keep: (String) -> Bool) -> ([PartitionWork], [PartitionWork]) {
+        var kept: [PartitionWork] = []
+        var dropped: [PartitionWork] = []
+        for item in work {
+            let customer: String
+            switch item {
+            case .input(let entry): customer = entry.item.customerID
+            case .wake(let wake): customer = wake.customerID
+            }
+            if keep(customer) { kept.append(item) } else { dropped.append(item) }
+        }
+        return (kept, dropped)
+    }
+
+    /// Forgets work handed back to the store (its inbox rows may be read again later).
+    private func forget(_ work: [PartitionWork]) {
+        inFlight.withLock { set in
+            for case .input(let entry) in work { set.remove(entry.sequence) }
+        }
+    }
+
     /// Load, engine, commit for one batch.
     func process(_ work: [PartitionWork]) async throws {
         let started = ContinuousClock.now
@@ -142,7 +185,7 @@ final class ProcessingService: Service, Sendable {
         let loaded = try await store.loadCustomers(ids)
         let now = clock.now()
         let result = stepper.step(
-            work, loaded: loaded, engine: deployment.engine, ownership: ownership.withLock { $0 }, now: now)
+            work, loaded: loaded, engine: deployment.engine, ownership: ownership.current, now: now)
         try await store.commit(result.commits)
 
         inFlight.withLock { set in
