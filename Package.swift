@@ -158,6 +158,7 @@ let package = Package(
                 "JourneyEngine", "JourneyLanguage", "HeraldPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
