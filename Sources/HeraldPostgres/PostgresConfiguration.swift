@@ -1,5 +1,5 @@
 import Foundation
-public import PostgresNIO
+import PostgresNIO
 import NIOSSL
 
 /// How a node connects to PostgreSQL and how it leases shards.

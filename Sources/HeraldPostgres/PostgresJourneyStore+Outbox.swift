@@ -1,8 +1,9 @@
 import Foundation
 public import JourneyEngine
-import JourneyLanguage
+public import JourneyLanguage
 import Logging
 import PostgresNIO
+import Synchronization
 
 extension PostgresJourneyStore {
     // MARK: Outbox
@@ -103,15 +104,16 @@ extension PostgresJourneyStore {
     public func nextOutboxAttempt(ownership: ShardOwnership) async throws -> Double? {
         let shards = Self.shards(of: ownership) ?? Array(0..<CustomerShard.count)
         if shards.isEmpty { return nil }
+        var earliest: Double?
         for try await next in try await client.query(
             """
             SELECT min(GREATEST(next_attempt_at, COALESCE(lease_until, 0))) FROM outbox
             WHERE status = 0 AND shard = ANY(\(shards))
             """, logger: logger
         ).decode(Double?.self) {
-            return next
+            earliest = next
         }
-        return nil
+        return earliest
     }
 
     // MARK: Inspection

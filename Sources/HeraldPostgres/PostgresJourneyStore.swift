@@ -265,8 +265,9 @@ public final class PostgresJourneyStore: JourneyStore {
             VALUES (\(item.id), \(item.customerID), \(shard), \(item.payload.kind), \(payload), \(item.acceptedAt))
             ON CONFLICT (event_id) DO NOTHING RETURNING seq
             """, logger: logger)
-        for try await sequence in rows.decode(Int64.self) { return .accepted(sequence: sequence) }
-        return .duplicate
+        var accepted: Int64?
+        for try await sequence in rows.decode(Int64.self) { accepted = sequence }
+        return accepted.map { .accepted(sequence: $0) } ?? .duplicate
     }
 
     public func pendingInbox(after sequence: Int64, limit: Int, ownership: ShardOwnership) async throws -> [InboxEntry] {
@@ -391,8 +392,8 @@ public final class PostgresJourneyStore: JourneyStore {
         }
     }
 
-    private static func key(_ counter: JourneyCounter) -> [String] {
-        [counter.journey, counter.version, counter.step, counter.metric]
+    private static func key(_ counter: JourneyCounter) -> String {
+        [counter.journey, counter.version, counter.step, counter.metric].joined(separator: "\u{0}")
     }
 
     private static func apply(_ prepared: PreparedCommit, connection: PostgresConnection, logger: Logger) async throws {

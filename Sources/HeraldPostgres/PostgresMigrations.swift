@@ -172,7 +172,7 @@ enum PostgresMigrations {
                             logger: logger)
                         try await connection.query("COMMIT", logger: logger)
                     } catch {
-                        try? await connection.query("ROLLBACK", logger: logger)
+                        _ = try? await connection.query("ROLLBACK", logger: logger)
                         throw error
                     }
                 }
