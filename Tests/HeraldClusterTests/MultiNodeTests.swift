@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HeraldPostgres
 import JourneyEngine
 import JourneyLanguage
@@ -84,8 +85,8 @@ struct MultiNodeTests {
             }
         }
         let batches = stride(from: 0, to: plan.count, by: 6).map { Array(plan[$0..<min($0 + 6, plan.count)]) }
-        let acknowledged = Mutex<Set<String>>([])
-        let down = Mutex<Set<Int>>([])  // nodes the feeders must not use (killed or frozen)
+        let acknowledged = Locked<Set<String>>([])
+        let down = Locked<Set<Int>>([])  // nodes the feeders must not use (killed or frozen)
         let killed = nodes[1]
         let paused = nodes[2]
         let pausedPID = paused.pid
@@ -228,6 +229,13 @@ struct MultiNodeTests {
         }
         return false
     }
+}
+
+/// A value shared by the feeders and the fault injector.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
 }
 
 /// A database of its own in the cluster `HERALD_TEST_POSTGRES_URL` points at (required: this test

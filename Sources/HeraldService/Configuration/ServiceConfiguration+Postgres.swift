@@ -70,14 +70,13 @@ extension ServiceConfiguration {
             storage.backend = value
         }
         if let url = environment["HERALD_POSTGRES_URL"] { storage.postgres.url = url }
-        for (key, apply) in [
-            ("HERALD_POSTGRES_LEASE_SECONDS", { (v: Double) in self.storage.postgres.leaseSeconds = v }),
-            ("HERALD_POSTGRES_RENEW_SECONDS", { (v: Double) in self.storage.postgres.renewSeconds = v }),
-        ] as [(String, (Double) -> Void)] {
-            guard let text = environment[key] else { continue }
+        func seconds(_ key: String) throws -> Double? {
+            guard let text = environment[key] else { return nil }
             guard let value = Double(text), value > 0 else { throw Invalid(description: "\(key)=\(text) is not a positive number") }
-            apply(value)
+            return value
         }
+        if let lease = try seconds("HERALD_POSTGRES_LEASE_SECONDS") { storage.postgres.leaseSeconds = lease }
+        if let renew = try seconds("HERALD_POSTGRES_RENEW_SECONDS") { storage.postgres.renewSeconds = renew }
     }
 
     /// Checks the storage settings.

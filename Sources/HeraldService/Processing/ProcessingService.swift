@@ -124,11 +124,10 @@ final class ProcessingService: Service, Sendable {
     private func runPartition(_ index: Int) async {
         let queue = queues[index]
         while !isStopping {
-            let work = await queue.take(max: options.batchSize)
+            var work = await queue.take(max: options.batchSize)
             if work.isEmpty { return }
             if isStopping { return }  // what was queued stays in the inbox / timer index
             var attempt = 0
-            var work = work
             while true {
                 do {
                     try await process(work)
