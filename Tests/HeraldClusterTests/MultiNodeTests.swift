@@ -197,11 +197,14 @@ struct MultiNodeTests {
             }
         }
         #expect(deliveries.count == customers.count * 5, "\(deliveries.count) distinct messages delivered")
+        // The killed node may have sent a message and died before recording it; then, and only
+        // then, another node sends it again once the claim lapses (same id: the receiver's key).
         for (id, by) in deliveries where by.count > 1 {
-            #expect(by.contains(1), "\(id) was delivered \(by.count) times (by nodes \(by)) without a crash to explain it")
+            #expect(
+                by.count == 2 && by.filter({ $0 == 1 }).count == 1,
+                "\(id) was delivered \(by.count) times (by nodes \(by)) without a crash to explain it")
         }
         let duplicates = deliveries.values.filter { $0.count > 1 }.count
-        #expect(duplicates <= 2, "\(duplicates) messages delivered twice")
 
         // The frozen node came back with lapsed leases: its late writes were refused by fencing.
         let fenced = try await store.fencedWrites()
@@ -227,7 +230,7 @@ struct MultiNodeTests {
             if try await condition() { return true }
             try await Task.sleep(for: .milliseconds(250))
         }
-        return false
+        return try await condition()
     }
 }
 

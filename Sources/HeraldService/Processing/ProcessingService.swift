@@ -29,7 +29,15 @@ final class ProcessingService: Service, Sendable {
     let stepper = CustomerStepper()
     let queues: [WorkQueue<PartitionWork>]
     /// Inbox sequences handed to a partition and not yet committed.
-    private let inFlight = Mutex<Set<Int64>>([])
+    private let inFlight = Mutex(InboxTracking())
+
+    /// Which inbox rows the reader must not hand out again: those in a partition, and those
+    /// committed since the reader's current query began (its snapshot may predate their commit,
+    /// so it can still return them as unprocessed).
+    struct InboxTracking {
+        var inFlight: Set<Int64> = []
+        var committedSinceRead: Set<Int64> = []
+    }
     private let stopping = Atomic<Bool>(false)
     /// Set when this node gained shards: the inbox reader starts again from the beginning.
     private let rescanRequested = Atomic<Bool>(false)
@@ -92,6 +100,7 @@ final class ProcessingService: Service, Sendable {
         while !isStopping {
             if rescanRequested.exchange(false, ordering: .relaxed) { cursor = 0 }
             let entries: [InboxEntry]
+            inFlight.withLock { $0.committedSinceRead.removeAll(keepingCapacity: true) }
             do {
                 entries = try await store.pendingInbox(
                     after: cursor, limit: options.batchSize * 4, ownership: ownership.current)
@@ -111,7 +120,9 @@ final class ProcessingService: Service, Sendable {
                 continue
             }
             for entry in entries {
-                let fresh = inFlight.withLock { $0.insert(entry.sequence).inserted }
+                let fresh = inFlight.withLock { t in
+                    !t.committedSinceRead.contains(entry.sequence) && t.inFlight.insert(entry.sequence).inserted
+                }
                 guard fresh else { continue }
                 if await !queues[partition(of: entry.item.customerID)].push(.input(entry)) { return }
             }
@@ -171,8 +182,8 @@ final class ProcessingService: Service, Sendable {
 
     /// Forgets work handed back to the store (its inbox rows may be read again later).
     private func forget(_ work: [PartitionWork]) {
-        inFlight.withLock { set in
-            for case .input(let entry) in work { set.remove(entry.sequence) }
+        inFlight.withLock { t in
+            for case .input(let entry) in work { t.inFlight.remove(entry.sequence) }
         }
     }
 
@@ -187,8 +198,11 @@ final class ProcessingService: Service, Sendable {
             work, loaded: loaded, engine: deployment.engine, ownership: ownership.current, now: now)
         try await store.commit(result.commits)
 
-        inFlight.withLock { set in
-            for case .input(let entry) in work { set.remove(entry.sequence) }
+        inFlight.withLock { t in
+            for case .input(let entry) in work {
+                t.inFlight.remove(entry.sequence)
+                t.committedSinceRead.insert(entry.sequence)
+            }
         }
         for (customerID, at) in result.wakeTimes { timers.offer(customerID: customerID, at: at, now: now) }
         if result.outboxCount > 0 { deliverySignal.notify() }
