@@ -33,6 +33,8 @@ public final class PostgresJourneyStore: JourneyStore {
     /// This node's id, once it has acquired shards (recorded with outbox claims and refusals).
     let node = Mutex<String?>(nil)
     private let refusals = Atomic<Int>(0)
+    /// The leases last granted to each owner in this process, to tell which ones a renewal lost.
+    private let granted = Mutex<[String: [Int: Int64]]>([:])
 
     /// The advisory lock that orders inbox insertions (see ``enqueue(_:)``).
     static let inboxLockKey: Int64 = 0x6865_7261_6c64_01
@@ -138,6 +140,23 @@ public final class PostgresJourneyStore: JourneyStore {
                 mine[shard] = epoch
             }
 
+            // Leases granted before and not renewed now were taken over while this node was not
+            // renewing (paused, partitioned): the renewal is a fenced write, and it was refused.
+            let lost = (granted.withLock { $0[owner] } ?? [:]).filter { mine[$0.key] != $0.value }
+            for (shard, epoch) in lost.sorted(by: { $0.key < $1.key }) {
+                try await connection.query(
+                    """
+                    INSERT INTO fenced_writes (node, shard, epoch, operation, at)
+                    VALUES (\(owner), \(shard), \(epoch), 'renew', \(now))
+                    """, logger: logger)
+            }
+            if !lost.isEmpty {
+                refusals.add(lost.count, ordering: .relaxed)
+                logger.warning(
+                    "shard leases lost: taken over while this node was not renewing",
+                    metadata: ["node": "\(owner)", "shards": "\(lost.count)"])
+            }
+
             if mine.count > share {
                 // Give back the excess (the highest shards): a node that joined will take them.
                 let excess = Array(mine.keys.sorted().suffix(mine.count - share))
@@ -166,12 +185,14 @@ public final class PostgresJourneyStore: JourneyStore {
         }
         var byShard: [Int: ShardLease] = [:]
         for lease in leases { byShard[lease.shard] = lease }
+        granted.withLock { $0[owner] = byShard.mapValues(\.epoch) }
         return ShardOwnership(owner: owner, leases: byShard, ownsAll: false)
     }
 
     /// Gives back every shard this node holds (graceful shutdown), so others take them at once
     /// instead of after the lease lapses.
     public func releaseShards(owner: String) async throws {
+        granted.withLock { $0[owner] = nil }
         try await transaction { connection in
             try await connection.query(
                 """
