@@ -4,6 +4,8 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 PORT ?= 8080
+# The API key `make run` accepts (override: make run HERALD_API_KEY=...).
+HERALD_API_KEY ?= dev-key
 
 .PHONY: deps test build run bench check clean
 
@@ -23,9 +25,11 @@ test: deps
 check:
 	$(SWIFT) run herald check Journeys
 
+# The orchestrator on the embedded default: SQLite in ./data, every channel to the local outbox
+# folder ./outbox (see docs/service.md). Stops gracefully on Ctrl-C.
 run: deps
 	$(SWIFT) build --product herald
-	.build/debug/herald serve --port $(PORT) --journeys Journeys --data data
+	HERALD_API_KEY=$(HERALD_API_KEY) .build/debug/herald serve --port $(PORT) --journeys Journeys --data data --outbox outbox
 
 clean:
 	rm -rf .build data outbox

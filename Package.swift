@@ -14,7 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "herald", targets: ["HeraldCLI"]),
-        .executable(name: "journey-check", targets: ["JourneyCheck"]),
+        .executable(name: "journey-check", targets: ["journey-check"]),
         .library(name: "JourneyLanguage", targets: ["JourneyLanguage"]),
         .library(name: "JourneyEngine", targets: ["JourneyEngine"]),
         .plugin(name: "JourneyBuildCheck", targets: ["JourneyBuildCheck"]),
@@ -37,8 +37,14 @@ let package = Package(
     targets: [
         // MARK: Language — source text to a checked, compiled program. Foundation only.
         .target(name: "JourneyLanguage", swiftSettings: swiftSettings),
-        // The checker the plugins run: depends on the language module only.
-        .executableTarget(name: "JourneyCheck", dependencies: ["JourneyLanguage"], swiftSettings: swiftSettings),
+        // The checker the plugins run: depends on the language module only. The target is named like
+        // its product because SwiftPM cannot otherwise resolve a plugin's dependency on an executable
+        // target that is also a product (swiftlang/swift-package-manager#8831).
+        .executableTarget(
+            name: "journey-check", dependencies: ["JourneyLanguage"], path: "Sources/JourneyCheck", swiftSettings: swiftSettings
+        ),
+        // A small target that exists so `swift build` checks Journeys/ (through the build-tool plugin).
+        .target(name: "HeraldJourneys", swiftSettings: swiftSettings, plugins: ["JourneyBuildCheck"]),
 
         // MARK: Engine — interpreter, clocks, delivery policy, store protocol, in-memory store.
         .target(name: "JourneyEngine", dependencies: ["JourneyLanguage"], swiftSettings: swiftSettings),
@@ -62,6 +68,7 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -112,7 +119,7 @@ let package = Package(
         .plugin(
             name: "JourneyBuildCheck",
             capability: .buildTool(),
-            dependencies: ["JourneyCheck"]
+            dependencies: ["journey-check"]
         ),
         .plugin(
             name: "CheckJourneys",
@@ -120,11 +127,14 @@ let package = Package(
                 intent: .custom(verb: "check-journeys", description: "Check (and with --fix, format) the journey files"),
                 permissions: [.writeToPackageDirectory(reason: "--fix rewrites journey files in the canonical layout")]
             ),
-            dependencies: ["JourneyCheck"]
+            dependencies: ["journey-check"]
         ),
 
         // MARK: Tests.
-        .testTarget(name: "JourneyLanguageTests", dependencies: ["JourneyLanguage"], swiftSettings: swiftSettings),
+        // Broken/ and Golden/ are read from the source tree (via #filePath), not bundled.
+        .testTarget(
+            name: "JourneyLanguageTests", dependencies: ["JourneyLanguage"], exclude: ["Broken", "Golden"], swiftSettings: swiftSettings
+        ),
         .testTarget(name: "JourneyEngineTests", dependencies: ["JourneyEngine", "JourneyLanguage"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HeraldSimulationTests",
@@ -135,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "HeraldServiceTests",
             dependencies: [
-                "HeraldService", "HeraldSQLite", "JourneyEngine", "JourneyLanguage",
+                "HeraldService", "HeraldSQLite", "JourneyEngine", "JourneyLanguage", "HeraldSimulation",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

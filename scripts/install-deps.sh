@@ -3,7 +3,7 @@
 # Safe to run repeatedly: it only installs what is missing.
 set -euo pipefail
 
-apt_packages=(libcurl4-openssl-dev pkg-config)
+apt_packages=(libcurl4-openssl-dev pkg-config libsqlite3-dev)
 # PostgreSQL server binaries for the scale-out tests (scripts/postgres-test-cluster.sh).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
 missing=()
@@ -18,7 +18,7 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-python_packages=(aiosmtpd)
+python_packages=(aiosmtpd schemathesis)
 for p in "${python_packages[@]}"; do
     python3 -c "import $p" 2>/dev/null || { echo "installing Python package: $p"; python3 -m pip install -q "$p"; }
 done

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldChannels
 public import Hummingbird
 public import HeraldSQLite
 public import JourneyEngine
@@ -59,12 +60,15 @@ public struct HeraldServer: Sendable {
                 batchSize: configuration.processing.batchSize, queueCapacity: configuration.processing.batchSize * 8))
         let scheduler = TimerScheduler(
             store: store, timers: timers, processing: processing, ownership: ownership, clock: clock, logger: logger)
+        var retry = RetrySchedule(
+            base: configuration.delivery.retryBaseSeconds, cap: configuration.delivery.retryCapSeconds,
+            maxAttempts: configuration.delivery.maxAttempts)
+        let delivery = try delivery ?? makeChannelsDelivery(configuration, logger: logger)
+        if let channels = delivery as? ChannelsDelivery, configuration.delivery.channelsConfig != nil {
+            retry = channels.retrySchedule  // the channel file's `retry:` section wins
+        }
         let deliveryWorker = DeliveryWorker(
-            store: store,
-            delivery: delivery ?? FileOutboxDelivery(folder: URL(fileURLWithPath: configuration.delivery.outboxFolder)),
-            retry: RetrySchedule(
-                base: configuration.delivery.retryBaseSeconds, cap: configuration.delivery.retryCapSeconds,
-                maxAttempts: configuration.delivery.maxAttempts),
+            store: store, delivery: delivery, retry: retry,
             ownership: ownership, signal: deliverySignal, inboxSignal: processing.inboxSignal, metrics: metrics,
             clock: clock, logger: logger, concurrency: configuration.delivery.concurrency,
             lease: configuration.delivery.leaseSeconds)
@@ -111,6 +115,24 @@ public struct HeraldServer: Sendable {
             },
             logger: logger)
         return HeraldServer(application: application, store: store, registry: registry, metrics: metrics)
+    }
+
+    /// HeraldChannels as configured: the channel file when one is given, else every channel to the
+    /// local development outbox folder (so `make run` needs no provider).
+    static func makeChannelsDelivery(_ configuration: ServiceConfiguration, logger: Logger) throws -> ChannelsDelivery {
+        let channels: ChannelConfiguration
+        if let file = configuration.delivery.channelsConfig {
+            do {
+                channels = try ChannelConfiguration.load(file: file)
+            } catch {
+                throw ServiceConfiguration.Invalid(description: "\(error)")
+            }
+        } else {
+            channels = .local(directory: configuration.delivery.outboxFolder)
+        }
+        return ChannelsDelivery(
+            dispatcher: MessageDispatcher(configuration: channels, logger: logger),
+            renderer: MessageRenderer(journeysDirectory: configuration.journeys))
     }
 
     static func openSQLite(_ configuration: ServiceConfiguration) throws -> SQLiteJourneyStore {

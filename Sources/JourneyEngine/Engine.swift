@@ -1,7 +1,8 @@
 public import JourneyLanguage
 
-// CONTRACT SKELETON (issue #3 fills it in). The names and shapes below are what the dry-run, the
-// service and the stores code against; the engine issue may add to them but keeps these.
+// The engine contract: the names and shapes the dry-run, the service and the stores code against.
+// `CustomerState` (the per-customer aggregate) is in CustomerState.swift, the engine in
+// JourneyEngine.swift, timeline records in TimelineRecord.swift.
 
 /// A customer's profile: the built-in contact fields plus free-form attributes.
 public struct CustomerProfile: Sendable, Hashable, Codable {
@@ -44,16 +45,6 @@ public struct CustomerEvent: Sendable, Hashable, Codable {
         self.properties = properties
         self.timestamp = timestamp
     }
-}
-
-/// Everything the engine keeps about one customer: the unit of consistency (see
-/// docs/architecture.md). Stores persist it whole, together with `nextWakeAt` as the timer index.
-public struct CustomerState: Sendable, Hashable, Codable {
-    public var profile: CustomerProfile
-    public init(profile: CustomerProfile) { self.profile = profile }
-    /// The earliest instant at which the engine must be woken for this customer (instance timers,
-    /// schedule triggers, deferred sends, settle-window decisions); `nil` when nothing is due.
-    public var nextWakeAt: Double? { nil }
 }
 
 /// What the engine is asked to handle for one customer.
@@ -103,6 +94,16 @@ public struct OutboxMessage: Sendable, Hashable, Codable {
 
 /// What handling one input produced: to be committed together with the new state.
 public struct EngineOutput: Sendable, Hashable, Codable {
+    /// Messages decided for sending, in decision order.
     public var outbox: [OutboxMessage]
-    public init(outbox: [OutboxMessage] = []) { self.outbox = outbox }
+    /// What happened, in order: entries, steps, waits, delivery decisions, exits, conversions.
+    public var timeline: [TimelineRecord]
+    /// The customer's next wake-up time after this step (the same as `state.nextWakeAt`).
+    public var nextWakeAt: Double?
+
+    public init(outbox: [OutboxMessage] = [], timeline: [TimelineRecord] = [], nextWakeAt: Double? = nil) {
+        self.outbox = outbox
+        self.timeline = timeline
+        self.nextWakeAt = nextWakeAt
+    }
 }

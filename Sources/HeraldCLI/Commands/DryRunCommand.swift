@@ -1,10 +1,110 @@
 import ArgumentParser
+import Foundation
+import HeraldSimulation
+import JourneyEngine
+import JourneyLanguage
 
-/// `herald dry-run` (placeholder until its issue lands).
+/// `herald dry-run`: replay customers and events through the journeys on a virtual clock.
 struct DryRunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "dry-run", abstract: "Replay customers and events through the journeys on a virtual clock.")
+    static let configuration = CommandConfiguration(
+        commandName: "dry-run",
+        abstract: "Replay customers and events through the journeys on a virtual clock.",
+        discussion: """
+            Prints a timeline per customer and a report per journey (entries, per-step counts and \
+            drop-off, exits by reason, sends and delivery decisions, conversions per experiment variant \
+            and control with the uplift) and per lifecycle stage. Nothing leaves the process. \
+            Malformed input lines are reported as file:line and skipped, or refused with --strict. \
+            The JSON format is described in docs/dry-run.md.
+            """
+    )
+
+    @Option(help: "The journeys directory.")
+    var journeys = "Journeys"
+
+    @Option(help: "Customers: NDJSON (one profile per line) or CSV (a header row; .csv).")
+    var customers: String
+
+    @Option(help: "Events: NDJSON, one event per line.")
+    var events: String
+
+    @Option(help: "Start of the replay (RFC 3339; default: the first event). Earlier events only feed behavioural history.")
+    var from: String?
+
+    @Option(help: "End of the replay (RFC 3339; default: 7 days after the last event). Timers due by then fire.")
+    var until: String?
+
+    @Option(help: "text or json.")
+    var format: OutputFormat = .text
+
+    @Option(help: "0 assigns experiment variants as production does; another value reshuffles them.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Show only this customer's timeline (the report still covers everyone).")
+    var customer: String?
+
+    @Option(help: "Print this customer's delivery decisions with their reasons.")
+    var explain: String?
+
+    @Flag(help: "Refuse the whole input if any line is malformed.")
+    var strict = false
+
+    @Flag(help: "Leave out the timelines (text format).")
+    var reportOnly = false
+
+    enum OutputFormat: String, ExpressibleByArgument {
+        case text, json
+    }
 
     func run() async throws {
-        throw ValidationError("herald dry-run is not implemented yet")
+        let catalog = try JourneyLoading.catalog(journeys)
+        let loader = SampleLoader(strict: strict)
+        let loadedCustomers: (customers: [CustomerProfile], issues: [LoadIssue])
+        let loadedEvents: LoadedEvents
+        do {
+            loadedCustomers = try loader.customers(at: customers)
+            loadedEvents = try loader.events(at: events)
+        } catch let failure as LoadFailure {
+            FileHandle.standardError.write(Data("\(failure)\nherald dry-run: refusing malformed input (--strict)\n".utf8))
+            throw ExitCode(1)
+        }
+        func time(_ text: String?, _ name: String) throws -> Double? {
+            guard let text else { return nil }
+            guard let t = Value.parseTime(text) else { throw ValidationError("--\(name) must be an RFC 3339 time such as 2026-03-02T00:00:00Z") }
+            return t
+        }
+        let options = DryRunOptions(from: try time(from, "from"), until: try time(until, "until"), seed: seed)
+        let result = DryRun(catalog: catalog, seed: seed).run(
+            customers: loadedCustomers.customers, events: loadedEvents.events, history: loadedEvents.history, options: options,
+            issues: loadedCustomers.issues + loadedEvents.issues)
+        switch format {
+        case .text:
+            var text = DryRunTextRenderer(result: result, customer: customer, showTimelines: !reportOnly).render()
+            if let explain { text += "\n" + DecisionExplainer(result: result).explain(customer: explain) }
+            FileHandle.standardOutput.write(Data(text.utf8))
+        case .json:
+            FileHandle.standardOutput.write(Data(DryRunJSONRenderer(result: result, customer: customer ?? explain).render().utf8))
+        }
+    }
+}
+
+/// Compiles a journeys directory for the commands that run journeys, printing diagnostics.
+enum JourneyLoading {
+    static func catalog(_ directory: String) throws -> JourneyCatalog {
+        let compilation = JourneyCompiler.compile(directory: directory)
+        if !compilation.diagnostics.isEmpty {
+            let style: DiagnosticsFormatter.Style = compilation.hasErrors ? .annotated : .plain
+            let text = DiagnosticsFormatter(style: style, sources: compilation.sources).format(compilation.diagnostics)
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+        guard let catalog = compilation.catalog else {
+            throw CompilationFailed(directory: directory, errors: compilation.errors.count)
+        }
+        return catalog
+    }
+
+    struct CompilationFailed: Error, CustomStringConvertible {
+        var directory: String
+        var errors: Int
+        var description: String { "\(directory): \(errors) error(s); fix them and run again" }
     }
 }

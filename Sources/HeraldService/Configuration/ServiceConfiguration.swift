@@ -163,8 +163,8 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
             throw Invalid(description: "limits must be positive")
         }
         guard delivery.maxAttempts >= 1 else { throw Invalid(description: "delivery.max_attempts must be at least 1") }
-        guard apiKeys.allSatisfy({ $0.count >= 8 }) else {
-            throw Invalid(description: "API keys must be at least 8 characters long")
+        guard apiKeys.allSatisfy({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) }) else {
+            throw Invalid(description: "API keys must be non-empty and contain no spaces")
         }
         try validateStorage()
     }

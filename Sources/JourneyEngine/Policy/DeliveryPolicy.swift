@@ -25,13 +25,27 @@ public struct DeliveryPolicy: Sendable {
     /// Decisions inside a batch see each other: a send allowed earlier counts toward the caps that
     /// later ones read. Requests are considered by priority (highest first), then by the time they
     /// were first requested, then by journey name, then by request id — so the outcome never
-    /// depends on the order of the array.
+    /// depends on the order of the array. The rules, their order and the conflict rule are in
+    /// `docs/delivery-policy.md`.
     ///
-    /// PLACEHOLDER: allows everything; the delivery policy issue (#4) implements the rules.
+    /// ```swift
+    /// let decisions = policy.decide([cartReminder, newsletter], ledger: state.ledger, contact: contact, now: now)
+    /// // [.send(channel: .email, notes: []),
+    /// //  .deferred(until: now + 120, reason: .conflict(winner: "cart_abandonment", winnerPriority: 80))]
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - requests: the sends due now for one customer (fresh ones after their settle window,
+    ///     deferred ones re-presented at their time).
+    ///   - ledger: the customer's recent sends, oldest first.
+    ///   - contact: the customer's time zone, contact data and consent.
+    ///   - now: the decision instant, seconds since the Unix epoch.
+    /// - Returns: one decision per request, in the order of `requests`.
     public func decide(
         _ requests: [SendRequest], ledger: SendLedger, contact: CustomerContact, now: Double
     ) -> [DeliveryDecision] {
-        requests.map { .send(channel: $0.send.channel, notes: []) }
+        var batch = PolicyBatch(policy: self, ledger: ledger, contact: contact, now: now)
+        return batch.decide(requests)
     }
 }
 
@@ -67,14 +81,21 @@ public struct LedgerEntry: Sendable, Hashable, Codable {
     public var message: String
     /// The `SendRequest.id` it came from.
     public var requestID: String
+    /// The sending journey's priority, for conflicts inside the settle window; `nil` (entries
+    /// recorded without it) counts as winning against any request.
+    public var priority: Int?
 
-    public init(at: Double, channel: Channel, category: MessageCategory, journey: String, message: String, requestID: String) {
+    public init(
+        at: Double, channel: Channel, category: MessageCategory, journey: String, message: String, requestID: String,
+        priority: Int? = nil
+    ) {
         self.at = at
         self.channel = channel
         self.category = category
         self.journey = journey
         self.message = message
         self.requestID = requestID
+        self.priority = priority
     }
 }
 
@@ -113,7 +134,10 @@ public enum DeliveryDecision: Sendable, Hashable, Codable {
 }
 
 /// Why a decision went the way it did — specific enough to show a person.
-public indirect enum DecisionReason: Sendable, Hashable, Codable {
+///
+/// `description` renders it in UTC; `description(timeZone:)` in the customer's own time zone:
+/// "cap `marketing_per_day` reached (3/3), frees at 2026-11-24T00:00:00+01:00".
+public enum DecisionReason: Sendable, Hashable, Codable {
     /// A cap is full: its name, its current count and limit, and when the oldest counted message
     /// leaves the window (or the local midnight for calendar-day caps).
     case capReached(cap: String, count: Int, limit: Int, freesAt: Double)
@@ -124,9 +148,12 @@ public indirect enum DecisionReason: Sendable, Hashable, Codable {
     case noConsent(channel: Channel, topic: String?)
     case missingContact(channel: Channel)
     /// The `defer up to` bound ran out while the send was still blocked by `blockedBy`.
-    case deferBoundExpired(bound: Double, blockedBy: DecisionReason)
+    indirect case deferBoundExpired(bound: Double, blockedBy: DecisionReason)
     /// This request id was already sent.
     case duplicate(requestID: String)
     /// Sent on another channel because the requested one was blocked.
-    case fellBack(from: Channel, because: DecisionReason)
+    indirect case fellBack(from: Channel, because: DecisionReason)
+    /// The requested channel was blocked (`because`), and so was the fallback channel (`blockedBy`):
+    /// the reason of a skip or a deferral after a fallback was tried.
+    indirect case fallbackBlocked(from: Channel, because: DecisionReason, fallback: Channel, blockedBy: DecisionReason)
 }

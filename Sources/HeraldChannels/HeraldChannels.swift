@@ -1,1 +1,0 @@
-// Placeholder: HeraldChannels is built by its issue.

@@ -1,0 +1,136 @@
+import Foundation
+import Synchronization
+
+/// Renders the messages in a message directory (`Journeys/messages/<name>/`) for a customer.
+///
+/// A message's folder holds one template per part: `subject.mustache`, `body.html.mustache` and
+/// `body.txt.mustache` for email (a subject and at least one body), `sms.mustache` for SMS,
+/// `webhook.json.mustache` for a webhook payload. HTML bodies escape the values they show; other
+/// parts insert them as they are, except JSON payloads, which escape them for JSON strings. A
+/// variable missing from the context is an error, not an empty string.
+///
+/// ```swift
+/// let renderer = MessageRenderer(messagesDirectory: "Journeys/messages")
+/// let content = try renderer.render("welcome", for: .email, context: TemplateContext(customer: ["first_name": "Ada"]))
+/// ```
+public final class MessageRenderer: Sendable {
+    public let messagesDirectory: String
+    private let cache = Mutex<[String: MessageTemplates]>([:])
+
+    public init(messagesDirectory: String) {
+        self.messagesDirectory = messagesDirectory
+    }
+
+    /// The renderer for `<journeysDirectory>/messages`.
+    public convenience init(journeysDirectory: String) {
+        self.init(messagesDirectory: (journeysDirectory as NSString).appendingPathComponent("messages"))
+    }
+
+    /// Renders message `name` for `channel`.
+    /// - Throws: ``TemplateError`` when the message or its template for this channel does not
+    ///   exist, a template does not parse, a variable is missing, a JSON payload is not valid
+    ///   JSON, or the result is empty.
+    public func render(_ name: String, for channel: ChannelKind, context: TemplateContext) throws(TemplateError) -> RenderedContent {
+        let templates = try load(name)
+        let root = context.root
+        switch channel {
+        case .email:
+            guard let subject = templates.subject, templates.html != nil || templates.text != nil else {
+                throw TemplateError(
+                    .channelNotAvailable,
+                    "message `\(name)` has no email templates; add subject.mustache and body.html.mustache or body.txt.mustache",
+                    file: templates.directory)
+            }
+            let renderedSubject = try subject.render(root)
+                .split(whereSeparator: \.isNewline).joined(separator: " ")
+                .trimmingCharacters(in: .whitespaces)
+            if renderedSubject.isEmpty {
+                throw TemplateError(.emptyOutput, "the subject rendered empty", file: subject.file)
+            }
+            return .email(EmailContent(subject: renderedSubject, html: try templates.html?.render(root), text: try templates.text?.render(root)))
+        case .sms:
+            guard let sms = templates.sms else {
+                throw TemplateError(.channelNotAvailable, "message `\(name)` has no SMS template; add sms.mustache", file: templates.directory)
+            }
+            let text = try sms.render(root).trimmingCharacters(in: .whitespacesAndNewlines)
+            if text.isEmpty {
+                throw TemplateError(.emptyOutput, "the SMS text rendered empty", file: sms.file)
+            }
+            return .sms(SMSContent(text: text))
+        case .webhook:
+            guard let webhook = templates.webhook else {
+                throw TemplateError(.channelNotAvailable, "message `\(name)` has no webhook template; add webhook.json.mustache", file: templates.directory)
+            }
+            let payload = Array(try webhook.render(root).utf8)
+            do {
+                _ = try JSONSerialization.jsonObject(with: Data(payload), options: [.fragmentsAllowed])
+            } catch {
+                let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+                throw TemplateError(.invalidJSON, "the webhook payload is not valid JSON: \(reason)", file: webhook.file)
+            }
+            return .webhook(WebhookContent(payload: payload))
+        }
+    }
+
+    /// The channels message `name` has templates for.
+    public func channels(for name: String) throws(TemplateError) -> [ChannelKind] {
+        let templates = try load(name)
+        var channels: [ChannelKind] = []
+        if templates.subject != nil, templates.html != nil || templates.text != nil { channels.append(.email) }
+        if templates.sms != nil { channels.append(.sms) }
+        if templates.webhook != nil { channels.append(.webhook) }
+        return channels
+    }
+
+    /// The variable names message `name` reads (for checks before any customer exists).
+    public func variableNames(for name: String) throws(TemplateError) -> [String] {
+        let templates = try load(name)
+        return [templates.subject, templates.html, templates.text, templates.sms, templates.webhook]
+            .compactMap { $0?.outline.variableNames }.flatMap { $0 }
+    }
+
+    private func load(_ name: String) throws(TemplateError) -> MessageTemplates {
+        if let cached = cache.withLock({ $0[name] }) { return cached }
+        let loaded = try MessageTemplates(directory: messagesDirectory, name: name)
+        cache.withLock { $0[name] = loaded }
+        return loaded
+    }
+}
+
+/// The parsed templates of one message folder.
+private struct MessageTemplates: Sendable {
+    let directory: String
+    var subject: MessageTemplate?
+    var html: MessageTemplate?
+    var text: MessageTemplate?
+    var sms: MessageTemplate?
+    var webhook: MessageTemplate?
+
+    init(directory messagesDirectory: String, name: String) throws(TemplateError) {
+        let valid = !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+        directory = (messagesDirectory as NSString).appendingPathComponent(name)
+        var isDirectory: ObjCBool = false
+        guard valid, FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            let known = (try? FileManager.default.contentsOfDirectory(atPath: messagesDirectory)) ?? []
+            let hint = TemplateOutline.closest(to: name, in: known).map { "; did you mean `\($0)`?" } ?? ""
+            throw TemplateError(.messageNotFound, "no message `\(name)` in \(messagesDirectory)\(hint)", file: directory)
+        }
+        subject = try Self.template(directory, "subject.mustache", .none)
+        html = try Self.template(directory, "body.html.mustache", .html)
+        text = try Self.template(directory, "body.txt.mustache", .none)
+        sms = try Self.template(directory, "sms.mustache", .none)
+        webhook = try Self.template(directory, "webhook.json.mustache", .json)
+        if subject == nil, html == nil, text == nil, sms == nil, webhook == nil {
+            throw TemplateError(.messageNotFound, "message folder `\(name)` holds no templates", file: directory)
+        }
+    }
+
+    private static func template(_ directory: String, _ file: String, _ escaping: MessageTemplate.Escaping) throws(TemplateError) -> MessageTemplate? {
+        let path = (directory as NSString).appendingPathComponent(file)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path), let source = String(data: data, encoding: .utf8) else {
+            throw TemplateError(.unreadableFile, "cannot read the template as UTF-8 text", file: path)
+        }
+        return try MessageTemplate(file: path, source: source, escaping: escaping)
+    }
+}

@@ -1,0 +1,169 @@
+public import JourneyEngine
+public import JourneyLanguage
+
+/// Replays customers and timestamped events through the journeys on a virtual clock.
+///
+/// Each customer runs independently (the engine's unit of consistency): its profile is loaded at
+/// `from`, its events are handled in timestamp order (file order breaks ties), and a final wake-up
+/// at `until` fires every timer due by then. This is exactly what the service does with a real
+/// clock, except that the service wakes the customer at each `nextWakeAt` instead of letting the
+/// next event catch up (the engine guarantees both give the same result).
+///
+/// ```swift
+/// let dryRun = DryRun(catalog: catalog)
+/// let result = dryRun.run(customers: customers, events: events, options: DryRunOptions())
+/// print(DryRunTextRenderer(result: result).render())
+/// ```
+public struct DryRun: Sendable {
+    public let engine: JourneyEngine
+
+    /// - Parameters:
+    ///   - seed: 0 (the default) assigns experiment variants exactly as production does; any other
+    ///     value reshuffles the assignment, to see how much results depend on it.
+    public init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram] = [], seed: UInt64 = 0) {
+        let options = JourneyEngine.Options(splitSalt: seed == 0 ? "" : "seed\(seed)")
+        self.engine = JourneyEngine(catalog: catalog, retainedPrograms: retainedPrograms, options: options)
+    }
+
+    public init(engine: JourneyEngine) { self.engine = engine }
+
+    /// Replays `events` (and imports `history` into behavioural history without replaying it).
+    /// Events before `from` are treated as history too; events after `until` are not replayed.
+    public func run(
+        customers: [CustomerProfile], events: [CustomerEvent], history: [CustomerEvent] = [], profileUpdates: [ProfileUpdate] = [],
+        options: DryRunOptions = DryRunOptions(), issues: [LoadIssue] = []
+    ) -> DryRunResult {
+        let firstEvent = events.lazy.map(\.timestamp).min()
+        let lastEvent = events.lazy.map(\.timestamp).max()
+        let from = options.from ?? firstEvent ?? 0
+        let until = options.until ?? ((lastEvent ?? from) + options.horizonAfterLastEvent)
+
+        // Events per customer, in timestamp order (stable: file order breaks ties).
+        var byCustomer: [String: [CustomerEvent]] = [:]
+        var pastByCustomer: [String: [CustomerEvent]] = [:]
+        for event in history { pastByCustomer[event.customerID, default: []].append(event) }
+        var outside = 0
+        for event in events {
+            if event.timestamp < from {
+                pastByCustomer[event.customerID, default: []].append(event)
+                continue
+            }
+            guard event.timestamp <= until else {
+                outside += 1
+                continue
+            }
+            byCustomer[event.customerID, default: []].append(event)
+        }
+        var updatesByCustomer: [String: [ProfileUpdate]] = [:]
+        for update in profileUpdates where update.at >= from && update.at <= until {
+            updatesByCustomer[update.profile.id, default: []].append(update)
+        }
+        var profiles: [String: CustomerProfile] = [:]
+        for profile in customers { profiles[profile.id] = profile }
+        var notes: [String] = []
+        let unknown = byCustomer.keys.filter { profiles[$0] == nil }.sorted()
+        if !unknown.isEmpty {
+            let shown = unknown.prefix(5).joined(separator: ", ")
+            notes.append(
+                "\(unknown.count) customer(s) have events but no profile; they ran with an empty profile: \(shown)\(unknown.count > 5 ? ", …" : "")")
+            for id in unknown { profiles[id] = CustomerProfile(id: id) }
+        }
+        if outside > 0 { notes.append("\(outside) event(s) after \(Value.formatTime(until)) were not replayed") }
+        let pastCount = pastByCustomer.values.reduce(0) { $0 + $1.count }
+        if pastCount > 0 { notes.append("\(pastCount) event(s) before \(Value.formatTime(from)) were imported as history only") }
+
+        var results: [CustomerResult] = []
+        results.reserveCapacity(profiles.count)
+        for id in profiles.keys.sorted() {
+            let profile = profiles[id]!
+            var state = CustomerState(profile: profile)
+            if let past = pastByCustomer[id] { engine.importHistory(past, into: &state) }
+            var timeline: [TimelineRecord] = []
+            var outbox: [OutboxMessage] = []
+            func take(_ output: EngineOutput) {
+                timeline.append(contentsOf: output.timeline)
+                outbox.append(contentsOf: output.outbox)
+            }
+            take(engine.handle(.profile(profile), state: &state, now: from))
+            // Events and profile updates in time order (file order breaks ties; updates first).
+            var inputs: [(at: Double, order: Int, input: EngineInput)] = []
+            for (n, update) in (updatesByCustomer[id] ?? []).enumerated() { inputs.append((update.at, n, .profile(update.profile))) }
+            let base = inputs.count
+            for (n, event) in (byCustomer[id] ?? []).enumerated() { inputs.append((event.timestamp, base + n, .event(event))) }
+            inputs.sort { $0.at != $1.at ? $0.at < $1.at : $0.order < $1.order }
+            for item in inputs { take(engine.handle(item.input, state: &state, now: item.at)) }
+            let own = byCustomer[id] ?? []
+            take(engine.handle(.wake, state: &state, now: until))
+            results.append(
+                CustomerResult(
+                    id: id, timeZone: engine.timeZoneIdentifier(for: state.profile, journey: nil), eventCount: own.count, timeline: timeline,
+                    outbox: outbox, finalState: state))
+        }
+        return DryRunResult(
+            from: from, until: until, seed: options.seed, customers: results, eventCount: events.count - outside, issues: issues,
+            notes: notes, engine: engine)
+    }
+}
+
+/// A profile change at an instant (scenario files use them: an unsubscribe, a new attribute).
+public struct ProfileUpdate: Sendable {
+    public var at: Double
+    /// Merged into the profile as the engine documents (`null` attributes remove).
+    public var profile: CustomerProfile
+    public init(at: Double, profile: CustomerProfile) {
+        self.at = at
+        self.profile = profile
+    }
+}
+
+public struct DryRunOptions: Sendable {
+    /// Start of the replay (default: the first event's time).
+    public var from: Double?
+    /// End of the replay: timers due by then fire (default: the last event plus `horizonAfterLastEvent`).
+    public var until: Double?
+    public var seed: UInt64
+    /// How long after the last event the replay runs by default (7 days).
+    public var horizonAfterLastEvent: Double
+
+    public init(from: Double? = nil, until: Double? = nil, seed: UInt64 = 0, horizonAfterLastEvent: Double = 7 * 86_400) {
+        self.from = from
+        self.until = until
+        self.seed = seed
+        self.horizonAfterLastEvent = horizonAfterLastEvent
+    }
+}
+
+/// One customer's replay.
+public struct CustomerResult: Sendable {
+    public var id: String
+    /// The zone the customer's local times were computed in (after defaults).
+    public var timeZone: String
+    public var eventCount: Int
+    public var timeline: [TimelineRecord]
+    public var outbox: [OutboxMessage]
+    public var finalState: CustomerState
+}
+
+public struct DryRunResult: Sendable {
+    public var from: Double
+    public var until: Double
+    public var seed: UInt64
+    /// Sorted by customer id.
+    public var customers: [CustomerResult]
+    /// Events replayed (inside the window).
+    public var eventCount: Int
+    /// Malformed input lines that were skipped.
+    public var issues: [LoadIssue]
+    /// Other remarks about the input (unknown customers, events outside the window).
+    public var notes: [String]
+    public var engine: JourneyEngine
+
+    public var outbox: [OutboxMessage] { customers.flatMap(\.outbox) }
+
+    public func customer(_ id: String) -> CustomerResult? {
+        customers.first { $0.id == id }
+    }
+
+    /// The per-journey and per-stage report.
+    public var report: DryRunReport { DryRunReport(result: self) }
+}

@@ -1,0 +1,278 @@
+public import JourneyEngine
+public import JourneyLanguage
+
+/// The funnel per journey and the roll-up per lifecycle stage, computed from a dry-run's timelines.
+public struct DryRunReport: Sendable {
+    public var journeys: [JourneyReport]
+    public var stages: [StageReport]
+    public var delivery: DeliveryReport
+
+    public init(result: DryRunResult) {
+        let engine = result.engine
+        var builders: [String: JourneyReport] = [:]
+        for program in engine.catalog.journeys { builders[program.name] = JourneyReport(program: program) }
+
+        struct EntryKey: Hashable {
+            var customer: String
+            var journey: String
+            var entry: Int
+        }
+        var variants: [EntryKey: [VariantAssignment]] = [:]
+        var converted: [EntryKey: Double] = [:]
+        var customersPerJourney: [String: Set<String>] = [:]
+        var stageCustomers: [Stage: Set<String>] = [:]
+        var stageReached: [Stage: Int] = [:]
+        var delivery = DeliveryReport()
+
+        for customer in result.customers {
+            for record in customer.timeline {
+                let journey = record.journey
+                if builders[journey] == nil, let program = engine.heldPrograms.first(where: { $0.name == journey }) {
+                    builders[journey] = JourneyReport(program: program)
+                }
+                guard var report = builders[journey] else { continue }
+                let key = EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence)
+                switch record.kind {
+                case .entered:
+                    report.entries += 1
+                    customersPerJourney[journey, default: []].insert(customer.id)
+                case .notEntered(_, let reason):
+                    report.notEntered[ReasonText.notEntered(reason), default: 0] += 1
+                case .stepReached(let step, let stage):
+                    report.reach(step, stage: stage)
+                    if let stage {
+                        stageReached[stage, default: 0] += 1
+                        stageCustomers[stage, default: []].insert(customer.id)
+                    }
+                case .exited(let step, let reason):
+                    report.exits[reason.description, default: 0] += 1
+                    if reason != .completed { report.leave(step) }
+                case .variantAssigned(let split, let variant, let isControl):
+                    variants[key, default: []].append(VariantAssignment(split: split, variant: variant, isControl: isControl))
+                case .converted(_, let time, _):
+                    converted[key] = time
+                    report.conversions += 1
+                    report.timesToConvert.append(time)
+                case .sent(_, let message, let requested, let channel, _, let notes):
+                    report.sends["\(channel.rawValue) \(message)", default: 0] += 1
+                    if channel != requested {
+                        report.decisions.fellBack += 1
+                        let reason = notes.first.map(ReasonText.summary) ?? "fallback"
+                        report.decisions.reasons["fell back: \(reason)", default: 0] += 1
+                        delivery.record(journey: journey, reason: notes.first)
+                    } else {
+                        report.decisions.sent += 1
+                    }
+                case .deferred(_, _, _, _, let reason):
+                    report.decisions.deferred += 1
+                    report.decisions.reasons["deferred: \(ReasonText.summary(reason))", default: 0] += 1
+                    delivery.record(journey: journey, reason: reason)
+                case .skipped(_, _, _, let reason):
+                    report.decisions.skipped += 1
+                    report.decisions.reasons["skipped: \(ReasonText.summary(reason))", default: 0] += 1
+                    delivery.record(journey: journey, reason: reason)
+                case .sendCancelled:
+                    report.decisions.cancelled += 1
+                case .waiting, .eventReceived, .timedOut, .attributesUpdated, .migrated:
+                    break
+                }
+                builders[journey] = report
+            }
+            for instance in customer.finalState.instances where instance.isActive {
+                builders[instance.journey]?.waitingAt(instance.step)
+                builders[instance.journey]?.active += 1
+            }
+        }
+
+        // Experiments: conversions per variant, against the control group.
+        var experiments: [String: [String: [String: (control: Bool, entries: Int, conversions: Int)]]] = [:]
+        for (key, assignments) in variants {
+            for a in assignments {
+                var cell = experiments[key.journey, default: [:]][a.split, default: [:]][a.variant] ?? (a.isControl, 0, 0)
+                cell.entries += 1
+                if converted[key] != nil { cell.conversions += 1 }
+                experiments[key.journey, default: [:]][a.split, default: [:]][a.variant] = cell
+            }
+        }
+        for (journey, splits) in experiments {
+            builders[journey]?.experiments = splits.keys.sorted().map { split in
+                let cells = splits[split]!
+                let control = cells.values.first { $0.control }
+                let controlRate = control.flatMap { $0.entries > 0 ? Double($0.conversions) / Double($0.entries) : nil }
+                return ExperimentReport(
+                    split: split,
+                    variants: cells.keys.sorted().map { name in
+                        let cell = cells[name]!
+                        let rate = cell.entries > 0 ? Double(cell.conversions) / Double(cell.entries) : nil
+                        var uplift: Double?
+                        if !cell.control, let rate, let controlRate, controlRate > 0 { uplift = rate / controlRate - 1 }
+                        return VariantReport(
+                            name: name, isControl: cell.control, entries: cell.entries, conversions: cell.conversions, conversionRate: rate,
+                            upliftVsControl: uplift, pointsVsControl: cell.control ? nil : zip(rate, controlRate).map { $0 - $1 })
+                    })
+            }
+        }
+
+        for name in builders.keys { builders[name]?.customers = customersPerJourney[name]?.count ?? 0 }
+        let journeys = builders.keys.sorted().map { builders[$0]! }
+        self.journeys = journeys
+
+        stages = Stage.allCases.compactMap { stage in
+            let members = journeys.filter { $0.stage == stage }
+            let reached = stageReached[stage] ?? 0
+            guard !members.isEmpty || reached > 0 else { return nil }
+            return StageReport(
+                stage: stage, journeys: members.map(\.journey), entries: members.reduce(0) { $0 + $1.entries },
+                customers: stageCustomers[stage]?.count ?? 0, stepsReached: reached,
+                sends: members.reduce(0) { $0 + $1.decisions.sent + $1.decisions.fellBack },
+                conversions: members.reduce(0) { $0 + $1.conversions })
+        }
+        self.delivery = delivery
+    }
+}
+
+private func zip(_ a: Double?, _ b: Double?) -> (Double, Double)? {
+    guard let a, let b else { return nil }
+    return (a, b)
+}
+
+public struct JourneyReport: Sendable {
+    public var journey: String
+    public var title: String
+    public var version: String
+    public var stage: Stage?
+    public var priority: Int
+    public var entries = 0
+    /// Distinct customers who entered.
+    public var customers = 0
+    /// Instances still in the journey when the replay ended.
+    public var active = 0
+    /// Refused entries by reason.
+    public var notEntered: [String: Int] = [:]
+    /// The steps in program order (steps only older versions have come last).
+    public var steps: [StepReport]
+    public var exits: [String: Int] = [:]
+    /// Sends made, by `channel message`.
+    public var sends: [String: Int] = [:]
+    public var decisions = DecisionCounts()
+    public var conversions = 0
+    public var timesToConvert: [Double] = []
+    public var experiments: [ExperimentReport] = []
+
+    init(program: JourneyProgram) {
+        journey = program.name
+        title = program.title
+        version = program.version
+        stage = program.stage
+        priority = program.priority
+        steps = program.states.map { StepReport(step: $0.label, stage: $0.stage ?? program.stage, kind: $0.kind.reportName) }
+    }
+
+    public var conversionRate: Double? { entries > 0 ? Double(conversions) / Double(entries) : nil }
+
+    public var medianTimeToConvert: Double? {
+        guard !timesToConvert.isEmpty else { return nil }
+        let sorted = timesToConvert.sorted()
+        let mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    }
+
+    mutating func reach(_ step: String, stage: Stage?) {
+        if let i = steps.firstIndex(where: { $0.step == step }) {
+            steps[i].reached += 1
+        } else {
+            steps.append(StepReport(step: step, stage: stage, kind: "step", reached: 1))
+        }
+    }
+
+    mutating func leave(_ step: String) {
+        if let i = steps.firstIndex(where: { $0.step == step }) { steps[i].exitedHere += 1 }
+    }
+
+    mutating func waitingAt(_ step: String) {
+        if let i = steps.firstIndex(where: { $0.step == step }) { steps[i].waiting += 1 }
+    }
+}
+
+public struct StepReport: Sendable {
+    public var step: String
+    public var stage: Stage?
+    /// `send`, `update`, `branch`, `split`, `wait`, `exit`.
+    public var kind: String
+    /// Instances that reached the step.
+    public var reached = 0
+    /// Instances that left the journey here (exit event or condition, goal, …; not completion).
+    public var exitedHere = 0
+    /// Instances still waiting here when the replay ended.
+    public var waiting = 0
+
+    /// The share of those who reached the step that left the journey here.
+    public var dropOff: Double? { reached > 0 ? Double(exitedHere) / Double(reached) : nil }
+}
+
+public struct DecisionCounts: Sendable {
+    public var sent = 0
+    public var deferred = 0
+    public var skipped = 0
+    public var fellBack = 0
+    /// Undecided sends dropped because their instance exited.
+    public var cancelled = 0
+    /// `skipped: cap marketing_per_day` → count, and so on.
+    public var reasons: [String: Int] = [:]
+}
+
+public struct ExperimentReport: Sendable {
+    public var split: String
+    public var variants: [VariantReport]
+}
+
+public struct VariantReport: Sendable {
+    public var name: String
+    public var isControl: Bool
+    public var entries: Int
+    public var conversions: Int
+    public var conversionRate: Double?
+    /// Relative uplift of the conversion rate over the control group's (0.25 = +25 %).
+    public var upliftVsControl: Double?
+    /// Difference in conversion rate against control, as a fraction (0.05 = +5 points).
+    public var pointsVsControl: Double?
+}
+
+public struct StageReport: Sendable {
+    public var stage: Stage
+    public var journeys: [String]
+    public var entries: Int
+    /// Distinct customers who reached a step of this stage.
+    public var customers: Int
+    public var stepsReached: Int
+    public var sends: Int
+    public var conversions: Int
+}
+
+/// Delivery decisions that blocked, deferred or redirected a send, by journey and rule, and which
+/// journey won each conflict (the hook for the delivery policy's conflict matrix).
+public struct DeliveryReport: Sendable {
+    /// Journey → rule summary → count.
+    public var byRule: [String: [String: Int]] = [:]
+    /// Losing journey → winning journey → count.
+    public var conflicts: [String: [String: Int]] = [:]
+
+    mutating func record(journey: String, reason: DecisionReason?) {
+        guard let reason else { return }
+        byRule[journey, default: [:]][ReasonText.rule(reason), default: 0] += 1
+        if let winner = ReasonText.conflictWinner(reason) { conflicts[journey, default: [:]][winner, default: 0] += 1 }
+    }
+}
+
+extension StateKind {
+    var reportName: String {
+        switch self {
+        case .send: "send"
+        case .update: "update"
+        case .branch: "branch"
+        case .split: "split"
+        case .wait: "wait"
+        case .exit: "exit"
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Placeholder: HeraldSimulation is built by its issue.

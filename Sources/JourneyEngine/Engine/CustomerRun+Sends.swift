@@ -1,0 +1,109 @@
+import JourneyLanguage
+
+extension CustomerRun {
+    /// Turns a send step into a pending ``SendRequest``: decided after the settle window (at the
+    /// end of this instant when it is 0) by the delivery policy.
+    mutating func requestSend(_ i: Int, program: JourneyProgram, step: JourneyState, send: Send, at t: Double) {
+        let instance = state.instances[i]
+        let visits = instance.sendVisits.reduce(0) { $0 + ($1 == step.id ? 1 : 0) }
+        state.instances[i].sendVisits.append(step.id)
+        var id = "\(state.profile.id)/\(program.name)/\(instance.entrySequence)/\(step.label)"
+        if visits > 0 { id += "#\(visits + 1)" }
+        if state.ledger.contains(requestID: id) || state.pendingSends.contains(where: { $0.request.id == id }) {
+            record(.skipped(step: step.label, message: send.message, channel: send.channel, reason: .duplicate(requestID: id)), instance: i, at: t)
+            return
+        }
+        let request = SendRequest(id: id, journey: program.name, priority: program.priority, step: step.label, send: send, requestedAt: t)
+        state.pendingSends.append(
+            PendingSend(
+                request: request, journeyVersion: program.version, entrySequence: instance.entrySequence,
+                event: instance.lastEvent?.properties ?? [:], dueAt: t + max(0, catalog.policy.settleWindow), deferrals: 0))
+    }
+
+    /// Asks the policy about every pending send due at `t`, as one batch.
+    mutating func decidePendingSends(at t: Double) {
+        guard state.pendingSends.contains(where: { $0.dueAt <= t }) else { return }
+        state.ledger = state.ledger.pruned(keepingWithin: engine.index.ledgerHorizon, now: t)
+
+        // The first settle deadline decides every send requested by then (the window gathers
+        // them); deferred sends come back at their own time.
+        let due = state.pendingSends.indices.filter {
+            let p = state.pendingSends[$0]
+            return p.dueAt <= t || (p.deferrals == 0 && p.request.requestedAt <= t)
+        }
+        let requests = due.map { state.pendingSends[$0].request }
+        let profile = state.profile
+        let contact = CustomerContact(
+            timeZone: zoneID(for: nil), hasEmail: !(profile.email ?? "").isEmpty, hasPhone: !(profile.phone ?? "").isEmpty,
+            subscriptions: profile.subscriptions)
+        let decisions = engine.decide(requests, state.ledger, contact, t)
+
+        var done: [Int] = []
+        for (k, p) in due.enumerated() {
+            let pending = state.pendingSends[p]
+            let request = pending.request
+            let decision = k < decisions.count ? decisions[k] : .skipped(reason: .duplicate(requestID: request.id))
+            switch decision {
+            case .send(let channel, let notes):
+                done.append(p)
+                if state.ledger.contains(requestID: request.id) {
+                    recordDecision(.skipped(step: request.step, message: request.send.message, channel: request.send.channel, reason: .duplicate(requestID: request.id)), pending, at: t)
+                    continue
+                }
+                let messageID = "\(request.id)/\(channel.rawValue)"
+                output.outbox.append(
+                    OutboxMessage(
+                        id: messageID, customerID: profile.id, journey: request.journey, journeyVersion: pending.journeyVersion,
+                        step: request.step, channel: channel, message: request.send.message, category: request.send.category, at: t,
+                        context: templateContext(pending)))
+                state.ledger.record(LedgerEntry(request: request, channel: channel, at: t))
+                recordDecision(
+                    .sent(step: request.step, message: request.send.message, requested: request.send.channel, channel: channel, messageID: messageID, notes: notes),
+                    pending, at: t)
+            case .deferred(let until, let reason):
+                state.pendingSends[p].deferrals += 1
+                if state.pendingSends[p].deferrals > 1_000 {
+                    done.append(p)
+                    let expired = DecisionReason.deferBoundExpired(bound: t - request.requestedAt, blockedBy: reason)
+                    recordDecision(.skipped(step: request.step, message: request.send.message, channel: request.send.channel, reason: expired), pending, at: t)
+                    continue
+                }
+                // A policy that answers "until now" would spin: the engine asks again a second later.
+                state.pendingSends[p].dueAt = until > t ? until : t + 1
+                recordDecision(
+                    .deferred(step: request.step, message: request.send.message, channel: request.send.channel, until: state.pendingSends[p].dueAt, reason: reason),
+                    pending, at: t)
+            case .skipped(let reason):
+                done.append(p)
+                recordDecision(.skipped(step: request.step, message: request.send.message, channel: request.send.channel, reason: reason), pending, at: t)
+            }
+        }
+        for p in done.sorted(by: >) { state.pendingSends.remove(at: p) }
+    }
+
+    private mutating func recordDecision(_ kind: TimelineKind, _ pending: PendingSend, at t: Double) {
+        output.timeline.append(
+            TimelineRecord(
+                at: t, customerID: state.profile.id, journey: pending.request.journey, version: pending.journeyVersion,
+                entrySequence: pending.entrySequence, kind: kind))
+    }
+
+    /// The template context: `customer` (attributes plus the built-in fields), `event` (the
+    /// instance's matched event when the send was requested) and `journey`.
+    private mutating func templateContext(_ pending: PendingSend) -> [String: Value] {
+        let profile = state.profile
+        var customer = profile.attributes
+        customer["id"] = .string(profile.id)
+        customer["email"] = profile.email.map(Value.string) ?? .null
+        customer["phone"] = profile.phone.map(Value.string) ?? .null
+        customer["time_zone"] = .string(zoneID(for: nil))
+        return [
+            "customer": .object(customer),
+            "event": .object(pending.event),
+            "journey": .object([
+                "name": .string(pending.request.journey), "version": .string(pending.journeyVersion),
+                "step": .string(pending.request.step),
+            ]),
+        ]
+    }
+}

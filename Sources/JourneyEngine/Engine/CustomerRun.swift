@@ -1,0 +1,450 @@
+import JourneyLanguage
+
+/// One run-to-completion step for one customer: the mutable working set of
+/// ``JourneyEngine/handle(_:state:now:)``. Lives only for the duration of one call.
+struct CustomerRun {
+    let engine: JourneyEngine
+    var state: CustomerState
+    var output = EngineOutput()
+    /// Bumped whenever the profile changes, so that segments and exit conditions are re-checked.
+    var profileChanges = 0
+    /// Timer firings in this call (guards against zero-length wait cycles).
+    var firings = 0
+    /// The customer's time zone when the journey names none (resolved once per call).
+    var cachedZone: String?
+
+    var catalog: JourneyCatalog { engine.catalog }
+    var options: JourneyEngine.Options { engine.options }
+
+    // MARK: The step
+
+    mutating func handle(_ input: EngineInput, now: Double) {
+        retireUnheldVersions()
+        switch input {
+        case .profile(let profile):
+            let t = instant(for: now, now: now)
+            begin(at: t)
+            applyProfile(profile, at: t)
+            completeInstant(at: t)
+        case .event(let event):
+            let t = instant(for: event.timestamp, now: now)
+            begin(at: t)
+            if remember(eventID: event.id) {
+                processEvent(event, at: t)
+                completeInstant(at: t)
+            }
+        case .wake:
+            let t = instant(for: now, now: now)
+            begin(at: t)
+        case .deliveryOutcome(let messageID, let delivered, let detail):
+            let t = instant(for: now, now: now)
+            begin(at: t)
+            var properties: [String: Value] = ["message_id": .string(messageID), "detail": .string(detail)]
+            if let i = state.ledger.entries.firstIndex(where: { "\($0.requestID)/\($0.channel.rawValue)" == messageID }) {
+                let entry = state.ledger.entries[i]
+                properties["journey"] = .string(entry.journey)
+                properties["message"] = .string(entry.message)
+                properties["channel"] = .string(entry.channel.rawValue)
+                // A permanently failed message releases its cap slot.
+                if !delivered { state.ledger.release(requestID: entry.requestID) }
+            }
+            let event = CustomerEvent(
+                id: "outcome:\(messageID):\(delivered ? "delivered" : "failed")", customerID: state.profile.id,
+                name: delivered ? "message.delivered" : "message.failed", properties: properties, timestamp: t)
+            if remember(eventID: event.id) {
+                processEvent(event, at: t)
+                completeInstant(at: t)
+            }
+        }
+        fireTimers(upTo: now, inclusive: true)
+        prune()
+        state.nextWakeAt = nextDue()
+    }
+
+    /// The instant an input is processed at: its own time, never before the customer's clock and
+    /// never after `now`.
+    private func instant(for time: Double, now: Double) -> Double {
+        let t = min(time, max(now, state.clock ?? now))
+        return max(t, state.clock ?? t)
+    }
+
+    /// Starts the customer's clock if new, sets up schedules, and fires the timers due strictly
+    /// before `t` (events come before timers at the same instant).
+    private mutating func begin(at t: Double) {
+        if state.clock == nil { state.clock = t }
+        ensureSchedules()
+        fireTimers(upTo: t, inclusive: false)
+        advanceClock(to: t)
+    }
+
+    private mutating func advanceClock(to t: Double) {
+        if let clock = state.clock, clock >= t { return }
+        state.clock = t
+    }
+
+    /// Whether the event is new (and remembers it).
+    private mutating func remember(eventID: String) -> Bool {
+        if state.recentEventIDs.contains(eventID) { return false }
+        state.recentEventIDs.append(eventID)
+        if state.recentEventIDs.count > options.recentEventIDLimit {
+            state.recentEventIDs.removeFirst(state.recentEventIDs.count - options.recentEventIDLimit)
+        }
+        return true
+    }
+
+    /// After an input or a group of timers at `t`: exit conditions, segment entries, then the
+    /// delivery decisions due.
+    mutating func completeInstant(at t: Double) {
+        var passes = 0
+        repeat {
+            let before = profileChanges
+            if engine.index.hasConditionExits { checkConditionExits(at: t) }
+            if !engine.index.trackedSegments.isEmpty { refreshSegments(at: t) }
+            passes += 1
+            if profileChanges == before { break }
+        } while passes < 8
+        decidePendingSends(at: t)
+    }
+
+    // MARK: Timers
+
+    /// The earliest instant something is due for this customer.
+    func nextDue() -> Double? {
+        var due: Double?
+        func consider(_ t: Double?) {
+            if let t, due.map({ t < $0 }) ?? true { due = t }
+        }
+        for instance in state.instances where instance.isActive { consider(instance.deadline) }
+        for (_, t) in state.schedules { consider(t) }
+        for pending in state.pendingSends { consider(pending.dueAt) }
+        return due
+    }
+
+    private mutating func fireTimers(upTo limit: Double, inclusive: Bool) {
+        while let t = nextDue(), t < limit || (inclusive && t == limit) {
+            firings += 1
+            advanceClock(to: t)
+            if firings > 10_000 {
+                // A cycle of zero-length waits: stop the instances stuck at this instant.
+                for i in state.instances.indices where state.instances[i].isActive && (state.instances[i].deadline ?? .infinity) <= t {
+                    finish(i, .stepLimit, at: t)
+                }
+            }
+            for i in orderedInstances() {
+                guard state.instances[i].isActive, let deadline = state.instances[i].deadline, deadline <= t else { continue }
+                wakeInstance(i, at: t)
+            }
+            for j in engine.index.scheduleJourneys {
+                let program = catalog.journeys[j]
+                if let due = state.schedules[program.name], due <= t { fireSchedule(program, at: t) }
+            }
+            completeInstant(at: t)
+        }
+    }
+
+    /// Active-or-not instance indices in processing order: higher journey priority first, then
+    /// journey name, then entry sequence.
+    func orderedInstances() -> [Int] {
+        let count = state.instances.count
+        if count <= 1 { return Array(0..<count) }
+        return state.instances.indices.sorted { a, b in
+            let x = state.instances[a], y = state.instances[b]
+            let px = engine.programs[x.journey]?[x.version]?.priority ?? 0
+            let py = engine.programs[y.journey]?[y.version]?.priority ?? 0
+            if px != py { return px > py }
+            if x.journey != y.journey { return x.journey < y.journey }
+            return x.entrySequence < y.entrySequence
+        }
+    }
+
+    private mutating func wakeInstance(_ i: Int, at t: Double) {
+        guard let program = program(of: state.instances[i]) else { return }
+        let id = state.instances[i].state
+        guard program.states.indices.contains(id), case .wait(let wait) = program.states[id].kind else {
+            finish(i, .invalidState(id), at: t)
+            return
+        }
+        switch wait {
+        case .duration(_, let next), .untilLocalTime(_, _, let next):
+            advance(i, to: next, at: t)
+        case .event(_, _, _, _, let onTimeout):
+            record(.timedOut(step: program.states[id].label), instance: i, at: t)
+            advance(i, to: onTimeout, at: t)
+        }
+    }
+
+    // MARK: Profiles
+
+    private mutating func applyProfile(_ update: CustomerProfile, at t: Double) {
+        let previousZone = state.profile.timeZone
+        if let email = update.email { state.profile.email = email.isEmpty ? nil : email }
+        if let phone = update.phone { state.profile.phone = phone.isEmpty ? nil : phone }
+        if let zone = update.timeZone { state.profile.timeZone = zone.isEmpty ? nil : zone }
+        for (key, value) in update.subscriptions { state.profile.subscriptions[key] = value }
+        for (key, value) in update.attributes {
+            state.profile.attributes[key] = value == .null ? nil : coerce(value, as: engine.index.timeAttributes[key])
+        }
+        profileChanged()
+        if state.profile.timeZone != previousZone {
+            // Schedules follow the customer's new zone.
+            state.schedules.removeAll()
+            ensureSchedules()
+        }
+    }
+
+    mutating func profileChanged() {
+        profileChanges += 1
+        cachedZone = nil
+    }
+
+    func coerce(_ value: Value, as type: ValueType?) -> Value {
+        switch (type, value) {
+        case (.time?, .string(let s)): Value.parseTime(s).map(Value.time) ?? value
+        case (.time?, .number(let n)): .time(n)
+        case (.duration?, .number(let n)): .duration(n)
+        default: value
+        }
+    }
+
+    // MARK: Events
+
+    private mutating func processEvent(_ event: CustomerEvent, at t: Double) {
+        var properties = event.properties
+        if let types = engine.index.timeEventProperties[event.name] {
+            for (key, type) in types { if let v = properties[key] { properties[key] = coerce(v, as: type) } }
+        }
+        let matched = MatchedEvent(name: event.name, timestamp: event.timestamp, properties: properties)
+        recordHistory(matched, at: t)
+
+        // Instances that existed before this event: goals, exit events, event waits.
+        for i in orderedInstances() {
+            guard let program = program(of: state.instances[i]) else { continue }
+            if let goal = program.goal, goal.event == event.name, state.instances[i].convertedAt == nil {
+                let entered = state.instances[i].enteredAt
+                if event.timestamp >= entered, event.timestamp <= entered + goal.within,
+                    holds(goal.filter, program: program, event: matched, at: t)
+                {
+                    state.instances[i].convertedAt = event.timestamp
+                    record(
+                        .converted(goal: goal.event, timeToConvert: event.timestamp - entered, variants: state.instances[i].variants),
+                        instance: i, at: t)
+                    if goal.exitOnGoal, state.instances[i].isActive { finish(i, .goal, at: t) }
+                }
+            }
+            guard state.instances[i].isActive else { continue }
+            for exit in program.exits {
+                if case .event(let name, let filter) = exit, name == event.name, holds(filter, program: program, event: matched, at: t) {
+                    finish(i, .event(name), at: t)
+                    break
+                }
+            }
+            guard state.instances[i].isActive else { continue }
+            let id = state.instances[i].state
+            if program.states.indices.contains(id),
+                case .wait(.event(let name, let filter, _, let onEvent, _)) = program.states[id].kind, name == event.name,
+                holds(filter, program: program, event: matched, at: t)
+            {
+                state.instances[i].lastEvent = matched
+                record(.eventReceived(step: program.states[id].label, event: name), instance: i, at: t)
+                advance(i, to: onEvent, at: t)
+            }
+        }
+
+        // Undecided sends of entries that already finished still obey their journey's exit events.
+        if !state.pendingSends.isEmpty {
+            let programs = engine.programs
+            var cancelled: [Int] = []
+            for (k, pending) in state.pendingSends.enumerated() {
+                guard let program = programs[pending.request.journey]?[pending.journeyVersion] else { continue }
+                for exit in program.exits {
+                    if case .event(let name, let filter) = exit, name == event.name, holds(filter, program: program, event: matched, at: t) {
+                        cancelled.append(k)
+                        break
+                    }
+                }
+            }
+            if !cancelled.isEmpty {
+                let ids = Set(cancelled.map { state.pendingSends[$0].request.id })
+                cancelPendingSends(because: .event(event.name), at: t) { ids.contains($0.request.id) }
+            }
+        }
+
+        // Event triggers.
+        for j in engine.index.eventTriggers[event.name] ?? [] {
+            let program = catalog.journeys[j]
+            guard case .event(_, let filter) = program.trigger, holds(filter, program: program, event: matched, at: t) else { continue }
+            tryEnter(program, trigger: .event(event.name), event: matched, at: t)
+        }
+    }
+
+    mutating func importHistory(_ event: CustomerEvent) {
+        var properties = event.properties
+        if let types = engine.index.timeEventProperties[event.name] {
+            for (key, type) in types { if let v = properties[key] { properties[key] = coerce(v, as: type) } }
+        }
+        recordHistory(MatchedEvent(name: event.name, timestamp: event.timestamp, properties: properties), at: max(state.clock ?? event.timestamp, event.timestamp))
+    }
+
+    private mutating func recordHistory(_ event: MatchedEvent, at t: Double) {
+        guard let need = engine.index.historyNeeds[event.name] else { return }
+        let entry = HistoryEntry(timestamp: event.timestamp, properties: need.keepsProperties ? event.properties : [:])
+        let limit = max(1, options.historyLimit)
+        let window = need.window
+        modifying(&state.history.events[event.name, default: []]) { list in
+            var at = list.endIndex
+            while at > list.startIndex, list[at - 1].timestamp > entry.timestamp { at -= 1 }
+            list.insert(entry, at: at)
+            if let window {
+                let cutoff = t - window
+                var drop = 0
+                while drop < list.count - 1, list[drop].timestamp < cutoff { drop += 1 }
+                if drop > 0 { list.removeFirst(drop) }
+            }
+            if list.count > limit { list.removeFirst(list.count - limit) }
+        }
+    }
+
+    // MARK: Segments and exit conditions
+
+    private mutating func checkConditionExits(at t: Double) {
+        for i in state.instances.indices where state.instances[i].isActive {
+            guard let program = program(of: state.instances[i]) else { continue }
+            for exit in program.exits {
+                if case .condition(let condition) = exit,
+                    evaluator(program: program, event: state.instances[i].lastEvent, at: t).holds(condition)
+                {
+                    finish(i, .condition, at: t)
+                    break
+                }
+            }
+        }
+    }
+
+    private mutating func refreshSegments(at t: Double) {
+        for segment in engine.index.trackedSegments {
+            guard let definition = catalog.segments[segment] else { continue }
+            let member = evaluator(program: nil, event: nil, at: t).holds(definition)
+            let position = state.segments.firstIndex { $0 >= segment }
+            let wasMember = position.map { state.segments[$0] == segment } ?? false
+            if member, !wasMember {
+                state.segments.insert(segment, at: position ?? state.segments.endIndex)
+                for j in engine.index.segmentTriggers[segment] ?? [] {
+                    tryEnter(catalog.journeys[j], trigger: .segment(segment), event: nil, at: t)
+                }
+            } else if !member, wasMember, let position {
+                state.segments.remove(at: position)
+            }
+        }
+    }
+
+    // MARK: Schedules
+
+    private mutating func ensureSchedules() {
+        let journeys = engine.index.scheduleJourneys
+        if state.schedules.isEmpty && journeys.isEmpty { return }
+        if state.schedules.count > journeys.count || state.schedules.keys.contains(where: { engine.currentIndex[$0] == nil }) {
+            state.schedules = state.schedules.filter { name, _ in
+                engine.currentProgram(named: name).map { if case .schedule = $0.trigger { true } else { false } } ?? false
+            }
+        }
+        guard let clock = state.clock else { return }
+        for j in journeys where state.schedules[catalog.journeys[j].name] == nil {
+            let program = catalog.journeys[j]
+            state.schedules[program.name] = nextScheduleTime(program, after: clock)
+        }
+    }
+
+    private mutating func nextScheduleTime(_ program: JourneyProgram, after t: Double) -> Double {
+        guard case .schedule(_, let at, let weekdays) = program.trigger else { return .infinity }
+        let zone = LocalClock.zone(zoneID(for: program)) ?? LocalClock.zone("UTC")!
+        return LocalClock.nextOccurrence(of: at, weekdays: weekdays, after: t, in: zone)
+    }
+
+    private mutating func fireSchedule(_ program: JourneyProgram, at t: Double) {
+        state.schedules[program.name] = nextScheduleTime(program, after: t)
+        guard case .schedule(let segment, _, _) = program.trigger else { return }
+        if let segment {
+            guard let definition = catalog.segments[segment], evaluator(program: program, event: nil, at: t).holds(definition) else {
+                return
+            }
+        }
+        tryEnter(program, trigger: .schedule, event: nil, at: t)
+    }
+
+    // MARK: Versions
+
+    /// Instances whose version is no longer held move to the current version by state label, or
+    /// exit with `versionRetired`.
+    private mutating func retireUnheldVersions() {
+        for i in state.instances.indices {
+            let instance = state.instances[i]
+            guard engine.programs[instance.journey]?[instance.version] == nil else { continue }
+            guard instance.isActive else { continue }  // finished ones are pruned
+            let at = state.clock ?? instance.enteredAt
+            if let current = engine.currentProgram(named: instance.journey),
+                let target = current.states.first(where: { $0.label == instance.step }), case .wait = target.kind
+            {
+                state.instances[i].version = current.version
+                state.instances[i].state = target.id
+                record(.migrated(from: instance.version, to: current.version, step: instance.step), instance: i, at: at)
+            } else {
+                state.instances[i].status = .finished(.versionRetired, at: at)
+                state.instances[i].deadline = nil
+                record(.exited(step: instance.step, reason: .versionRetired), instance: i, at: at)
+            }
+        }
+    }
+
+    func program(of instance: JourneyInstance) -> JourneyProgram? {
+        engine.programs[instance.journey]?[instance.version]
+    }
+
+    // MARK: Housekeeping
+
+    private mutating func prune() {
+        let clock = state.clock ?? 0
+        let programs = engine.programs
+        state.instances.removeAll { instance in
+            guard case .finished = instance.status else { return false }
+            guard programs[instance.journey]?[instance.version] != nil, instance.convertedAt == nil, let goalEnd = instance.goalDeadline
+            else { return true }
+            return clock > goalEnd
+        }
+        state.ledger = state.ledger.pruned(keepingWithin: engine.index.ledgerHorizon, now: clock)
+    }
+
+    // MARK: Helpers
+
+    /// The time zone for the customer in a journey (customer → journey → policy → UTC).
+    mutating func zoneID(for program: JourneyProgram?) -> String {
+        if program?.timeZone == nil, let cachedZone { return cachedZone }
+        let zone = engine.timeZoneIdentifier(for: state.profile, journey: program)
+        if program?.timeZone == nil { cachedZone = zone }
+        return zone
+    }
+
+    mutating func evaluator(program: JourneyProgram?, event: MatchedEvent?, at t: Double) -> ExpressionEvaluator {
+        ExpressionEvaluator(
+            profile: state.profile, event: event, now: t, timeZone: zoneID(for: program), history: state.history,
+            segments: catalog.segments)
+    }
+
+    mutating func holds(_ filter: Expression?, program: JourneyProgram, event: MatchedEvent?, at t: Double) -> Bool {
+        guard let filter else { return true }
+        return evaluator(program: program, event: event, at: t).holds(filter)
+    }
+
+    mutating func record(_ kind: TimelineKind, instance i: Int, at t: Double) {
+        let instance = state.instances[i]
+        output.timeline.append(
+            TimelineRecord(
+                at: t, customerID: state.profile.id, journey: instance.journey, version: instance.version,
+                entrySequence: instance.entrySequence, kind: kind))
+    }
+}
+
+/// Mutates a value in place (avoids a copy-on-write copy of a dictionary's value).
+@inline(__always)
+func modifying<T>(_ value: inout T, _ body: (inout T) -> Void) {
+    body(&value)
+}

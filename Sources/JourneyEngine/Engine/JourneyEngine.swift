@@ -1,0 +1,142 @@
+public import JourneyLanguage
+
+/// The journey interpreter: a pure step function over one customer's aggregate.
+///
+/// The same engine runs the dry-run (virtual clock, states in a dictionary) and the service
+/// (system clock, states in a store). It holds no mutable state and reads no clock: everything it
+/// decides comes from the input, the customer's state and `now`.
+///
+/// ```swift
+/// let engine = JourneyEngine(catalog: catalog)
+/// var state = CustomerState(profile: CustomerProfile(id: "c1", timeZone: "Europe/Paris"))
+/// _ = engine.handle(.profile(state.profile), state: &state, now: t0)
+/// let output = engine.handle(.event(cartUpdated), state: &state, now: cartUpdated.timestamp)
+/// // … later, when the clock reaches state.nextWakeAt:
+/// let due = engine.handle(.wake, state: &state, now: state.nextWakeAt!)
+/// ```
+///
+/// Semantics are documented in docs/semantics.md.
+public struct JourneyEngine: Sendable {
+    public let catalog: JourneyCatalog
+    /// The single decision point every send passes through.
+    public let policy: DeliveryPolicy
+    public let options: Options
+
+    /// Journey name → version → program: the current versions and every retained one.
+    let programs: [String: [String: JourneyProgram]]
+    /// Journey name → index in `catalog.journeys` (the current version, used for new entries).
+    let currentIndex: [String: Int]
+    let index: CatalogIndex
+    /// The decision point: `policy.decide` (tests substitute a scripted policy here).
+    var decide: @Sendable ([SendRequest], SendLedger, CustomerContact, Double) -> [DeliveryDecision]
+
+    public struct Options: Sendable, Hashable {
+        /// Record a `stepReached` timeline entry for every step (reports count them). Turn off for
+        /// the leanest hot path when only sends and exits matter.
+        public var recordsSteps: Bool
+        /// Mixed into the experiment-assignment hash. Empty (the default) in production; the dry-run's
+        /// `--seed` sets it to see how results depend on the assignment.
+        public var splitSalt: String
+        /// Most events kept per event name for behavioural counts.
+        public var historyLimit: Int
+        /// How many recent event ids a customer remembers for deduplication.
+        public var recentEventIDLimit: Int
+        /// Most action steps one instance runs without reaching a wait (guards against cycles).
+        public var stepLimit: Int
+
+        public init(
+            recordsSteps: Bool = true, splitSalt: String = "", historyLimit: Int = 256, recentEventIDLimit: Int = 32,
+            stepLimit: Int = 1_000
+        ) {
+            self.recordsSteps = recordsSteps
+            self.splitSalt = splitSalt
+            self.historyLimit = historyLimit
+            self.recentEventIDLimit = recentEventIDLimit
+            self.stepLimit = stepLimit
+        }
+    }
+
+    /// Creates an engine for a catalog.
+    ///
+    /// - Parameters:
+    ///   - catalog: the current journeys; new entries use these versions.
+    ///   - retainedPrograms: older versions still held so that instances that entered with them
+    ///     finish on them. An instance whose version is neither current nor retained moves to the
+    ///     current version by state label (or exits with ``ExitReason/versionRetired``).
+    ///   - options: engine tuning (defaults suit both the dry-run and the service).
+    public init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram] = [], options: Options = Options()) {
+        self.catalog = catalog
+        self.options = options
+        let policy = DeliveryPolicy(program: catalog.policy, journeyCaps: catalog.journeys.flatMap(\.caps))
+        self.policy = policy
+        self.decide = { policy.decide($0, ledger: $1, contact: $2, now: $3) }
+        var programs: [String: [String: JourneyProgram]] = [:]
+        for program in retainedPrograms { programs[program.name, default: [:]][program.version] = program }
+        var currentIndex: [String: Int] = [:]
+        for (i, program) in catalog.journeys.enumerated() {
+            programs[program.name, default: [:]][program.version] = program
+            currentIndex[program.name] = i
+        }
+        self.programs = programs
+        self.currentIndex = currentIndex
+        self.index = CatalogIndex(catalog: catalog, retained: retainedPrograms)
+    }
+
+    /// Handles one input for one customer: the run-to-completion step.
+    ///
+    /// Timers due before the input's instant fire first (an event's instant is its timestamp,
+    /// clamped to the customer's clock and to `now`; events come before timers due at the same
+    /// instant), then the input is processed, then timers due at or before `now` fire. The state's
+    /// `nextWakeAt` is updated.
+    ///
+    /// - Parameters:
+    ///   - input: a profile update, an event, a wake-up or a delivery outcome.
+    ///   - state: the customer's aggregate; updated in place.
+    ///   - now: the current instant (seconds since the epoch) on the caller's clock.
+    /// - Returns: the messages to send and the timeline of what happened.
+    public func handle(_ input: EngineInput, state: inout CustomerState, now: Double) -> EngineOutput {
+        var run = CustomerRun(engine: self, state: CustomerState(profile: CustomerProfile(id: "")))
+        swap(&run.state, &state)
+        run.handle(input, now: now)
+        swap(&run.state, &state)
+        run.output.nextWakeAt = state.nextWakeAt
+        return run.output
+    }
+
+    /// Adds past events to the customer's behavioural history without running anything: for
+    /// importing customers together with their history (and the dry-run's `history` events).
+    ///
+    /// Only events that a behavioural count or `last(event …)` in the catalog mentions are kept,
+    /// within the same bounds as live events. Nothing is triggered; segment membership is
+    /// re-evaluated on the customer's next input.
+    public func importHistory(_ events: [CustomerEvent], into state: inout CustomerState) {
+        var run = CustomerRun(engine: self, state: CustomerState(profile: CustomerProfile(id: "")))
+        swap(&run.state, &state)
+        for event in events.sorted(by: { $0.timestamp < $1.timestamp }) { run.importHistory(event) }
+        swap(&run.state, &state)
+    }
+
+    /// The program an instance runs on, if it is held.
+    public func program(named name: String, version: String) -> JourneyProgram? {
+        programs[name]?[version]
+    }
+
+    /// The current version of a journey.
+    public func currentProgram(named name: String) -> JourneyProgram? {
+        currentIndex[name].map { catalog.journeys[$0] }
+    }
+
+    /// Every program held, current and retained, by journey name then version.
+    public var heldPrograms: [JourneyProgram] {
+        programs.keys.sorted().flatMap { name in programs[name]!.keys.sorted().map { programs[name]![$0]! } }
+    }
+
+    /// The time zone used for a customer in a journey: the customer's own if it is a known IANA
+    /// zone, else the journey's, else the policy's default, else UTC.
+    public func timeZoneIdentifier(for profile: CustomerProfile, journey: JourneyProgram?) -> String {
+        for candidate in [profile.timeZone, journey?.timeZone, catalog.policy.defaultTimeZone] {
+            if let candidate, LocalClock.zone(candidate) != nil { return candidate }
+        }
+        return "UTC"
+    }
+}

@@ -1,0 +1,109 @@
+public import JourneyLanguage
+
+/// One thing that happened to a customer in a journey: what the dry-run prints, what reports
+/// count, and what the service keeps as the customer's recent history.
+public struct TimelineRecord: Sendable, Hashable, Codable {
+    public var at: Double
+    public var customerID: String
+    public var journey: String
+    /// The program version of the instance (empty for records about a refused entry).
+    public var version: String
+    /// The instance's entry sequence (0 for records about a refused entry).
+    public var entrySequence: Int
+    public var kind: TimelineKind
+
+    public init(at: Double, customerID: String, journey: String, version: String, entrySequence: Int, kind: TimelineKind) {
+        self.at = at
+        self.customerID = customerID
+        self.journey = journey
+        self.version = version
+        self.entrySequence = entrySequence
+        self.kind = kind
+    }
+}
+
+public enum TimelineKind: Sendable, Hashable, Codable {
+    /// The customer entered the journey.
+    case entered(trigger: EntryTrigger)
+    /// A trigger fired but the entry rule (or an exit condition) refused the entry.
+    case notEntered(trigger: EntryTrigger, reason: NotEnteredReason)
+    /// The instance reached a step.
+    case stepReached(step: String, stage: Stage?)
+    /// The instance waits at `step` until `until` (for an event wait: its timeout).
+    case waiting(step: String, until: Double, forEvent: String?)
+    /// A `wait for event` received its event.
+    case eventReceived(step: String, event: String)
+    /// A `wait for event` timed out.
+    case timedOut(step: String)
+    /// An experiment split assigned a variant.
+    case variantAssigned(split: String, variant: String, isControl: Bool)
+    /// An update step changed these attributes.
+    case attributesUpdated(step: String, attributes: [String])
+    /// The policy allowed the send: it went to the outbox as `messageID` on `channel` (which is not
+    /// `requested` when the send fell back; `notes` say why).
+    case sent(step: String, message: String, requested: Channel, channel: Channel, messageID: String, notes: [DecisionReason])
+    /// The policy deferred the send; it is decided again at `until`.
+    case deferred(step: String, message: String, channel: Channel, until: Double, reason: DecisionReason)
+    case skipped(step: String, message: String, channel: Channel, reason: DecisionReason)
+    /// A send still waiting for its decision was dropped because its instance exited.
+    case sendCancelled(step: String, message: String, channel: Channel, because: ExitReason)
+    /// The instance left the journey at `step`.
+    case exited(step: String, reason: ExitReason)
+    /// The conversion goal was reached, `timeToConvert` seconds after entry.
+    case converted(goal: String, timeToConvert: Double, variants: [VariantAssignment])
+    /// The instance moved to the current version of its journey because its own version is no
+    /// longer held (mapped by state label).
+    case migrated(from: String, to: String, step: String)
+}
+
+/// What made a customer enter (or try to enter) a journey.
+public enum EntryTrigger: Sendable, Hashable, Codable, CustomStringConvertible {
+    case event(String)
+    case segment(String)
+    case schedule
+    public var description: String {
+        switch self {
+        case .event(let name): "event \(name)"
+        case .segment(let name): "segment \(name)"
+        case .schedule: "schedule"
+        }
+    }
+}
+
+/// Why a trigger did not enter the customer.
+public enum NotEnteredReason: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The journey allows one active instance and one is active.
+    case alreadyActive
+    /// `entry once`: the customer entered before.
+    case onceEver(enteredAt: Double)
+    /// `entry once per …`: the previous entry is too recent.
+    case oncePer(period: Double, lastEnteredAt: Double, nextAllowedAt: Double)
+    /// An `exit when` condition already holds.
+    case exitConditionHolds
+
+    public var description: String {
+        switch self {
+        case .alreadyActive: "already active"
+        case .onceEver(let at): "entry once: already entered at \(Value.formatTime(at))"
+        case .oncePer(let period, let last, let next):
+            "entry once per \(DurationText.format(period)): last entered \(Value.formatTime(last)), next allowed \(Value.formatTime(next))"
+        case .exitConditionHolds: "an exit condition holds"
+        }
+    }
+}
+
+/// Human-readable durations (`1d 2h`, `30m`, `45s`) for timelines and reports.
+public enum DurationText {
+    public static func format(_ seconds: Double) -> String {
+        if seconds == 0 { return "0s" }
+        var rest = Int((abs(seconds)).rounded())
+        var parts: [String] = []
+        let units: [(Int, String)] = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")]
+        for (size, suffix) in units where rest >= size {
+            parts.append("\(rest / size)\(suffix)")
+            rest %= size
+        }
+        if parts.isEmpty { parts = ["\(abs(seconds))s"] }
+        return (seconds < 0 ? "-" : "") + parts.joined(separator: " ")
+    }
+}

@@ -1,0 +1,655 @@
+/// Checking one journey and lowering it to its state machine.
+///
+/// Every step that does something becomes one state, numbered in source order (the first step is
+/// state 0). A block's last step moves on to whatever follows the block; the end of the journey is a
+/// `completed` exit state, added when some path reaches it.
+struct JourneyLowering {
+    var name: String
+    var states: [JourneyState?]
+    var generatedLabels: [StateID: String] = [:]
+    var userLabels: [StateID: Name] = [:]
+    var exitEvents: Set<String> = []
+    var goal: Goal?
+    var goalLocation: SourceLocation?
+    var warnedGoalWindow = false
+    var warnedMarketingCap = false
+    var hasOwnCaps = false
+    var splitNames: [String: SourceLocation] = [:]
+    var completedID: StateID
+}
+
+/// What flows into a step: its stage and the least time since entry.
+struct FlowContext {
+    var stage: Stage?
+    var minimumElapsed: Double
+}
+
+extension CatalogChecker {
+    mutating func checkJourney(_ syntax: JourneySyntax) -> JourneyProgram? {
+        let errorsBefore = diagnostics.filter(\.isError).count
+        var stage: Stage?
+        var priority = 50
+        var trigger: Trigger?
+        var entry: EntryRule = .oneAtATime
+        var exits: [ExitCriterion] = []
+        var goal: Goal?
+        var goalLocation: SourceLocation?
+        var timeZone: String?
+        var caps: [Cap] = []
+        var capNames: Set<String> = []
+        var seen: [String: SourceLocation] = [:]
+        var exitEvents: Set<String> = []
+
+        for setting in syntax.settings {
+            if setting.afterSteps {
+                error(
+                    .settingAfterSteps, at: setting.location, length: setting.length,
+                    "`\(setting.keyword)` is a journey setting; move it above the journey's first step"
+                )
+            }
+            let singular: Bool
+            switch setting.kind {
+            case .exitOnEvent, .exitWhen, .cap: singular = false
+            default: singular = true
+            }
+            if singular {
+                if let first = seen[setting.keyword] {
+                    error(.duplicateSetting, at: setting.location, length: setting.length, "journey `\(syntax.name.text)` sets `\(setting.keyword)` twice", notes: [.init("first set here", at: first)])
+                    continue
+                }
+                seen[setting.keyword] = setting.location
+            }
+            switch setting.kind {
+            case .stage(let name):
+                stage = resolveStage(name)
+            case .priority(let value):
+                if value != value.rounded() || value < 0 || value > 100 {
+                    error(.valueOutOfRange, at: setting.location, length: setting.length, "priority must be a whole number from 0 to 100 (higher wins)")
+                } else {
+                    priority = Int(value)
+                }
+            case .trigger(let syntax):
+                trigger = checkTrigger(syntax, at: setting)
+            case .entry(let rule):
+                if case .oncePer(let seconds) = rule, seconds <= 0 {
+                    error(.valueOutOfRange, at: setting.location, length: setting.length, "the re-entry period must be longer than 0")
+                }
+                entry = rule
+            case .exitOnEvent(let event, let filter):
+                checkEventName(event)
+                var filterExpression: Expression?
+                if let filter {
+                    let typed = check(filter, in: ExpressionScope(description: "an exit filter", allowsEvent: true, eventName: event.value))
+                    requireBool(typed, filter, what: "the exit filter")
+                    filterExpression = typed.expression
+                } else {
+                    exitEvents.insert(event.value)
+                }
+                exits.append(.event(name: event.value, filter: filterExpression))
+            case .exitWhen(let condition):
+                let typed = check(condition, in: ExpressionScope(description: "an exit condition", allowsEvent: true, eventName: nil))
+                requireBool(typed, condition, what: "the exit condition")
+                if case .bool(true)? = ConstantFolder.value(of: typed.expression) {
+                    error(.journeyNeverStarts, at: condition.location, length: condition.length, "this exit condition is always true, so every customer leaves at once")
+                }
+                exits.append(.condition(typed.expression))
+            case .goal(let event, let filter, let within, let exitOnGoal):
+                checkEventName(event)
+                var filterExpression: Expression?
+                if let filter {
+                    let typed = check(filter, in: ExpressionScope(description: "the goal's filter", allowsEvent: true, eventName: event.value))
+                    requireBool(typed, filter, what: "the goal's filter")
+                    filterExpression = typed.expression
+                } else if exitOnGoal {
+                    exitEvents.insert(event.value)
+                }
+                if within.seconds <= 0 {
+                    error(.valueOutOfRange, at: within.location, length: within.length, "the goal's window must be longer than 0")
+                }
+                goal = Goal(event: event.value, filter: filterExpression, within: within.seconds, exitOnGoal: exitOnGoal)
+                goalLocation = setting.location
+            case .cap(let cap):
+                if let program = checkCap(cap, journey: syntax.name.text, names: &capNames) { caps.append(program) }
+            case .timeZone(let literal):
+                timeZone = checkTimeZone(literal)
+            }
+        }
+        if trigger == nil && seen["trigger"] == nil && !syntax.hasSyntaxErrors {
+            error(
+                .missingTrigger, at: syntax.name.location, length: syntax.name.length, "journey `\(syntax.name.text)` has no trigger, so no customer can enter it",
+                notes: [.init("add `trigger on event \"…\"`, `trigger on segment …` or `trigger every … at …`")]
+            )
+        }
+
+        // Number the steps in source order, then lower them.
+        var steps = syntax.steps
+        var counter = 0
+        Self.number(&steps, counter: &counter)
+        var lowering = JourneyLowering(name: syntax.name.text, states: Array(repeating: nil, count: counter), exitEvents: exitEvents, goal: goal, goalLocation: goalLocation, hasOwnCaps: !caps.isEmpty, completedID: counter)
+        if steps.isEmpty && !syntax.hasSyntaxErrors {
+            warning(.emptyJourney, at: syntax.name.location, length: syntax.name.length, "journey `\(syntax.name.text)` has no steps; customers enter and complete at once")
+        }
+        let (initial, fallsThrough) = lowerBlock(steps, next: counter, context: FlowContext(stage: stage, minimumElapsed: 0), &lowering)
+        if fallsThrough || steps.isEmpty {
+            lowering.states.append(JourneyState(id: counter, label: "completed", stage: nil, location: syntax.location, kind: .exit(.completed)))
+            lowering.generatedLabels[counter] = "completed"
+        }
+
+        guard diagnostics.filter(\.isError).count == errorsBefore, let trigger else { return nil }
+        let states = assignLabels(&lowering)
+        var program = JourneyProgram(
+            name: syntax.name.text, title: syntax.title ?? syntax.name.text, version: "", location: syntax.location, stage: stage,
+            priority: priority, trigger: trigger, entry: entry, exits: exits, goal: goal, timeZone: timeZone, caps: caps,
+            states: states, initial: initial
+        )
+        program.version = ContentHash.version(of: program, segments: segments)
+        return program
+    }
+
+    mutating func resolveStage(_ name: Name) -> Stage? {
+        if let stage = Stage(rawValue: name.text) { return stage }
+        unknown(.unknownStage, "stage", name, candidates: Stage.allCases.map(\.rawValue), notes: [.init("stages are " + Stage.allCases.map(\.rawValue).joined(separator: ", "))])
+        return nil
+    }
+
+    mutating func resolveSegment(_ name: Name) -> Bool {
+        if segmentSyntax[name.text] != nil { return true }
+        unknown(.unknownSegment, "segment", name, candidates: segmentSyntax.keys)
+        return false
+    }
+
+    mutating func checkTrigger(_ syntax: TriggerSyntax, at setting: JourneySetting) -> Trigger? {
+        switch syntax {
+        case .event(let event, let filter):
+            checkEventName(event)
+            guard let filter else { return .event(name: event.value, filter: nil) }
+            let typed = check(filter, in: ExpressionScope(description: "the trigger's filter", allowsEvent: true, eventName: event.value))
+            requireBool(typed, filter, what: "the trigger's filter")
+            if case .bool(false)? = ConstantFolder.value(of: typed.expression) {
+                error(.journeyNeverStarts, at: filter.location, length: filter.length, "the trigger's filter is never true, so no customer can enter")
+            }
+            return .event(name: event.value, filter: typed.expression)
+        case .segment(let name):
+            return resolveSegment(name) ? .segmentEntry(segment: name.text) : nil
+        case .schedule(let weekdays, let time, let segment):
+            if let segment, !resolveSegment(segment) { return nil }
+            return .schedule(segment: segment?.text, at: time, weekdays: weekdays)
+        }
+    }
+
+    // MARK: Numbering
+
+    static func number(_ steps: inout [StepSyntax], counter: inout Int) {
+        for index in steps.indices {
+            if steps[index].kind.makesState {
+                steps[index].id = counter
+                counter += 1
+            }
+            switch steps[index].kind {
+            case .waitForEvent(var wait):
+                if var received = wait.received {
+                    number(&received, counter: &counter)
+                    wait.received = received
+                }
+                if var onTimeout = wait.onTimeout {
+                    number(&onTimeout, counter: &counter)
+                    wait.onTimeout = onTimeout
+                }
+                steps[index].kind = .waitForEvent(wait)
+            case .branch(var arms, var otherwise, let location):
+                for arm in arms.indices { number(&arms[arm].body, counter: &counter) }
+                if otherwise != nil { number(&otherwise!, counter: &counter) }
+                steps[index].kind = .branch(arms, otherwise: otherwise, otherwiseLocation: location)
+            case .split(let name, var variants):
+                for variant in variants.indices { number(&variants[variant].body, counter: &counter) }
+                steps[index].kind = .split(name: name, variants: variants)
+            default:
+                break
+            }
+        }
+    }
+
+    // MARK: Lowering
+
+    /// Lowers a block whose last step continues at `next`. Returns the block's entry state and
+    /// whether control can run off its end.
+    mutating func lowerBlock(_ steps: [StepSyntax], next: StateID, context: FlowContext, _ lowering: inout JourneyLowering) -> (StateID, Bool) {
+        var context = context
+        var reachable = true
+        var reportedUnreachable = false
+        for (index, step) in steps.enumerated() {
+            if case .stage(let name) = step.kind {
+                if let stage = resolveStage(name) { context.stage = stage }
+                continue
+            }
+            if !reachable && !reportedUnreachable {
+                reportedUnreachable = true
+                error(
+                    .unreachableStep, at: step.location, length: step.length, "this step can never run: every path before it has already ended the journey",
+                    notes: [.init("remove it, or move it before the `exit`")]
+                )
+            }
+            let following = steps[(index + 1)...].first { $0.kind.makesState }?.id ?? next
+            let (fallsThrough, elapsed) = lowerStep(step, next: following, context: context, &lowering)
+            context.minimumElapsed = elapsed
+            if !fallsThrough { reachable = false }
+        }
+        let entry = steps.first { $0.kind.makesState }?.id ?? next
+        return (entry, reachable)
+    }
+
+    /// Lowers one step; returns whether it can continue to `next`, and the least time since entry
+    /// when it does.
+    mutating func lowerStep(_ step: StepSyntax, next: StateID, context: FlowContext, _ lowering: inout JourneyLowering) -> (Bool, Double) {
+        let id = step.id
+        var kind: StateKind = .exit(.completed)
+        var label = ""
+        var fallsThrough = true
+        var elapsed = context.minimumElapsed
+        if let name = step.label { lowering.userLabels[id] = name }
+
+        switch step.kind {
+        case .stage:
+            return (true, elapsed)
+        case .waitDuration(let duration):
+            if duration.seconds <= 0 {
+                error(.valueOutOfRange, at: duration.location, length: duration.length, "a wait must be longer than 0")
+            }
+            kind = .wait(.duration(seconds: duration.seconds, next: next))
+            label = "wait_" + duration.text.split(separator: " ").joined(separator: "_")
+            elapsed += duration.seconds
+            checkGoalWindow(after: elapsed, at: step, &lowering)
+        case .waitUntil(let time, let weekdays):
+            kind = .wait(.untilLocalTime(time, weekdays: weekdays, next: next))
+            label = "wait_until_" + time.description.filter { $0 != ":" }
+        case .waitForEvent(let wait):
+            checkEventName(wait.event)
+            var filter: Expression?
+            var neverReceived = false
+            if let filterSyntax = wait.filter {
+                let typed = check(filterSyntax, in: ExpressionScope(description: "the wait's filter", allowsEvent: true, eventName: wait.event.value))
+                requireBool(typed, filterSyntax, what: "the wait's filter")
+                filter = typed.expression
+                if case .bool(false)? = ConstantFolder.value(of: typed.expression) {
+                    neverReceived = true
+                    error(.branchNeverTaken, at: filterSyntax.location, length: filterSyntax.length, "this filter is never true, so the event can never be received")
+                }
+            }
+            var timeout = 0.0
+            if let duration = wait.timeout {
+                timeout = duration.seconds
+                if duration.seconds <= 0 {
+                    error(.valueOutOfRange, at: duration.location, length: duration.length, "the timeout must be longer than 0")
+                }
+            } else {
+                error(
+                    .waitWithoutWayOut, at: step.location, length: step.length,
+                    "this wait has no way out if \"\(wait.event.value)\" never arrives; add a timeout with `up to <duration>`",
+                    notes: [.init("then say what happens in a `timeout ->` block (or let it continue with the next step)")]
+                )
+            }
+            if wait.filter == nil, lowering.exitEvents.contains(wait.event.value) {
+                warning(
+                    .receivedPreemptedByExit, at: wait.event.location, length: wait.event.length,
+                    "\"\(wait.event.value)\" also ends the journey (an exit or goal), so a customer who sends it leaves before `received ->` runs"
+                )
+            }
+            let (onEvent, receivedFalls) = lowerBlock(wait.received ?? [], next: next, context: FlowContext(stage: context.stage, minimumElapsed: elapsed), &lowering)
+            let timeoutElapsed = elapsed + timeout
+            if timeout > 0 { checkGoalWindow(after: timeoutElapsed, at: step, &lowering) }
+            let (onTimeout, timeoutFalls) = lowerBlock(wait.onTimeout ?? [], next: next, context: FlowContext(stage: context.stage, minimumElapsed: timeoutElapsed), &lowering)
+            kind = .wait(.event(name: wait.event.value, filter: filter, timeout: timeout, onEvent: onEvent, onTimeout: onTimeout))
+            label = "wait_for_" + Self.slug(wait.event.value)
+            fallsThrough = (receivedFalls && !neverReceived) || timeoutFalls
+            elapsed = receivedFalls && !neverReceived ? elapsed : timeoutElapsed
+        case .send(let send):
+            kind = .send(checkSend(send, step: step, &lowering) ?? Send(channel: .email, message: send.message.text, category: .marketing), next: next)
+            label = "send_\(send.channel.text)_\(send.message.text)"
+        case .branch(let arms, let otherwise, let otherwiseLocation):
+            var branches: [Branch] = []
+            var anyFalls = false
+            var decidedAt: SourceLocation?
+            var earlier: [(Expression, SourceLocation)] = []
+            var elapsedAfter = Double.infinity
+            for arm in arms {
+                let typed = check(arm.condition, in: ExpressionScope(description: "a condition", allowsEvent: true, eventName: nil))
+                requireBool(typed, arm.condition, what: "the condition of `if`")
+                if let decidedAt {
+                    error(.branchNeverTaken, at: arm.location, length: 4, "this branch is never taken: the condition at line \(decidedAt.line) is always true")
+                } else if case .bool(let constant)? = ConstantFolder.value(of: typed.expression) {
+                    if constant {
+                        decidedAt = arm.condition.location
+                    } else {
+                        error(.branchNeverTaken, at: arm.condition.location, length: arm.condition.length, "this condition is never true, so its branch is never taken")
+                    }
+                } else if let same = earlier.first(where: { $0.0 == typed.expression }) {
+                    error(.branchNeverTaken, at: arm.condition.location, length: arm.condition.length, "this branch is never taken: the same condition is tested first at line \(same.1.line)")
+                }
+                earlier.append((typed.expression, arm.condition.location))
+                let (target, falls) = lowerBlock(arm.body, next: next, context: context, &lowering)
+                if falls {
+                    anyFalls = true
+                    elapsedAfter = min(elapsedAfter, context.minimumElapsed)
+                }
+                branches.append(Branch(condition: typed.expression, target: target))
+            }
+            var otherwiseTarget = next
+            if let otherwise {
+                if let decidedAt, let otherwiseLocation {
+                    error(.branchNeverTaken, at: otherwiseLocation, length: 4, "this `else` is never taken: the condition at line \(decidedAt.line) is always true")
+                }
+                let (target, falls) = lowerBlock(otherwise, next: next, context: context, &lowering)
+                otherwiseTarget = target
+                if falls { anyFalls = true }
+            } else {
+                anyFalls = true
+            }
+            kind = .branch(branches, otherwise: otherwiseTarget)
+            label = "branch"
+            fallsThrough = anyFalls
+        case .split(let name, let variants):
+            kind = .split(checkSplit(name: name, variants: variants, step: step, next: next, context: context, fallsThrough: &fallsThrough, &lowering))
+            label = "split_" + Self.slug(name.value)
+        case .update(let update):
+            let lowered = checkUpdate(update)
+            kind = .update(lowered.map { [$0] } ?? [], next: next)
+            label = (update.operation.verb) + "_" + Self.slug(update.attribute.text.hasPrefix("customer.") ? String(update.attribute.text.dropFirst(9)) : update.attribute.text)
+        case .exit(let reason):
+            kind = .exit(.explicit(reason: reason ?? "exit"))
+            label = reason.map { "exit_" + Self.slug($0) } ?? "exit"
+            fallsThrough = false
+        }
+        if id >= 0 && id < lowering.states.count {
+            lowering.states[id] = JourneyState(id: id, label: "", stage: context.stage, location: step.location, kind: kind)
+            lowering.generatedLabels[id] = label.isEmpty ? "step" : label
+        }
+        return (fallsThrough, elapsed)
+    }
+
+    mutating func checkGoalWindow(after elapsed: Double, at step: StepSyntax, _ lowering: inout JourneyLowering) {
+        guard let goal = lowering.goal, elapsed > goal.within, !lowering.warnedGoalWindow else { return }
+        lowering.warnedGoalWindow = true
+        warning(
+            .waitBeyondGoal, at: step.location, length: step.length,
+            "this wait ends at least \(Self.describe(seconds: elapsed)) after entry, after the goal window (\(Self.describe(seconds: goal.within))) has closed",
+            notes: [.init("conversions after the window do not count; lengthen the goal's window or shorten the waits", at: lowering.goalLocation)]
+        )
+    }
+
+    static func describe(seconds: Double) -> String {
+        for (unit, size) in [("week", 604_800.0), ("day", 86400), ("hour", 3600), ("minute", 60)] where seconds >= size && seconds.truncatingRemainder(dividingBy: size) == 0 {
+            let n = Int(seconds / size)
+            return "\(n) \(unit)\(n == 1 ? "" : "s")"
+        }
+        if seconds >= 3600 {
+            let hours = (seconds / 3600 * 10).rounded() / 10
+            return "\(hours) hours"
+        }
+        return "\(Int(seconds)) seconds"
+    }
+
+    static func slug(_ text: String) -> String {
+        var result = ""
+        for scalar in text.lowercased().unicodeScalars {
+            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
+                result.unicodeScalars.append(scalar)
+            } else if !result.hasSuffix("_") {
+                result += "_"
+            }
+        }
+        while result.hasSuffix("_") { result.removeLast() }
+        return result.isEmpty ? "step" : result
+    }
+
+    // MARK: Send
+
+    mutating func checkSend(_ syntax: SendSyntax, step: StepSyntax, _ lowering: inout JourneyLowering) -> Send? {
+        let channel = resolveChannel(syntax.channel)
+        var category: MessageCategory = .marketing
+        var categoryLocation: SourceLocation?
+        var topic: String?
+        var fallback: Channel?
+        var fallbackName: Name?
+        var whenCapped: CappedRule = .skip
+        var inQuietHours: QuietHoursRule = .deferUntilEnd
+        var seen: [String: SourceLocation] = [:]
+        var marketingOnly: [(String, SourceLocation, Int)] = []
+        for (option, location, length) in syntax.options {
+            let key: String
+            switch option {
+            case .transactional, .marketing: key = "category"
+            case .topic: key = "topic"
+            case .fallback: key = "fallback"
+            case .whenCapped: key = "when capped"
+            case .inQuietHours: key = "in quiet hours"
+            }
+            if let first = seen[key] {
+                error(.duplicateSetting, at: location, length: length, "this send already says `\(key == "category" ? "marketing/transactional" : key)`", notes: [.init("first said here", at: first)])
+                continue
+            }
+            seen[key] = location
+            switch option {
+            case .transactional:
+                category = .transactional
+                categoryLocation = location
+            case .marketing:
+                category = .marketing
+            case .topic(let literal):
+                topic = literal.value
+                marketingOnly.append(("topic", location, length))
+                if literal.value.isEmpty { error(.valueOutOfRange, at: literal.location, length: literal.length, "the topic name is empty") }
+            case .fallback(let name):
+                fallbackName = name
+                fallback = resolveChannel(name)
+            case .whenCapped(let rule):
+                whenCapped = rule
+                marketingOnly.append(("when capped", location, length))
+                if case .deferUpTo(let seconds) = rule, seconds <= 0 {
+                    error(.valueOutOfRange, at: location, length: length, "the deferral bound must be longer than 0")
+                }
+            case .inQuietHours(let rule):
+                inQuietHours = rule
+                marketingOnly.append(("in quiet hours", location, length))
+            }
+        }
+        if category == .transactional {
+            for (option, location, length) in marketingOnly {
+                let why = option == "topic"
+                    ? "transactional messages do not depend on topic subscriptions"
+                    : option == "when capped" ? "transactional messages are never capped" : "transactional messages are not held by quiet hours"
+                error(
+                    .transactionalMarketingOption, at: location, length: length,
+                    "`\(option)` is a marketing-only option, but this send is transactional: \(why)",
+                    notes: [.init("remove `\(option) …`, or remove `transactional`", at: categoryLocation)],
+                    fixIts: [.init(location: location, length: length, replacement: "")]
+                )
+            }
+        }
+        if let channel, let fallback, fallback == channel, let fallbackName {
+            error(.invalidFallback, at: fallbackName.location, length: fallbackName.length, "the fallback channel is the channel of the send itself; name a different channel")
+        }
+        if whenCapped == .fallback, fallbackName == nil {
+            error(.invalidFallback, at: step.location, length: step.length, "`when capped fallback` needs a fallback channel; add `fallback sms` (or another channel)")
+        }
+        if let channel { checkMessage(syntax.message, channel: channel, role: nil) }
+        if let fallback, let fallbackName { checkMessage(syntax.message, channel: fallback, role: fallbackName) }
+        if category == .marketing, !lowering.warnedMarketingCap, let channel, !hasCapCovering(channel: channel, journey: lowering.name, ownCaps: lowering.hasOwnCaps) {
+            lowering.warnedMarketingCap = true
+            warning(
+                .marketingWithoutCap, at: step.location, length: step.length,
+                hasPolicy
+                    ? "marketing send on \(channel.rawValue), but no cap in the policy or the journey limits \(channel.rawValue) marketing"
+                    : "marketing send, but there is no delivery policy, so nothing caps how often customers hear from you",
+                notes: [.init(hasPolicy ? "add a cap such as `cap marketing 3 per day` to the policy" : "add a `policy` (by convention in policy.journey) with caps such as `cap marketing 3 per day`")]
+            )
+        }
+        guard let channel else { return nil }
+        return Send(channel: channel, message: syntax.message.text, category: category, topic: topic, fallback: fallback, whenCapped: whenCapped, inQuietHours: inQuietHours)
+    }
+
+    func hasCapCovering(channel: Channel, journey: String, ownCaps: Bool) -> Bool {
+        if ownCaps { return true }
+        return policy.caps.contains { cap in
+            (cap.category == nil || cap.category == .marketing) && (cap.channels?.contains(channel) ?? true)
+                && (cap.journey == .all || cap.journey == .each || cap.journey == .named(journey))
+        }
+    }
+
+    mutating func checkMessage(_ name: Name, channel: Channel, role: Name?) {
+        guard let messages else { return }
+        guard let source = messages[name.text] else {
+            if role != nil { return }  // already reported for the send's own channel
+            let (hint, suggestion) = Suggestions.didYouMean(name.text, in: messages.keys)
+            error(
+                .unknownMessage, at: name.location, length: name.length, "unknown message `\(name.text)`\(hint)",
+                notes: [.init("a message's templates live in messages/\(name.text)/")],
+                fixIts: suggestion.map { [.init(location: name.location, length: name.length, replacement: $0)] } ?? []
+            )
+            return
+        }
+        let missing = source.missingFiles(for: channel)
+        guard !missing.isEmpty else { return }
+        let place = role ?? name
+        let subject = role == nil ? "message `\(name.text)` has no \(channel.rawValue) template" : "the fallback on \(channel.rawValue) needs an \(channel.rawValue) template of `\(name.text)`"
+        let available = source.channels.map(\.rawValue).sorted()
+        error(
+            .missingTemplate, at: place.location, length: place.length,
+            "\(subject): add \(missing.map { "\(source.displayDirectory)/\($0)" }.joined(separator: " and "))",
+            notes: available.isEmpty ? [] : [.init("`\(name.text)` has templates for: \(available.joined(separator: ", "))")]
+        )
+    }
+
+    // MARK: Split
+
+    mutating func checkSplit(name: StringLiteral, variants: [VariantSyntax], step: StepSyntax, next: StateID, context: FlowContext, fallsThrough: inout Bool, _ lowering: inout JourneyLowering) -> Split {
+        if let first = lowering.splitNames[name.value] {
+            error(.duplicateVariant, at: name.location, length: name.length, "split \"\(name.value)\" is already used in this journey; give each split its own name (it seeds the variant assignment)", notes: [.init("first used here", at: first)])
+        }
+        lowering.splitNames[name.value] = name.location
+        var lowered: [Variant] = []
+        var names: [String: SourceLocation] = [:]
+        var total = 0.0
+        var controls = 0
+        var anyFalls = false
+        for variant in variants {
+            if let first = names[variant.name.text] {
+                error(.duplicateVariant, at: variant.name.location, length: variant.name.length, "variant `\(variant.name.text)` appears twice in this split", notes: [.init("first here", at: first)])
+            }
+            names[variant.name.text] = variant.name.location
+            if variant.isControl {
+                controls += 1
+                if controls > 1 { error(.duplicateVariant, at: variant.location, length: 7, "a split has at most one control group") }
+            }
+            if variant.weight <= 0 || variant.weight > 100 {
+                error(.splitWeights, at: variant.weightLocation, "a variant's weight must be more than 0% and at most 100%")
+            }
+            total += variant.weight
+            var target = next
+            if variant.isControl {
+                anyFalls = true
+            } else {
+                let (entry, falls) = lowerBlock(variant.body, next: next, context: context, &lowering)
+                target = entry
+                if falls { anyFalls = true }
+            }
+            lowered.append(Variant(name: variant.name.text, weight: variant.weight, isControl: variant.isControl, target: target))
+        }
+        if variants.isEmpty {
+            anyFalls = true
+        } else if abs(total - 100) > 1e-9 {
+            let listing = variants.map { "\($0.name.text) \(Self.formatPercent($0.weight))" }.joined(separator: " + ")
+            error(
+                .splitWeights, at: name.location, length: name.length,
+                "the weights of split \"\(name.value)\" add up to \(Self.formatPercent(total)), not 100%",
+                notes: [.init("\(listing) = \(Self.formatPercent(total))")]
+            )
+        }
+        fallsThrough = anyFalls
+        return Split(name: name.value, variants: lowered)
+    }
+
+    static func formatPercent(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value))%" : "\(value)%"
+    }
+
+    // MARK: Updates
+
+    mutating func checkUpdate(_ syntax: UpdateSyntax) -> AttributeUpdate? {
+        let parts = syntax.attribute.text.split(separator: ".").map(String.init)
+        guard parts.first == "customer", parts.count >= 2 else {
+            error(
+                .unknownAttribute, at: syntax.attribute.location, length: syntax.attribute.length,
+                "only customer attributes can be updated; write `customer.\(parts.last ?? "x")`"
+            )
+            return nil
+        }
+        let path = Array(parts.dropFirst())
+        if path == ["id"] {
+            error(.readOnlyAttribute, at: syntax.attribute.location, length: syntax.attribute.length, "`customer.id` identifies the customer and cannot be changed")
+            return nil
+        }
+        let target = checkPath(parts, ExpressionSyntax(kind: .path(parts), location: syntax.attribute.location, length: syntax.attribute.length), in: ExpressionScope(description: "an update", allowsEvent: false, eventName: nil))
+        let scope = ExpressionScope(description: "an update", allowsEvent: true, eventName: nil)
+        switch syntax.operation {
+        case .set(let value):
+            let typed = check(value, in: scope)
+            if !target.type.accepts(typed.type), typed.type != .null {
+                error(.typeMismatch, at: value.location, length: value.length, "`\(syntax.attribute.text)` holds \(target.type.spoken), but this is \(typed.type.spoken)")
+            }
+            return AttributeUpdate(attribute: path, operation: .set(typed.expression))
+        case .increment(let value):
+            let typed = check(value, in: scope)
+            switch (target.type, typed.type) {
+            case (.number, .number), (.number, .any), (.time, .duration), (.time, .any), (.any, .number), (.any, .duration), (.any, .any): break
+            default:
+                error(.typeMismatch, at: value.location, length: value.length, "cannot increment \(target.type.spoken) by \(typed.type.spoken); increment a number by a number or a time by a duration")
+            }
+            return AttributeUpdate(attribute: path, operation: .increment(typed.expression))
+        case .unset:
+            return AttributeUpdate(attribute: path, operation: .unset)
+        }
+    }
+
+    // MARK: Labels
+
+    mutating func assignLabels(_ lowering: inout JourneyLowering) -> [JourneyState] {
+        var used: [String: SourceLocation] = [:]
+        var labels: [StateID: String] = [:]
+        for id in lowering.userLabels.keys.sorted() {
+            let name = lowering.userLabels[id]!
+            if let first = used[name.text] {
+                error(.duplicateLabel, at: name.location, length: name.length, "step label `\(name.text)` is already used in this journey", notes: [.init("first used here", at: first)])
+            }
+            used[name.text] = name.location
+            labels[id] = name.text
+        }
+        var states: [JourneyState] = []
+        for (id, state) in lowering.states.enumerated() {
+            guard var state else { continue }
+            if labels[id] == nil {
+                let base = lowering.generatedLabels[id] ?? "step"
+                var label = base
+                var suffix = 2
+                while used[label] != nil {
+                    label = "\(base)_\(suffix)"
+                    suffix += 1
+                }
+                used[label] = state.location
+                labels[id] = label
+            }
+            state.label = labels[id]!
+            states.append(state)
+        }
+        return states
+    }
+}
+
+extension UpdateSyntax.Operation {
+    var verb: String {
+        switch self {
+        case .set: "set"
+        case .increment: "increment"
+        case .unset: "unset"
+        }
+    }
+}

@@ -1,0 +1,185 @@
+/// Draws a compiled journey's state machine as Graphviz DOT or a Mermaid flowchart, with the
+/// states grouped by lifecycle stage.
+///
+/// ```swift
+/// let dot = JourneyGraph.render(program, format: .dot)   // pipe to `dot -Tsvg`
+/// ```
+public enum JourneyGraph {
+    public enum Format: String, Sendable, CaseIterable {
+        case dot, mermaid
+    }
+
+    struct Edge {
+        var from: String
+        var to: String
+        var label: String?
+    }
+
+    public static func render(_ program: JourneyProgram, format: Format) -> String {
+        switch format {
+        case .dot: dot(program)
+        case .mermaid: mermaid(program)
+        }
+    }
+
+    /// What a state does, in one or two lines.
+    public static func describe(_ state: JourneyState) -> String {
+        switch state.kind {
+        case .send(let send, _):
+            var text = "send \(send.channel.rawValue) \(send.message)"
+            if send.category == .transactional { text += " (transactional)" }
+            if let fallback = send.fallback { text += "\nfallback \(fallback.rawValue)" }
+            switch send.whenCapped {
+            case .skip: break
+            case .deferUpTo(let seconds): text += "\nwhen capped defer up to \(CatalogChecker.describe(seconds: seconds))"
+            case .fallback: text += "\nwhen capped fallback"
+            }
+            return text
+        case .update(let updates, _):
+            return updates.map { update in
+                let path = (["customer"] + update.attribute).joined(separator: ".")
+                switch update.operation {
+                case .set(let value): return "set \(path) = \(value)"
+                case .increment(let value): return "increment \(path) by \(value)"
+                case .unset: return "unset \(path)"
+                }
+            }.joined(separator: "\n")
+        case .branch: return "if"
+        case .split(let split): return "split \(ExpressionPrinter.quote(split.name))"
+        case .wait(.duration(let seconds, _)): return "wait \(CatalogChecker.describe(seconds: seconds))"
+        case .wait(.untilLocalTime(let time, let weekdays, _)):
+            return "wait until \(time)" + (weekdays.map { " on " + $0.sorted().map(\.name).joined(separator: ", ") } ?? "")
+        case .wait(.event(let name, let filter, let timeout, _, _)):
+            return "wait for event \(ExpressionPrinter.quote(name))" + (filter.map { "\nwhere \($0)" } ?? "") + "\nup to \(CatalogChecker.describe(seconds: timeout))"
+        case .exit(.completed): return "completed"
+        case .exit(.explicit(let reason)): return "exit \(ExpressionPrinter.quote(reason))"
+        }
+    }
+
+    public static func describe(_ trigger: Trigger) -> String {
+        switch trigger {
+        case .event(let name, let filter): return "on event \(ExpressionPrinter.quote(name))" + (filter.map { "\nwhere \($0)" } ?? "")
+        case .segmentEntry(let segment): return "on segment \(segment)"
+        case .schedule(let segment, let time, let weekdays):
+            let days = weekdays.map { $0.sorted().map(\.name).joined(separator: ", ") } ?? "day"
+            return "every \(days) at \(time)" + (segment.map { "\nfor segment \($0)" } ?? "")
+        }
+    }
+
+    static func edges(_ program: JourneyProgram) -> [Edge] {
+        var edges = [Edge(from: "start", to: "s\(program.initial)", label: nil)]
+        for state in program.states {
+            let from = "s\(state.id)"
+            switch state.kind {
+            case .send(_, let next), .update(_, let next):
+                edges.append(Edge(from: from, to: "s\(next)", label: nil))
+            case .branch(let branches, let otherwise):
+                for branch in branches { edges.append(Edge(from: from, to: "s\(branch.target)", label: branch.condition.description)) }
+                edges.append(Edge(from: from, to: "s\(otherwise)", label: "else"))
+            case .split(let split):
+                for variant in split.variants {
+                    edges.append(Edge(from: from, to: "s\(variant.target)", label: "\(variant.name) \(CatalogChecker.formatPercent(variant.weight))"))
+                }
+            case .wait(.duration(_, let next)), .wait(.untilLocalTime(_, _, let next)):
+                edges.append(Edge(from: from, to: "s\(next)", label: nil))
+            case .wait(.event(_, _, _, let onEvent, let onTimeout)):
+                edges.append(Edge(from: from, to: "s\(onEvent)", label: "received"))
+                edges.append(Edge(from: from, to: "s\(onTimeout)", label: "timeout"))
+            case .exit:
+                break
+            }
+        }
+        return edges
+    }
+
+    static func header(_ program: JourneyProgram) -> String {
+        var parts = ["\(program.title) (\(program.name))"]
+        if let stage = program.stage { parts.append("stage \(stage.rawValue)") }
+        parts.append("priority \(program.priority)")
+        return parts.joined(separator: " · ")
+    }
+
+    /// States grouped by stage, in the order stages first appear; states with no stage last.
+    static func stageGroups(_ program: JourneyProgram) -> [(Stage?, [JourneyState])] {
+        var order: [Stage?] = []
+        var groups: [Stage?: [JourneyState]] = [:]
+        for state in program.states {
+            if groups[state.stage] == nil { order.append(state.stage) }
+            groups[state.stage, default: []].append(state)
+        }
+        return order.map { ($0, groups[$0]!) }
+    }
+
+    // MARK: DOT
+
+    static func dotEscape(_ text: String) -> String {
+        text.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"").replacingAll("\n", with: "\\n")
+    }
+
+    static func dot(_ program: JourneyProgram) -> String {
+        var out = "digraph \(program.name) {\n"
+        out += "  label=\"\(dotEscape(header(program)))\";\n  labelloc=t;\n  rankdir=TB;\n"
+        out += "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n"
+        out += "  start [shape=oval, label=\"\(dotEscape("trigger " + describe(program.trigger)))\"];\n"
+        for (stage, states) in stageGroups(program) {
+            var indent = "  "
+            if let stage {
+                out += "  subgraph cluster_\(stage.rawValue) {\n    label=\"\(stage.rawValue)\";\n    style=dashed;\n"
+                indent = "    "
+            }
+            for state in states {
+                let shape: String
+                switch state.kind {
+                case .branch, .split: shape = ", shape=diamond, style=\"\""
+                case .exit: shape = ", shape=doublecircle, style=\"\""
+                case .wait: shape = ", style=\"rounded,dashed\""
+                default: shape = ""
+                }
+                out += "\(indent)s\(state.id) [label=\"\(dotEscape(describe(state)))\"\(shape)];\n"
+            }
+            if stage != nil { out += "  }\n" }
+        }
+        for edge in edges(program) {
+            out += "  \(edge.from) -> \(edge.to)" + (edge.label.map { " [label=\"\(dotEscape($0))\"]" } ?? "") + ";\n"
+        }
+        return out + "}\n"
+    }
+
+    // MARK: Mermaid
+
+    static func mermaidEscape(_ text: String) -> String {
+        text.replacingAll("&", with: "#amp;").replacingAll("\"", with: "#quot;").replacingAll("<", with: "#lt;")
+            .replacingAll(">", with: "#gt;").replacingAll("\n", with: "<br/>")
+    }
+
+    static func mermaid(_ program: JourneyProgram) -> String {
+        var out = "---\ntitle: \(header(program))\n---\nflowchart TD\n"
+        out += "  start([\"\(mermaidEscape("trigger " + describe(program.trigger)))\"])\n"
+        for (stage, states) in stageGroups(program) {
+            var indent = "  "
+            if let stage {
+                out += "  subgraph \(stage.rawValue)\n"
+                indent = "    "
+            }
+            for state in states {
+                let text = mermaidEscape(describe(state))
+                switch state.kind {
+                case .branch, .split: out += "\(indent)s\(state.id){\"\(text)\"}\n"
+                case .exit: out += "\(indent)s\(state.id)((\"\(text)\"))\n"
+                default: out += "\(indent)s\(state.id)[\"\(text)\"]\n"
+                }
+            }
+            if stage != nil { out += "  end\n" }
+        }
+        for edge in edges(program) {
+            out += "  \(edge.from) -->" + (edge.label.map { "|\"\(mermaidEscape($0))\"|" } ?? "") + " \(edge.to)\n"
+        }
+        return out
+    }
+}
+
+extension String {
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

@@ -1,0 +1,509 @@
+extension Parser {
+    enum JourneyItem {
+        case setting(JourneySetting)
+        case step(StepSyntax)
+    }
+
+    static let journeySettingKeywords = ["stage", "priority", "trigger", "entry", "exit", "goal", "cap", "time"]
+    static let stepKeywords = ["wait", "send", "if", "split", "set", "increment", "unset", "exit", "stage", "step"]
+
+    mutating func parseJourney() throws -> JourneySyntax {
+        let keyword = advance()
+        let name = try expectSimpleName("a journey name")
+        var title: String?
+        if case .string(let value) = current.kind {
+            title = value
+            advance()
+        }
+        try expectNewline()
+        var journey = JourneySyntax(name: name, title: title, location: location(keyword), settings: [], steps: [])
+        let errorsBefore = diagnostics.count
+        let items = parseBlock { parser -> JourneyItem? in try parser.parseJourneyItem() } ?? []
+        journey.hasSyntaxErrors = diagnostics.count > errorsBefore
+        for item in items {
+            switch item {
+            case .setting(var setting):
+                if !journey.steps.isEmpty, case .stage(let stage) = setting.kind {
+                    // A `stage` line among the steps changes the stage of the steps after it.
+                    journey.steps.append(StepSyntax(label: nil, kind: .stage(stage), location: setting.location, length: setting.length))
+                    continue
+                }
+                setting.afterSteps = !journey.steps.isEmpty
+                journey.settings.append(setting)
+            case .step(let step):
+                journey.steps.append(step)
+            }
+        }
+        return journey
+    }
+
+    mutating func parseJourneyItem() throws -> JourneyItem {
+        let start = current
+        guard start.kind == .identifier else { return .step(try parseStep()) }
+        let kind: JourneySetting.Kind
+        switch start.text {
+        case "stage":
+            advance()
+            kind = .stage(try expectSimpleName("a lifecycle stage (\(Stage.allCases.map(\.rawValue).joined(separator: ", ")))"))
+        case "priority":
+            advance()
+            guard case .number(let value) = current.kind else { try expected("a priority number (0 to 100)") }
+            advance()
+            kind = .priority(value)
+        case "trigger":
+            kind = .trigger(try parseTrigger())
+        case "entry":
+            kind = .entry(try parseEntry())
+        case "exit" where peek().isWord("on") || peek().isWord("when"):
+            advance()
+            if current.isWord("on") {
+                advance()
+                try expectWord("event", "after `exit on`")
+                let event = try expectString("an event name")
+                var filter: ExpressionSyntax?
+                if current.isWord("where") {
+                    advance()
+                    filter = try parseExpression()
+                }
+                kind = .exitOnEvent(event, filter: filter)
+            } else {
+                advance()
+                kind = .exitWhen(try parseExpression())
+            }
+        case "goal":
+            advance()
+            try expectWord("event", "after `goal`")
+            let event = try expectString("an event name")
+            var filter: ExpressionSyntax?
+            if current.isWord("where") {
+                advance()
+                filter = try parseExpression()
+            }
+            try expectWord("within", "and the goal's window (`within 3 days`)")
+            let within = try parseDuration()
+            var exitOnGoal = false
+            if current.isWord("then") {
+                advance()
+                try expectWord("exit", "after `then`")
+                exitOnGoal = true
+            }
+            kind = .goal(event: event, filter: filter, within: within, exitOnGoal: exitOnGoal)
+        case "cap":
+            kind = .cap(try parseCap())
+        case "time" where peek().isWord("zone"):
+            advance()
+            advance()
+            kind = .timeZone(try expectString("an IANA time zone name such as \"Europe/Paris\""))
+        default:
+            return .step(try parseStep())
+        }
+        let length = span(from: start)
+        try expectNewline()
+        return .setting(JourneySetting(kind: kind, location: location(start), length: length, afterSteps: false))
+    }
+
+    mutating func parseTrigger() throws -> TriggerSyntax {
+        advance()
+        if current.isWord("on") {
+            advance()
+            if current.isWord("event") {
+                advance()
+                let event = try expectString("an event name")
+                var filter: ExpressionSyntax?
+                if current.isWord("where") {
+                    advance()
+                    filter = try parseExpression()
+                }
+                return .event(event, filter: filter)
+            }
+            if current.isWord("segment") {
+                advance()
+                return .segment(try expectSimpleName("a segment name"))
+            }
+            try expected("`event \"name\"` or `segment name` after `trigger on`")
+        }
+        if current.isWord("every") {
+            advance()
+            var weekdays: Set<Weekday>?
+            if current.isWord("day") {
+                advance()
+            } else {
+                weekdays = try parseWeekdays()
+            }
+            try expectWord("at", "and a time of day (`at 09:00`)")
+            let time = try expectTime()
+            var segment: Name?
+            if current.isWord("for") {
+                advance()
+                try expectWord("segment", "after `for`")
+                segment = try expectSimpleName("a segment name")
+            }
+            return .schedule(weekdays: weekdays, at: time, segment: segment)
+        }
+        try expected("`on event`, `on segment` or `every` after `trigger`")
+    }
+
+    mutating func parseEntry() throws -> EntryRule {
+        advance()
+        if current.isWord("once") {
+            advance()
+            if current.isWord("per") {
+                advance()
+                return .oncePer(seconds: try parseDuration().seconds)
+            }
+            return .onceEver
+        }
+        if current.isWord("one") {
+            advance()
+            try expectWord("at")
+            try expectWord("a")
+            try expectWord("time")
+            return .oneAtATime
+        }
+        if current.isWord("always") {
+            advance()
+            return .always
+        }
+        try expected("`once`, `once per <duration>`, `one at a time` or `always` after `entry`")
+    }
+
+    // MARK: Steps
+
+    mutating func parseSteps() -> [StepSyntax]? {
+        parseBlock { parser -> StepSyntax? in try parser.parseStep() }
+    }
+
+    /// An indented block of steps that must be there (reports and returns `[]` when missing).
+    mutating func requireSteps(after keyword: Token) -> [StepSyntax] {
+        if let steps = parseSteps() { return steps }
+        report(at: current, "expected an indented block of steps under `\(keyword.text)`")
+        return []
+    }
+
+    mutating func parseStep() throws -> StepSyntax {
+        var label: Name?
+        let first = current
+        let firstIndex = position
+        if first.isWord("step") {
+            advance()
+            label = try expectSimpleName("a step label")
+            try expectSymbol(":", "after the step label")
+        }
+        let start = current
+        guard start.kind == .identifier else {
+            try expected("a step (wait, send, if, split, set, increment, unset, exit)")
+        }
+        let kind: StepKindSyntax
+        switch start.text {
+        case "wait":
+            kind = try parseWait()
+        case "send":
+            kind = .send(try parseSend())
+            try expectNewline()
+        case "if":
+            kind = try parseIf()
+        case "split":
+            advance()
+            let name: StringLiteral
+            if current.kind == .identifier {
+                let token = advance()
+                name = StringLiteral(value: token.text, location: location(token), length: token.length)
+            } else {
+                name = try expectString("the split's name")
+            }
+            try expectNewline()
+            let variants = parseBlock { parser -> VariantSyntax? in try parser.parseVariant() }
+            if variants == nil { report(at: current, "expected indented `variant NAME PERCENT%` lines under `split`") }
+            kind = .split(name: name, variants: variants ?? [])
+        case "set", "increment", "unset":
+            kind = .update(try parseUpdate())
+            try expectNewline()
+        case "exit":
+            advance()
+            if current.isWord("on") || current.isWord("when") {
+                try fail(
+                    .settingAfterSteps, at: start,
+                    "exit criteria (`exit \(current.text) …`) belong with the journey's settings, before its first step"
+                )
+            }
+            var reason: String?
+            if case .string(let value) = current.kind {
+                reason = value
+                advance()
+            }
+            kind = .exit(reason: reason)
+            try expectNewline()
+        case "stage":
+            advance()
+            kind = .stage(try expectSimpleName("a lifecycle stage"))
+            try expectNewline()
+        case "else":
+            try fail(at: start, "`else` without a matching `if` at the same indentation")
+        case "received", "timeout":
+            try fail(at: start, "`\(start.text) ->` belongs under a `wait for event … up to …` step")
+        default:
+            let candidates = label == nil ? Self.stepKeywords + Self.journeySettingKeywords : Self.stepKeywords
+            let (hint, suggestion) = Suggestions.didYouMean(start.text, in: Set(candidates))
+            try fail(
+                .unknownStatement, at: start, "unknown step \(start.display)\(hint)",
+                notes: [.init("steps are wait, send, if, split, set, increment, unset, exit and stage")],
+                fixIts: suggestion.map { [.init(location: location(start), length: start.length, replacement: $0)] } ?? []
+            )
+        }
+        return StepSyntax(label: label, kind: kind, location: location(first), length: lineLength(from: firstIndex))
+    }
+
+    /// The width of the first line of the construct starting at token `index`.
+    func lineLength(from index: Int) -> Int {
+        let first = tokens[index]
+        var last = first
+        var i = index
+        while i < tokens.count, !tokens[i].isLayout, tokens[i].line == first.line {
+            last = tokens[i]
+            i += 1
+        }
+        return max(1, last.column + last.length - first.column)
+    }
+
+    mutating func parseWait() throws -> StepKindSyntax {
+        advance()
+        if current.isWord("until") {
+            advance()
+            let time = try expectTime()
+            var weekdays: Set<Weekday>?
+            if current.isWord("on") {
+                advance()
+                weekdays = try parseWeekdays()
+            }
+            try expectNewline()
+            return .waitUntil(time, weekdays: weekdays)
+        }
+        if current.isWord("for") {
+            advance()
+            if !current.isWord("event"), case .number = current.kind {
+                try fail(at: peek(-1), "write a plain delay as `wait \(current.text) …` (without `for`); `wait for` waits for an event")
+            }
+            try expectWord("event", "after `wait for`")
+            let event = try expectString("an event name")
+            var wait = WaitForEventSyntax(event: event)
+            if current.isWord("where") {
+                advance()
+                wait.filter = try parseExpression()
+            }
+            if current.isWord("up") {
+                advance()
+                try expectWord("to", "after `up`")
+                wait.timeout = try parseDuration()
+            } else if current.isWord("for") || current.isWord("within") {
+                try fail(at: current, "write the timeout as `up to <duration>`")
+            }
+            try expectNewline()
+            if let arms = parseBlock({ parser -> (Token, [StepSyntax])? in
+                let arm = parser.current
+                guard arm.isWord("received") || arm.isWord("timeout") else {
+                    try parser.fail(at: arm, "expected `received ->` or `timeout ->` under `wait for event`, found \(arm.display)")
+                }
+                parser.advance()
+                try parser.expectSymbol("->", "after `\(arm.text)`")
+                if parser.current.kind == .newline {
+                    parser.advance()
+                    return (arm, parser.requireSteps(after: arm))
+                }
+                // An inline step: `received -> exit "clicked"`.
+                return (arm, [try parser.parseStep()])
+            }) {
+                for (arm, steps) in arms {
+                    if arm.text == "received" {
+                        if wait.received != nil {
+                            diagnostics.append(.error(.duplicateSetting, at: location(arm), length: arm.length, "`received ->` appears twice in one wait"))
+                        }
+                        wait.received = steps
+                        wait.receivedLocation = location(arm)
+                    } else {
+                        if wait.onTimeout != nil {
+                            diagnostics.append(.error(.duplicateSetting, at: location(arm), length: arm.length, "`timeout ->` appears twice in one wait"))
+                        }
+                        wait.onTimeout = steps
+                        wait.timeoutLocation = location(arm)
+                    }
+                }
+            }
+            return .waitForEvent(wait)
+        }
+        if case .timeOfDay = current.kind {
+            try fail(at: current, "write `wait until \(current.text)` to wait for a time of day")
+        }
+        let duration = try parseDuration()
+        try expectNewline()
+        return .waitDuration(duration)
+    }
+
+    mutating func parseSend() throws -> SendSyntax {
+        advance()
+        let channel = try expectSimpleName("a channel (email, sms or webhook)")
+        let message = try expectSimpleName("a message name")
+        var send = SendSyntax(channel: channel, message: message, options: [])
+        while current.kind != .newline && current.kind != .end && current.kind != .dedent {
+            let start = current
+            let option: SendSyntax.Option
+            switch start.kind == .identifier ? start.text : "" {
+            case "transactional":
+                advance()
+                option = .transactional
+            case "marketing":
+                advance()
+                option = .marketing
+            case "topic":
+                advance()
+                option = .topic(try expectString("a topic name"))
+            case "fallback":
+                advance()
+                option = .fallback(try expectSimpleName("a fallback channel"))
+            case "when":
+                advance()
+                try expectWord("capped", "after `when`")
+                if current.isWord("skip") {
+                    advance()
+                    option = .whenCapped(.skip)
+                } else if current.isWord("defer") {
+                    advance()
+                    try expectWord("up", "after `defer` (`defer up to 1 day`)")
+                    try expectWord("to", "after `defer up`")
+                    option = .whenCapped(.deferUpTo(seconds: try parseDuration().seconds))
+                } else if current.isWord("fallback") {
+                    advance()
+                    option = .whenCapped(.fallback)
+                } else {
+                    try expected("`skip`, `defer up to <duration>` or `fallback` after `when capped`")
+                }
+            case "in":
+                advance()
+                try expectWord("quiet", "after `in`")
+                try expectWord("hours", "after `in quiet`")
+                if current.isWord("skip") {
+                    advance()
+                    option = .inQuietHours(.skip)
+                } else if current.isWord("defer") {
+                    advance()
+                    option = .inQuietHours(.deferUntilEnd)
+                } else {
+                    try expected("`skip` or `defer` after `in quiet hours`")
+                }
+            default:
+                var hint = ""
+                if start.kind == .identifier {
+                    hint = Suggestions.didYouMean(start.text, in: ["transactional", "marketing", "topic", "fallback", "when", "in"]).text
+                }
+                try fail(
+                    at: start, "unexpected \(start.display) in send\(hint)",
+                    notes: [.init("a send takes: transactional, topic \"name\", fallback CHANNEL, when capped …, in quiet hours …")]
+                )
+            }
+            send.options.append((option, location(start), span(from: start)))
+        }
+        return send
+    }
+
+    mutating func parseIf() throws -> StepKindSyntax {
+        let keyword = advance()
+        var arms: [BranchArmSyntax] = []
+        let condition = try parseExpression()
+        try expectNewline()
+        arms.append(BranchArmSyntax(condition: condition, body: requireSteps(after: keyword), location: location(keyword)))
+        var otherwise: [StepSyntax]?
+        var otherwiseLocation: SourceLocation?
+        while current.isWord("else") {
+            let elseToken = advance()
+            if current.isWord("if") {
+                advance()
+                do {
+                    let condition = try parseExpression()
+                    try expectNewline()
+                    arms.append(BranchArmSyntax(condition: condition, body: requireSteps(after: elseToken), location: location(elseToken)))
+                } catch {
+                    skipLine()
+                }
+                continue
+            }
+            do {
+                try expectNewline()
+            } catch {
+                skipLine()
+                break
+            }
+            otherwise = requireSteps(after: elseToken)
+            otherwiseLocation = location(elseToken)
+            break
+        }
+        return .branch(arms, otherwise: otherwise, otherwiseLocation: otherwiseLocation)
+    }
+
+    mutating func parseVariant() throws -> VariantSyntax {
+        let start = current
+        let name: Name
+        let isControl: Bool
+        if start.isWord("control") {
+            advance()
+            name = Name(text: "control", location: location(start), length: start.length)
+            isControl = true
+        } else if start.isWord("variant") {
+            advance()
+            if case .string(let value) = current.kind {
+                let token = advance()
+                name = Name(text: value, location: location(token), length: token.length)
+            } else {
+                name = try expectSimpleName("a variant name")
+            }
+            isControl = false
+        } else {
+            try fail(at: start, "expected `variant NAME PERCENT%` or `control PERCENT%` in a split, found \(start.display)")
+        }
+        let weightToken = current
+        let weight: Double
+        switch weightToken.kind {
+        case .percent(let value):
+            weight = value
+            advance()
+        case .number:
+            try fail(
+                at: weightToken, "write the weight as a percentage: `\(weightToken.text)%`",
+                fixIts: [.init(location: location(weightToken), length: weightToken.length, replacement: "\(weightToken.text)%")]
+            )
+
+        default:
+            try expected("the variant's weight as a percentage (`45%`)")
+        }
+        try expectNewline()
+        var body: [StepSyntax] = []
+        if let steps = parseSteps() {
+            if isControl, let first = steps.first {
+                diagnostics.append(.error(.expected, at: first.location, "the control group receives nothing: it has no steps and continues after the split"))
+            } else {
+                body = steps
+            }
+        }
+        return VariantSyntax(name: name, weight: weight, weightLocation: location(weightToken), isControl: isControl, body: body, location: location(start))
+    }
+
+    mutating func parseUpdate() throws -> UpdateSyntax {
+        let keyword = advance()
+        let attribute = try expectName("an attribute such as `customer.vip`")
+        switch keyword.text {
+        case "set":
+            if current.isWord("to") {
+                try fail(at: current, "write `set \(attribute.text) = <value>`", fixIts: [.init(location: location(current), length: current.length, replacement: "=")])
+            }
+            try expectSymbol("=", "after `set \(attribute.text)`")
+            return UpdateSyntax(attribute: attribute, operation: .set(try parseExpression()))
+        case "increment":
+            if current.isWord("by") {
+                advance()
+                return UpdateSyntax(attribute: attribute, operation: .increment(try parseExpression()))
+            }
+            let one = ExpressionSyntax(kind: .number(1), location: attribute.location, length: attribute.length)
+            return UpdateSyntax(attribute: attribute, operation: .increment(one))
+        default:
+            return UpdateSyntax(attribute: attribute, operation: .unset)
+        }
+    }
+}

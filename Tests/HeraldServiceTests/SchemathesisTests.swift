@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+/// Runs schemathesis (PyPI; `make deps` installs it) against the real `herald serve` with the
+/// example journeys, generating requests from docs/openapi.yaml: no request may get a server error.
+/// Bounded to about a minute.
+struct SchemathesisTests {
+    @Test func openAPIDocumentFindsNoServerError() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let st = try #require(
+            ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
+                .map { URL(fileURLWithPath: String($0)).appendingPathComponent("st") }
+                .first { FileManager.default.isExecutableFile(atPath: $0.path) },
+            "schemathesis is not installed: run `make deps` (pip install schemathesis)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-st-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = "schemathesis-key"
+        let server = ServerProcess(
+            arguments: [
+                "serve", "--port", "0", "--journeys", root.appendingPathComponent("Journeys").path,
+                "--data", directory.appendingPathComponent("data").path,
+                "--outbox", directory.appendingPathComponent("outbox").path,
+            ],
+            environment: ["HERALD_API_KEY": key, "HERALD_LOG_LEVEL": "error"],
+            logFile: directory.appendingPathComponent("server.log"))
+        try await server.start()
+        defer { server.terminate() }
+
+        let process = Process()
+        process.executableURL = st
+        process.arguments = [
+            "run", root.appendingPathComponent("docs/openapi.yaml").path, "--url", "http://127.0.0.1:\(server.port)",
+            "-H", "Authorization: Bearer \(key)", "--checks", "not_a_server_error", "--max-examples", "15",
+            "--max-time", "60", "--workers", "2", "--seed", "1", "--no-color",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.environment = ProcessInfo.processInfo.environment.merging(["SCHEMATHESIS_HOOKS": ""]) { $1 }
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(process.terminationStatus == 0, "schemathesis found problems:\n\(text.suffix(4000))")
+        #expect(server.isRunning, "the server survived the run")
+        let log = (try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
+        #expect(!log.contains("request failed"), "no request failed inside the server:\n\(log.suffix(2000))")
+    }
+}

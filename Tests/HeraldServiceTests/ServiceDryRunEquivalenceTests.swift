@@ -1,0 +1,135 @@
+import Foundation
+import HTTPTypes
+import HeraldService
+import HeraldSimulation
+import HummingbirdTesting
+import JourneyEngine
+import JourneyLanguage
+import Logging
+import Testing
+
+/// The same journeys and the same customers and events give the same sends in the service (its
+/// store, timers and processors, on a clock the test moves) as in the dry-run (virtual clock).
+struct ServiceDryRunEquivalenceTests {
+    static let start = 1_795_000_000.0  // a Sunday afternoon in November 2026
+
+    struct Input: Sendable {
+        var at: Double
+        var customer: String
+        var name: String
+        var properties: [String: Value]
+    }
+
+    static let profiles: [CustomerProfile] = [
+        CustomerProfile(
+            id: "d1", email: "d1@example.com", timeZone: "Europe/London",
+            attributes: ["first_name": .string("Ada"), "lifetime_value": .number(900)]),
+        CustomerProfile(
+            id: "d2", email: "d2@example.com", phone: "+447700900123", timeZone: "America/New_York",
+            attributes: ["first_name": .string("Bo"), "lifetime_value": .number(50)]),
+        CustomerProfile(
+            id: "d3", email: "d3@example.com", timeZone: "Asia/Tokyo", attributes: ["first_name": .string("Cy")]),
+        CustomerProfile(id: "d4", email: "d4@example.com", attributes: ["first_name": .string("Di")]),
+    ]
+
+    static let inputs: [Input] = [
+        Input(at: start + 60, customer: "d1", name: "cart.updated", properties: ["items": .number(2)]),
+        Input(at: start + 120, customer: "d2", name: "order.completed", properties: ["order_id": .string("o1"), "total": .number(42), "items": .number(1)]),
+        Input(at: start + 180, customer: "d3", name: "signed_up", properties: [:]),
+        Input(at: start + 200, customer: "d4", name: "cart.updated", properties: ["items": .number(1)]),
+        Input(at: start + 3_000, customer: "d4", name: "order.completed", properties: ["order_id": .string("o2"), "total": .number(10), "items": .number(1)]),
+        Input(at: start + 7_200, customer: "d2", name: "nps.submitted", properties: ["score": .number(10)]),
+        Input(at: start + 9_000, customer: "d3", name: "cart.updated", properties: ["items": .number(3)]),
+    ]
+
+    @Test func serviceAndDryRunSendTheSame() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let journeys = root.appendingPathComponent("Journeys").path
+        guard case .compiled(let catalog, _) = JourneysToolchain().compile(directory: journeys) else {
+            Issue.record("the example journeys do not compile")
+            return
+        }
+        let events = Self.inputs.enumerated().map { n, input in
+            CustomerEvent(id: "e\(n)", customerID: input.customer, name: input.name, properties: input.properties, timestamp: input.at)
+        }
+        let until = Self.start + 3 * 86_400
+        let dryRun = DryRun(catalog: catalog).run(
+            customers: Self.profiles, events: events, options: DryRunOptions(from: Self.start, until: until))
+        let expected = Set(dryRun.customers.flatMap(\.outbox).map { "\($0.id) \($0.channel.rawValue) \($0.message) @\(Int($0.at))" })
+        #expect(expected.count >= 4, "the scenario sends something: \(expected.sorted())")
+        print("service vs dry-run: \(expected.count) sends compared")
+
+        // The service, on a clock the test moves.
+        let clock = Locked(Self.start)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-eq-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = ServiceConfiguration()
+        configuration.port = 0
+        configuration.apiKeys = [TestServer.apiKey]
+        configuration.data = directory.appendingPathComponent("data").path
+        configuration.journeys = journeys
+        configuration.timers.horizonSeconds = 0.2  // re-read the timer index often: the clock jumps
+        var logger = Logger(label: "herald-test")
+        logger.logLevel = .warning
+        let server = try await HeraldServer.make(
+            configuration: configuration, toolchain: JourneysToolchain(), delivery: NeverDelivers(), logger: logger,
+            clock: ServiceClock { clock.withLock { $0 } })
+        let store = server.store
+        let actual = try await server.application.test(.live) { client in
+            let port = client.port!
+            func settle() async throws {
+                let now = clock.withLock { $0 }
+                let idle = try await TestServer.eventually(timeout: 20) {
+                    let s = try await store.statistics(now: now)
+                    return s.pendingInbox == 0 && s.timersDue == 0
+                }
+                #expect(idle, "the service caught up at \(now)")
+            }
+            for profile in Self.profiles {
+                let body = try String(decoding: JSONEncoder().encode(Self.body(profile)), as: UTF8.self)
+                #expect(try await HTTPCall.send(port: port, .put, "/v1/customers/\(profile.id)", body: body).status == 200)
+            }
+            try await settle()
+            for event in events {
+                clock.withLock { $0 = event.timestamp }
+                try await settle()
+                let body = try String(decoding: JSONEncoder().encode(Self.body(event)), as: UTF8.self)
+                #expect(try await HTTPCall.send(port: port, .post, "/v1/events", body: body).status == 202)
+                try await settle()
+            }
+            clock.withLock { $0 = until }
+            try await settle()
+            var sends: Set<String> = []
+            for profile in Self.profiles {
+                for status in try await store.outbox(customerID: profile.id, limit: 1_000) {
+                    let m = status.message
+                    sends.insert("\(m.id) \(m.channel.rawValue) \(m.message) @\(Int(m.at))")
+                }
+            }
+            return sends
+        }
+        #expect(actual == expected, "service only: \(actual.subtracting(expected).sorted()); dry-run only: \(expected.subtracting(actual).sorted())")
+    }
+
+    static func body(_ profile: CustomerProfile) -> Value {
+        .object([
+            "email": profile.email.map(Value.string) ?? .null, "phone": profile.phone.map(Value.string) ?? .null,
+            "time_zone": profile.timeZone.map(Value.string) ?? .null, "attributes": .object(profile.attributes),
+        ])
+    }
+
+    static func body(_ event: CustomerEvent) -> Value {
+        .object([
+            "id": .string(event.id), "customer_id": .string(event.customerID), "name": .string(event.name),
+            "properties": .object(event.properties), "timestamp": .number(event.timestamp),
+        ])
+    }
+}
+
+/// Keeps every message pending (no delivery outcome is fed back: the dry-run has none either).
+struct NeverDelivers: MessageDelivery {
+    func deliver(_ message: OutboxMessage, attempt: Int) async -> DeliveryAttempt {
+        .transient(reason: "held by the test", retryAfter: 1e9)
+    }
+}

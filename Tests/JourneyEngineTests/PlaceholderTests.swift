@@ -1,4 +1,0 @@
-import Testing
-@testable import JourneyEngine
-
-@Test func placeholder() { #expect(Bool(true)) }

@@ -1,4 +1,0 @@
-import Testing
-@testable import JourneyLanguage
-
-@Test func placeholder() { #expect(Bool(true)) }
