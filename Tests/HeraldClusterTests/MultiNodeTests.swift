@@ -23,6 +23,26 @@ struct MultiNodeTests {
         let database = try await ClusterDatabase.create()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-cluster-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let receiver = WebhookReceiver()
+        try await receiver.start()
+        defer { receiver.stop() }
+        // The probe's two messages as webhook templates; signed webhooks to the loopback receiver.
+        let journeys = directory.appendingPathComponent("journeys")
+        for message in ["ping", "later"] {
+            let folder = journeys.appendingPathComponent("messages/\(message)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try #"{"customer": "{{customer.id}}", "message": "\#(message)"}"#.write(
+                to: folder.appendingPathComponent("webhook.json.mustache"), atomically: true, encoding: .utf8)
+        }
+        let channels = directory.appendingPathComponent("channels.yaml")
+        try """
+        retry: { max_attempts: 20, base_delay: 0.05, max_delay: 0.5 }
+        webhook:
+          transport: http
+          url: http://127.0.0.1:\(receiver.port!)/hook
+          secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
+          allow_private_networks: ["127.0.0.0/8"]
+        """.write(to: channels, atomically: true, encoding: .utf8)
         let config = directory.appendingPathComponent("herald.yaml")
         // Delivery leases outlast the pause, so a frozen node's in-flight deliveries stay its own.
         try """
@@ -43,10 +63,11 @@ struct MultiNodeTests {
                 arguments: [
                     "serve", "--engine", "probe", "--port", "0", "--config", config.path,
                     "--data", directory.appendingPathComponent("data-\(index)").path,
-                    "--outbox", directory.appendingPathComponent("outbox-\(index)").path, "--journeys", directory.path,
+                    "--journeys", journeys.path,
                 ],
                 environment: [
                     "HERALD_API_KEY": Self.apiKey, "HERALD_LOG_LEVEL": "notice", "HERALD_POSTGRES_URL": database.url,
+                    "HERALD_CHANNELS_CONFIG": channels.path,
                 ],
                 logFile: directory.appendingPathComponent("node-\(index).log"))
         }
@@ -97,6 +118,7 @@ struct MultiNodeTests {
         let paused = nodes[2]
         let pausedPID = paused.pid
         let killedPID = killed.pid
+        let killedAt = Locked<Double>(0)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             // Three feeders; a batch goes to the next node up and is retried (same ids) until acknowledged.
@@ -132,6 +154,7 @@ struct MultiNodeTests {
                 try await Task.sleep(for: .milliseconds(1_500))
                 down.withLock { _ = $0.insert(1) }
                 killed.kill()
+                killedAt.withLock { $0 = Date().timeIntervalSince1970 }
                 try await Task.sleep(for: .milliseconds(1_500))
                 let body = "[" + burst.map(\.body).joined(separator: ",") + "]"
                 let reply = try? await HTTPCall.send(port: paused.port, .post, "/v1/events", body: body, apiKey: Self.apiKey)
@@ -201,24 +224,20 @@ struct MultiNodeTests {
             #expect((attributes["probe_delivered"].number ?? 0) == (attributes["probe_reserved"].number ?? -1))
         }
 
-        // Deliveries at the (file) receiver: each message id at most once — except an attempt the
-        // kill -9 cut off between the send and the record of its success (at-least-once with a key).
-        var deliveries: [String: [Int]] = [:]
-        for (index, _) in nodes.enumerated() {
-            let file = directory.appendingPathComponent("outbox-\(index)/deliveries.ndjson")
-            guard let text = try? String(contentsOf: file, encoding: .utf8) else { continue }
-            for line in text.split(separator: "\n") {
-                let json = try JSONDecoder().decode([String: String].self, from: Data(line.utf8))
-                deliveries[json["id"] ?? "", default: []].append(index)
-            }
-        }
+        // Deliveries at the loopback receiver, counted by `webhook-id`: every reserved message
+        // arrived, signed; one arrived twice only if the kill -9 cut off its first attempt between
+        // the send and the record of its success (at-least-once with the key: the receiver's
+        // dedup key), so the first arrival precedes the kill and the second follows it.
+        let deliveries = receiver.arrivals.withLock { $0 }
+        let kill = killedAt.withLock { $0 }
+        #expect(deliveries["missing"] == nil, "every webhook carries a webhook-id")
         #expect(deliveries.count == customers.count * 5, "\(deliveries.count) distinct messages delivered")
-        // The killed node may have sent a message and died before recording it; then, and only
-        // then, another node sends it again once the claim lapses (same id: the receiver's key).
-        for (id, by) in deliveries where by.count > 1 {
+        #expect(receiver.signed.withLock { $0 } >= customers.count * 5, "every webhook is signed")
+        for (id, times) in deliveries where times.count > 1 {
+            let sorted = times.sorted()
             #expect(
-                by.count == 2 && by.filter({ $0 == 1 }).count == 1,
-                "\(id) was delivered \(by.count) times (by nodes \(by)) without a crash to explain it")
+                sorted.count == 2 && sorted[0] <= kill + 0.5 && sorted[1] >= kill,
+                "\(id) arrived \(times.count) times (at \(sorted.map { $0 - kill }) s from the kill) without a crash to explain it")
         }
         let duplicates = deliveries.values.filter { $0.count > 1 }.count
 
@@ -252,13 +271,6 @@ struct MultiNodeTests {
         }
         return try await condition()
     }
-}
-
-/// A value shared by the feeders and the fault injector.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
 }
 
 /// A database of its own in the cluster `HERALD_TEST_POSTGRES_URL` points at (under `CI=true` the
