@@ -16,9 +16,11 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# The PostgreSQL tests run against a private cluster started (and stopped) around the run, unless
+# HERALD_TEST_POSTGRES_URL already points at one.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel --num-workers 2
+	./scripts/postgres-test-cluster.sh run $(SWIFT) test --skip-build --parallel --num-workers 2
 
 check:
 	$(SWIFT) run herald check Journeys

@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
     ],
     targets: [
         // MARK: Language — source text to a checked, compiled program. Foundation only.
@@ -77,10 +79,21 @@ let package = Package(
             dependencies: ["JourneyEngine", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        // Scale-out: several nodes on one PostgreSQL, shards leased per node, writes fenced by epoch.
+        .target(
+            name: "HeraldPostgres",
+            dependencies: [
+                "JourneyEngine", "JourneyLanguage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "HeraldService",
             dependencies: [
-                "JourneyEngine", "JourneyLanguage", "HeraldChannels", "HeraldSQLite",
+                "JourneyEngine", "JourneyLanguage", "HeraldChannels", "HeraldSQLite", "HeraldPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -139,6 +152,28 @@ let package = Package(
             name: "HeraldServiceTests",
             dependencies: [
                 "HeraldService", "HeraldSQLite", "JourneyEngine", "JourneyLanguage", "HeraldSimulation",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+            // One conformance suite, every backend: memory, SQLite and PostgreSQL
+        // (HERALD_TEST_POSTGRES_URL; required under CI=true).
+        .testTarget(
+            name: "HeraldStoreConformanceTests",
+            dependencies: [
+                "JourneyEngine", "JourneyLanguage", "HeraldSQLite", "HeraldPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Three `herald serve` processes on one PostgreSQL: kill -9, SIGSTOP past the lease, fencing.
+        .testTarget(
+            name: "HeraldClusterTests",
+            dependencies: [
+                "JourneyEngine", "JourneyLanguage", "HeraldPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

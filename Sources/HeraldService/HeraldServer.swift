@@ -36,9 +36,12 @@ public struct HeraldServer: Sendable {
             throw ServiceConfiguration.Invalid(
                 description: "no API key is configured: set HERALD_API_KEY or api_keys in the configuration file")
         }
-        let store = try store ?? openSQLite(configuration)
+        let opened = try await OpenedStore.open(
+            configuration, given: store, environment: ProcessInfo.processInfo.environment, logger: logger)
+        let store = opened.store
         let owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))"
-        let ownership = try await store.acquireShards(owner: owner, leaseDuration: 86_400 * 365, now: clock.now())
+        let ownership = ShardOwnershipCell(
+            try await store.acquireShards(owner: owner, leaseDuration: opened.leaseDuration, now: clock.now()))
 
         let registry = JourneyRegistry(
             directory: configuration.journeys, toolchain: toolchain, store: store, clock: clock)
@@ -83,10 +86,23 @@ public struct HeraldServer: Sendable {
 
         // The application's service group stops in reverse order: the HTTP server first, then
         // delivery, timers and processing finish what they are doing.
-        let services: [any Service] = [
+        var services: [any Service] = [
             processing, scheduler, deliveryWorker, housekeeping, ReloadOnHangup(registry: registry, logger: logger),
             ReadinessService(readiness: readiness),
         ]
+        if let cluster = opened.cluster {
+            // First in the group, so it stops last: shards are given back after in-flight work ends.
+            services.insert(
+                ShardLeaseService(
+                    store: store, owner: owner, cell: ownership, leaseDuration: opened.leaseDuration,
+                    renewInterval: cluster.renewInterval, clock: clock, logger: logger,
+                    onGain: { _ in
+                        timers.rescan()
+                        processing.rescanInbox()
+                        deliverySignal.notify()
+                    },
+                    release: { try await cluster.release(owner) }), at: 0)
+        }
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald"),

@@ -31,6 +31,9 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
         /// survives a process crash, may lose the last commits on power loss.
         public var durability: SQLiteConfiguration.Durability = .full
         public var maxGroupSize: Int = 256
+        /// `sqlite` (default) or `postgres` (several nodes on one database; see docs/operations.md).
+        public var backend: StorageBackend = .sqlite
+        public var postgres = PostgresStorage()
         public init() {}
     }
 
@@ -144,6 +147,7 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
             }
             storage.durability = value
         }
+        try applyStorageEnvironment(environment)
         try number("HERALD_PARTITIONS") { self.processing.partitions = $0 }
         if let folder = environment["HERALD_OUTBOX"] { delivery.outboxFolder = folder }
         if let file = environment["HERALD_CHANNELS_CONFIG"] { delivery.channelsConfig = file }
@@ -162,6 +166,7 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
         guard apiKeys.allSatisfy({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) }) else {
             throw Invalid(description: "API keys must be non-empty and contain no spaces")
         }
+        try validateStorage()
     }
 
     enum CodingKeys: String, CodingKey {
@@ -192,11 +197,21 @@ extension ServiceConfiguration {
 
 extension ServiceConfiguration.Storage {
     enum CodingKeys: String, CodingKey {
-        case durability
+        case durability, backend, postgres
         case maxGroupSize = "max_group_size"
     }
     public init(from decoder: any Decoder) throws {
+        // `storage: postgres` names the backend alone.
+        if let single = try? decoder.singleValueContainer(), let name = try? single.decode(String.self) {
+            guard let backend = ServiceConfiguration.StorageBackend(rawValue: name) else {
+                throw ServiceConfiguration.Invalid(description: "storage: \(name): expected sqlite or postgres")
+            }
+            self.backend = backend
+            return
+        }
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        backend = try c.decodeIfPresent(ServiceConfiguration.StorageBackend.self, forKey: .backend) ?? backend
+        postgres = try c.decodeIfPresent(ServiceConfiguration.PostgresStorage.self, forKey: .postgres) ?? postgres
         durability = try c.decodeIfPresent(SQLiteConfiguration.Durability.self, forKey: .durability) ?? durability
         maxGroupSize = try c.decodeIfPresent(Int.self, forKey: .maxGroupSize) ?? maxGroupSize
     }

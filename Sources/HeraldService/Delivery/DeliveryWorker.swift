@@ -14,7 +14,8 @@ final class DeliveryWorker: Service, Sendable {
     let store: any JourneyStore
     let delivery: any MessageDelivery
     let retry: RetrySchedule
-    let ownership: ShardOwnership
+    let ownershipCell: ShardOwnershipCell
+    var ownership: ShardOwnership { ownershipCell.current }
     let signal: Signal
     let inboxSignal: Signal
     let metrics: ServiceMetrics
@@ -24,14 +25,14 @@ final class DeliveryWorker: Service, Sendable {
     let lease: Double
 
     init(
-        store: any JourneyStore, delivery: any MessageDelivery, retry: RetrySchedule, ownership: ShardOwnership,
+        store: any JourneyStore, delivery: any MessageDelivery, retry: RetrySchedule, ownership: ShardOwnershipCell,
         signal: Signal, inboxSignal: Signal, metrics: ServiceMetrics, clock: ServiceClock, logger: Logger,
         concurrency: Int = 32, lease: Double = 60
     ) {
         self.store = store
         self.delivery = delivery
         self.retry = retry
-        self.ownership = ownership
+        self.ownershipCell = ownership
         self.signal = signal
         self.inboxSignal = inboxSignal
         self.metrics = metrics

@@ -17,7 +17,7 @@ final class ProcessingService: Service, Sendable {
 
     let store: any JourneyStore
     let registry: JourneyRegistry
-    let ownership: Mutex<ShardOwnership>
+    let ownership: ShardOwnershipCell
     let timers: NearTimers
     let deliverySignal: Signal
     let inboxSignal = Signal()
@@ -29,17 +29,27 @@ final class ProcessingService: Service, Sendable {
     let stepper = CustomerStepper()
     let queues: [WorkQueue<PartitionWork>]
     /// Inbox sequences handed to a partition and not yet committed.
-    private let inFlight = Mutex<Set<Int64>>([])
+    private let inFlight = Mutex(InboxTracking())
+
+    /// Which inbox rows the reader must not hand out again: those in a partition, and those
+    /// committed since the reader's current query began (its snapshot may predate their commit,
+    /// so it can still return them as unprocessed).
+    struct InboxTracking {
+        var inFlight: Set<Int64> = []
+        var committedSinceRead: Set<Int64> = []
+    }
     private let stopping = Atomic<Bool>(false)
+    /// Set when this node gained shards: the inbox reader starts again from the beginning.
+    private let rescanRequested = Atomic<Bool>(false)
 
     init(
-        store: any JourneyStore, registry: JourneyRegistry, ownership: ShardOwnership, timers: NearTimers,
+        store: any JourneyStore, registry: JourneyRegistry, ownership: ShardOwnershipCell, timers: NearTimers,
         deliverySignal: Signal, completions: CompletionRegistry, metrics: ServiceMetrics, clock: ServiceClock,
         logger: Logger, options: Options
     ) {
         self.store = store
         self.registry = registry
-        self.ownership = Mutex(ownership)
+        self.ownership = ownership
         self.timers = timers
         self.deliverySignal = deliverySignal
         self.completions = completions
@@ -74,6 +84,13 @@ final class ProcessingService: Service, Sendable {
 
     private var isStopping: Bool { stopping.load(ordering: .relaxed) || Task.isCancelled }
 
+    /// Makes the inbox reader read from the start again (shards were taken over: their pending
+    /// rows may lie behind the cursor).
+    func rescanInbox() {
+        rescanRequested.store(true, ordering: .relaxed)
+        inboxSignal.notify()
+    }
+
     // MARK: Inbox reader
 
     /// Pages through unprocessed inbox rows in sequence order and routes each to its partition.
@@ -81,10 +98,12 @@ final class ProcessingService: Service, Sendable {
         var cursor: Int64 = 0
         var lastRescan = clock.now()
         while !isStopping {
+            if rescanRequested.exchange(false, ordering: .relaxed) { cursor = 0 }
             let entries: [InboxEntry]
+            inFlight.withLock { $0.committedSinceRead.removeAll(keepingCapacity: true) }
             do {
                 entries = try await store.pendingInbox(
-                    after: cursor, limit: options.batchSize * 4, ownership: ownership.withLock { $0 })
+                    after: cursor, limit: options.batchSize * 4, ownership: ownership.current)
             } catch {
                 logger.error("reading the inbox failed", metadata: ["error": "\(error)"])
                 await inboxSignal.wait(timeout: 1)
@@ -101,7 +120,9 @@ final class ProcessingService: Service, Sendable {
                 continue
             }
             for entry in entries {
-                let fresh = inFlight.withLock { $0.insert(entry.sequence).inserted }
+                let fresh = inFlight.withLock { t in
+                    !t.committedSinceRead.contains(entry.sequence) && t.inFlight.insert(entry.sequence).inserted
+                }
                 guard fresh else { continue }
                 if await !queues[partition(of: entry.item.customerID)].push(.input(entry)) { return }
             }
@@ -114,7 +135,7 @@ final class ProcessingService: Service, Sendable {
     private func runPartition(_ index: Int) async {
         let queue = queues[index]
         while !isStopping {
-            let work = await queue.take(max: options.batchSize)
+            var work = await queue.take(max: options.batchSize)
             if work.isEmpty { return }
             if isStopping { return }  // what was queued stays in the inbox / timer index
             var attempt = 0
@@ -122,6 +143,17 @@ final class ProcessingService: Service, Sendable {
                 do {
                     try await process(work)
                     break
+                } catch JourneyStoreError.fenced(let shard, _) {
+                    // Another node owns some of these shards now: their work stays in the inbox and
+                    // the timer index for it. Keep only what this node still owns.
+                    metrics.batchFailures.increment()
+                    let current = ownership.current
+                    let (kept, dropped) = Self.split(work) { current.owns(CustomerShard.of($0)) && CustomerShard.of($0) != shard }
+                    forget(dropped)
+                    logger.notice(
+                        "batch fenced: shard lease lost", metadata: ["shard": "\(shard)", "dropped": "\(dropped.count)"])
+                    if kept.isEmpty || isStopping { break }
+                    work = kept
                 } catch {
                     attempt += 1
                     metrics.batchFailures.increment()
@@ -134,6 +166,27 @@ final class ProcessingService: Service, Sendable {
         }
     }
 
+    private static func split(_ work: [PartitionWork], keep: (String) -> Bool) -> ([PartitionWork], [PartitionWork]) {
+        var kept: [PartitionWork] = []
+        var dropped: [PartitionWork] = []
+        for item in work {
+            let customer: String
+            switch item {
+            case .input(let entry): customer = entry.item.customerID
+            case .wake(let wake): customer = wake.customerID
+            }
+            if keep(customer) { kept.append(item) } else { dropped.append(item) }
+        }
+        return (kept, dropped)
+    }
+
+    /// Forgets work handed back to the store (its inbox rows may be read again later).
+    private func forget(_ work: [PartitionWork]) {
+        inFlight.withLock { t in
+            for case .input(let entry) in work { t.inFlight.remove(entry.sequence) }
+        }
+    }
+
     /// Load, engine, commit for one batch.
     func process(_ work: [PartitionWork]) async throws {
         let started = ContinuousClock.now
@@ -142,11 +195,14 @@ final class ProcessingService: Service, Sendable {
         let loaded = try await store.loadCustomers(ids)
         let now = clock.now()
         let result = stepper.step(
-            work, loaded: loaded, engine: deployment.engine, ownership: ownership.withLock { $0 }, now: now)
+            work, loaded: loaded, engine: deployment.engine, ownership: ownership.current, now: now)
         try await store.commit(result.commits)
 
-        inFlight.withLock { set in
-            for case .input(let entry) in work { set.remove(entry.sequence) }
+        inFlight.withLock { t in
+            for case .input(let entry) in work {
+                t.inFlight.remove(entry.sequence)
+                t.committedSinceRead.insert(entry.sequence)
+            }
         }
         for (customerID, at) in result.wakeTimes { timers.offer(customerID: customerID, at: at, now: now) }
         if result.outboxCount > 0 { deliverySignal.notify() }

@@ -47,6 +47,16 @@ final class NearTimers: Sendable {
         if wakeScheduler { signal.notify() }
     }
 
+    /// Reads the durable index from the start again (shards were taken over: their timers may lie
+    /// behind the cursor). What is already in memory stays.
+    func rescan() {
+        state.withLock { s in
+            s.cursor = nil
+            s.scanIncomplete = false
+        }
+        signal.notify()
+    }
+
     /// Whether the scheduler should read the durable index now, and through which instant.
     func scanNeeded(now: Double) -> Bool {
         state.withLock { s in

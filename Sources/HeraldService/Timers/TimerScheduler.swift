@@ -11,20 +11,21 @@ final class TimerScheduler: Service, Sendable {
     let store: any JourneyStore
     let timers: NearTimers
     let processing: ProcessingService
-    let ownership: ShardOwnership
+    let ownershipCell: ShardOwnershipCell
+    var ownership: ShardOwnership { ownershipCell.current }
     let clock: ServiceClock
     let logger: Logger
     let scanPage: Int
     let fireChunk: Int
 
     init(
-        store: any JourneyStore, timers: NearTimers, processing: ProcessingService, ownership: ShardOwnership,
+        store: any JourneyStore, timers: NearTimers, processing: ProcessingService, ownership: ShardOwnershipCell,
         clock: ServiceClock, logger: Logger, scanPage: Int = 2_000, fireChunk: Int = 500
     ) {
         self.store = store
         self.timers = timers
         self.processing = processing
-        self.ownership = ownership
+        self.ownershipCell = ownership
         self.clock = clock
         self.logger = logger
         self.scanPage = scanPage

@@ -1,0 +1,18 @@
+import Foundation
+import JourneyEngine
+
+/// How the PostgreSQL store turns values into `bytea` columns: compact JSON, the same encoding the
+/// SQLite store uses, readable with `convert_from(state, 'UTF8')`.
+enum PostgresCoding {
+    static func encode(_ value: some Encodable) throws -> Data {
+        try JSONEncoder().encode(value)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch {
+            throw JourneyStoreError.corrupt("\(T.self): \(error)")
+        }
+    }
+}

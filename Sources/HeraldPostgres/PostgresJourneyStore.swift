@@ -1,0 +1,513 @@
+import Foundation
+public import JourneyEngine
+import JourneyLanguage
+public import Logging
+import PostgresNIO
+import Synchronization
+
+/// The scale-out store: several `herald serve` nodes share one PostgreSQL database.
+///
+/// Customers fall into ``CustomerShard/count`` logical shards. Each shard is owned by one node at a
+/// time under a lease (`shard_leases`): ``acquireShards(owner:leaseDuration:now:)`` renews this
+/// node's leases, takes over lapsed ones and gives some back when more nodes are alive, so the
+/// shards spread evenly. Taking a shard over increments its epoch, and every commit locks the rows
+/// of its shards (`FOR SHARE`) and checks that their owner and epoch are still the ones it carries,
+/// so a node that was paused or partitioned past its lease can never commit for a shard it lost:
+/// the commit is refused with ``JourneyStoreError/fenced(shard:epoch:)`` and recorded in
+/// `fenced_writes` (see ``fencedWrites(node:)``).
+///
+/// Any node accepts events for any customer (the inbox is shared); the owner of the customer's
+/// shard processes them in inbox order. Outbox rows are claimed per shard with
+/// `FOR UPDATE SKIP LOCKED` under a delivery lease.
+///
+/// ```swift
+/// let store = try await PostgresJourneyStore.open(
+///     try PostgresConfiguration(url: "postgres://herald@db:5432/herald"), logger: logger)
+/// let mine = try await store.acquireShards(owner: nodeID, leaseDuration: 15, now: now)
+/// ```
+public final class PostgresJourneyStore: JourneyStore {
+    let client: PostgresClient
+    let logger: Logger
+    public let configuration: PostgresConfiguration
+    private let runner: Task<Void, Never>
+    /// This node's id, once it has acquired shards (recorded with outbox claims and refusals).
+    let node = Mutex<String?>(nil)
+    private let refusals = Atomic<Int>(0)
+    /// The leases last granted to each owner in this process, to tell which ones a renewal lost.
+    private let granted = Mutex<[String: [Int: Int64]]>([:])
+
+    /// The advisory lock that orders inbox insertions (see ``enqueue(_:)``).
+    static let inboxLockKey: Int64 = 0x6865_7261_6c64_01
+
+    private init(client: PostgresClient, runner: Task<Void, Never>, configuration: PostgresConfiguration, logger: Logger) {
+        self.client = client
+        self.runner = runner
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Connects, waits until the database answers (up to `connectTimeout` seconds), and migrates.
+    public static func open(
+        _ configuration: PostgresConfiguration, logger: Logger, connectTimeout: Double = 30
+    ) async throws -> PostgresJourneyStore {
+        let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        let store = PostgresJourneyStore(client: client, runner: runner, configuration: configuration, logger: logger)
+        let deadline = ContinuousClock.now + .seconds(connectTimeout)
+        while true {
+            do {
+                try await client.query("SELECT 1", logger: logger)
+                break
+            } catch {
+                if ContinuousClock.now >= deadline {
+                    runner.cancel()
+                    throw PostgresConfiguration.Invalid(
+                        description:
+                            "cannot connect to PostgreSQL at \(configuration.host):\(configuration.port)/\(configuration.database): \(String(reflecting: error))"
+                    )
+                }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        try await PostgresMigrations.migrate(client, logger: logger)
+        return store
+    }
+
+    /// Closes the connections.
+    public func close() {
+        runner.cancel()
+    }
+
+    deinit { runner.cancel() }
+
+    /// Writes this process refused because a shard lease was no longer its own.
+    public var fencedWriteCount: Int { refusals.load(ordering: .relaxed) }
+
+    // MARK: Transactions
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws (the
+    /// error is rethrown as is, so callers see ``JourneyStoreError``s unwrapped).
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let logger = self.logger
+        return try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            let value: T
+            do {
+                value = try await body(connection)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+            try await connection.query("COMMIT", logger: logger)
+            return value
+        }
+    }
+
+    // MARK: Ownership
+
+    /// Renews this node's leases, takes over lapsed or released shards up to its fair share
+    /// (`ceil(shards / live nodes)`), and releases shards above it, so that shards rebalance when
+    /// nodes join or leave. The lease lasts `min(leaseDuration, configuration.leaseSeconds)`.
+    public func acquireShards(owner: String, leaseDuration: Double, now: Double) async throws -> ShardOwnership {
+        node.withLock { $0 = owner }
+        let duration = min(leaseDuration, configuration.leaseSeconds)
+        let until = now + duration
+        let shardCount = CustomerShard.count
+        let leases = try await transaction { connection -> [ShardLease] in
+            try await connection.query(
+                """
+                INSERT INTO cluster_nodes (node, started_at, expires_at) VALUES (\(owner), \(now), \(until))
+                ON CONFLICT (node) DO UPDATE SET expires_at = excluded.expires_at
+                """, logger: logger)
+            try await connection.query("DELETE FROM cluster_nodes WHERE expires_at < \(now - 86_400)", logger: logger)
+            var live = 1
+            for try await count in try await connection.query(
+                "SELECT count(*) FROM cluster_nodes WHERE expires_at > \(now)", logger: logger
+            ).decode(Int.self) {
+                live = max(1, count)
+            }
+            let share = (shardCount + live - 1) / live
+
+            // Renew what is still ours, locking rows in shard order (commits lock them the same way).
+            var mine: [Int: Int64] = [:]
+            for try await (shard, epoch) in try await connection.query(
+                """
+                UPDATE shard_leases SET expires_at = \(until)
+                WHERE shard IN (SELECT shard FROM shard_leases WHERE owner = \(owner) ORDER BY shard FOR UPDATE)
+                RETURNING shard, epoch
+                """, logger: logger
+            ).decode((Int, Int64).self) {
+                mine[shard] = epoch
+            }
+
+            // Leases granted before and not renewed now were taken over while this node was not
+            // renewing (paused, partitioned): the renewal is a fenced write, and it was refused.
+            let lost = (granted.withLock { $0[owner] } ?? [:]).filter { mine[$0.key] != $0.value }
+            for (shard, epoch) in lost.sorted(by: { $0.key < $1.key }) {
+                try await connection.query(
+                    """
+                    INSERT INTO fenced_writes (node, shard, epoch, operation, at)
+                    VALUES (\(owner), \(shard), \(epoch), 'renew', \(now))
+                    """, logger: logger)
+            }
+            if !lost.isEmpty {
+                refusals.add(lost.count, ordering: .relaxed)
+                logger.warning(
+                    "shard leases lost: taken over while this node was not renewing",
+                    metadata: ["node": "\(owner)", "shards": "\(lost.count)"])
+            }
+
+            if mine.count > share {
+                // Give back the excess (the highest shards): a node that joined will take them.
+                let excess = Array(mine.keys.sorted().suffix(mine.count - share))
+                try await connection.query(
+                    """
+                    UPDATE shard_leases SET owner = '', expires_at = 0
+                    WHERE shard IN (SELECT shard FROM shard_leases WHERE shard = ANY(\(excess)) AND owner = \(owner)
+                                    ORDER BY shard FOR UPDATE)
+                    """, logger: logger)
+                for shard in excess { mine[shard] = nil }
+            } else if mine.count < share {
+                // Take released or lapsed shards; rows another node is handling are skipped.
+                for try await (shard, epoch) in try await connection.query(
+                    """
+                    UPDATE shard_leases SET owner = \(owner), epoch = epoch + 1, expires_at = \(until)
+                    WHERE shard IN (
+                        SELECT shard FROM shard_leases WHERE owner = '' OR expires_at <= \(now)
+                        ORDER BY (owner <> ''), shard LIMIT \(share - mine.count) FOR UPDATE SKIP LOCKED)
+                    RETURNING shard, epoch
+                    """, logger: logger
+                ).decode((Int, Int64).self) {
+                    mine[shard] = epoch
+                }
+            }
+            return mine.map { ShardLease(shard: $0.key, epoch: $0.value, owner: owner, expiresAt: until) }
+        }
+        var byShard: [Int: ShardLease] = [:]
+        for lease in leases { byShard[lease.shard] = lease }
+        granted.withLock { $0[owner] = byShard.mapValues(\.epoch) }
+        return ShardOwnership(owner: owner, leases: byShard, ownsAll: false)
+    }
+
+    /// Gives back every shard this node holds (graceful shutdown), so others take them at once
+    /// instead of after the lease lapses.
+    public func releaseShards(owner: String) async throws {
+        granted.withLock { $0[owner] = nil }
+        try await transaction { connection in
+            try await connection.query(
+                """
+                UPDATE shard_leases SET owner = '', expires_at = 0
+                WHERE shard IN (SELECT shard FROM shard_leases WHERE owner = \(owner) ORDER BY shard FOR UPDATE)
+                """, logger: logger)
+            try await connection.query("DELETE FROM cluster_nodes WHERE node = \(owner)", logger: logger)
+        }
+    }
+
+    /// The current owner, epoch and expiry of every shard (for inspection and tests).
+    public func shardLeases() async throws -> [ShardLease] {
+        var result: [ShardLease] = []
+        for try await (shard, owner, epoch, expires) in try await client.query(
+            "SELECT shard, owner, epoch, expires_at FROM shard_leases ORDER BY shard", logger: logger
+        ).decode((Int, String, Int64, Double).self) {
+            result.append(ShardLease(shard: shard, epoch: epoch, owner: owner, expiresAt: expires))
+        }
+        return result
+    }
+
+    /// A write the fencing check refused.
+    public struct FencedWrite: Sendable, Hashable {
+        public var node: String
+        public var shard: Int
+        public var epoch: Int64
+        public var operation: String
+        public var at: Double
+    }
+
+    /// Writes refused by the fencing check, oldest first (all nodes, or one).
+    public func fencedWrites(node: String? = nil) async throws -> [FencedWrite] {
+        var result: [FencedWrite] = []
+        let rows =
+            if let node {
+                try await client.query(
+                    "SELECT node, shard, epoch, operation, at FROM fenced_writes WHERE node = \(node) ORDER BY seq",
+                    logger: logger)
+            } else {
+                try await client.query("SELECT node, shard, epoch, operation, at FROM fenced_writes ORDER BY seq", logger: logger)
+            }
+        for try await (node, shard, epoch, operation, at) in rows.decode((String, Int, Int64, String, Double).self) {
+            result.append(FencedWrite(node: node, shard: shard, epoch: epoch, operation: operation, at: at))
+        }
+        return result
+    }
+
+    /// Counts and records a refused write (outside the refused transaction, which rolled back).
+    func recordRefusal(node: String, shard: Int, epoch: Int64, operation: String, at: Double) async {
+        refusals.add(1, ordering: .relaxed)
+        logger.warning(
+            "write refused: the shard lease is no longer ours",
+            metadata: ["node": "\(node)", "shard": "\(shard)", "epoch": "\(epoch)", "operation": "\(operation)"])
+        do {
+            try await client.query(
+                """
+                INSERT INTO fenced_writes (node, shard, epoch, operation, at)
+                VALUES (\(node), \(shard), \(epoch), \(operation), \(at))
+                """, logger: logger)
+        } catch {
+            logger.error("recording a fenced write failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Inbox
+
+    /// Stores items durably, in order. Insertions are serialised by a transaction-scoped advisory
+    /// lock so that inbox sequences become visible in the order they were assigned: a reader that
+    /// has seen sequence *n* has seen every row below it, and so never skips one that committed late.
+    public func enqueue(_ items: [InboxItem]) async throws -> [EnqueueOutcome] {
+        if items.isEmpty { return [] }
+        let encoded = try items.map { (item: $0, payload: try PostgresCoding.encode($0.payload)) }
+        return try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.inboxLockKey))", logger: logger)
+            var outcomes: [EnqueueOutcome] = []
+            outcomes.reserveCapacity(encoded.count)
+            for (item, payload) in encoded {
+                outcomes.append(try await Self.insert(item, payload: payload, connection: connection, logger: logger))
+            }
+            return outcomes
+        }
+    }
+
+    static func insert(_ item: InboxItem, payload: Data, connection: PostgresConnection, logger: Logger) async throws
+        -> EnqueueOutcome
+    {
+        let shard = CustomerShard.of(item.customerID)
+        let rows = try await connection.query(
+            """
+            INSERT INTO inbox (event_id, customer_id, shard, kind, payload, accepted_at)
+            VALUES (\(item.id), \(item.customerID), \(shard), \(item.payload.kind), \(payload), \(item.acceptedAt))
+            ON CONFLICT (event_id) DO NOTHING RETURNING seq
+            """, logger: logger)
+        var accepted: Int64?
+        for try await sequence in rows.decode(Int64.self) { accepted = sequence }
+        return accepted.map { .accepted(sequence: $0) } ?? .duplicate
+    }
+
+    public func pendingInbox(after sequence: Int64, limit: Int, ownership: ShardOwnership) async throws -> [InboxEntry] {
+        let shards = Self.shards(of: ownership)
+        if let shards, shards.isEmpty { return [] }
+        let rows =
+            if let shards {
+                try await client.query(
+                    """
+                    SELECT seq, shard, event_id, customer_id, payload, accepted_at FROM inbox
+                    WHERE processed_at IS NULL AND seq > \(sequence) AND shard = ANY(\(shards))
+                    ORDER BY seq LIMIT \(limit)
+                    """, logger: logger)
+            } else {
+                try await client.query(
+                    """
+                    SELECT seq, shard, event_id, customer_id, payload, accepted_at FROM inbox
+                    WHERE processed_at IS NULL AND seq > \(sequence) ORDER BY seq LIMIT \(limit)
+                    """, logger: logger)
+            }
+        var entries: [InboxEntry] = []
+        for try await (seq, shard, id, customer, payload, accepted) in rows.decode(
+            (Int64, Int, String, String, Data?, Double).self)
+        {
+            guard let payload else { continue }
+            entries.append(
+                InboxEntry(
+                    sequence: seq, shard: shard,
+                    item: InboxItem(
+                        id: id, customerID: customer, payload: try PostgresCoding.decode(InboxPayload.self, from: payload),
+                        acceptedAt: accepted)))
+        }
+        return entries
+    }
+
+    /// The shards to filter by, or `nil` for all of them.
+    static func shards(of ownership: ShardOwnership) -> [Int]? {
+        ownership.ownsAll ? nil : ownership.leases.keys.sorted()
+    }
+
+    // MARK: Customers
+
+    public func loadCustomers(_ ids: [String]) async throws -> [String: StoredCustomer] {
+        if ids.isEmpty { return [:] }
+        var result: [String: StoredCustomer] = [:]
+        result.reserveCapacity(ids.count)
+        for try await (id, version, state, next, updated) in try await client.query(
+            "SELECT id, version, state, next_wake_at, updated_at FROM customers WHERE id = ANY(\(ids))", logger: logger
+        ).decode((String, Int64, Data, Double?, Double).self) {
+            result[id] = StoredCustomer(
+                state: try PostgresCoding.decode(CustomerState.self, from: state), version: version, nextWakeAt: next,
+                updatedAt: updated)
+        }
+        return result
+    }
+
+    private struct PreparedCommit: Sendable {
+        var commit: CustomerCommit
+        var state: Data?
+        var outbox: [(message: OutboxMessage, data: Data)]
+        var log: [Data]
+
+        init(_ commit: CustomerCommit) throws {
+            self.commit = commit
+            if case .save(let state, _) = commit.change { self.state = try PostgresCoding.encode(state) }
+            outbox = try commit.outbox.map { ($0, try PostgresCoding.encode($0)) }
+            log = try commit.log.map { try PostgresCoding.encode($0) }
+        }
+    }
+
+    /// Commits a batch in one transaction. First the leases: the rows of the batch's shards are
+    /// locked `FOR SHARE` (a takeover, which updates them, waits for this commit, and this commit
+    /// waits for a takeover in progress) and each commit's lease must name the shard's current
+    /// owner and epoch. Then every customer's version is checked and its changes applied.
+    public func commit(_ commits: [CustomerCommit]) async throws {
+        if commits.isEmpty { return }
+        // A commit without a lease was made for a shard this node does not own (multi-node
+        // stores never grant all shards).
+        if let orphan = commits.first(where: { $0.lease == nil }) {
+            let shard = CustomerShard.of(orphan.customerID)
+            await recordRefusal(
+                node: node.withLock { $0 } ?? "", shard: shard, epoch: -1, operation: "commit", at: orphan.at)
+            throw JourneyStoreError.fenced(shard: shard, epoch: -1)
+        }
+        // Stable order by customer (deadlock-free across nodes); one customer's commits keep theirs.
+        let prepared = try commits.enumerated()
+            .sorted { ($0.element.customerID, $0.offset) < ($1.element.customerID, $1.offset) }
+            .map { try PreparedCommit($0.element) }
+        var held: [Int: ShardLease] = [:]
+        for commit in commits { if let lease = commit.lease { held[lease.shard] = lease } }
+        let shards = held.keys.sorted()
+        do {
+            try await transaction { connection in
+                for try await (shard, owner, epoch) in try await connection.query(
+                    "SELECT shard, owner, epoch FROM shard_leases WHERE shard = ANY(\(shards)) ORDER BY shard FOR SHARE",
+                    logger: logger
+                ).decode((Int, String, Int64).self) {
+                    let lease = held[shard]!
+                    if owner != lease.owner || epoch != lease.epoch {
+                        throw JourneyStoreError.fenced(shard: shard, epoch: lease.epoch)
+                    }
+                }
+                var counters: [JourneyCounter: Int64] = [:]
+                for commit in prepared {
+                    try await Self.apply(commit, connection: connection, logger: logger)
+                    for (counter, delta) in commit.commit.counters { counters[counter, default: 0] += delta }
+                }
+                // Counters last and in a fixed order: they are the rows every node shares.
+                for (counter, delta) in counters.sorted(by: { Self.key($0.key) < Self.key($1.key) }) {
+                    try await connection.query(
+                        """
+                        INSERT INTO journey_counters (journey, version, step, metric, count)
+                        VALUES (\(counter.journey), \(counter.version), \(counter.step), \(counter.metric), \(delta))
+                        ON CONFLICT (journey, version, step, metric) DO UPDATE SET count = journey_counters.count + excluded.count
+                        """, logger: logger)
+                }
+            }
+        } catch JourneyStoreError.fenced(let shard, let epoch) {
+            let lease = held[shard]
+            await recordRefusal(node: lease?.owner ?? "", shard: shard, epoch: epoch, operation: "commit", at: commits[0].at)
+            throw JourneyStoreError.fenced(shard: shard, epoch: epoch)
+        }
+    }
+
+    private static func key(_ counter: JourneyCounter) -> String {
+        [counter.journey, counter.version, counter.step, counter.metric].joined(separator: "\u{0}")
+    }
+
+    private static func apply(_ prepared: PreparedCommit, connection: PostgresConnection, logger: Logger) async throws {
+        let commit = prepared.commit
+        let id = commit.customerID
+        let shard = CustomerShard.of(id)
+        func count(_ query: PostgresQuery) async throws -> Int {
+            var n = 0
+            for try await _ in try await connection.query(query, logger: logger) { n += 1 }
+            return n
+        }
+        switch commit.change {
+        case .save(_, let nextWakeAt):
+            let state = prepared.state!
+            let changed: Int
+            if commit.expectedVersion == 0 {
+                changed = try await count(
+                    """
+                    INSERT INTO customers (id, shard, version, state, next_wake_at, updated_at)
+                    VALUES (\(id), \(shard), 1, \(state), \(nextWakeAt), \(commit.at))
+                    ON CONFLICT (id) DO NOTHING RETURNING 1
+                    """)
+            } else {
+                changed = try await count(
+                    """
+                    UPDATE customers SET version = version + 1, state = \(state), next_wake_at = \(nextWakeAt),
+                        updated_at = \(commit.at)
+                    WHERE id = \(id) AND version = \(commit.expectedVersion) RETURNING 1
+                    """)
+            }
+            if changed != 1 { throw JourneyStoreError.conflict(customerID: id) }
+        case .erase:
+            try await Self.checkVersion(of: id, expected: commit.expectedVersion, connection: connection, logger: logger)
+            try await connection.query("DELETE FROM customers WHERE id = \(id)", logger: logger)
+            try await connection.query("DELETE FROM outbox WHERE customer_id = \(id)", logger: logger)
+            try await connection.query("DELETE FROM customer_log WHERE customer_id = \(id)", logger: logger)
+            try await connection.query("DELETE FROM dead_letters WHERE customer_id = \(id)", logger: logger)
+        case .unchanged:
+            try await Self.checkVersion(of: id, expected: commit.expectedVersion, connection: connection, logger: logger)
+        }
+        for (message, data) in prepared.outbox {
+            try await connection.query(
+                """
+                INSERT INTO outbox (id, customer_id, shard, message, next_attempt_at, created_at)
+                VALUES (\(message.id), \(message.customerID), \(CustomerShard.of(message.customerID)), \(data),
+                        \(message.at), \(commit.at))
+                ON CONFLICT (id) DO NOTHING
+                """, logger: logger)
+        }
+        if !commit.processed.isEmpty {
+            try await connection.query(
+                """
+                UPDATE inbox SET processed_at = \(commit.at), payload = NULL
+                WHERE seq = ANY(\(commit.processed)) AND processed_at IS NULL
+                """, logger: logger)
+        }
+        if commit.change != .erase {
+            for (entry, data) in zip(commit.log, prepared.log) {
+                try await connection.query(
+                    "INSERT INTO customer_log (customer_id, at, entry) VALUES (\(id), \(entry.at), \(data))", logger: logger)
+            }
+        }
+    }
+
+    /// The customer's stored version (0 when absent) must be `expected`; the row stays locked.
+    private static func checkVersion(of id: String, expected: Int64, connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        var version: Int64 = 0
+        for try await stored in try await connection.query(
+            "SELECT version FROM customers WHERE id = \(id) FOR UPDATE", logger: logger
+        ).decode(Int64.self) {
+            version = stored
+        }
+        if version != expected { throw JourneyStoreError.conflict(customerID: id) }
+    }
+
+    public func dueWakeUps(until: Double, after: WakeUp?, limit: Int, ownership: ShardOwnership) async throws -> [WakeUp] {
+        let shards = Self.shards(of: ownership) ?? Array(0..<CustomerShard.count)
+        if shards.isEmpty { return [] }
+        let afterAt = after?.at ?? -Double.greatestFiniteMagnitude
+        let afterID = after?.customerID ?? ""
+        var result: [WakeUp] = []
+        for try await (at, id) in try await client.query(
+            """
+            SELECT next_wake_at, id FROM customers
+            WHERE next_wake_at IS NOT NULL AND next_wake_at <= \(until) AND (next_wake_at, id) > (\(afterAt), \(afterID))
+              AND shard = ANY(\(shards))
+            ORDER BY next_wake_at, id LIMIT \(limit)
+            """, logger: logger
+        ).decode((Double, String).self) {
+            result.append(WakeUp(at: at, customerID: id))
+        }
+        return result
+    }
+}

@@ -1,0 +1,186 @@
+import JourneyEngine
+import Logging
+import PostgresNIO
+
+/// The versioned schema. Migrations run in order, each in its own transaction, under an advisory
+/// lock so that nodes starting together migrate once. Never edit a shipped migration: add one.
+enum PostgresMigrations {
+    struct Migration: Sendable {
+        var version: Int
+        var name: String
+        var statements: [String]
+    }
+
+    /// The advisory lock key that serialises migrations (an arbitrary constant: "herald" in ASCII).
+    static let lockKey: Int64 = 0x6865_7261_6c64
+
+    static let all: [Migration] = [
+        Migration(
+            version: 1, name: "inbox, customers, outbox, dead letters, journeys, shard leases",
+            statements: [
+                // The durable inbox. `event_id` is the idempotency key; `payload` is cleared once
+                // the row is processed, and processed rows are pruned after the retention window.
+                """
+                CREATE TABLE inbox (
+                    seq BIGSERIAL PRIMARY KEY,
+                    event_id TEXT NOT NULL UNIQUE,
+                    customer_id TEXT NOT NULL,
+                    shard INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    payload BYTEA,
+                    accepted_at DOUBLE PRECISION NOT NULL,
+                    processed_at DOUBLE PRECISION
+                )
+                """,
+                "CREATE INDEX inbox_pending ON inbox (seq) WHERE processed_at IS NULL",
+                "CREATE INDEX inbox_accepted ON inbox (accepted_at)",
+                // One row per customer: the engine's aggregate and the durable timer index.
+                """
+                CREATE TABLE customers (
+                    id TEXT PRIMARY KEY,
+                    shard INTEGER NOT NULL,
+                    version BIGINT NOT NULL,
+                    state BYTEA NOT NULL,
+                    next_wake_at DOUBLE PRECISION,
+                    updated_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                "CREATE INDEX customers_wake ON customers (next_wake_at, id) WHERE next_wake_at IS NOT NULL",
+                // The transactional outbox. status: 0 pending, 1 delivered, 2 dead.
+                """
+                CREATE TABLE outbox (
+                    id TEXT PRIMARY KEY,
+                    customer_id TEXT NOT NULL,
+                    shard INTEGER NOT NULL,
+                    message BYTEA NOT NULL,
+                    status SMALLINT NOT NULL DEFAULT 0,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at DOUBLE PRECISION NOT NULL,
+                    lease_until DOUBLE PRECISION,
+                    lease_token BIGINT NOT NULL DEFAULT 0,
+                    claimed_by TEXT,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    finished_at DOUBLE PRECISION,
+                    last_error TEXT
+                )
+                """,
+                "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 0",
+                "CREATE INDEX outbox_customer ON outbox (customer_id)",
+                "CREATE INDEX outbox_finished ON outbox (finished_at) WHERE status = 1",
+                """
+                CREATE TABLE dead_letters (
+                    seq BIGSERIAL PRIMARY KEY,
+                    message_id TEXT NOT NULL,
+                    customer_id TEXT NOT NULL,
+                    message BYTEA NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                "CREATE INDEX dead_letters_customer ON dead_letters (customer_id)",
+                """
+                CREATE TABLE customer_log (
+                    seq BIGSERIAL PRIMARY KEY,
+                    customer_id TEXT NOT NULL,
+                    at DOUBLE PRECISION NOT NULL,
+                    entry BYTEA NOT NULL
+                )
+                """,
+                "CREATE INDEX customer_log_customer ON customer_log (customer_id, seq)",
+                """
+                CREATE TABLE journey_versions (
+                    name TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    program BYTEA NOT NULL,
+                    deployed_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (name, version)
+                )
+                """,
+                "CREATE TABLE journey_controls (name TEXT PRIMARY KEY, paused BOOLEAN NOT NULL)",
+                """
+                CREATE TABLE journey_counters (
+                    journey TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    step TEXT NOT NULL,
+                    metric TEXT NOT NULL,
+                    count BIGINT NOT NULL,
+                    PRIMARY KEY (journey, version, step, metric)
+                )
+                """,
+                // One row per logical shard: who owns it, under which epoch, until when. The epoch
+                // increases whenever the shard changes hands; every commit checks it.
+                """
+                CREATE TABLE shard_leases (
+                    shard INTEGER PRIMARY KEY,
+                    owner TEXT NOT NULL DEFAULT '',
+                    epoch BIGINT NOT NULL DEFAULT 0,
+                    expires_at DOUBLE PRECISION NOT NULL DEFAULT 0
+                )
+                """,
+                "INSERT INTO shard_leases (shard) SELECT generate_series(0, \(CustomerShard.count - 1))",
+                // Live nodes (their heartbeat), for the fair share when rebalancing.
+                """
+                CREATE TABLE cluster_nodes (
+                    node TEXT PRIMARY KEY,
+                    started_at DOUBLE PRECISION NOT NULL,
+                    expires_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                // Writes refused by the fencing check, for operators and tests.
+                """
+                CREATE TABLE fenced_writes (
+                    seq BIGSERIAL PRIMARY KEY,
+                    node TEXT NOT NULL,
+                    shard INTEGER NOT NULL,
+                    epoch BIGINT NOT NULL,
+                    operation TEXT NOT NULL,
+                    at DOUBLE PRECISION NOT NULL
+                )
+                """,
+            ])
+    ]
+
+    /// Applies the migrations not yet applied. Safe to call from several nodes at once.
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+            do {
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS herald_migrations (
+                        version INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                    )
+                    """, logger: logger)
+                var applied: Set<Int> = []
+                for try await version in try await connection.query("SELECT version FROM herald_migrations", logger: logger)
+                    .decode(Int.self)
+                {
+                    applied.insert(version)
+                }
+                for migration in all where !applied.contains(migration.version) {
+                    logger.notice("applying migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+                    try await connection.query("BEGIN", logger: logger)
+                    do {
+                        for statement in migration.statements {
+                            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                        }
+                        try await connection.query(
+                            "INSERT INTO herald_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
+                            logger: logger)
+                        try await connection.query("COMMIT", logger: logger)
+                    } catch {
+                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                        throw error
+                    }
+                }
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+                throw error
+            }
+            try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import JourneyEngine
+import Synchronization
+
+/// The shards this node may process right now, shared by the processors, the timer scheduler and
+/// the delivery worker. A single-node store sets it once (every shard); on PostgreSQL the
+/// ``ShardLeaseService`` replaces it after every renewal, as shards are taken over and given back.
+final class ShardOwnershipCell: Sendable {
+    private let state: Mutex<ShardOwnership>
+
+    init(_ ownership: ShardOwnership) { state = Mutex(ownership) }
+
+    var current: ShardOwnership { state.withLock { $0 } }
+
+    /// Installs a new ownership and returns the shards gained (new, or held under a new epoch).
+    @discardableResult
+    func update(_ ownership: ShardOwnership) -> Set<Int> {
+        state.withLock { old in
+            var gained: Set<Int> = []
+            if ownership.ownsAll && !old.ownsAll {
+                gained = Set(0..<CustomerShard.count)
+            } else {
+                for (shard, lease) in ownership.leases where old.leases[shard]?.epoch != lease.epoch {
+                    gained.insert(shard)
+                }
+            }
+            old = ownership
+            return gained
+        }
+    }
+}
