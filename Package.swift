@@ -139,6 +139,8 @@ let package = Package(
         .testTarget(
             name: "HeraldSimulationTests",
             dependencies: ["HeraldSimulation", "JourneyEngine", "JourneyLanguage"],
+            // Policy scenario journeys, messages and YAML, read from the source tree by the tests.
+            exclude: ["PolicyScenarios"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

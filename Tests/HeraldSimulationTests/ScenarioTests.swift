@@ -29,6 +29,10 @@ struct ScenarioTests {
         ("3 sends to c1", .sendCount(3, customer: "c1", journey: nil)),
         ("skipped sms cart_nudge to c3", .skipped(channel: .sms, message: "cart_nudge", customer: "c3")),
         ("deferred email digest to c4 until +9h", .deferred(channel: .email, message: "digest", customer: "c4", until: start + 32_400)),
+        ("skipped email digest to c3 from news because conflict with cart", .skipped(channel: .email, message: "digest", customer: "c3", journey: "news", because: "conflict with cart")),
+        ("skipped to c3 because defer bound expired", .skipped(channel: nil, message: nil, customer: "c3", because: "defer bound expired")),
+        ("deferred sms to c4 until +9h because quiet hours", .deferred(channel: .sms, message: nil, customer: "c4", until: start + 32_400, because: "quiet hours")),
+        ("deferred email digest to c4 from news", .deferred(channel: .email, message: "digest", customer: "c4", journey: "news")),
         ("c1 entered cart_abandonment", .entered(customer: "c1", journey: "cart_abandonment", negated: false)),
         ("c2 not entered cart_abandonment", .entered(customer: "c2", journey: "cart_abandonment", negated: true)),
         ("c1 exited by goal", .exited(customer: "c1", journey: nil, reason: "goal")),
@@ -42,9 +46,30 @@ struct ScenarioTests {
         #expect(try ScenarioExpectation.parse(text, start: Self.start, line: 1).kind == kind)
     }
 
-    @Test(arguments: ["send email to", "send email x to c1 at soon", "c1 wandered off", "", "no send a b c to c1", "send x to c1 on monday"])
+    @Test(arguments: [
+        "send email to", "send email x to c1 at soon", "c1 wandered off", "", "no send a b c to c1", "send x to c1 on monday",
+        "skipped email x to c1 because", "skipped email x to c1 until +1h", "deferred email x to c1 until soon", "deferred x to c1 later",
+    ])
     func badExpectations(text: String) {
         #expect(throws: (any Error).self) { try ScenarioExpectation.parse(text, start: 0, line: 1) }
+    }
+
+    @Test func reasonsMatchTheirRuleOrWording() {
+        let cap = DecisionReason.capReached(cap: "sms_per_day", count: 1, limit: 1, freesAt: Self.start + 54_000)
+        let expired = DecisionReason.deferBoundExpired(bound: 7_200, blockedBy: cap)
+        #expect(ScenarioExpectation.reason(expired, matches: "defer bound expired"))
+        #expect(ScenarioExpectation.reason(expired, matches: "cap"))
+        #expect(ScenarioExpectation.reason(expired, matches: "cap sms_per_day"))
+        #expect(ScenarioExpectation.reason(expired, matches: "within the 2h defer bound"))
+        #expect(!ScenarioExpectation.reason(expired, matches: "conflict"))
+        #expect(!ScenarioExpectation.reason(cap, matches: "defer bound expired"))
+        let conflict = DecisionReason.conflict(winner: "cart", winnerPriority: 80)
+        #expect(ScenarioExpectation.reason(conflict, matches: "Conflict"))
+        #expect(ScenarioExpectation.reason(conflict, matches: "conflict with cart"))
+        #expect(ScenarioExpectation.reason(conflict, matches: "journey cart (priority 80) won the settle window"))
+        #expect(ScenarioExpectation.reason(conflict, matches: "journey `cart` (priority 80) won"))
+        #expect(!ScenarioExpectation.reason(conflict, matches: "conflict with news"))
+        #expect(ScenarioExpectation.reason(.fallbackBlocked(from: .sms, because: .noConsent(channel: .sms, topic: nil), fallback: .email, blockedBy: conflict), matches: "conflict"))
     }
 
     @Test func scenarioFileErrorsCarryTheLine() throws {

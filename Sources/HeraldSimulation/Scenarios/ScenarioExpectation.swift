@@ -7,8 +7,9 @@ public import JourneyLanguage
 /// ```
 /// send email cart_reminder to c1 at +1h      no send to c2          no send sms to c2
 /// 2 sends to c1                              no send to c5 from win_back
-/// skipped sms cart_nudge to c3
-/// deferred email digest to c4 until +9h      c1 entered cart_abandonment
+/// skipped sms cart_nudge to c3             skipped email digest to c3 from newsletter because conflict
+/// deferred email digest to c4 until +9h      deferred sms promo to c4 because quiet hours
+/// c1 entered cart_abandonment
 /// c2 not entered cart_abandonment            c1 exited cart_abandonment by goal
 /// c1 exited by event order.completed         c1 converted in cart_abandonment
 /// c3 not converted                           c3 in variant B of subject_line
@@ -22,8 +23,10 @@ public struct ScenarioExpectation: Sendable, Hashable {
         /// A send (or with `count == 0`, none) matching channel/message, optionally at an instant.
         case send(channel: Channel?, message: String?, customer: String, at: Double?, journey: String?, negated: Bool)
         case sendCount(Int, customer: String, journey: String?)
-        case skipped(channel: Channel?, message: String?, customer: String)
-        case deferred(channel: Channel?, message: String?, customer: String, until: Double?)
+        /// `because` is matched by ``ScenarioExpectation/reason(_:matches:timeZone:)``: a rule
+        /// keyword (`conflict`, `cap`, `quiet hours`, …) or a part of the reason's wording.
+        case skipped(channel: Channel?, message: String?, customer: String, journey: String? = nil, because: String? = nil)
+        case deferred(channel: Channel?, message: String?, customer: String, until: Double? = nil, journey: String? = nil, because: String? = nil)
         case entered(customer: String, journey: String, negated: Bool)
         /// `reason` is matched against ``ExitReason/description`` (`goal`, `completed`,
         /// `event order.completed`, `exit condition`, `exit "why"`), or any reason when `nil`.
@@ -81,14 +84,32 @@ public struct ScenarioExpectation: Sendable, Hashable {
             let (channel, message, customer, rest) = try target(2)
             let (_, journey) = try clauses(rest, allowAt: false)
             kind = .send(channel: channel, message: message, customer: customer, at: nil, journey: journey, negated: true)
-        case "skipped":
-            let (channel, message, customer, _) = try target(1)
-            kind = .skipped(channel: channel, message: message, customer: customer)
-        case "deferred":
+        case "skipped", "deferred":
             let (channel, message, customer, rest) = try target(1)
+            // Trailing `until <time>` (deferred only), `from <journey>`, `because <reason…>` (the rest of the line).
             var until: Double?
-            if rest.first == "until", rest.count == 2 { until = try time(rest.last!) }
-            kind = .deferred(channel: channel, message: message, customer: customer, until: until)
+            var journey: String?
+            var because: String?
+            var remaining = rest
+            while let word = remaining.first {
+                if word == "because" {
+                    because = remaining.dropFirst().joined(separator: " ")
+                    guard because?.isEmpty == false else { throw fail("`because` needs a reason (`conflict`, `cap`, `quiet hours`, …)") }
+                    break
+                }
+                guard remaining.count >= 2 else { throw fail("`\(word)` needs a value") }
+                let value = remaining[remaining.startIndex + 1]
+                switch word {
+                case "until" where first == "deferred": until = try time(value)
+                case "from", "in": journey = value
+                default: throw fail("unexpected `\(word)` (expected `\(first == "deferred" ? "until <time>`, `" : "")from <journey>` or `because <reason>`)")
+                }
+                remaining = remaining.dropFirst(2)
+            }
+            kind =
+                first == "skipped"
+                ? .skipped(channel: channel, message: message, customer: customer, journey: journey, because: because)
+                : .deferred(channel: channel, message: message, customer: customer, until: until, journey: journey, because: because)
         default:
             if let n = Int(first), words.count >= 4, words[1] == "sends" || words[1] == "send", words[2] == "to" {
                 let (_, journey) = try clauses(words[4...], allowAt: false)
@@ -128,10 +149,37 @@ public struct ScenarioExpectation: Sendable, Hashable {
         return ScenarioExpectation(text: text, line: line, kind: kind)
     }
 
+    /// Whether `text` (case-insensitive) names the rule of `reason` — `conflict`, `cap`, `cap <name>`,
+    /// `minimum gap`, `quiet hours`, `no consent`, `missing contact`, `defer bound expired`,
+    /// `duplicate`, `fell back`, `fallback blocked`, or, for a reason that wraps another (a
+    /// deferral bound, a fallback), the inner rule too — or is part of its wording
+    /// (`won the settle window`, `frees at 2026-03-09T00:00:00-04:00`); backticks are ignored.
+    public static func reason(_ reason: DecisionReason, matches text: String, timeZone: String = "UTC") -> Bool {
+        // Backticks around names in the policy's wording are optional.
+        func plain(_ s: String) -> String { s.lowercased().replacingOccurrences(of: "`", with: "") }
+        let wanted = plain(text)
+        func keywords(_ r: DecisionReason) -> [String] {
+            switch r {
+            case .capReached(let cap, _, _, _): ["cap", "cap \(cap)", "cap `\(cap)`"]
+            case .minimumGap: ["minimum gap", "gap"]
+            case .quietHours: ["quiet hours"]
+            case .conflict(let winner, _): ["conflict", "conflict with \(winner)"]
+            case .noConsent: ["no consent", "consent"]
+            case .missingContact: ["missing contact", "contact"]
+            case .deferBoundExpired(_, let inner): ["defer bound expired", "defer bound", "bound expired"] + keywords(inner)
+            case .duplicate: ["duplicate"]
+            case .fellBack(_, let because): ["fell back"] + keywords(because)
+            case .fallbackBlocked(_, let because, _, let blockedBy): ["fallback blocked"] + keywords(because) + keywords(blockedBy)
+            }
+        }
+        if keywords(reason).map(plain).contains(wanted) { return true }
+        return plain(ReasonText.explanation(reason, timeZone: timeZone)).contains(wanted) || plain(ReasonText.summary(reason)).contains(wanted)
+    }
+
     /// The customer the expectation is about (whose timeline a failure shows).
     public var customer: String {
         switch kind {
-        case .send(_, _, let c, _, _, _), .sendCount(_, let c, _), .skipped(_, _, let c), .deferred(_, _, let c, _), .entered(let c, _, _),
+        case .send(_, _, let c, _, _, _), .sendCount(_, let c, _), .skipped(_, _, let c, _, _), .deferred(_, _, let c, _, _, _), .entered(let c, _, _),
             .exited(let c, _, _), .converted(let c, _, _), .variant(let c, _, _):
             c
         }
@@ -141,6 +189,7 @@ public struct ScenarioExpectation: Sendable, Hashable {
     public func check(_ customer: CustomerResult?, start: Double) -> String? {
         let timeline = customer?.timeline ?? []
         let outbox = customer?.outbox ?? []
+        let timeZone = customer?.timeZone ?? "UTC"
         func rel(_ t: Double) -> String {
             let d = t - start
             return d == 0 ? "+0" : (d > 0 ? "+" : "-") + DurationText.format(abs(d)).replacingOccurrences(of: " ", with: "")
@@ -161,19 +210,33 @@ public struct ScenarioExpectation: Sendable, Hashable {
         case .sendCount(let n, _, let journey):
             let count = outbox.count { journey == nil || $0.journey == journey }
             return count == n ? nil : "\(count) sends (\(sendList))"
-        case .skipped(let channel, let message, _):
-            let skips = timeline.compactMap { r -> String? in
-                if case .skipped(_, let m, let c, let reason) = r.kind { return matches(channel, message, c, m) ? ReasonText.explanation(reason) : nil }
+        case .skipped(let channel, let message, _, let journey, let because):
+            let skips = timeline.compactMap { r -> DecisionReason? in
+                if case .skipped(_, let m, let c, let reason) = r.kind, matches(channel, message, c, m), journey == nil || r.journey == journey {
+                    return reason
+                }
                 return nil
             }
-            return skips.isEmpty ? "no matching skipped send (\(sendList))" : nil
-        case .deferred(let channel, let message, _, let until):
-            let defers = timeline.compactMap { r -> Double? in
-                if case .deferred(_, let m, let c, let u, _) = r.kind, matches(channel, message, c, m) { return u }
+            if skips.isEmpty { return "no matching skipped send (\(sendList))" }
+            if let because, !skips.contains(where: { Self.reason($0, matches: because, timeZone: timeZone) }) {
+                return "skipped because " + skips.map { ReasonText.explanation($0, timeZone: timeZone) }.joined(separator: "; ")
+            }
+            return nil
+        case .deferred(let channel, let message, _, let until, let journey, let because):
+            let defers = timeline.compactMap { r -> (until: Double, reason: DecisionReason)? in
+                if case .deferred(_, let m, let c, let u, let reason) = r.kind, matches(channel, message, c, m), journey == nil || r.journey == journey {
+                    return (u, reason)
+                }
                 return nil
             }
             if defers.isEmpty { return "no matching deferred send" }
-            if let until, !defers.contains(until) { return "deferred until " + defers.map(rel).joined(separator: ", ") }
+            let hits = defers.filter { d in
+                (until == nil || d.until == until) && (because == nil || Self.reason(d.reason, matches: because!, timeZone: timeZone))
+            }
+            if hits.isEmpty {
+                return defers.map { "deferred until \(rel($0.until)) because \(ReasonText.explanation($0.reason, timeZone: timeZone))" }
+                    .joined(separator: "; ")
+            }
             return nil
         case .entered(_, let journey, let negated):
             let entered = timeline.contains { if case .entered = $0.kind { $0.journey == journey } else { false } }
