@@ -1,8 +1,9 @@
 import JourneyLanguage
 
 extension CustomerRun {
-    /// Turns a send step into a pending ``SendRequest``: decided after the settle window (at the
-    /// end of this instant when it is 0) by the delivery policy.
+    /// Turns a send step into a pending ``SendRequest``: decided by the delivery policy after the
+    /// settle window (at the end of this instant when it is 0). Transactional sends take no part in
+    /// conflicts, so they are decided at once.
     mutating func requestSend(_ i: Int, program: JourneyProgram, step: JourneyState, send: Send, at t: Double) {
         let instance = state.instances[i]
         let visits = instance.sendVisits.reduce(0) { $0 + ($1 == step.id ? 1 : 0) }
@@ -17,7 +18,7 @@ extension CustomerRun {
         state.pendingSends.append(
             PendingSend(
                 request: request, journeyVersion: program.version, entrySequence: instance.entrySequence,
-                event: instance.lastEvent?.properties ?? [:], dueAt: t + max(0, catalog.policy.settleWindow), deferrals: 0))
+                event: instance.lastEvent?.properties ?? [:], dueAt: send.category == .transactional ? t : t + max(0, catalog.policy.settleWindow), deferrals: 0))
     }
 
     /// Asks the policy about every pending send due at `t`, as one batch.
@@ -27,9 +28,11 @@ extension CustomerRun {
 
         // The first settle deadline decides every send requested by then (the window gathers
         // them); deferred sends come back at their own time.
+        // A transactional send falling due does not close the window of marketing sends early.
+        let marketingDue = state.pendingSends.contains { $0.dueAt <= t && $0.request.send.category == .marketing }
         let due = state.pendingSends.indices.filter {
             let p = state.pendingSends[$0]
-            return p.dueAt <= t || (p.deferrals == 0 && p.request.requestedAt <= t)
+            return p.dueAt <= t || (marketingDue && p.deferrals == 0 && p.request.requestedAt <= t)
         }
         let requests = due.map { state.pendingSends[$0].request }
         let profile = state.profile

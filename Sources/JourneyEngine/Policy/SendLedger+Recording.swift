@@ -71,9 +71,10 @@ extension DeliveryPolicy {
         return retention
     }
 
-    /// When a freshly requested send is due for decision: `requestedAt + settleWindow`.
+    /// When a freshly requested send is due for decision: `requestedAt + settleWindow` for
+    /// marketing, `requestedAt` for transactional sends (they take no part in conflicts).
     public func settleDeadline(for request: SendRequest) -> Double {
-        request.requestedAt + program.settleWindow
+        request.send.category == .transactional ? request.requestedAt : request.requestedAt + program.settleWindow
     }
 
     /// The earliest settle deadline among `pending` sends, or `nil` when none are pending. At that
