@@ -177,10 +177,15 @@ struct PolicyBatch {
         if let gap = program.minimumGap, gap > 0 {
             capped = Blocker.stricter(capped, gapBlocker(gap, at: instant))
         }
-        capped = Blocker.stricter(
-            capped,
-            ConflictResolver.blocker(
-                for: request, at: instant, batchInstant: now, settleWindow: program.settleWindow, ledger: ledger))
+        let conflict = ConflictResolver.blocker(
+            for: request, at: instant, batchInstant: now, settleWindow: program.settleWindow, ledger: ledger)
+        if let conflict, let gap = capped, case .minimumGap = gap.kind, gap.freesAt >= conflict.freesAt {
+            // The gap runs from the winning journey's own send: what a person needs to see is the
+            // conflict (which journey won), held for as long as the gap lasts.
+            capped = Blocker(kind: conflict.kind, freesAt: gap.freesAt)
+        } else {
+            capped = Blocker.stricter(capped, conflict)
+        }
         var quiet: Blocker?
         if !program.quietHours.isEmpty {
             var minute: Int?

@@ -18,6 +18,22 @@ struct PolicyConflictTests {
         #expect(decisions[1] == .send(channel: .email, notes: []))
     }
 
+    @Test("with a minimum gap, the loser still names the winning journey, and is held for the whole gap")
+    func conflictUnderMinimumGap() {
+        let gapped = Fixture.policy(minimumGap: 4 * Fixture.hour, settleWindow: settle)
+        let cart = Fixture.request("cart", journey: "cart_abandonment", priority: 80, at: now - 100)
+        let news = Fixture.request("news", journey: "newsletter", priority: 20, whenCapped: .deferUpTo(seconds: 86_400), at: now - 110)
+        let decisions = gapped.decide([news, cart], ledger: SendLedger(), contact: Fixture.contact(), now: now)
+        #expect(decisions[1] == .send(channel: .email, notes: []))
+        #expect(decisions[0] == .deferred(until: now + 4 * Fixture.hour, reason: .conflict(winner: "cart_abandonment", winnerPriority: 80)))
+        // A send of the same journey an hour later is held by the gap, not a conflict.
+        var ledger = SendLedger()
+        ledger.record([decisions[1]], for: [cart], at: now)
+        let own = Fixture.request("cart2", journey: "cart_abandonment", priority: 80, at: now + Fixture.hour)
+        let later = gapped.decide([own], ledger: ledger, contact: Fixture.contact(), now: now + Fixture.hour)
+        #expect(later == [.skipped(reason: .minimumGap(lastSentAt: now, gap: 4 * Fixture.hour, allowedAt: now + 4 * Fixture.hour))])
+    }
+
     @Test("the loser defers until the winner lies a settle window before its round (winner + 2 × settle)")
     func loserDefers() {
         let cart = Fixture.request("cart", journey: "cart_abandonment", priority: 80, at: now - 100)
