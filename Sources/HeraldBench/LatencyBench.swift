@@ -29,8 +29,7 @@ enum LatencyBench {
         let path = try freshDatabase(options, "latency-\(label)")
         let store = try SQLiteJourneyStore(SQLiteConfiguration(path: path, durability: .full))
         let driver = try await StoreDriver(store: store, engine: engine)
-        let acks = Mutex([String: Double]())
-        let done = Atomic<Int>(0)
+        let acks = Acks()
         let started = ContinuousClock.now
         let startWall = wallClock()
 
@@ -48,7 +47,7 @@ enum LatencyBench {
                     let batch = (sent..<due).map { StoreDriver.event($0, run: "lat-\(label)-\(Int(startWall))", timestamp: startWall - 7200) }
                     _ = try await store.enqueue(batch)
                     let at = wallClock()
-                    acks.withLock { a in for item in batch { a[item.id] = at } }
+                    acks.map.withLock { a in for item in batch { a[item.id] = at } }
                     sent = due
                 } else {
                     try await Task.sleep(for: .microseconds(500))
@@ -72,7 +71,7 @@ enum LatencyBench {
             pending += outcome.committed
             // An event can be committed before its producer has recorded the ack (enqueue returned but
             // the ack not yet stored): keep it until the ack is known.
-            pending = acks.withLock { a in
+            pending = acks.map.withLock { a in
                 pending.filter { (id, at) in
                     guard let ack = a[id] else { return true }
                     _ = histogram.record(UInt64(Swift.max(0, (at - ack) * 1_000_000)))
@@ -83,7 +82,7 @@ enum LatencyBench {
         try await producer.value
         while !pending.isEmpty {
             try await Task.sleep(for: .milliseconds(1))
-            pending = acks.withLock { a in
+            pending = acks.map.withLock { a in
                 pending.filter { (id, at) in
                     guard let ack = a[id] else { return true }
                     _ = histogram.record(UInt64(Swift.max(0, (at - ack) * 1_000_000)))
@@ -91,11 +90,15 @@ enum LatencyBench {
                 }
             }
         }
-        done.store(processed, ordering: .relaxed)
         let elapsed = seconds(since: started)
         func ms(_ p: Double) -> Double { Double(histogram.valueAtPercentile(p)) / 1000 }
         let r = Result(rate: Double(n) / elapsed, p50: ms(50), p99: ms(99), p999: ms(99.9))
         print(String(format: "  latency %@: %.0f ev/s, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms", label, r.rate, r.p50, r.p99, r.p999))
         return r
     }
+}
+
+/// Acknowledgement times by event id, shared between the producer and the processor.
+final class Acks: Sendable {
+    let map = Mutex([String: Double]())
 }

@@ -85,7 +85,8 @@ struct ResultTable {
     ) {
         var refText = "—"
         var ratio = "—"
-        if let (name, value) = reference {
+        if let reference {
+            let (name, value) = reference
             refText = "\(format(value)) (\(name))"
             ratio = value == 0 ? "—" : String(format: "%.3f", figure / value)
         }
