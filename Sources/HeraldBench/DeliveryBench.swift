@@ -81,7 +81,7 @@ enum DeliveryBench {
         let inFlight = 64
         let dispatcher = MessageDispatcher(channels: [.webhook: channel], limits: [.webhook: ChannelLimits(maxConcurrency: inFlight)], transport: transport)
         let n = options.webhooks
-        func message(_ i: Int) -> OutgoingMessage {
+        @Sendable func message(_ i: Int) -> OutgoingMessage {
             OutgoingMessage(idempotencyKey: "bench-\(i)", category: .marketing, recipient: Recipient(customerID: "c\(i)"), content: .webhook(WebhookContent(payload: payload)), messageName: "cart_reminder")
         }
         _ = await dispatcher.attempt(message(-1))  // warm-up: resolve, connect
@@ -153,7 +153,7 @@ enum DeliveryBench {
         let channel = SMTPEmailChannel(settings: settings, server: SMTPEmailChannel.Server(url: "smtp://127.0.0.1:\(port)", security: .none), transport: transport)
         let inFlight = 4
         let dispatcher = MessageDispatcher(channels: [.email: channel], limits: [.email: ChannelLimits(maxConcurrency: inFlight)], transport: transport)
-        func message(_ i: Int) -> OutgoingMessage {
+        @Sendable func message(_ i: Int) -> OutgoingMessage {
             OutgoingMessage(
                 idempotencyKey: "smtp-\(i)", category: .transactional, recipient: Recipient(customerID: "c\(i)", email: "c\(i)@example.com"),
                 content: .email(EmailContent(subject: "Your cart", html: nil, text: "You left something in your cart.")), messageName: "cart_reminder")
