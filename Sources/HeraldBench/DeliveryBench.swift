@@ -1,3 +1,4 @@
+#if HERALD_BENCH_DELIVERY
 import Foundation
 import HeraldChannels
 
@@ -215,3 +216,13 @@ enum DeliveryBench {
         throw BenchError("nothing listens on port \(port)")
     }
 }
+#else
+/// Built without HeraldChannels (see Package.swift): the delivery benchmark reports itself not run.
+enum DeliveryBench {
+    static func run(_ options: BenchOptions, into table: inout ResultTable) async throws {
+        table.notRun(
+            "delivery: webhooks vs wrk, SMTP",
+            reason: "not built: herald-bench is built without HeraldChannels (swift-crypto's release build); see Package.swift")
+    }
+}
+#endif
