@@ -19,13 +19,26 @@ enum SQLiteBench {
             let raw = try rawInserts(options, durability: durability, items: items, payloads: payloads, perTransaction: 512)
             let singles = min(options.singleCommits, n)
             let rawSingle = try rawInserts(options, durability: durability, items: Array(items.prefix(singles)), payloads: Array(payloads.prefix(singles)), perTransaction: 1)
-            table.add("sqlite \(mode): raw insert, 512 rows/tx", raw, "rows/s", reference: ("issue's figure here", durability == .full ? 650_000 : 0))
-            table.add("sqlite \(mode): raw single-row commits", rawSingle, "commits/s", reference: ("issue's figure here", durability == .full ? 6_700 : 0))
+            table.add("sqlite \(mode): raw insert, 512 rows/tx (reference)", raw, "rows/s", reference: durability == .full ? ("issue's figure, quiet machine", 650_000) : nil)
+            table.add("sqlite \(mode): raw single-row commits (reference)", rawSingle, "commits/s", reference: durability == .full ? ("issue's figure, quiet machine", 6_700) : nil)
+
+            // Set-up (not timed): the customers exist with their profiles (an address, a value), as
+            // they would in the service, so the sends are decided rather than blocked for no address.
+            let path = try freshDatabase(options, "store-\(durability.rawValue)")
+            let store = try SQLiteJourneyStore(SQLiteConfiguration(path: path, durability: durability))
+            let driver = try await StoreDriver(store: store, engine: engine)
+            for start in stride(from: 0, to: n, by: 1024) {
+                let profiles = items[start..<min(n, start + 1024)].enumerated().map { offset, item in
+                    var profile = DryRunBench.profile(start + offset)
+                    profile.id = item.customerID
+                    return InboxItem(id: "profile-" + item.customerID, customerID: item.customerID, payload: .profile(profile), acceptedAt: now)
+                }
+                _ = try await store.enqueue(profiles)
+            }
+            _ = try await driver.drainInbox()
 
             // (b) In-process ingestion: store.enqueue in batches of 100 (the API's batch size) from 8
             // concurrent callers, so the group-commit writer can fold them.
-            let path = try freshDatabase(options, "store-\(durability.rawValue)")
-            let store = try SQLiteJourneyStore(SQLiteConfiguration(path: path, durability: durability))
             let batches = stride(from: 0, to: n, by: 100).map { Array(items[$0..<min(n, $0 + 100)]) }
             let callers = 8
             let started = ContinuousClock.now
@@ -38,13 +51,12 @@ enum SQLiteBench {
                 try await group.waitForAll()
             }
             let ingest = Double(n) / seconds(since: started)
-            let stats = store.groupCommitStatistics
+            let stats = store.groupCommitStatistics  // cumulative, set-up included
             print("  \(mode): group commits \(stats.groups) holding \(stats.transactions) transactions")
             table.add("sqlite \(mode): in-process enqueue (100/batch, 8 callers)", ingest, "events/s", reference: ("raw 512 rows/tx", raw), target: "≥ 30 % of raw", met: ingest >= 0.3 * raw)
 
             // (c) Full processing of those events: each one enters cart_abandonment 2 h in the past, so
             // the 1 h wait fires at once: transition, reminder email in the outbox, next timer.
-            let driver = try await StoreDriver(store: store, engine: engine)
             let processStarted = ContinuousClock.now
             let outcome = try await driver.drainInbox()
             let processed = Double(outcome.inputs) / seconds(since: processStarted)

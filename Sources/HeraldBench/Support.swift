@@ -3,10 +3,10 @@ import Foundation
 /// Command-line flags.
 struct BenchOptions {
     var customers = 1_000_000
-    var sqliteEvents = 200_000
+    var sqliteEvents = 50_000
     var singleCommits = 2_000
     var latencyEvents = 20_000
-    var timers = 100_000
+    var timers = 50_000
     var webhooks = 20_000
     var smtpMessages = 2_000
     var journeys = "Journeys"
@@ -18,8 +18,8 @@ struct BenchOptions {
         usage: herald-bench [--customers N] [--sqlite-events N] [--single-commits N] [--latency-events N]
                             [--timers N] [--webhooks N] [--smtp N] [--journeys DIR] [--data DIR]
                             [--only dry-run,sqlite,latency,timers,delivery]
-        Defaults: 1,000,000 dry-run customers, 200,000 SQLite events, 2,000 single-row commits,
-        20,000 events per latency level, 100,000 waiting timers, 20,000 webhooks, 2,000 SMTP messages.
+        Defaults: 1,000,000 dry-run customers, 50,000 SQLite events, 2,000 single-row commits,
+        20,000 events per latency level, 50,000 waiting timers, 20,000 webhooks, 2,000 SMTP messages.
         The SQLite files go in --data (default .build/herald-bench, on the same disk as a real store).
         """
 

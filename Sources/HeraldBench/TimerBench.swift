@@ -16,9 +16,9 @@ enum TimerBench {
         let emptyBytes = fileBytes(path)
 
         // Create the waiting instances: cart updated so that the 1 h wait ends inside one minute that
-        // starts once creation should be over (estimated at 5,000 instances/s plus 5 s).
+        // starts once creation should be over (estimated at 2,000 instances/s plus 5 s).
         let t0 = wallClock()
-        let minuteStart = t0 + Double(n) / 5_000 + 5
+        let minuteStart = t0 + Double(n) / 2_000 + 5
         let creationStarted = ContinuousClock.now
         var start = 0
         while start < n {
