@@ -123,14 +123,14 @@ let package = Package(
         .executableTarget(
             name: "HeraldBench",
             dependencies: [
-                "JourneyLanguage", "JourneyEngine", "HeraldSQLite",
+                "JourneyLanguage", "JourneyEngine", "HeraldSQLite", "HeraldChannels",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             // The delivery benchmark (webhooks vs wrk, SMTP) needs HeraldChannels, whose release build
             // (swift-crypto's BoringSSL) is the slowest part: to run it, add "HeraldChannels" above and
             // .define("HERALD_BENCH_DELIVERY") here.
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings + [.define("HERALD_BENCH_DELIVERY")]
         ),
 
         // MARK: Plugins — depend on the checker executable only.
