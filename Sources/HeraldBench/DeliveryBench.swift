@@ -117,8 +117,12 @@ enum DeliveryBench {
         server.arguments = ["python3", serverScript, "--out", out]
         let pipe = Pipe()
         server.standardOutput = pipe
+        // The test server exits when its standard input closes: hold a pipe open for it.
+        let input = Pipe()
+        server.standardInput = input
         try server.run()
         defer {
+            try? input.fileHandleForWriting.close()
             server.terminate()
             server.waitUntilExit()
         }
