@@ -22,6 +22,19 @@ test: deps
 	$(SWIFT) build --build-tests
 	./scripts/postgres-test-cluster.sh run $(SWIFT) test --skip-build --parallel --num-workers 2
 
+# The benchmarks (BENCHMARKS.md): release build of herald-bench only, then one table. The
+# receivers for the delivery benchmark (nginx, wrk) are installed when missing. Reduce sizes with
+# e.g. make bench BENCH_ARGS="--customers 100000 --timers 20000".
+BENCH_ARGS ?=
+bench: deps
+	@for p in nginx-light wrk; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		sudo_cmd=""; [ "$$(id -u)" -eq 0 ] || sudo_cmd="sudo"; \
+		$$sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo_cmd apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(SWIFT) build -c release --product herald-bench
+	.build/release/herald-bench $(BENCH_ARGS)
+
 check:
 	$(SWIFT) run herald check Journeys
 

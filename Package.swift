@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "herald", targets: ["HeraldCLI"]),
         .executable(name: "journey-check", targets: ["journey-check"]),
+        .executable(name: "herald-bench", targets: ["HeraldBench"]),
         .library(name: "JourneyLanguage", targets: ["JourneyLanguage"]),
         .library(name: "JourneyEngine", targets: ["JourneyEngine"]),
         .plugin(name: "JourneyBuildCheck", targets: ["JourneyBuildCheck"]),
@@ -33,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.20.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         // MARK: Language — source text to a checked, compiled program. Foundation only.
@@ -113,6 +115,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks — `make bench` builds this in release and prints one table (BENCHMARKS.md).
+        // Deliberately not on HeraldService (Hummingbird, PostgresNIO): it drives the store and the
+        // engine the way ProcessingService does, which keeps the release build of the bench small.
+        .executableTarget(
+            name: "HeraldBench",
+            dependencies: [
+                "JourneyLanguage", "JourneyEngine", "HeraldSQLite", "HeraldChannels",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            // The delivery benchmark (webhooks vs wrk, SMTP) needs HeraldChannels, whose release build
+            // (swift-crypto's BoringSSL) is the slowest part of `make bench`'s build. To skip it, drop
+            // "HeraldChannels" above and the define below: the delivery rows then read "not built".
+            swiftSettings: swiftSettings + [.define("HERALD_BENCH_DELIVERY")]
         ),
 
         // MARK: Plugins — depend on the checker executable only.

@@ -1,0 +1,232 @@
+#if HERALD_BENCH_DELIVERY
+import Foundation
+import HeraldChannels
+
+/// 5. Delivery: webhooks through MessageDispatcher (libcurl, signed, SSRF-checked) to a loopback
+/// nginx answering 200, against wrk driving the same nginx in the same run; SMTP messages per
+/// second to the loopback aiosmtpd test server over reused connections, against Python's smtplib
+/// sending the same messages over one connection.
+enum DeliveryBench {
+    static func run(_ options: BenchOptions, into table: inout ResultTable) async throws {
+        do {
+            try await webhooks(options, into: &table)
+        } catch {
+            table.notRun("delivery: webhooks via MessageDispatcher", reason: "failed: \(error)")
+        }
+        do {
+            try await smtp(options, into: &table)
+        } catch {
+            table.notRun("delivery: SMTP via MessageDispatcher", reason: "failed: \(error)")
+        }
+    }
+
+    // MARK: Webhooks
+
+    static func webhooks(_ options: BenchOptions, into table: inout ResultTable) async throws {
+        guard let nginx = which("nginx") else { throw BenchError("nginx not installed (apt-get install -y nginx-light)") }
+        guard let wrk = which("wrk") else { throw BenchError("wrk not installed (apt-get install -y wrk)") }
+        let port = try freePort()
+        let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bench-nginx-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: prefix + "/body", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: prefix + "/proxy", withIntermediateDirectories: true)
+        let conf = """
+            worker_processes 1;
+            daemon off;
+            pid \(prefix)/nginx.pid;
+            error_log \(prefix)/error.log;
+            events { worker_connections 1024; }
+            http {
+              access_log off;
+              client_body_temp_path \(prefix)/body;
+              proxy_temp_path \(prefix)/proxy;
+              keepalive_requests 1000000;
+              server {
+                listen 127.0.0.1:\(port);
+                location / { return 200 "ok\\n"; }
+              }
+            }
+            """
+        try conf.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: nginx)
+        server.arguments = ["-p", prefix, "-c", prefix + "/nginx.conf"]
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        try await waitForPort(port)
+        let url = "http://127.0.0.1:\(port)/hook"
+
+        // Reference: wrk, 2 threads, 64 connections, POSTing a payload of the same size.
+        let payload = Array(#"{"type":"cart.reminder","customer":"c1","message":"cart_reminder","at":"2026-03-02T10:00:00Z"}"#.utf8)
+        let script = prefix + "/post.lua"
+        try """
+            wrk.method = "POST"
+            wrk.body = '\(String(decoding: payload, as: UTF8.self))'
+            wrk.headers["Content-Type"] = "application/json"
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let wrkOutput = try runProcess(wrk, ["-t2", "-c64", "-d5s", "-s", script, url])
+        guard let line = wrkOutput.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
+            let wrkRate = Double(line.split(separator: " ").last ?? "")
+        else { throw BenchError("could not read wrk's rate from: \(wrkOutput)") }
+
+        // Herald: the webhook adapter (Standard Webhooks signature, address check) through the
+        // dispatcher, 64 messages in flight, connections reused by the shared curl transport.
+        guard let loopback = IPNetwork("127.0.0.0/8") else { throw BenchError("IPNetwork parse") }
+        let secret = try WebhookSecret(Secret("whsec_" + Data((0..<32).map { UInt8($0) }).base64EncodedString()))
+        let transport = CurlTransport()
+        let channel = WebhookChannel(
+            endpoint: WebhookChannel.Endpoint(url: url, secrets: [secret], addressPolicy: AddressPolicy(allowedNetworks: [loopback])),
+            transport: transport)
+        let inFlight = 64
+        let dispatcher = MessageDispatcher(channels: [.webhook: channel], limits: [.webhook: ChannelLimits(maxConcurrency: inFlight)], transport: transport)
+        let n = options.webhooks
+        @Sendable func message(_ i: Int) -> OutgoingMessage {
+            OutgoingMessage(idempotencyKey: "bench-\(i)", category: .marketing, recipient: Recipient(customerID: "c\(i)"), content: .webhook(WebhookContent(payload: payload)), messageName: "cart_reminder")
+        }
+        _ = await dispatcher.attempt(message(-1))  // warm-up: resolve, connect
+        let started = ContinuousClock.now
+        let delivered = await withTaskGroup(of: Int.self) { group in
+            for worker in 0..<inFlight {
+                group.addTask {
+                    var ok = 0
+                    for i in stride(from: worker, to: n, by: inFlight) {
+                        if case .delivered = await dispatcher.attempt(message(i)) { ok += 1 }
+                    }
+                    return ok
+                }
+            }
+            var total = 0
+            for await ok in group { total += ok }
+            return total
+        }
+        let rate = Double(n) / seconds(since: started)
+        guard delivered == n else { throw BenchError("only \(delivered) of \(n) webhooks delivered") }
+        table.add("delivery: webhooks via MessageDispatcher (\(n), 64 in flight)", rate, "deliveries/s", reference: ("wrk -t2 -c64, same nginx", wrkRate), target: "≥ 50 % of wrk", met: rate >= 0.5 * wrkRate)
+    }
+
+    // MARK: SMTP
+
+    static func smtp(_ options: BenchOptions, into table: inout ResultTable) async throws {
+        let serverScript = "Tests/HeraldChannelsTests/Servers/smtp_server.py"
+        guard FileManager.default.fileExists(atPath: serverScript) else { throw BenchError("\(serverScript) not found (run from the package root)") }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bench-smtp-\(getpid()).jsonl").path
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", serverScript, "--out", out]
+        let pipe = Pipe()
+        server.standardOutput = pipe
+        // The test server exits when its standard input closes: hold a pipe open for it.
+        let input = Pipe()
+        server.standardInput = input
+        try server.run()
+        defer {
+            try? input.fileHandleForWriting.close()
+            server.terminate()
+            server.waitUntilExit()
+        }
+        // "READY <port>"
+        var ready = ""
+        while !ready.contains("\n") {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { throw BenchError("the SMTP test server exited") }
+            ready += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let port = Int(ready.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") else {
+            throw BenchError("unexpected SMTP server output: \(ready)")
+        }
+        let n = options.smtpMessages
+
+        // Reference: Python's smtplib, one connection, the same number of small messages.
+        let reference = try runProcess("/usr/bin/env", ["python3", "-c", """
+            import smtplib, time
+            s = smtplib.SMTP("127.0.0.1", \(port))
+            msg = "From: bench@example.com\\r\\nTo: c@example.com\\r\\nSubject: Your cart\\r\\nMessage-ID: <m{}@example.com>\\r\\nDate: Mon, 02 Mar 2026 10:00:00 +0000\\r\\nMIME-Version: 1.0\\r\\nContent-Type: text/plain; charset=utf-8\\r\\n\\r\\nYou left something in your cart.\\r\\n"
+            t = time.perf_counter()
+            for i in range(\(n)):
+                s.sendmail("bench@example.com", ["c%d@example.com" % i], msg.format(i))
+            print(\(n) / (time.perf_counter() - t))
+            s.quit()
+            """])
+        guard let referenceRate = Double(reference.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw BenchError("unexpected smtplib output: \(reference)")
+        }
+
+        let transport = CurlTransport()
+        let settings = EmailSettings(from: try EmailAddress(address: "bench@example.com"))
+        let channel = SMTPEmailChannel(settings: settings, server: SMTPEmailChannel.Server(url: "smtp://127.0.0.1:\(port)", security: .none), transport: transport)
+        let inFlight = 4
+        let dispatcher = MessageDispatcher(channels: [.email: channel], limits: [.email: ChannelLimits(maxConcurrency: inFlight)], transport: transport)
+        @Sendable func message(_ i: Int) -> OutgoingMessage {
+            OutgoingMessage(
+                idempotencyKey: "smtp-\(i)", category: .transactional, recipient: Recipient(customerID: "c\(i)", email: "c\(i)@example.com"),
+                content: .email(EmailContent(subject: "Your cart", html: nil, text: "You left something in your cart.")), messageName: "cart_reminder")
+        }
+        _ = await dispatcher.attempt(message(-1))
+        let started = ContinuousClock.now
+        let delivered = await withTaskGroup(of: Int.self) { group in
+            for worker in 0..<inFlight {
+                group.addTask {
+                    var ok = 0
+                    for i in stride(from: worker, to: n, by: inFlight) {
+                        if case .delivered = await dispatcher.attempt(message(i)) { ok += 1 }
+                    }
+                    return ok
+                }
+            }
+            var total = 0
+            for await ok in group { total += ok }
+            return total
+        }
+        let rate = Double(n) / seconds(since: started)
+        guard delivered == n else { throw BenchError("only \(delivered) of \(n) SMTP messages accepted") }
+        table.add("delivery: SMTP via MessageDispatcher (\(n), 4 in flight)", rate, "messages/s", reference: ("smtplib, 1 connection, same server", referenceRate))
+    }
+
+    // MARK: Processes
+
+    static func which(_ name: String) -> String? {
+        for dir in ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin", "/sbin", "/bin"] where FileManager.default.isExecutableFile(atPath: dir + "/" + name) {
+            return dir + "/" + name
+        }
+        return nil
+    }
+
+    static func runProcess(_ path: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw BenchError("\(path) \(arguments.first ?? "") exited with \(process.terminationStatus)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func freePort() throws -> Int {
+        let output = try runProcess("/usr/bin/env", ["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
+        guard let port = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw BenchError("no free port") }
+        return port
+    }
+
+    static func waitForPort(_ port: Int) async throws {
+        for _ in 0..<100 {
+            if (try? runProcess("/usr/bin/env", ["python3", "-c", "import socket; socket.create_connection(('127.0.0.1',\(port)),0.2)"])) != nil { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw BenchError("nothing listens on port \(port)")
+    }
+}
+#else
+/// Built without HeraldChannels (see Package.swift): the delivery benchmark reports itself not run.
+enum DeliveryBench {
+    static func run(_ options: BenchOptions, into table: inout ResultTable) async throws {
+        table.notRun(
+            "delivery: webhooks vs wrk, SMTP",
+            reason: "not built: herald-bench is built without HeraldChannels (swift-crypto's release build); see Package.swift")
+    }
+}
+#endif

@@ -1,0 +1,131 @@
+import Foundation
+import JourneyEngine
+import JourneyLanguage
+
+/// 1. Dry-run throughput: customers through cart_abandonment with the sample policy, on the engine
+/// directly (the dry-run's in-memory world: simulated clock, aggregates held in memory).
+enum DryRunBench {
+    /// 2026-03-02 09:00 UTC: inside the policy's allowed hours, so sends are not deferred by quiet hours.
+    static let base: Double = 1_772_442_000
+
+    static func engine(_ options: BenchOptions) throws -> JourneyEngine {
+        let compiled = JourneyCompiler.compile(directory: options.journeys)
+        guard var catalog = compiled.catalog else {
+            throw BenchError("\(options.journeys) does not compile: \(compiled.errors.map { "\($0)" }.joined(separator: "; "))")
+        }
+        catalog.journeys.removeAll { $0.name != "cart_abandonment" }
+        guard !catalog.journeys.isEmpty else { throw BenchError("no cart_abandonment journey in \(options.journeys)") }
+        return JourneyEngine(catalog: catalog)
+    }
+
+    struct Counts: Sendable {
+        var customers = 0
+        var inputs = 0
+        var transitions = 0
+        var sends = 0
+        var retained = 0
+        static func + (a: Counts, b: Counts) -> Counts {
+            Counts(customers: a.customers + b.customers, inputs: a.inputs + b.inputs, transitions: a.transitions + b.transitions, sends: a.sends + b.sends, retained: a.retained + b.retained)
+        }
+    }
+
+    static func profile(_ i: Int) -> CustomerProfile {
+        CustomerProfile(
+            id: "c\(i)", email: "c\(i)@example.com", phone: "+1555\(i)",
+            attributes: ["lifetime_value": .number(Double((i * 37) % 1000))])
+    }
+
+    /// One customer's life in the journey: cart updated → 1 h wait → reminder email (decided when
+    /// the policy's settle window ends) → wait for a click up to 1 day (a quarter click and exit; the
+    /// rest time out and get the VIP email or the SMS) → a tenth later order (goal). Returns the
+    /// final aggregate.
+    static func live(_ i: Int, engine: JourneyEngine, counts: inout Counts) -> CustomerState {
+        var state = CustomerState(profile: profile(i))
+        let start = base + Double(i % 3600)
+        func feed(_ input: EngineInput, at now: Double) {
+            let output = engine.handle(input, state: &state, now: now)
+            counts.inputs += 1
+            counts.transitions += output.timeline.count
+            counts.sends += output.outbox.count
+        }
+        feed(.event(CustomerEvent(id: "e\(i)a", customerID: "c\(i)", name: "cart.updated", properties: ["items": .number(2)], timestamp: start)), at: start)
+        feed(.wake, at: start + 3600)  // the 1 h wait ends: the reminder is requested
+        feed(.wake, at: start + 3600 + 120)  // the policy's 2-minute settle window ends: decided
+        if i % 4 == 0 {
+            feed(.event(CustomerEvent(id: "e\(i)b", customerID: "c\(i)", name: "email.clicked", timestamp: start + 7200)), at: start + 7200)
+        } else {
+            feed(.wake, at: start + 3600 + 86400)  // no click within a day: VIP email or SMS requested
+            feed(.wake, at: start + 3600 + 86400 + 120)  // settle window ends: decided
+        }
+        if i % 10 == 0 {
+            feed(.event(CustomerEvent(id: "e\(i)c", customerID: "c\(i)", name: "order.completed", properties: ["total": .number(99)], timestamp: start + 2 * 86400)), at: start + 2 * 86400)
+        }
+        counts.customers += 1
+        return state
+    }
+
+    static func run(_ options: BenchOptions, into table: inout ResultTable) async throws {
+        let engine = try engine(options)
+        let n = options.customers
+        let chunks = 64
+        let hwmBefore = Machine.status("VmHWM")
+
+        // The run: every aggregate is kept until the end, as the dry-run holds all customers.
+        let started = ContinuousClock.now
+        let (counts, states) = await withTaskGroup(of: (Counts, [CustomerState]).self) { group in
+            for chunk in 0..<chunks {
+                group.addTask {
+                    var counts = Counts()
+                    var states: [CustomerState] = []
+                    let range = stride(from: chunk, to: n, by: chunks)
+                    states.reserveCapacity(n / chunks + 1)
+                    for i in range { states.append(live(i, engine: engine, counts: &counts)) }
+                    counts.retained = states.count
+                    return (counts, states)
+                }
+            }
+            var total = Counts()
+            var all: [[CustomerState]] = []
+            for await (c, s) in group {
+                total = total + c
+                all.append(s)
+            }
+            return (total, all)
+        }
+        let elapsed = seconds(since: started)
+        let hwm = Machine.status("VmHWM")
+        blackHole(states)
+
+        // Reference: the same number of plain dictionary updates (one per engine input), same chunking.
+        let refStarted = ContinuousClock.now
+        let inputsPerCustomer = Double(counts.inputs) / Double(max(1, counts.customers))
+        let refTotal = await withTaskGroup(of: Int.self) { group in
+            for chunk in 0..<chunks {
+                group.addTask {
+                    var dictionary: [String: Int] = [:]
+                    for i in stride(from: chunk, to: n, by: chunks) {
+                        let key = "c\(i)"
+                        let updates = (i % 4 == 0 ? 4 : 5) + (i % 10 == 0 ? 1 : 0)
+                        for u in 0..<updates { dictionary[key, default: 0] += u }
+                    }
+                    return dictionary.count
+                }
+            }
+            var total = 0
+            for await c in group { total += c }
+            return total
+        }
+        let refElapsed = seconds(since: refStarted)
+        blackHole(refTotal)
+        print(String(format: "  dry-run: %d customers, %d inputs (%.2f each), %d timeline records, %d sends in %.3f s; reference %.3f s",
+                     counts.customers, counts.inputs, inputsPerCustomer, counts.transitions, counts.sends, elapsed, refElapsed))
+
+        let label = n == 1_000_000 ? "1M" : "\(n) (reduced from 1M)"
+        table.add("dry-run \(label) customers: whole run", elapsed, "s", reference: ("dict updates, s", refElapsed), target: "< 10 s" + (n == 1_000_000 ? "" : " for 1M"), met: n == 1_000_000 ? elapsed < 10 : nil)
+        table.add("dry-run customers/s", Double(counts.customers) / elapsed, "customers/s", reference: ("dict updates/s ÷ inputs per customer", Double(counts.inputs) / refElapsed / inputsPerCustomer))
+        table.add("dry-run inputs (events+timers)/s", Double(counts.inputs) / elapsed, "inputs/s", reference: ("dict updates/s", Double(counts.inputs) / refElapsed))
+        table.add("dry-run timeline records (transitions)/s", Double(counts.transitions) / elapsed, "records/s", reference: ("records per customer", Double(counts.transitions) / Double(max(1, counts.customers))))
+        table.add("dry-run sends decided per customer", Double(counts.sends) / Double(max(1, counts.customers)), "sends/customer", reference: ("expected without policy blocks", 1.75))
+        table.add("dry-run peak RSS (VmHWM)", hwm / 1_048_576, "MiB", reference: ("VmHWM before, MiB", hwmBefore / 1_048_576))
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// herald-bench: release-mode benchmarks that print one table. Every figure sits next to a
+/// reference measured in the same run on the same machine (these machines are shared and noisy).
+/// See BENCHMARKS.md for the latest figures and `herald-bench --help` for the flags.
+@main
+struct HeraldBench {
+    static func main() async {
+        let options: BenchOptions
+        do {
+            options = try BenchOptions.parse(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            FileHandle.standardError.write(Data("herald-bench: \(error)\n\n\(BenchOptions.usage)\n".utf8))
+            exit(2)
+        }
+        if options.help {
+            print(BenchOptions.usage)
+            exit(0)
+        }
+        print("herald-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Machine.memoryDescription)")
+        print("journeys: \(options.journeys)  data: \(options.dataDirectory)")
+
+        var table = ResultTable()
+        func section(_ name: String, _ body: (inout ResultTable) async throws -> Void) async {
+            guard options.selected(name) else {
+                table.notRun(name, reason: "not selected (--only)")
+                return
+            }
+            let started = ContinuousClock.now
+            print("… \(name)")
+            var local = ResultTable()
+            do {
+                try await body(&local)
+            } catch {
+                local.notRun(name, reason: "failed: \(error)")
+            }
+            table.rows += local.rows
+            print("  \(name) took \(started.duration(to: .now))")
+        }
+        await section("dry-run") { try await DryRunBench.run(options, into: &$0) }
+        await section("sqlite") { try await SQLiteBench.run(options, into: &$0) }
+        await section("latency") { try await LatencyBench.run(options, into: &$0) }
+        await section("timers") { try await TimerBench.run(options, into: &$0) }
+        await section("delivery") { try await DeliveryBench.run(options, into: &$0) }
+        print("")
+        table.print()
+    }
+}

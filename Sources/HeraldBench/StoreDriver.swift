@@ -1,0 +1,159 @@
+import Foundation
+import HeraldSQLite
+import JourneyEngine
+import JourneyLanguage
+
+/// Drives the SQLite store and the engine the way HeraldService's ProcessingService does (which the
+/// bench does not link, to keep its release build small): inbox pages routed to two partitions by
+/// shard, and per partition batch load → engine → one commit of aggregates, timers, outbox rows,
+/// log and counters, and the consumed inbox rows.
+struct StoreDriver: Sendable {
+    let store: SQLiteJourneyStore
+    let engine: JourneyEngine
+    let ownership: ShardOwnership
+    let partitions = 2
+    let batchSize = 256
+    /// Added to the wall clock as the engine's `now` (the set-up runs in the past; see SQLiteBench).
+    var clockOffset: Double = 0
+
+    init(store: SQLiteJourneyStore, engine: JourneyEngine) async throws {
+        self.store = store
+        self.engine = engine
+        ownership = try await store.acquireShards(owner: "bench", leaseDuration: 3600, now: wallClock())
+    }
+
+    enum Work: Sendable {
+        case input(InboxEntry)
+        case wake(WakeUp)
+        var customerID: String {
+            switch self {
+            case .input(let e): e.item.customerID
+            case .wake(let w): w.customerID
+            }
+        }
+    }
+
+    struct Outcome: Sendable {
+        var inputs = 0
+        var wakes = 0
+        var outbox = 0
+        /// Per fired wake: lateness (s) = commit time − due time.
+        var lateness: [Double] = []
+        /// Event ids committed with the commit time.
+        var committed: [(String, Double)] = []
+        static func + (a: Outcome, b: Outcome) -> Outcome {
+            Outcome(inputs: a.inputs + b.inputs, wakes: a.wakes + b.wakes, outbox: a.outbox + b.outbox, lateness: a.lateness + b.lateness, committed: a.committed + b.committed)
+        }
+    }
+
+    /// Splits work by partition and processes each partition's batches concurrently.
+    func process(_ work: [Work]) async throws -> Outcome {
+        var byPartition = Array(repeating: [Work](), count: partitions)
+        for w in work { byPartition[CustomerShard.of(w.customerID) % partitions].append(w) }
+        return try await withThrowingTaskGroup(of: Outcome.self) { group in
+            for part in byPartition where !part.isEmpty {
+                group.addTask {
+                    var outcome = Outcome()
+                    var start = 0
+                    while start < part.count {
+                        let batch = Array(part[start..<min(part.count, start + batchSize)])
+                        outcome = outcome + (try await processBatch(batch))
+                        start += batchSize
+                    }
+                    return outcome
+                }
+            }
+            var total = Outcome()
+            for try await o in group { total = total + o }
+            return total
+        }
+    }
+
+    /// Load → engine → commit for one batch (CustomerStepper's logic, without inspection extras
+    /// beyond a log entry per send and a counter per timeline record).
+    func processBatch(_ batch: [Work]) async throws -> Outcome {
+        var order: [String] = []
+        var inputs: [String: [InboxEntry]] = [:]
+        var wakes: [String: Double] = [:]
+        for w in batch {
+            if inputs[w.customerID] == nil && wakes[w.customerID] == nil { order.append(w.customerID) }
+            switch w {
+            case .input(let e): inputs[e.item.customerID, default: []].append(e)
+            case .wake(let wake): wakes[wake.customerID] = min(wakes[wake.customerID] ?? .infinity, wake.at)
+            }
+        }
+        let loaded = try await store.loadCustomers(order)
+        let now = wallClock() + clockOffset
+        var outcome = Outcome()
+        var commits: [CustomerCommit] = []
+        var dueTimes: [Double] = []
+        var eventIDs: [String] = []
+        for id in order {
+            let stored = loaded[id]
+            var state = stored?.state ?? CustomerState(profile: CustomerProfile(id: id))
+            var commit = CustomerCommit(customerID: id, at: now, lease: ownership.lease(for: CustomerShard.of(id)), expectedVersion: stored?.version ?? 0, change: .unchanged)
+            func absorb(_ output: EngineOutput) {
+                commit.outbox += output.outbox
+                for m in output.outbox {
+                    commit.log.append(CustomerLogEntry(at: now, kind: "send", journey: m.journey, summary: "send \(m.message) by \(m.channel.rawValue)"))
+                }
+                for r in output.timeline {
+                    commit.counters[JourneyCounter(journey: r.journey, version: r.version, metric: "records"), default: 0] += 1
+                }
+            }
+            for entry in inputs[id] ?? [] {
+                outcome.inputs += 1
+                commit.processed.append(entry.sequence)
+                eventIDs.append(entry.item.id)
+                if let input = entry.item.payload.engineInput { absorb(engine.handle(input, state: &state, now: now)) }
+            }
+            if let requested = wakes[id], let due = state.nextWakeAt, due <= now {
+                absorb(engine.handle(.wake, state: &state, now: now))
+                outcome.wakes += 1
+                dueTimes.append(min(requested, due))
+            }
+            commit.change = .save(state, nextWakeAt: state.nextWakeAt)
+            outcome.outbox += commit.outbox.count
+            commits.append(commit)
+        }
+        try await store.commit(commits)
+        let committedAt = wallClock()
+        outcome.lateness = dueTimes.map { max(0, committedAt - $0) }
+        outcome.committed = eventIDs.map { ($0, committedAt) }
+        return outcome
+    }
+
+    /// Processes every pending inbox row; returns when the inbox is empty.
+    func drainInbox(pageSize: Int = 1024) async throws -> Outcome {
+        var cursor: Int64 = 0
+        var total = Outcome()
+        while true {
+            let page = try await store.pendingInbox(after: cursor, limit: pageSize, ownership: ownership)
+            guard let last = page.last else { return total }
+            total = total + (try await process(page.map { .input($0) }))
+            cursor = last.sequence
+        }
+    }
+
+    static func event(_ i: Int, run: String, timestamp: Double) -> InboxItem {
+        let customer = "\(run)-c\(i)"
+        return InboxItem(
+            id: "\(run)-e\(i)", customerID: customer,
+            payload: .event(CustomerEvent(id: "\(run)-e\(i)", customerID: customer, name: "cart.updated", properties: ["items": .number(2)], timestamp: timestamp)),
+            acceptedAt: timestamp)
+    }
+}
+
+/// A fresh database file (and its WAL) under the data directory.
+func freshDatabase(_ options: BenchOptions, _ name: String) throws -> String {
+    try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
+    let path = options.dataDirectory + "/" + name + ".sqlite"
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    return path
+}
+
+func fileBytes(_ path: String) -> Double {
+    ["", "-wal"].reduce(0.0) { sum, suffix in
+        sum + ((try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? NSNumber)?.doubleValue ?? 0)
+    }
+}
