@@ -184,14 +184,14 @@ public final class SQLiteJourneyStore: JourneyStore {
                 if db.changesCount != 1 { throw JourneyStoreError.conflict(customerID: id) }
             }
         case .erase:
-            let version = try Int64.fetchOne(db, sql: "SELECT version FROM customers WHERE id = ?", arguments: [id]) ?? 0
-            if version != commit.expectedVersion { throw JourneyStoreError.conflict(customerID: id) }
+            try checkVersion(of: id, expected: commit.expectedVersion, db)
             try db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM outbox WHERE customer_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM customer_log WHERE customer_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM dead_letters WHERE customer_id = ?", arguments: [id])
         case .unchanged:
-            break
+            // Nothing to write, but the inbox rows it consumes were read against this version.
+            try checkVersion(of: id, expected: commit.expectedVersion, db)
         }
         if !prepared.outbox.isEmpty {
             let statement = try db.cachedStatement(
@@ -341,5 +341,14 @@ public final class SQLiteJourneyStore: JourneyStore {
 extension Array {
     func chunked(into size: Int) -> [ArraySlice<Element>] {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
+
+extension SQLiteJourneyStore {
+    /// Throws ``JourneyStoreError/conflict(customerID:)`` unless the stored version (0 when the
+    /// customer does not exist) is `expected`.
+    fileprivate static func checkVersion(of id: String, expected: Int64, _ db: Database) throws {
+        let version = try Int64.fetchOne(db, sql: "SELECT version FROM customers WHERE id = ?", arguments: [id]) ?? 0
+        if version != expected { throw JourneyStoreError.conflict(customerID: id) }
     }
 }

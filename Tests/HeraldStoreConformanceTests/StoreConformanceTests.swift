@@ -229,14 +229,6 @@ import Testing
             let stale = CustomerCommit(
                 customerID: "c1", at: 1_002, lease: lease, expectedVersion: 0, change: .unchanged,
                 processed: pending.map(\.sequence))
-            if backend == .sqlite {
-                // Reported to the service: the SQLite store skips this check for `.unchanged`.
-                await withKnownIssue("SQLite does not check the version of an unchanged commit") {
-                    try await store.commit([stale])
-                    Issue.record("a stale unchanged commit was accepted")
-                }
-                return
-            }
             await #expect(throws: JourneyStoreError.conflict(customerID: "c1")) { try await store.commit([stale]) }
             let stillPending = try await store.pendingInbox(after: 0, limit: 10, ownership: ownership)
             #expect(stillPending.count == 1)
