@@ -168,10 +168,22 @@ let package = Package(
             exclude: ["Servers", "Fixtures"],
             swiftSettings: swiftSettings
         ),
+        // Helpers the service and cluster tests share: loopback HTTP calls, a webhook receiver.
+        .target(
+            name: "HeraldTestSupport",
+            dependencies: [
+                "JourneyLanguage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/HeraldTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HeraldServiceTests",
             dependencies: [
-                "HeraldService", "HeraldSQLite", "JourneyEngine", "JourneyLanguage", "HeraldSimulation",
+                "HeraldTestSupport", "HeraldService", "HeraldSQLite", "JourneyEngine", "JourneyLanguage", "HeraldSimulation",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -191,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "HeraldClusterTests",
             dependencies: [
-                "JourneyEngine", "JourneyLanguage", "HeraldPostgres",
+                "HeraldTestSupport", "JourneyEngine", "JourneyLanguage", "HeraldPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -3,19 +3,20 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import ServiceLifecycle
 
 /// A loopback webhook receiver that counts deliveries per `webhook-id` (and answers 200).
-final class WebhookReceiver: Sendable {
+public final class WebhookReceiver: Sendable {
+    public init() {}
+
     /// `webhook-id` → arrival times (seconds since 1970).
-    let arrivals = Locked<[String: [Double]]>([:])
-    let signed = Locked(0)
+    public let arrivals = Locked<[String: [Double]]>([:])
+    public let signed = Locked(0)
     private let portBox = Locked<Int?>(nil)
     private let task = Locked<Task<Void, any Error>?>(nil)
 
-    var port: Int? { portBox.withLock { $0 } }
+    public var port: Int? { portBox.withLock { $0 } }
 
-    func start() async throws {
+    public func start() async throws {
         let router = Router()
         router.post("/hook") { request, _ -> HTTPResponse.Status in
             let id = request.headers[HTTPField.Name("webhook-id")!] ?? "missing"
@@ -31,10 +32,16 @@ final class WebhookReceiver: Sendable {
             onServerRunning: { channel in self.portBox.withLock { $0 = channel.localAddress?.port } }, logger: logger)
         task.withLock { $0 = Task { try await app.run() } }
         for _ in 0..<500 where port == nil { try await Task.sleep(for: .milliseconds(10)) }
-        guard port != nil else { throw NodeProcess.Failure("the webhook receiver did not start") }
+        guard port != nil else { throw TestSupportFailure("the webhook receiver did not start") }
     }
 
-    func stop() {
+    public func stop() {
         task.withLock { $0?.cancel() }
     }
+}
+
+/// A test fixture that could not be set up.
+public struct TestSupportFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,19 +1,21 @@
 import Foundation
-import HTTPTypes
+public import HTTPTypes
 import HummingbirdTesting
-import JourneyLanguage
+public import JourneyLanguage
 import NIOCore
 
+/// Shared by the service and cluster tests (a small testing library, like HummingbirdTesting).
+///
 /// One HTTP exchange on a fresh loopback connection (servers in these tests get killed, so no
 /// connection is reused across calls).
-struct HTTPCall {
-    struct Reply: Sendable {
-        var status: Int
-        var body: String
-        var json: Value? { try? JSONDecoder().decode(Value.self, from: Data(body.utf8)) }
+public struct HTTPCall {
+    public struct Reply: Sendable {
+        public var status: Int
+        public var body: String
+        public var json: Value? { try? JSONDecoder().decode(Value.self, from: Data(body.utf8)) }
     }
 
-    static func send(
+    public static func send(
         port: Int, _ method: HTTPRequest.Method, _ path: String, body: String? = nil, apiKey: String? = "test-key-0123",
         headers extra: HTTPFields = [:]
     ) async throws -> Reply {
@@ -32,19 +34,19 @@ struct HTTPCall {
 }
 
 extension Value {
-    subscript(_ key: String) -> Value {
+    public subscript(_ key: String) -> Value {
         if case .object(let fields) = self { return fields[key] ?? .null }
         return .null
     }
-    var array: [Value] {
+    public var array: [Value] {
         if case .list(let items) = self { return items }
         return []
     }
-    var string: String? {
+    public var string: String? {
         if case .string(let s) = self { return s }
         return nil
     }
-    var number: Double? {
+    public var number: Double? {
         if case .number(let n) = self { return n }
         return nil
     }
