@@ -75,6 +75,10 @@ public struct JourneyInstance: Sendable, Hashable, Codable {
     public var goalDeadline: Double?
     /// Send states visited more than once in this entry (their dedup keys get a visit suffix).
     public var sendVisits: [StateID]
+    /// Set while the instance's journey is paused and the instance was found holding (its timer
+    /// came due, or an input arrived): the instant the engine first held it. On resume, a deadline
+    /// that passed while held fires at the resume instant, not in the past.
+    public var heldSince: Double?
 
     public var isActive: Bool { status == .active }
 }
@@ -159,6 +163,9 @@ public struct PendingSend: Sendable, Hashable, Codable {
     public var dueAt: Double
     /// How many times the policy deferred it.
     public var deferrals: Int
+    /// Set while the send's journey is paused and the send came due: it is decided at the resume
+    /// instant, not at its old due time.
+    public var heldSince: Double?
 }
 
 /// Recent events per name, oldest first, kept only for the names the catalog counts and only as
