@@ -196,6 +196,8 @@ let package = Package(
                 "JourneyEngine", "JourneyLanguage", "HeraldSQLite", "HeraldPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // Writes rows the way an earlier version did (JSON aggregates), behind the store's back.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -339,7 +339,7 @@ public final class PostgresJourneyStore: JourneyStore {
             "SELECT id, version, state, next_wake_at, updated_at FROM customers WHERE id = ANY(\(ids))", logger: logger
         ).decode((String, Int64, Data, Double?, Double).self) {
             result[id] = StoredCustomer(
-                state: try PostgresCoding.decode(CustomerState.self, from: state), version: version, nextWakeAt: next,
+                state: try CustomerStateCoding.decode(state), version: version, nextWakeAt: next,
                 updatedAt: updated)
         }
         return result
@@ -353,7 +353,7 @@ public final class PostgresJourneyStore: JourneyStore {
 
         init(_ commit: CustomerCommit) throws {
             self.commit = commit
-            if case .save(let state, _) = commit.change { self.state = try PostgresCoding.encode(state) }
+            if case .save(let state, _) = commit.change { self.state = Data(CustomerStateCoding.encode(state)) }
             outbox = try commit.outbox.map { ($0, try PostgresCoding.encode($0)) }
             log = try commit.log.map { try PostgresCoding.encode($0) }
         }

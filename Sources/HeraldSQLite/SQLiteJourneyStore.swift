@@ -117,7 +117,7 @@ public final class SQLiteJourneyStore: JourneyStore {
                     db, sql: "SELECT id, version, state, next_wake_at, updated_at FROM customers WHERE id IN (\(marks))",
                     arguments: StatementArguments(Array(chunk)))
                 while let row = try rows.next() {
-                    let state = try StoreCoding.decode(CustomerState.self, from: row["state"] as Data)
+                    let state = try CustomerStateCoding.decode(row["state"] as Data)
                     result[row["id"]] = StoredCustomer(
                         state: state, version: row["version"], nextWakeAt: row["next_wake_at"], updatedAt: row["updated_at"])
                 }
@@ -151,7 +151,7 @@ public final class SQLiteJourneyStore: JourneyStore {
 
         init(_ commit: CustomerCommit) throws {
             self.commit = commit
-            if case .save(let state, _) = commit.change { self.state = try StoreCoding.encode(state) }
+            if case .save(let state, _) = commit.change { self.state = Data(CustomerStateCoding.encode(state)) }
             outbox = try commit.outbox.map { ($0, try StoreCoding.encode($0)) }
             log = try commit.log.map { try StoreCoding.encode($0) }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HeraldPostgres
 import HeraldSQLite
 import JourneyEngine
@@ -43,7 +44,16 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             return StoreUnderTest(
                 store: try SQLiteJourneyStore(SQLiteConfiguration(path: path)),
                 reopen: { try SQLiteJourneyStore(SQLiteConfiguration(path: path)) },
-                close: { try? FileManager.default.removeItem(at: directory) })
+                close: { try? FileManager.default.removeItem(at: directory) },
+                overwriteState: { id, bytes in
+                    var configuration = Configuration()
+                    configuration.busyMode = .timeout(10)
+                    let queue = try DatabaseQueue(path: path, configuration: configuration)
+                    try await queue.write { db in
+                        try db.execute(sql: "UPDATE customers SET state = ? WHERE id = ?", arguments: [bytes, id])
+                    }
+                    try queue.close()
+                })
         case .postgres:
             let database = try await TestDatabase.create()
             let store = try await database.open()
@@ -52,6 +62,9 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
                 close: {
                     store.close()
                     await database.drop()
+                },
+                overwriteState: { id, bytes in
+                    try await database.execute("UPDATE customers SET state = \(bytes) WHERE id = \(id)")
                 })
         }
     }
@@ -62,6 +75,9 @@ struct StoreUnderTest: Sendable {
     /// Opens the same data again (a restart), for durable backends.
     var reopen: (@Sendable () async throws -> any JourneyStore)?
     var close: @Sendable () async -> Void
+    /// Replaces a customer's stored aggregate with these bytes (as an earlier version wrote it),
+    /// for durable backends.
+    var overwriteState: (@Sendable (_ customerID: String, _ bytes: Data) async throws -> Void)? = nil
 }
 
 /// A database of its own for one test, in the cluster `HERALD_TEST_POSTGRES_URL` points at.
@@ -106,6 +122,13 @@ struct TestDatabase: Sendable {
         try? await Self.withAdmin(admin) { connection in
             try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: Self.logger)
         }
+    }
+
+    /// Runs one statement in this test's database, behind the store's back.
+    func execute(_ query: PostgresQuery) async throws {
+        var own = admin
+        own.database = name
+        try await Self.withAdmin(own) { connection in _ = try await connection.query(query, logger: Self.logger) }
     }
 
     private static func withAdmin(_ admin: PostgresConfiguration, _ body: (PostgresConnection) async throws -> Void)

@@ -194,6 +194,57 @@ import Testing
         }
     }
 
+    /// The whole aggregate comes back equal, values of every kind included (times and durations
+    /// too, which JSON turned into strings and numbers).
+    @Test(arguments: StoreBackend.available)
+    func theAggregateLoadsBackWhole(_ backend: StoreBackend) async throws {
+        try await Self.withStore(backend) { store, ownership, _ in
+            var state = Self.state("c1")
+            state.profile.email = "c1@example.com"
+            state.profile.timeZone = "Europe/Paris"
+            state.profile.subscriptions = ["sms": false]
+            state.profile.attributes = [
+                "seen": .time(1_795_000_000.5), "trial": .duration(86_400), "tags": .list([.string("vip"), .null]),
+                "address": .object(["city": .string("Lyon"), "verified": .bool(true)]), "score": .number(-3.25),
+            ]
+            try await store.commit([
+                CustomerCommit(
+                    customerID: "c1", at: 1_001, lease: Self.lease(ownership, "c1"), expectedVersion: 0,
+                    change: .save(state, nextWakeAt: 1_500))
+            ])
+            let loaded = try #require(try await store.loadCustomers(["c1"])["c1"])
+            #expect(loaded.state == state)
+        }
+    }
+
+    /// An aggregate stored as JSON (what versions before the binary `CustomerStateCoding` wrote)
+    /// still loads, and the next commit over it succeeds.
+    @Test(arguments: StoreBackend.durable)
+    func anAggregateWrittenAsJSONStillLoads(_ backend: StoreBackend) async throws {
+        try await Self.withStore(backend) { store, ownership, subject in
+            let lease = Self.lease(ownership, "c1")
+            try await store.commit([
+                CustomerCommit(
+                    customerID: "c1", at: 1_001, lease: lease, expectedVersion: 0,
+                    change: .save(Self.state("c1", note: "binary"), nextWakeAt: 1_500))
+            ])
+            let overwrite = try #require(subject.overwriteState)
+            try await overwrite("c1", try JSONEncoder().encode(Self.state("c1", note: "json")))
+            let loaded = try #require(try await store.loadCustomers(["c1"])["c1"])
+            #expect(loaded.state == Self.state("c1", note: "json"))
+            try await store.commit([
+                CustomerCommit(
+                    customerID: "c1", at: 1_002, lease: lease, expectedVersion: loaded.version,
+                    change: .save(Self.state("c1", note: "again"), nextWakeAt: nil))
+            ])
+            #expect(try await store.loadCustomers(["c1"])["c1"]?.state == Self.state("c1", note: "again"))
+
+            // Damaged bytes are reported as corrupt, not as a crash or an empty customer.
+            try await overwrite("c1", Data([0x01, 0xFF, 0xFF]))
+            await #expect(throws: JourneyStoreError.self) { _ = try await store.loadCustomers(["c1"]) }
+        }
+    }
+
     @Test(arguments: StoreBackend.available)
     func aBatchIsAllOrNothing(_ backend: StoreBackend) async throws {
         try await Self.withStore(backend) { store, ownership, _ in

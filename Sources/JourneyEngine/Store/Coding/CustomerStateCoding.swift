@@ -1,0 +1,382 @@
+public import Foundation
+public import JourneyLanguage
+
+/// The stores' encoding of ``CustomerState``: a compact binary format, hand-written so that
+/// encoding and decoding cost a fraction of JSON's (the aggregate is written on every commit and
+/// read on every load).
+///
+/// The first byte says which format follows:
+/// - `0x01` (``binaryV1``): fields in declaration order; varint integers, 8-byte little-endian
+///   doubles, strings with back references for repeats (``ByteWriter``), a tag byte per `Value`
+///   and per enum case. A change to the stored fields gets a new format byte; decoding keeps
+///   reading the older ones.
+/// - `{` (or JSON whitespace): the JSON that stores wrote before the binary format, read with
+///   `JSONDecoder` so existing rows still load (they are rewritten in binary on their next commit).
+///
+/// ```swift
+/// let bytes = CustomerStateCoding.encode(state)          // [UInt8], starts with 0x01
+/// let again = try CustomerStateCoding.decode(bytes)      // == state
+/// ```
+public enum CustomerStateCoding {
+    /// The format byte of the first binary version.
+    public static let binaryV1: UInt8 = 0x01
+
+    /// Encodes the aggregate in the current binary format.
+    public static func encode(_ state: CustomerState) -> [UInt8] {
+        var writer = ByteWriter()
+        writer.byte(binaryV1)
+        writer.write(state)
+        return writer.bytes
+    }
+
+    /// Decodes an aggregate written in any supported format (binary v1 or the earlier JSON).
+    ///
+    /// - Throws: ``JourneyStoreError/corrupt(_:)`` naming the problem and the byte offset when the
+    ///   bytes are empty, start with an unknown format byte, are truncated or hold corrupt lengths.
+    public static func decode(_ bytes: some ContiguousBytes) throws -> CustomerState {
+        try bytes.withUnsafeBytes { buffer in
+            guard let format = buffer.first else { throw JourneyStoreError.corrupt("CustomerState: no bytes") }
+            switch format {
+            case binaryV1:
+                var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer.dropFirst()), subject: "CustomerState (binary v1)")
+                let state = try reader.readCustomerState()
+                try reader.finish()
+                return state
+            case UInt8(ascii: "{"), UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
+                do {
+                    return try JSONDecoder().decode(CustomerState.self, from: Data(buffer))
+                } catch {
+                    throw JourneyStoreError.corrupt("CustomerState (JSON): \(error)")
+                }
+            default:
+                throw JourneyStoreError.corrupt(
+                    "CustomerState: unknown format byte 0x\(String(format, radix: 16)) (expected 0x01 for binary or '{' for JSON)")
+            }
+        }
+    }
+}
+
+// MARK: - Writing (field order is the format: change it only with a new format byte)
+
+extension ByteWriter {
+    mutating func write(_ state: CustomerState) {
+        write(state.profile)
+        array(state.instances) { $0.write($1) }
+        map(state.entries) { w, entry in
+            w.int(entry.count)
+            w.double(entry.firstEnteredAt)
+            w.double(entry.lastEnteredAt)
+        }
+        map(state.history.events) { w, entries in
+            w.array(entries) { w, entry in
+                w.double(entry.timestamp)
+                w.values(entry.properties)
+            }
+        }
+        array(state.segments) { $0.string($1) }
+        map(state.schedules) { $0.double($1) }
+        array(state.ledger.entries) { $0.write($1) }
+        array(state.pendingSends) { $0.write($1) }
+        array(state.recentEventIDs) { $0.string($1) }
+        optional(state.clock) { $0.double($1) }
+        optional(state.nextWakeAt) { $0.double($1) }
+    }
+
+    mutating func write(_ profile: CustomerProfile) {
+        string(profile.id)
+        optional(profile.email) { $0.string($1) }
+        optional(profile.phone) { $0.string($1) }
+        optional(profile.timeZone) { $0.string($1) }
+        map(profile.subscriptions) { $0.bool($1) }
+        values(profile.attributes)
+    }
+
+    mutating func write(_ instance: JourneyInstance) {
+        string(instance.journey)
+        string(instance.version)
+        int(instance.entrySequence)
+        double(instance.enteredAt)
+        int(instance.state)
+        string(instance.step)
+        optional(instance.deadline) { $0.double($1) }
+        optional(instance.lastEvent) { w, event in
+            w.string(event.name)
+            w.double(event.timestamp)
+            w.values(event.properties)
+        }
+        array(instance.variants) { w, variant in
+            w.string(variant.split)
+            w.string(variant.variant)
+            w.bool(variant.isControl)
+        }
+        switch instance.status {
+        case .active:
+            byte(0)
+        case .finished(let reason, let at):
+            byte(1)
+            write(reason)
+            double(at)
+        }
+        optional(instance.convertedAt) { $0.double($1) }
+        optional(instance.goalDeadline) { $0.double($1) }
+        array(instance.sendVisits) { $0.int($1) }
+        optional(instance.heldSince) { $0.double($1) }
+    }
+
+    mutating func write(_ reason: ExitReason) {
+        switch reason {
+        case .completed: byte(0)
+        case .explicit(let text):
+            byte(1)
+            string(text)
+        case .event(let name):
+            byte(2)
+            string(name)
+        case .condition: byte(3)
+        case .goal: byte(4)
+        case .versionRetired: byte(5)
+        case .stepLimit: byte(6)
+        case .invalidState(let id):
+            byte(7)
+            int(id)
+        }
+    }
+
+    mutating func write(_ entry: LedgerEntry) {
+        double(entry.at)
+        string(entry.channel.rawValue)
+        string(entry.category.rawValue)
+        string(entry.journey)
+        string(entry.message)
+        string(entry.requestID)
+        optional(entry.priority) { $0.int($1) }
+    }
+
+    mutating func write(_ pending: PendingSend) {
+        let request = pending.request
+        string(request.id)
+        string(request.journey)
+        int(request.priority)
+        string(request.step)
+        write(request.send)
+        double(request.requestedAt)
+        string(pending.journeyVersion)
+        int(pending.entrySequence)
+        values(pending.event)
+        double(pending.dueAt)
+        int(pending.deferrals)
+        optional(pending.heldSince) { $0.double($1) }
+    }
+
+    mutating func write(_ send: Send) {
+        string(send.channel.rawValue)
+        string(send.message)
+        string(send.category.rawValue)
+        optional(send.topic) { $0.string($1) }
+        optional(send.fallback) { $0.string($1.rawValue) }
+        switch send.whenCapped {
+        case .skip: byte(0)
+        case .deferUpTo(let seconds):
+            byte(1)
+            double(seconds)
+        case .fallback: byte(2)
+        }
+        switch send.inQuietHours {
+        case .deferUntilEnd: byte(0)
+        case .skip: byte(1)
+        }
+    }
+
+    mutating func values(_ fields: [String: Value]) { map(fields) { $0.value($1) } }
+
+    /// A tag byte (`ValueTag`), then the payload.
+    mutating func value(_ value: Value) {
+        switch value {
+        case .null: byte(ValueTag.null)
+        case .bool(let b): byte(b ? ValueTag.true : ValueTag.false)
+        case .number(let n):
+            byte(ValueTag.number)
+            double(n)
+        case .string(let s):
+            byte(ValueTag.string)
+            string(s)
+        case .time(let t):
+            byte(ValueTag.time)
+            double(t)
+        case .duration(let d):
+            byte(ValueTag.duration)
+            double(d)
+        case .list(let items):
+            byte(ValueTag.list)
+            array(items) { $0.value($1) }
+        case .object(let fields):
+            byte(ValueTag.object)
+            values(fields)
+        }
+    }
+}
+
+/// The tag byte in front of each encoded `Value`.
+enum ValueTag {
+    static let null: UInt8 = 0
+    static let `false`: UInt8 = 1
+    static let `true`: UInt8 = 2
+    static let number: UInt8 = 3
+    static let string: UInt8 = 4
+    static let time: UInt8 = 5
+    static let duration: UInt8 = 6
+    static let list: UInt8 = 7
+    static let object: UInt8 = 8
+    /// Deeper nesting is refused (a crafted blob must not exhaust the stack); JSON input is
+    /// refused at the same depth by Foundation's decoder.
+    static let maximumDepth = 512
+}
+
+// MARK: - Reading
+
+extension ByteReader {
+    mutating func readCustomerState() throws -> CustomerState {
+        var state = CustomerState(profile: try readProfile())
+        state.instances = try array { try $0.readInstance() }
+        state.entries = try map { r in
+            EntryRecord(count: try r.int(), firstEnteredAt: try r.double(), lastEnteredAt: try r.double())
+        }
+        state.history = EventHistory(
+            events: try map { r in
+                try r.array { r in HistoryEntry(timestamp: try r.double(), properties: try r.values()) }
+            })
+        state.segments = try array { try $0.string() }
+        state.schedules = try map { try $0.double() }
+        state.ledger = SendLedger(entries: try array { try $0.readLedgerEntry() })
+        state.pendingSends = try array { try $0.readPendingSend() }
+        state.recentEventIDs = try array { try $0.string() }
+        state.clock = try optional { try $0.double() }
+        state.nextWakeAt = try optional { try $0.double() }
+        return state
+    }
+
+    mutating func readProfile() throws -> CustomerProfile {
+        CustomerProfile(
+            id: try string(),
+            email: try optional { try $0.string() },
+            phone: try optional { try $0.string() },
+            timeZone: try optional { try $0.string() },
+            subscriptions: try map { try $0.bool() },
+            attributes: try values())
+    }
+
+    mutating func readInstance() throws -> JourneyInstance {
+        JourneyInstance(
+            journey: try string(),
+            version: try string(),
+            entrySequence: try int(),
+            enteredAt: try double(),
+            state: try int(),
+            step: try string(),
+            deadline: try optional { try $0.double() },
+            lastEvent: try optional { r in
+                MatchedEvent(name: try r.string(), timestamp: try r.double(), properties: try r.values())
+            },
+            variants: try array { r in
+                VariantAssignment(split: try r.string(), variant: try r.string(), isControl: try r.bool())
+            },
+            status: try readStatus(),
+            convertedAt: try optional { try $0.double() },
+            goalDeadline: try optional { try $0.double() },
+            sendVisits: try array { try $0.int() },
+            heldSince: try optional { try $0.double() })
+    }
+
+    mutating func readStatus() throws -> InstanceStatus {
+        switch try byte() {
+        case 0: return .active
+        case 1: return .finished(try readExitReason(), at: try double())
+        case let tag: throw badTag(tag, of: "InstanceStatus")
+        }
+    }
+
+    mutating func readExitReason() throws -> ExitReason {
+        switch try byte() {
+        case 0: return .completed
+        case 1: return .explicit(try string())
+        case 2: return .event(try string())
+        case 3: return .condition
+        case 4: return .goal
+        case 5: return .versionRetired
+        case 6: return .stepLimit
+        case 7: return .invalidState(try int())
+        case let tag: throw badTag(tag, of: "ExitReason")
+        }
+    }
+
+    mutating func readLedgerEntry() throws -> LedgerEntry {
+        LedgerEntry(
+            at: try double(), channel: try readChannel(), category: try readCategory(), journey: try string(),
+            message: try string(), requestID: try string(), priority: try optional { try $0.int() })
+    }
+
+    mutating func readPendingSend() throws -> PendingSend {
+        let request = SendRequest(
+            id: try string(), journey: try string(), priority: try int(), step: try string(), send: try readSend(),
+            requestedAt: try double())
+        return PendingSend(
+            request: request, journeyVersion: try string(), entrySequence: try int(), event: try values(),
+            dueAt: try double(), deferrals: try int(), heldSince: try optional { try $0.double() })
+    }
+
+    mutating func readSend() throws -> Send {
+        let channel = try readChannel()
+        let message = try string()
+        let category = try readCategory()
+        let topic = try optional { try $0.string() }
+        let fallback = try optional { try $0.readChannel() }
+        let whenCapped: CappedRule
+        switch try byte() {
+        case 0: whenCapped = .skip
+        case 1: whenCapped = .deferUpTo(seconds: try double())
+        case 2: whenCapped = .fallback
+        case let tag: throw badTag(tag, of: "CappedRule")
+        }
+        let inQuietHours: QuietHoursRule
+        switch try byte() {
+        case 0: inQuietHours = .deferUntilEnd
+        case 1: inQuietHours = .skip
+        case let tag: throw badTag(tag, of: "QuietHoursRule")
+        }
+        return Send(
+            channel: channel, message: message, category: category, topic: topic, fallback: fallback,
+            whenCapped: whenCapped, inQuietHours: inQuietHours)
+    }
+
+    mutating func readChannel() throws -> Channel {
+        let name = try string()
+        guard let channel = Channel(rawValue: name) else { throw corrupt("unknown channel \"\(name)\"") }
+        return channel
+    }
+
+    mutating func readCategory() throws -> MessageCategory {
+        let name = try string()
+        guard let category = MessageCategory(rawValue: name) else { throw corrupt("unknown message category \"\(name)\"") }
+        return category
+    }
+
+    mutating func values(depth: Int = 0) throws -> [String: Value] {
+        try map { try $0.value(depth: depth + 1) }
+    }
+
+    mutating func value(depth: Int = 0) throws -> Value {
+        guard depth <= ValueTag.maximumDepth else { throw corrupt("values nested deeper than \(ValueTag.maximumDepth)") }
+        switch try byte() {
+        case ValueTag.null: return .null
+        case ValueTag.false: return .bool(false)
+        case ValueTag.true: return .bool(true)
+        case ValueTag.number: return .number(try double())
+        case ValueTag.string: return .string(try string())
+        case ValueTag.time: return .time(try double())
+        case ValueTag.duration: return .duration(try double())
+        case ValueTag.list: return .list(try array { try $0.value(depth: depth + 1) })
+        case ValueTag.object: return .object(try values(depth: depth))
+        case let tag: throw badTag(tag, of: "Value")
+        }
+    }
+}
