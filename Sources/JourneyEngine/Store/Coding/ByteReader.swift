@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads what ``ByteWriter`` wrote, checking every length against the bytes left: truncated or
 /// corrupt input throws ``JourneyStoreError/corrupt(_:)`` with the offset, never traps.
 struct ByteReader {
@@ -134,4 +136,36 @@ struct ByteReader {
     func finish() throws {
         if remaining != 0 { throw corrupt("\(remaining) unexpected trailing bytes") }
     }
+
+    /// Decodes a stored record by its first byte: ``StoreRecordFormat/binaryV1`` is read with
+    /// `binary` (which must consume every byte), `{` or JSON whitespace with `JSONDecoder` (what
+    /// stores wrote before the binary format).
+    static func decode<T: Decodable>(
+        _ bytes: some ContiguousBytes, subject: String, binary: (inout ByteReader) throws -> T
+    ) throws -> T {
+        try bytes.withUnsafeBytes { buffer in
+            guard let format = buffer.first else { throw JourneyStoreError.corrupt("\(subject): no bytes") }
+            switch format {
+            case StoreRecordFormat.binaryV1:
+                var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer.dropFirst()), subject: "\(subject) (binary v1)")
+                let value = try binary(&reader)
+                try reader.finish()
+                return value
+            case UInt8(ascii: "{"), UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
+                do {
+                    return try JSONDecoder().decode(T.self, from: Data(buffer))
+                } catch {
+                    throw JourneyStoreError.corrupt("\(subject) (JSON): \(error)")
+                }
+            default:
+                throw JourneyStoreError.corrupt(
+                    "\(subject): unknown format byte 0x\(String(format, radix: 16)) (expected 0x01 for binary or '{' for JSON)")
+            }
+        }
+    }
+}
+
+/// The leading byte of every record the stores write in binary.
+enum StoreRecordFormat {
+    static let binaryV1: UInt8 = 0x01
 }

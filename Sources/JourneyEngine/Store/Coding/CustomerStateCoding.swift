@@ -19,12 +19,12 @@ public import JourneyLanguage
 /// ```
 public enum CustomerStateCoding {
     /// The format byte of the first binary version.
-    public static let binaryV1: UInt8 = 0x01
+    public static let binaryV1: UInt8 = StoreRecordFormat.binaryV1
 
     /// Encodes the aggregate in the current binary format.
     public static func encode(_ state: CustomerState) -> [UInt8] {
         var writer = ByteWriter()
-        writer.byte(binaryV1)
+        writer.byte(StoreRecordFormat.binaryV1)
         writer.write(state)
         return writer.bytes
     }
@@ -34,25 +34,7 @@ public enum CustomerStateCoding {
     /// - Throws: ``JourneyStoreError/corrupt(_:)`` naming the problem and the byte offset when the
     ///   bytes are empty, start with an unknown format byte, are truncated or hold corrupt lengths.
     public static func decode(_ bytes: some ContiguousBytes) throws -> CustomerState {
-        try bytes.withUnsafeBytes { buffer in
-            guard let format = buffer.first else { throw JourneyStoreError.corrupt("CustomerState: no bytes") }
-            switch format {
-            case binaryV1:
-                var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer.dropFirst()), subject: "CustomerState (binary v1)")
-                let state = try reader.readCustomerState()
-                try reader.finish()
-                return state
-            case UInt8(ascii: "{"), UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
-                do {
-                    return try JSONDecoder().decode(CustomerState.self, from: Data(buffer))
-                } catch {
-                    throw JourneyStoreError.corrupt("CustomerState (JSON): \(error)")
-                }
-            default:
-                throw JourneyStoreError.corrupt(
-                    "CustomerState: unknown format byte 0x\(String(format, radix: 16)) (expected 0x01 for binary or '{' for JSON)")
-            }
-        }
+        try ByteReader.decode(bytes, subject: "CustomerState") { try $0.readCustomerState() }
     }
 }
 
