@@ -118,14 +118,17 @@ let package = Package(
         ),
 
         // MARK: Benchmarks — `make bench` builds this in release and prints one table (BENCHMARKS.md).
-        // Deliberately not on HeraldService (Hummingbird, PostgresNIO): it drives the store and the
-        // engine the way ProcessingService does, which keeps the release build of the bench small.
+        // The store benchmarks drive the store and the engine the way ProcessingService does; the
+        // HTTP ingestion benchmark runs the real HeraldService server, and the PostgreSQL one three
+        // HeraldPostgres stores (so the release build includes Hummingbird and PostgresNIO).
         .executableTarget(
             name: "HeraldBench",
             dependencies: [
-                "JourneyLanguage", "JourneyEngine", "HeraldSQLite", "HeraldChannels",
+                "JourneyLanguage", "JourneyEngine", "HeraldSQLite", "HeraldChannels", "HeraldService", "HeraldPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             // The delivery benchmark (webhooks vs wrk, SMTP) needs HeraldChannels, whose release build
             // (swift-crypto's BoringSSL) is the slowest part of `make bench`'s build. To skip it, drop

@@ -39,8 +39,10 @@ struct HeraldBench {
         }
         await section("dry-run") { try await DryRunBench.run(options, into: &$0) }
         await section("sqlite") { try await SQLiteBench.run(options, into: &$0) }
+        await section("http") { try await HTTPBench.run(options, into: &$0) }
         await section("latency") { try await LatencyBench.run(options, into: &$0) }
         await section("timers") { try await TimerBench.run(options, into: &$0) }
+        await section("postgres") { try await PostgresBench.run(options, into: &$0) }
         await section("delivery") { try await DeliveryBench.run(options, into: &$0) }
         print("")
         table.print()

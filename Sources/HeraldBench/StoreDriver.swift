@@ -3,12 +3,12 @@ import HeraldSQLite
 import JourneyEngine
 import JourneyLanguage
 
-/// Drives the SQLite store and the engine the way HeraldService's ProcessingService does (which the
-/// bench does not link, to keep its release build small): inbox pages routed to two partitions by
+/// Drives a store (SQLite, or one PostgreSQL node) and the engine the way HeraldService's
+/// ProcessingService does, in process and without HTTP: inbox pages routed to two partitions by
 /// shard, and per partition batch load → engine → one commit of aggregates, timers, outbox rows,
 /// log and counters, and the consumed inbox rows.
 struct StoreDriver: Sendable {
-    let store: SQLiteJourneyStore
+    let store: any JourneyStore
     let engine: JourneyEngine
     let ownership: ShardOwnership
     let partitions = 2
@@ -16,10 +16,14 @@ struct StoreDriver: Sendable {
     /// Added to the wall clock as the engine's `now` (the set-up runs in the past; see SQLiteBench).
     var clockOffset: Double = 0
 
-    init(store: SQLiteJourneyStore, engine: JourneyEngine) async throws {
+    init(store: any JourneyStore, engine: JourneyEngine, ownership: ShardOwnership? = nil) async throws {
         self.store = store
         self.engine = engine
-        ownership = try await store.acquireShards(owner: "bench", leaseDuration: 3600, now: wallClock())
+        if let ownership {
+            self.ownership = ownership
+        } else {
+            self.ownership = try await store.acquireShards(owner: "bench", leaseDuration: 3600, now: wallClock())
+        }
     }
 
     enum Work: Sendable {
@@ -118,7 +122,7 @@ struct StoreDriver: Sendable {
         }
         try await store.commit(commits)
         let committedAt = wallClock()
-        outcome.lateness = dueTimes.map { max(0, committedAt - $0) }
+        outcome.lateness = dueTimes.map { max(0, committedAt + clockOffset - $0) }
         outcome.committed = eventIDs.map { ($0, committedAt) }
         return outcome
     }

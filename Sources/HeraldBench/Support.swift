@@ -6,7 +6,9 @@ struct BenchOptions {
     var sqliteEvents = 50_000
     var singleCommits = 2_000
     var latencyEvents = 20_000
-    var timers = 50_000
+    var timers = 1_000_000
+    var httpConnections = 16
+    var postgresEvents = 20_000
     var webhooks = 20_000
     var smtpMessages = 2_000
     var journeys = "Journeys"
@@ -16,10 +18,13 @@ struct BenchOptions {
 
     static let usage = """
         usage: herald-bench [--customers N] [--sqlite-events N] [--single-commits N] [--latency-events N]
-                            [--timers N] [--webhooks N] [--smtp N] [--journeys DIR] [--data DIR]
-                            [--only dry-run,sqlite,latency,timers,delivery]
+                            [--timers N] [--http-connections N] [--postgres-events N] [--webhooks N] [--smtp N]
+                            [--journeys DIR] [--data DIR]
+                            [--only dry-run,sqlite,http,latency,timers,postgres,delivery]
         Defaults: 1,000,000 dry-run customers, 50,000 SQLite events, 2,000 single-row commits,
-        20,000 events per latency level, 50,000 waiting timers, 20,000 webhooks, 2,000 SMTP messages.
+        20,000 events per latency level, 1,000,000 waiting timers, 16 wrk connections for HTTP,
+        20,000 PostgreSQL events, 20,000 webhooks, 2,000 SMTP messages.
+        The 10M-instance memory check: --only timers --timers 10000000 (about 10 GB of disk; slow).
         The SQLite files go in --data (default .build/herald-bench, on the same disk as a real store).
         """
 
@@ -43,6 +48,8 @@ struct BenchOptions {
             case "--single-commits": o.singleCommits = try number()
             case "--latency-events": o.latencyEvents = try number()
             case "--timers": o.timers = try number()
+            case "--http-connections": o.httpConnections = try number()
+            case "--postgres-events": o.postgresEvents = try number()
             case "--webhooks": o.webhooks = try number()
             case "--smtp": o.smtpMessages = try number()
             case "--journeys": o.journeys = try value()

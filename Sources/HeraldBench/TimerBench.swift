@@ -12,13 +12,13 @@ enum TimerBench {
         let n = options.timers
         let path = try freshDatabase(options, "timers")
         let store = try SQLiteJourneyStore(SQLiteConfiguration(path: path, durability: .full))
-        let driver = try await StoreDriver(store: store, engine: engine)
+        var driver = try await StoreDriver(store: store, engine: engine)
         let emptyBytes = fileBytes(path)
 
-        // Create the waiting instances: cart updated so that the 1 h wait ends inside one minute that
-        // starts once creation should be over (estimated at 2,000 instances/s plus 5 s).
+        // Create the waiting instances: cart updated so that the 1 h wait ends inside one minute
+        // that starts well after creation can be over (1,000 instances/s plus a minute).
         let t0 = wallClock()
-        let minuteStart = t0 + Double(n) / 2_000 + 5
+        let minuteStart = t0 + Double(n) / 1_000 + 60
         let creationStarted = ContinuousClock.now
         var start = 0
         while start < n {
@@ -34,27 +34,32 @@ enum TimerBench {
         let waitingBytes = fileBytes(path) - emptyBytes
         let rss = Machine.status("VmRSS")
         print(String(format: "  timers: %d instances created in %.1f s; %.0f bytes of database each", n, creation, waitingBytes / Double(n)))
-        let label = n == 1_000_000 ? "1M" : "\(n) (reduced from 1M)"
-        if wallClock() > minuteStart {
+        let label = n == 1_000_000 ? "1M" : n == 10_000_000 ? "10M" : "\(n) (reduced from 1M)"
+        if wallClock() > minuteStart - 2 {
             throw BenchError("creating \(n) waiting instances took \(creation) s, past the minute their timers were due in")
         }
-        try await Task.sleep(for: .seconds(max(0, minuteStart - wallClock())))
+        // Rather than idle until the minute comes, the clock the scheduler and the engine see jumps
+        // ahead to 2 s before it (every instant below is on that clock: due times, lateness).
+        let offset = minuteStart - 2 - wallClock()
+        driver.clockOffset = offset
+        func now() -> Double { wallClock() + offset }
+        try await Task.sleep(for: .seconds(max(0, minuteStart - now())))
 
         // Fire: poll the durable timer index as the scheduler does and process the due wake-ups.
         var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
         var fired = 0
         var lastFire = 0.0
         while fired < n {
-            let due = try await store.dueWakeUps(until: wallClock(), after: nil, limit: 2048, ownership: driver.ownership)
+            let due = try await store.dueWakeUps(until: now(), after: nil, limit: 2048, ownership: driver.ownership)
             if due.isEmpty {
-                if wallClock() > minuteStart + 600 { throw BenchError("only \(fired) of \(n) timers fired within 10 minutes") }
+                if now() > minuteStart + 600 { throw BenchError("only \(fired) of \(n) timers fired within 10 minutes") }
                 try await Task.sleep(for: .milliseconds(5))
                 continue
             }
             let outcome = try await driver.process(due.map { .wake($0) })
             fired += outcome.wakes
             for late in outcome.lateness { _ = histogram.record(UInt64(late * 1_000_000)) }
-            lastFire = wallClock()
+            lastFire = now()
         }
         let allFired = lastFire - (minuteStart + 60)
         let p99 = Double(histogram.valueAtPercentile(99)) / 1000
@@ -62,6 +67,8 @@ enum TimerBench {
         table.add("timers \(label): lateness p99", p99, "ms", reference: ("p50 ms", Double(histogram.valueAtPercentile(50)) / 1000))
         table.add("timers \(label): fire rate", Double(n) / (lastFire - minuteStart), "timers/s", reference: ("instances created/s", Double(n) / creation))
         table.add("timers \(label): database per waiting instance", waitingBytes / Double(n), "bytes", reference: ("empty database, bytes", emptyBytes), target: "< 1 KiB", met: waitingBytes / Double(n) < 1024)
-        table.add("timers \(label): process RSS while waiting", rss / 1_048_576, "MiB", reference: ("VmHWM so far, MiB", Machine.status("VmHWM") / 1_048_576), target: "< 1 GiB with 10M waiting", met: nil)
+        // The RSS target is for 10M waiting instances; smaller runs report it without a verdict
+        // (and only mean something with --only timers: other sections leave freed pages behind).
+        table.add("timers \(label): process RSS while waiting", rss / 1_048_576, "MiB", reference: ("VmHWM so far, MiB", Machine.status("VmHWM") / 1_048_576), target: "< 1 GiB with 10M waiting", met: n >= 10_000_000 ? rss < 1_073_741_824 : nil)
     }
 }

@@ -1,0 +1,130 @@
+import Foundation
+import HeraldService
+import Hummingbird
+import Logging
+
+/// 2a. `POST /v1/events` through the real HeraldService server (Hummingbird, bearer auth, JSON
+/// validation, durable enqueue on SQLite with full sync, processing running alongside) on
+/// loopback, driven by wrk posting batches of 100 events with unique ids. The reference is the
+/// same wrk script against nginx answering 200 in the same run: the rate the client and loopback
+/// HTTP allow on this machine, so the ratio says how much of that the server reaches.
+enum HTTPBench {
+    static let batch = 100
+    static let seconds = 10
+
+    static func run(_ options: BenchOptions, into table: inout ResultTable) async throws {
+        let name = "http: POST /v1/events (batches of \(batch), wrk -t1 -c\(options.httpConnections))"
+        guard let wrk = BenchProcesses.which("wrk") else {
+            return table.notRun(name, reason: "not run: wrk is not installed (apt-get install -y wrk)")
+        }
+        let data = options.dataDirectory.hasPrefix("/") ? options.dataDirectory : FileManager.default.currentDirectoryPath + "/" + options.dataDirectory
+        let directory = data + "/http"
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let script = directory + "/events.lua"
+        try luaScript.write(toFile: script, atomically: true, encoding: .utf8)
+
+        // Reference: the same script against nginx (`return 200`), when nginx is installed.
+        var reference: (String, Double)?
+        if let nginx = BenchProcesses.which("nginx") {
+            let floor = try await withNginx(nginx, directory: directory) { url in
+                try BenchProcesses.wrk(wrk, threads: 1, connections: options.httpConnections, seconds: 5, script: script, url: url, scriptArguments: ["ref"])
+            }
+            reference = ("same wrk script → nginx return 200, events/s", floor.requestsPerSecond * Double(batch))
+        }
+
+        // Herald: the service as `herald serve` builds it, on a fresh data directory.
+        var configuration = ServiceConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configuration.journeys = options.journeys
+        configuration.data = directory + "/data"
+        configuration.delivery.outboxFolder = directory + "/outbox"
+        configuration.apiKeys = ["bench-key"]
+        configuration.logLevel = "warning"
+        var logger = Logger(label: "herald-bench.http")
+        logger.logLevel = .warning
+        let listening = AsyncStream<Int>.makeStream()
+        let server = try await HeraldServer.make(
+            configuration: configuration, toolchain: JourneysToolchain(), logger: logger,
+            onListening: { port in listening.continuation.yield(port) })
+        // No signal handlers: the bench must stay killable with SIGTERM/SIGINT after this section.
+        let running = Task { try await server.application.runService(gracefulShutdownSignals: []) }
+        defer { running.cancel() }
+        var ports = listening.stream.makeAsyncIterator()
+        guard let port = await ports.next() else { throw BenchError("the server did not start listening") }
+
+        let result = try BenchProcesses.wrk(
+            wrk, threads: 1, connections: options.httpConnections, seconds: seconds, script: script,
+            url: "http://127.0.0.1:\(port)/v1/events", scriptArguments: ["run\(Int(wallClock()))"])
+        running.cancel()
+        _ = try? await running.value
+        guard result.failures == 0 else {
+            throw BenchError("\(result.failures) failed requests: \(result.output)")
+        }
+        let rate = result.requestsPerSecond * Double(batch)
+        table.add(name, rate, "events/s", reference: reference, target: "≥ 50,000 events/s", met: rate >= 50_000)
+    }
+
+    /// Posts `{"events": [...]}` with 100 events per request; ids are unique per run, thread and
+    /// request (the first script argument names the run), over 100,000 customers.
+    static let luaScript = """
+        wrk.method = "POST"
+        wrk.headers["Content-Type"] = "application/json"
+        wrk.headers["Authorization"] = "Bearer bench-key"
+        local threads = 0
+        function setup(thread)
+          threads = threads + 1
+          thread:set("tid", threads)
+        end
+        local prefix = "x"
+        local counter = 0
+        function init(args)
+          prefix = (args[1] or "run") .. "-t" .. tostring(tid)
+        end
+        function request()
+          local parts = {}
+          for i = 1, \(batch) do
+            counter = counter + 1
+            parts[i] = '{"id":"' .. prefix .. '-' .. counter .. '","customer_id":"h' .. (counter % 100000) ..
+              '","name":"cart.updated","properties":{"items":2}}'
+          end
+          return wrk.format(nil, nil, nil, '{"events":[' .. table.concat(parts, ",") .. ']}')
+        end
+        """
+
+    static func withNginx<T>(_ nginx: String, directory: String, _ body: (String) throws -> T) async throws -> T {
+        let port = try BenchProcesses.freePort()
+        let prefix = directory + "/nginx"
+        for sub in ["/body", "/proxy"] { try FileManager.default.createDirectory(atPath: prefix + sub, withIntermediateDirectories: true) }
+        try """
+            worker_processes 1;
+            daemon off;
+            pid \(prefix)/nginx.pid;
+            error_log \(prefix)/error.log;
+            events { worker_connections 1024; }
+            http {
+              access_log off;
+              client_body_temp_path \(prefix)/body;
+              proxy_temp_path \(prefix)/proxy;
+              client_max_body_size 4m;
+              client_body_buffer_size 64k;
+              keepalive_requests 1000000;
+              server {
+                listen 127.0.0.1:\(port);
+                location / { return 200 "{}"; }
+              }
+            }
+            """.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: nginx)
+        server.arguments = ["-p", prefix, "-c", prefix + "/nginx.conf"]
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        try await BenchProcesses.waitForPort(port)
+        return try body("http://127.0.0.1:\(port)/v1/events")
+    }
+}
