@@ -13,13 +13,9 @@ struct RequestPayloads {
     static func parseJSON(_ bytes: [UInt8]) throws -> Value {
         if bytes.isEmpty { throw APIError(.badRequest, code: "invalid_json", message: "the request body is empty") }
         do {
-            return try JSONDecoder().decode(Value.self, from: Data(bytes))
+            return try JSONBodyParser.parse(bytes)
         } catch {
-            var message = "the request body is not valid JSON"
-            if case DecodingError.dataCorrupted(let context) = error, let underlying = context.underlyingError {
-                message += ": \((underlying as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(underlying)")"
-            }
-            throw APIError(.badRequest, code: "invalid_json", message: message)
+            throw APIError(.badRequest, code: "invalid_json", message: "the request body is not valid JSON: \(error)")
         }
     }
 
