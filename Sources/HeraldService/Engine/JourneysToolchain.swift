@@ -58,7 +58,7 @@ struct JourneyEngineAdapter: CustomerEngine {
             records.counters[JourneyCounter(journey: record.journey, version: record.version, step: step, metric: metric), default: 0] += 1
         }
         func log(_ record: TimelineRecord, _ kind: String, _ summary: String) {
-            let detail = (try? JSONDecoder().decode(Value.self, from: JSONEncoder().encode(record.kind))) ?? .null
+            let detail = (try? ValueEncoder.encode(record.kind)) ?? .null
             records.log.append(CustomerLogEntry(at: record.at, kind: kind, journey: record.journey, summary: summary, detail: detail))
         }
         for record in output.timeline {
