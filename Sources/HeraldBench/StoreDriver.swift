@@ -4,14 +4,14 @@ import JourneyEngine
 import JourneyLanguage
 
 /// Drives a store (SQLite, or one PostgreSQL node) and the engine the way HeraldService's
-/// ProcessingService does, in process and without HTTP: inbox pages routed to two partitions by
-/// shard, and per partition batch load → engine → one commit of aggregates, timers, outbox rows,
+/// ProcessingService does, in process and without HTTP: inbox pages routed to partitions by shard
+/// (as many as the service's default: two per core, at least two), and per partition batch load → engine → one commit of aggregates, timers, outbox rows,
 /// log and counters, and the consumed inbox rows.
 struct StoreDriver: Sendable {
     let store: any JourneyStore
     let engine: JourneyEngine
     let ownership: ShardOwnership
-    let partitions = 2
+    let partitions = max(2, 2 * ProcessInfo.processInfo.activeProcessorCount)
     let batchSize = 256
     /// Added to the wall clock as the engine's `now` (the set-up runs in the past; see SQLiteBench).
     var clockOffset: Double = 0

@@ -33,7 +33,7 @@ enum TimerBench {
         let creation = seconds(since: creationStarted)
         let waitingBytes = fileBytes(path) - emptyBytes
         let rss = Machine.status("VmRSS")
-        print(String(format: "  timers: %d instances created in %.1f s; %.0f bytes of database each", n, creation, waitingBytes / Double(n)))
+        print(String(format: "  timers: %d instances created in %.1f s; %.0f bytes of database each; RSS %.1f MiB (VmHWM %.1f MiB)", n, creation, waitingBytes / Double(n), rss / 1_048_576, Machine.status("VmHWM") / 1_048_576))
         let label = n == 1_000_000 ? "1M" : n == 10_000_000 ? "10M" : "\(n) (reduced from 1M)"
         if wallClock() > minuteStart - 2 {
             throw BenchError("creating \(n) waiting instances took \(creation) s, past the minute their timers were due in")
