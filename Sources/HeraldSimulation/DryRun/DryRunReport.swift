@@ -73,7 +73,7 @@ public struct DryRunReport: Sendable {
                     delivery.record(journey: journey, reason: reason)
                 case .sendCancelled:
                     builders[journey]!.decisions.cancelled += 1
-                case .waiting, .eventReceived, .timedOut, .attributesUpdated, .migrated:
+                case .waiting, .eventReceived, .timedOut, .attributesUpdated, .migrated, .held, .resumed:
                     break
                 }
             }

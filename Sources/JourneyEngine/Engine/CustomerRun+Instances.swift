@@ -11,6 +11,8 @@ extension CustomerRun {
         let hasActive = state.instances.contains { $0.journey == name && $0.isActive }
         var refusal: NotEnteredReason?
         switch program.entry {
+        case _ where engine.isPaused(name):
+            refusal = .journeyPaused
         case .oneAtATime:
             if hasActive { refusal = .alreadyActive }
         case .onceEver:
@@ -141,6 +143,8 @@ extension CustomerRun {
         guard state.instances[i].isActive else { return }
         state.instances[i].status = .finished(reason, at: t)
         state.instances[i].deadline = nil
+        state.instances[i].heldSince = nil
+        state.instances[i].heldEvent = nil
         record(.exited(step: state.instances[i].step, reason: reason), instance: i, at: t)
         switch reason {
         case .event, .condition, .goal:

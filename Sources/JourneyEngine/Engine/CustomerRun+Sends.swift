@@ -23,15 +23,18 @@ extension CustomerRun {
 
     /// Asks the policy about every pending send due at `t`, as one batch.
     mutating func decidePendingSends(at t: Double) {
-        guard state.pendingSends.contains(where: { $0.dueAt <= t }) else { return }
+        guard state.pendingSends.contains(where: { $0.dueAt <= t && !engine.isPaused($0.request.journey) }) else { return }
         state.ledger = state.ledger.pruned(keepingWithin: engine.index.ledgerHorizon, now: t)
 
         // The first settle deadline decides every send requested by then (the window gathers
         // them); deferred sends come back at their own time.
         // A transactional send falling due does not close the window of marketing sends early.
-        let marketingDue = state.pendingSends.contains { $0.dueAt <= t && $0.request.send.category == .marketing }
+        let marketingDue = state.pendingSends.contains {
+            $0.dueAt <= t && $0.request.send.category == .marketing && !engine.isPaused($0.request.journey)
+        }
         let due = state.pendingSends.indices.filter {
             let p = state.pendingSends[$0]
+            if engine.isPaused(p.request.journey) { return false }  // held until the journey resumes
             return p.dueAt <= t || (marketingDue && p.deferrals == 0 && p.request.requestedAt <= t)
         }
         let requests = due.map { state.pendingSends[$0].request }

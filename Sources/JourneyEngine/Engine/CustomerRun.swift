@@ -75,6 +75,7 @@ struct CustomerRun {
     private mutating func begin(at t: Double) {
         if state.clock == nil { state.clock = t }
         ensureSchedules()
+        updateHolds(at: t)
         fireTimers(upTo: t, inclusive: false)
         advanceClock(to: t)
     }
@@ -111,15 +112,73 @@ struct CustomerRun {
     // MARK: Timers
 
     /// The earliest instant something is due for this customer.
-    func nextDue() -> Double? {
+    func nextDue() -> Double? { Self.nextDue(in: state, engine: engine) }
+
+    /// The earliest instant something is due: instance timers, schedules and undecided sends —
+    /// except what a paused journey holds. Work held by a journey that is no longer paused is due
+    /// at once (at the instant it was held), so the next step releases it.
+    static func nextDue(in state: CustomerState, engine: EngineCore) -> Double? {
         var due: Double?
         func consider(_ t: Double?) {
             if let t, due.map({ t < $0 }) ?? true { due = t }
         }
-        for instance in state.instances where instance.isActive { consider(instance.deadline) }
+        for instance in state.instances where instance.isActive {
+            if engine.isPaused(instance.journey) { continue }
+            consider(instance.heldSince ?? instance.deadline)
+        }
         for (_, t) in state.schedules { consider(t) }
-        for pending in state.pendingSends { consider(pending.dueAt) }
+        for pending in state.pendingSends {
+            if engine.isPaused(pending.request.journey) { continue }
+            consider(pending.heldSince ?? pending.dueAt)
+        }
         return due
+    }
+
+    // MARK: Paused journeys
+
+    /// Holds the work of paused journeys and releases the work of journeys resumed since it was
+    /// held. Held at `t`: the instance or send is marked (`heldSince`). Released at `t`: a deadline
+    /// that passed while held moves to `t`, a held event advances its wait, undecided sends are
+    /// decided at `t` at the earliest.
+    private mutating func updateHolds(at t: Double) {
+        if engine.paused.isEmpty, !state.instances.contains(where: { $0.heldSince != nil }),
+            !state.pendingSends.contains(where: { $0.heldSince != nil })
+        {
+            return
+        }
+        for i in orderedInstances() where state.instances[i].isActive {
+            let instance = state.instances[i]
+            if engine.isPaused(instance.journey) {
+                if instance.heldSince == nil {
+                    state.instances[i].heldSince = t
+                    record(.held(step: instance.step), instance: i, at: t)
+                }
+                continue
+            }
+            guard let since = instance.heldSince else { continue }
+            state.instances[i].heldSince = nil
+            record(.resumed(step: instance.step, heldFor: max(0, t - since)), instance: i, at: t)
+            if let event = instance.heldEvent, let program = program(of: instance), program.states.indices.contains(instance.state),
+                case .wait(.event(let name, _, _, let onEvent, _)) = program.states[instance.state].kind
+            {
+                state.instances[i].heldEvent = nil
+                state.instances[i].lastEvent = event
+                record(.eventReceived(step: instance.step, event: name), instance: i, at: t)
+                advance(i, to: onEvent, at: t)
+            } else {
+                state.instances[i].heldEvent = nil
+                if let deadline = instance.deadline, deadline < t { state.instances[i].deadline = t }
+            }
+        }
+        for k in state.pendingSends.indices {
+            let held = engine.isPaused(state.pendingSends[k].request.journey)
+            if held {
+                if state.pendingSends[k].heldSince == nil { state.pendingSends[k].heldSince = t }
+            } else if state.pendingSends[k].heldSince != nil {
+                state.pendingSends[k].heldSince = nil
+                state.pendingSends[k].dueAt = max(state.pendingSends[k].dueAt, t)
+            }
+        }
     }
 
     private mutating func fireTimers(upTo limit: Double, inclusive: Bool) {
@@ -133,7 +192,9 @@ struct CustomerRun {
                 }
             }
             for i in orderedInstances() {
-                guard state.instances[i].isActive, let deadline = state.instances[i].deadline, deadline <= t else { continue }
+                guard state.instances[i].isActive, let deadline = state.instances[i].deadline, deadline <= t,
+                    !engine.isPaused(state.instances[i].journey)
+                else { continue }
                 wakeInstance(i, at: t)
             }
             for j in engine.index.scheduleJourneys {
@@ -246,6 +307,13 @@ struct CustomerRun {
                 case .wait(.event(let name, let filter, _, let onEvent, _)) = program.states[id].kind, name == event.name,
                 holds(filter, program: program, event: matched, at: t)
             {
+                if engine.isPaused(program.name) {
+                    // Held: the first matching event before the timeout is kept for the resume.
+                    if state.instances[i].heldEvent == nil, t <= state.instances[i].deadline ?? .infinity {
+                        state.instances[i].heldEvent = matched
+                    }
+                    continue
+                }
                 state.instances[i].lastEvent = matched
                 record(.eventReceived(step: program.states[id].label, event: name), instance: i, at: t)
                 advance(i, to: onEvent, at: t)

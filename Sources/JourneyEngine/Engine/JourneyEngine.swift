@@ -61,9 +61,16 @@ public struct JourneyEngine: Sendable {
     ///   - retainedPrograms: older versions still held so that instances that entered with them
     ///     finish on them. An instance whose version is neither current nor retained moves to the
     ///     current version by state label (or exits with ``ExitReason/versionRetired``).
+    ///   - paused: journeys (by name) that are paused: they take no new entries, and their active
+    ///     instances and undecided sends hold — no timer fires, no event wait advances, no send is
+    ///     decided — while exit criteria and goals still apply. Build the engine again without the
+    ///     name to resume: held work then continues at the instant the customer is next handled
+    ///     (see docs/semantics.md, "Paused journeys").
     ///   - options: engine tuning (defaults suit both the dry-run and the service).
-    public init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram] = [], options: Options = Options()) {
-        let core = EngineCore(catalog: catalog, retainedPrograms: retainedPrograms, options: options)
+    public init(
+        catalog: JourneyCatalog, retainedPrograms: [JourneyProgram] = [], paused: Set<String> = [], options: Options = Options()
+    ) {
+        let core = EngineCore(catalog: catalog, retainedPrograms: retainedPrograms, paused: paused, options: options)
         self.core = core
         let policy = core.policy
         self.decide = { policy.decide($0, ledger: $1, contact: $2, now: $3) }
@@ -103,6 +110,24 @@ public struct JourneyEngine: Sendable {
         swap(&run.state, &state)
     }
 
+    /// The paused journeys (see ``init(catalog:retainedPrograms:paused:options:)``).
+    public var paused: Set<String> { core.paused }
+
+    /// The earliest instant at which this engine must be woken for the customer. It equals
+    /// `state.nextWakeAt` when the state was last handled by an engine with the same paused
+    /// journeys; after a pause or resume it tells what this engine considers due (a held timer
+    /// that came due during the pause is due at once after the resume).
+    public func nextWakeAt(of state: CustomerState) -> Double? {
+        CustomerRun.nextDue(in: state, engine: core)
+    }
+
+    /// Whether the customer has work held by a paused journey: an active instance or an undecided
+    /// send. The service rechecks such customers now and then, so a resume finds them.
+    public func holdsWork(of state: CustomerState) -> Bool {
+        state.instances.contains { $0.isActive && (core.paused.contains($0.journey) || $0.heldSince != nil) }
+            || state.pendingSends.contains { core.paused.contains($0.request.journey) || $0.heldSince != nil }
+    }
+
     /// The program an instance runs on, if it is held.
     public func program(named name: String, version: String) -> JourneyProgram? {
         core.program(named: name, version: version)
@@ -128,6 +153,8 @@ final class EngineCore: Sendable {
     let catalog: JourneyCatalog
     let policy: DeliveryPolicy
     let options: JourneyEngine.Options
+    /// Paused journeys, by name.
+    let paused: Set<String>
     /// Current and retained programs, by journey name then version (few: a linear scan with
     /// string comparisons beats hashing 64-character versions on every step).
     let held: [JourneyProgram]
@@ -135,9 +162,10 @@ final class EngineCore: Sendable {
     let currentIndex: [String: Int]
     let index: CatalogIndex
 
-    init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram], options: JourneyEngine.Options) {
+    init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram], paused: Set<String>, options: JourneyEngine.Options) {
         self.catalog = catalog
         self.options = options
+        self.paused = paused
         self.policy = DeliveryPolicy(program: catalog.policy, journeyCaps: catalog.journeys.flatMap(\.caps))
         var held = catalog.journeys
         for program in retainedPrograms where !held.contains(where: { $0.name == program.name && $0.version == program.version }) {
@@ -148,6 +176,11 @@ final class EngineCore: Sendable {
         for (i, program) in catalog.journeys.enumerated() { currentIndex[program.name] = i }
         self.currentIndex = currentIndex
         self.index = CatalogIndex(catalog: catalog, retained: retainedPrograms)
+    }
+
+    @inline(__always)
+    func isPaused(_ journey: String) -> Bool {
+        !paused.isEmpty && paused.contains(journey)
     }
 
     @inline(__always)
