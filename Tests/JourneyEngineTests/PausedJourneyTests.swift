@@ -49,6 +49,7 @@ struct PausedJourneyTests {
         #expect(c.state.nextWakeAt == t0 + hour)
 
         // Paused before the hour is up; the customer's wake-up comes due and finds it held.
+        #expect(paused.nextWakeAt(of: c.state) == t0 + hour, "not yet marked held: due, so the step can mark it")
         var p = Self.redeploy(c, paused)
         p.collect(paused.handle(.wake, state: &p.state, now: t0 + hour))
         #expect(p.sends.isEmpty)

@@ -115,21 +115,28 @@ struct CustomerRun {
     func nextDue() -> Double? { Self.nextDue(in: state, engine: engine) }
 
     /// The earliest instant something is due: instance timers, schedules and undecided sends —
-    /// except what a paused journey holds. Work held by a journey that is no longer paused is due
-    /// at once (at the instant it was held), so the next step releases it.
+    /// except what a paused journey already holds (work of a paused journey not yet marked held is
+    /// due at its own time, when the step marks it). Work held by a journey that is no longer
+    /// paused is due at once (at the instant it was held), so the next step releases it.
     static func nextDue(in state: CustomerState, engine: EngineCore) -> Double? {
         var due: Double?
         func consider(_ t: Double?) {
             if let t, due.map({ t < $0 }) ?? true { due = t }
         }
         for instance in state.instances where instance.isActive {
-            if engine.isPaused(instance.journey) { continue }
-            consider(instance.heldSince ?? instance.deadline)
+            if engine.isPaused(instance.journey) {
+                if instance.heldSince == nil { consider(instance.deadline) }
+            } else {
+                consider(instance.heldSince ?? instance.deadline)
+            }
         }
         for (_, t) in state.schedules { consider(t) }
         for pending in state.pendingSends {
-            if engine.isPaused(pending.request.journey) { continue }
-            consider(pending.heldSince ?? pending.dueAt)
+            if engine.isPaused(pending.request.journey) {
+                if pending.heldSince == nil { consider(pending.dueAt) }
+            } else {
+                consider(pending.heldSince ?? pending.dueAt)
+            }
         }
         return due
     }
