@@ -168,11 +168,13 @@ let package = Package(
             exclude: ["Servers", "Fixtures"],
             swiftSettings: swiftSettings
         ),
-        // Helpers the service and cluster tests share: loopback HTTP calls, a webhook receiver.
+        // Helpers the service, store and cluster tests share: loopback HTTP calls, a webhook receiver,
+        // the `herald serve` process, a PostgreSQL database per test.
         .target(
             name: "HeraldTestSupport",
             dependencies: [
-                "JourneyLanguage",
+                "JourneyLanguage", "HeraldPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -193,7 +195,7 @@ let package = Package(
         .testTarget(
             name: "HeraldStoreConformanceTests",
             dependencies: [
-                "JourneyEngine", "JourneyLanguage", "HeraldSQLite", "HeraldPostgres",
+                "HeraldTestSupport", "JourneyEngine", "JourneyLanguage", "HeraldSQLite", "HeraldPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
