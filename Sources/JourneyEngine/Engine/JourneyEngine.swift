@@ -161,6 +161,8 @@ final class EngineCore: Sendable {
     /// Journey name → index in `catalog.journeys` (the current version, used for new entries).
     let currentIndex: [String: Int]
     let index: CatalogIndex
+    /// The zone of customers and journeys that name no known one: the policy's, else UTC.
+    let defaultZone: String
 
     init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram], paused: Set<String>, options: JourneyEngine.Options) {
         self.catalog = catalog
@@ -176,6 +178,8 @@ final class EngineCore: Sendable {
         for (i, program) in catalog.journeys.enumerated() { currentIndex[program.name] = i }
         self.currentIndex = currentIndex
         self.index = CatalogIndex(catalog: catalog, retained: retainedPrograms)
+        let zone = catalog.policy.defaultTimeZone
+        self.defaultZone = LocalClock.zone(zone) != nil ? zone : "UTC"
     }
 
     @inline(__always)
@@ -185,8 +189,26 @@ final class EngineCore: Sendable {
 
     @inline(__always)
     func program(named name: String, version: String) -> JourneyProgram? {
-        for program in held where program.version == version && program.name == name { return program }
+        heldIndex(named: name, version: version).map { held[$0] }
+    }
+
+    /// The position of a held program in `held`: the hot path looks programs up by position and
+    /// borrows them from there (a `JourneyProgram` holds many references, so copying one out costs
+    /// a retain and a release of each).
+    @inline(__always)
+    func heldIndex(named name: String, version: String) -> Int? {
+        var k = 0
+        while k < held.count {
+            if held[k].version == version && held[k].name == name { return k }
+            k += 1
+        }
         return nil
+    }
+
+    /// The priority of a held program (0 when not held), without copying it.
+    @inline(__always)
+    func priority(named name: String, version: String) -> Int {
+        heldIndex(named: name, version: version).map { held[$0].priority } ?? 0
     }
 
     func currentProgram(named name: String) -> JourneyProgram? {
@@ -194,9 +216,12 @@ final class EngineCore: Sendable {
     }
 
     func timeZoneIdentifier(for profile: CustomerProfile, journey: JourneyProgram?) -> String {
-        for candidate in [profile.timeZone, journey?.timeZone, catalog.policy.defaultTimeZone] {
-            if let candidate, LocalClock.zone(candidate) != nil { return candidate }
-        }
-        return "UTC"
+        timeZoneIdentifier(for: profile, journeyZone: journey?.timeZone)
+    }
+
+    func timeZoneIdentifier(for profile: CustomerProfile, journeyZone: String?) -> String {
+        if let zone = profile.timeZone, LocalClock.zone(zone) != nil { return zone }
+        if let zone = journeyZone, LocalClock.zone(zone) != nil { return zone }
+        return defaultZone
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import JourneyLanguage
 
 /// One `DeliveryPolicy.decide` call: the batch's view of the ledger, the customer's local calendar
@@ -168,11 +169,13 @@ struct PolicyBatch {
     ) -> (capped: Blocker?, quiet: Blocker?) {
         let program = policy.program
         var capped: Blocker?
-        for cap in program.caps where CapCounter.applies(cap, toMarketingOn: channel, journey: request.journey) {
-            capped = Blocker.stricter(capped, capBlocker(cap, journey: request.journey, at: instant))
+        // By index: iterating would copy each `Cap` (a retain and release of each of its fields).
+        let caps = program.caps, journeyCaps = policy.journeyCaps
+        for c in caps.indices where CapCounter.applies(caps[c], toMarketingOn: channel, journey: request.journey) {
+            capped = Blocker.stricter(capped, capBlocker(caps[c], journey: request.journey, at: instant))
         }
-        for cap in policy.journeyCaps where CapCounter.applies(cap, toMarketingOn: channel, journey: request.journey) {
-            capped = Blocker.stricter(capped, capBlocker(cap, journey: request.journey, at: instant))
+        for c in journeyCaps.indices where CapCounter.applies(journeyCaps[c], toMarketingOn: channel, journey: request.journey) {
+            capped = Blocker.stricter(capped, capBlocker(journeyCaps[c], journey: request.journey, at: instant))
         }
         if let gap = program.minimumGap, gap > 0 {
             capped = Blocker.stricter(capped, gapBlocker(gap, at: instant))
@@ -225,7 +228,9 @@ struct PolicyBatch {
     private var calendar: LocalCalendar {
         mutating get {
             if let calendarStorage { return calendarStorage }
-            let calendar = LocalCalendar(identifier: contact.timeZone, fallback: policy.program.defaultTimeZone)
+            // Zones come from LocalClock's cache: building a TimeZone per batch is costly.
+            let zone = LocalClock.zone(contact.timeZone) ?? LocalClock.zone(policy.program.defaultTimeZone) ?? TimeZone(secondsFromGMT: 0)!
+            let calendar = LocalCalendar(timeZone: zone)
             calendarStorage = calendar
             return calendar
         }
