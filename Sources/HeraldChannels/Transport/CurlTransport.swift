@@ -2,9 +2,13 @@ import CCurl
 import Foundation
 import Synchronization
 
-/// All of Herald's network traffic goes through one `CurlTransport`: one libcurl multi handle
-/// driven by one event-loop thread, shared by every channel, so connections to each provider are
-/// pooled and reused (HTTP keep-alive and SMTP sessions alike).
+/// All of Herald's network traffic goes through one `CurlTransport`, shared by every channel:
+/// one libcurl multi handle per event-loop thread (one thread per core by default), so
+/// connections to each provider are pooled and reused (HTTP keep-alive and SMTP sessions alike).
+///
+/// A request goes to the loop with the fewest transfers in flight (the first one on a tie), so
+/// sequential requests stay on one loop and reuse its connections, and concurrent ones spread
+/// over every core.
 ///
 /// Requests are submitted from async code and complete through continuations; no thread waits
 /// per request. Bound the number of requests in flight per provider with the channel's
@@ -16,27 +20,46 @@ import Synchronization
 /// let channels = try ChannelSet(configuration: config, transport: transport)
 /// ```
 public final class CurlTransport: Sendable {
-    private let loop: CurlEventLoop
+    private let loops: [CurlEventLoop]
 
-    /// Starts the event-loop thread.
-    /// - Parameter maxCachedConnections: how many idle connections libcurl keeps open for reuse.
-    public init(maxCachedConnections: Int = 512) {
-        loop = CurlEventLoop(maxCachedConnections: maxCachedConnections)
+    /// Starts the event-loop threads.
+    /// - Parameters:
+    ///   - maxCachedConnections: how many idle connections libcurl keeps open for reuse (in all,
+    ///     shared out among the loops).
+    ///   - eventLoops: how many event-loop threads (each with its own multi handle and
+    ///     connection pool); by default one per core.
+    public init(maxCachedConnections: Int = 512, eventLoops: Int? = nil) {
+        let count = max(1, eventLoops ?? ProcessInfo.processInfo.activeProcessorCount)
+        loops = (0..<count).map { _ in CurlEventLoop(maxCachedConnections: max(1, maxCachedConnections / count)) }
     }
 
     deinit {
-        loop.stop()
+        for loop in loops { loop.stop() }
     }
 
-    /// Fails every transfer in flight with a shutdown error and stops the event-loop thread.
+    /// Fails every transfer in flight with a shutdown error and stops the event-loop threads.
     /// Called automatically when the transport is released.
     public func shutdown() {
-        loop.stop()
+        for loop in loops { loop.stop() }
+    }
+
+    /// The loop with the fewest transfers in flight; the first one on a tie.
+    private func leastLoaded() -> CurlEventLoop {
+        var chosen = loops[0]
+        var load = chosen.inFlight.load(ordering: .relaxed)
+        for loop in loops.dropFirst() where load > 0 {
+            let other = loop.inFlight.load(ordering: .relaxed)
+            if other < load { (chosen, load) = (loop, other) }
+        }
+        return chosen
     }
 
     /// Performs one transfer. Cancelling the calling task aborts the transfer.
     func execute(_ request: TransportRequest) async throws -> TransportResponse {
         let transfer = CurlTransfer(request: request)
+        let loop = leastLoaded()
+        loop.inFlight.add(1, ordering: .relaxed)
+        defer { loop.inFlight.subtract(1, ordering: .relaxed) }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 transfer.continuation = continuation
@@ -60,6 +83,8 @@ final class CurlEventLoop: @unchecked Sendable {
 
     private let multi: UnsafeMutableRawPointer
     private let shared = Mutex(Shared())
+    /// Transfers submitted to this loop and not yet returned to their callers (for choosing a loop).
+    let inFlight = Atomic<Int>(0)
     private let stopped = DispatchSemaphore(value: 0)
     // Touched only by the loop thread.
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
@@ -106,13 +131,13 @@ final class CurlEventLoop: @unchecked Sendable {
         }
         guard first else { return }
         curl_multi_wakeup(multi)
-        if !Thread.current.isHerald {
+        if !isLoopThread {
             stopped.wait()
         }
     }
 
     private func run() {
-        Thread.current.threadDictionary["herald-curl"] = true
+        Thread.current.threadDictionary["herald-curl"] = ObjectIdentifier(self)
         var running: Int32 = 0
         while true {
             let (additions, cancellations, stopping) = shared.withLock { state in
@@ -193,8 +218,11 @@ extension CurlEventLoop {
     }
 }
 
-extension Thread {
-    fileprivate var isHerald: Bool { threadDictionary["herald-curl"] != nil }
+extension CurlEventLoop {
+    /// Whether this is the loop's own thread (which must not wait for itself to stop).
+    fileprivate var isLoopThread: Bool {
+        (Thread.current.threadDictionary["herald-curl"] as? ObjectIdentifier) == ObjectIdentifier(self)
+    }
 }
 
 enum CurlGlobal {
