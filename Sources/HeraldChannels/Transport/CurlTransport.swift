@@ -2,6 +2,10 @@ import CCurl
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// All of Herald's network traffic goes through one `CurlTransport`, shared by every channel:
 /// one libcurl multi handle per event-loop thread (one thread per core by default), so
 /// connections to each provider are pooled and reused (HTTP keep-alive and SMTP sessions alike).
@@ -72,6 +76,11 @@ public final class CurlTransport: Sendable {
 }
 
 /// The thread that owns the multi handle. Other threads only append to `shared` and wake it.
+///
+/// The loop drives libcurl with `curl_multi_socket_action` over epoll: libcurl says which sockets
+/// to watch (the socket callback) and when its next timeout is (the timer callback), and each
+/// readiness event touches only its own transfer — `curl_multi_perform` would walk every transfer
+/// and poll each one's socket on every wake-up.
 final class CurlEventLoop: @unchecked Sendable {
     private struct Shared {
         var additions: [CurlTransfer] = []
@@ -91,12 +100,30 @@ final class CurlEventLoop: @unchecked Sendable {
     /// Easy handles of finished transfers, reset and ready for the next ones.
     private var idle: [UnsafeMutableRawPointer] = []
     private let maxIdle = 1024
+    private let epoll: Int32
+    /// Written to wake the loop (new transfers, cancellations, stop).
+    private let wakeup: Int32
+    /// When libcurl wants `CURL_SOCKET_TIMEOUT` handled (set by its timer callback).
+    fileprivate var timerDeadline: ContinuousClock.Instant?
 
     init(maxCachedConnections: Int) {
         CurlGlobal.initialize()
         guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
         self.multi = multi
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        wakeup = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard epoll >= 0, wakeup >= 0 else { fatalError("epoll_create1 or eventfd failed: \(String(cString: strerror(errno)))") }
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.fd = wakeup
+        _ = epoll_ctl(epoll, EPOLL_CTL_ADD, wakeup, &event)
         herald_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxCachedConnections)
+        // The loop lives as long as its thread, which runs until `stop`: unretained is safe.
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        herald_curl_multi_setopt_socket_callback(multi, curlSocketCallback)
+        herald_curl_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
+        herald_curl_multi_setopt_timer_callback(multi, curlTimerCallback)
+        herald_curl_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
         let thread = Thread { [self] in
             run()
         }
@@ -105,14 +132,14 @@ final class CurlEventLoop: @unchecked Sendable {
     }
 
     func submit(_ transfer: CurlTransfer) {
-        let (accepted, wake) = shared.withLock { state in
+        let (accepted, needsWakeup) = shared.withLock { state in
             if state.stopping { return (false, false) }
             state.additions.append(transfer)
             defer { state.wakeupPending = true }
             return (true, !state.wakeupPending)
         }
-        if wake {
-            curl_multi_wakeup(multi)
+        if needsWakeup {
+            wake()
         }
         if !accepted {
             transfer.finish(.failure(TransportError(kind: .shutdown, code: 0, message: "the transport was shut down")))
@@ -121,7 +148,7 @@ final class CurlEventLoop: @unchecked Sendable {
 
     func cancel(_ transfer: CurlTransfer) {
         shared.withLock { $0.cancellations.append(transfer) }
-        curl_multi_wakeup(multi)
+        wake()
     }
 
     func stop() {
@@ -130,7 +157,7 @@ final class CurlEventLoop: @unchecked Sendable {
             return !state.stopping
         }
         guard first else { return }
-        curl_multi_wakeup(multi)
+        wake()
         if !isLoopThread {
             stopped.wait()
         }
@@ -139,6 +166,7 @@ final class CurlEventLoop: @unchecked Sendable {
     private func run() {
         Thread.current.threadDictionary["herald-curl"] = ObjectIdentifier(self)
         var running: Int32 = 0
+        var events = [epoll_event](repeating: epoll_event(), count: 256)
         while true {
             let (additions, cancellations, stopping) = shared.withLock { state in
                 defer {
@@ -160,6 +188,8 @@ final class CurlEventLoop: @unchecked Sendable {
                 for handle in idle { curl_easy_cleanup(handle) }
                 idle.removeAll()
                 curl_multi_cleanup(multi)
+                close(epoll)
+                close(wakeup)
                 stopped.signal()
                 return
             }
@@ -189,7 +219,34 @@ final class CurlEventLoop: @unchecked Sendable {
                     transfer.cancelRequested = true
                 }
             }
-            curl_multi_perform(multi, &running)
+            // Sleeps until a socket is ready, libcurl's next timeout, or a wake-up.
+            var timeout: Int32 = 1000
+            if let deadline = timerDeadline {
+                let (seconds, attoseconds) = ContinuousClock.now.duration(to: deadline).components
+                let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+                timeout = Int32(clamping: max(0, min(1000, milliseconds)))
+            }
+            let count = epoll_wait(epoll, &events, Int32(events.count), timeout)
+            if count > 0 {
+                for k in 0..<Int(count) {
+                    let fd = events[k].data.fd
+                    if fd == wakeup {
+                        var value: eventfd_t = 0
+                        _ = eventfd_read(wakeup, &value)
+                        continue
+                    }
+                    let flags = events[k].events
+                    var action: Int32 = 0
+                    if flags & EPOLLIN.rawValue != 0 { action |= CURL_CSELECT_IN }
+                    if flags & EPOLLOUT.rawValue != 0 { action |= CURL_CSELECT_OUT }
+                    if flags & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 { action |= CURL_CSELECT_ERR }
+                    curl_multi_socket_action(multi, fd, action, &running)
+                }
+            }
+            if let deadline = timerDeadline, deadline <= ContinuousClock.now {
+                timerDeadline = nil
+                curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running)
+            }
             var queued: Int32 = 0
             while let message = curl_multi_info_read(multi, &queued) {
                 guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle else { continue }
@@ -199,13 +256,29 @@ final class CurlEventLoop: @unchecked Sendable {
                     recycle(transfer.complete(result))
                 }
             }
-            // Sleeps until a socket is ready, libcurl's next timeout, or `curl_multi_wakeup`.
-            curl_multi_poll(multi, nil, 0, 1000, nil)
         }
     }
 }
 
 extension CurlEventLoop {
+    fileprivate func wake() {
+        _ = eventfd_write(wakeup, 1)
+    }
+
+    /// libcurl's socket callback: watch `socket` for what it asks, or stop watching it.
+    fileprivate func watch(_ socket: Int32, _ what: Int32) {
+        if what == CURL_POLL_REMOVE {
+            _ = epoll_ctl(epoll, EPOLL_CTL_DEL, socket, nil)
+            return
+        }
+        var event = epoll_event()
+        event.events = (what & CURL_POLL_IN != 0 ? EPOLLIN.rawValue : 0) | (what & CURL_POLL_OUT != 0 ? EPOLLOUT.rawValue : 0)
+        event.data.fd = socket
+        if epoll_ctl(epoll, EPOLL_CTL_MOD, socket, &event) != 0, errno == ENOENT {
+            _ = epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event)
+        }
+    }
+
     /// Resets a finished transfer's easy handle for reuse, or frees it when enough are idle.
     fileprivate func recycle(_ handle: UnsafeMutableRawPointer?) {
         guard let handle else { return }
@@ -223,6 +296,17 @@ extension CurlEventLoop {
     fileprivate var isLoopThread: Bool {
         (Thread.current.threadDictionary["herald-curl"] as? ObjectIdentifier) == ObjectIdentifier(self)
     }
+}
+
+private let curlSocketCallback: curl_socket_callback = { _, socket, what, userp, _ in
+    Unmanaged<CurlEventLoop>.fromOpaque(userp!).takeUnretainedValue().watch(socket, what)
+    return 0
+}
+
+private let curlTimerCallback: curl_multi_timer_callback = { _, milliseconds, userp in
+    let loop = Unmanaged<CurlEventLoop>.fromOpaque(userp!).takeUnretainedValue()
+    loop.timerDeadline = milliseconds < 0 ? nil : ContinuousClock.now.advanced(by: .milliseconds(milliseconds))
+    return 0
 }
 
 enum CurlGlobal {
