@@ -80,7 +80,8 @@ public struct DryRun: Sendable {
         let ids = profiles.keys.sorted()
         let engine = engine
         let (events, past, updates, known) = (byCustomer, pastByCustomer, updatesByCustomer, profiles)
-        let slices = ids.isEmpty ? 0 : min(ids.count, max(1, ProcessInfo.processInfo.activeProcessorCount) * 8)
+        let workers = options.workerCount
+        let slices = ids.isEmpty ? 0 : min(ids.count, workers == 1 ? 1 : workers * 8)
         let done = Mutex([[CustomerResult]](repeating: [], count: slices))
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
             let range = (ids.count * slice / slices)..<(ids.count * (slice + 1) / slices)
@@ -99,7 +100,7 @@ public struct DryRun: Sendable {
         for slice in done.withLock({ $0 }) { results.append(contentsOf: slice) }
         return DryRunResult(
             from: from, until: until, seed: options.seed, customers: results, eventCount: events.count - outside, issues: issues,
-            notes: notes, engine: engine)
+            notes: notes, engine: engine, threads: options.threads)
     }
 }
 
@@ -152,13 +153,22 @@ public struct DryRunOptions: Sendable {
     public var seed: UInt64
     /// How long after the last event the replay runs by default (7 days).
     public var horizonAfterLastEvent: Double
+    /// How many threads the replay and the report are split for (default: one per core; 1 runs
+    /// everything on the calling thread). The result does not depend on it.
+    public var threads: Int?
 
-    public init(from: Double? = nil, until: Double? = nil, seed: UInt64 = 0, horizonAfterLastEvent: Double = 7 * 86_400) {
+    public init(
+        from: Double? = nil, until: Double? = nil, seed: UInt64 = 0, horizonAfterLastEvent: Double = 7 * 86_400, threads: Int? = nil
+    ) {
         self.from = from
         self.until = until
         self.seed = seed
         self.horizonAfterLastEvent = horizonAfterLastEvent
+        self.threads = threads
     }
+
+    /// `threads`, or one per core.
+    var workerCount: Int { max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount) }
 }
 
 /// One customer's replay.
@@ -185,6 +195,8 @@ public struct DryRunResult: Sendable {
     /// Other remarks about the input (unknown customers, events outside the window).
     public var notes: [String]
     public var engine: JourneyEngine
+    /// `DryRunOptions.threads` of the run (the report is built with as many).
+    var threads: Int?
 
     public var outbox: [OutboxMessage] { customers.flatMap(\.outbox) }
 
