@@ -113,24 +113,19 @@ extension DryRun {
     ) -> CustomerResult {
         var state = CustomerState(profile: profile)
         if let past { engine.importHistory(past, into: &state) }
-        var timeline: [TimelineRecord] = []
-        var outbox: [OutboxMessage] = []
-        func take(_ output: EngineOutput) {
-            timeline.append(contentsOf: output.timeline)
-            outbox.append(contentsOf: output.outbox)
-        }
-        take(engine.handle(.profile(profile), state: &state, now: from))
+        var output = EngineOutput()
+        engine.handle(.profile(profile), state: &state, now: from, appendingTo: &output)
         var inputs: [(at: Double, order: Int, input: EngineInput)] = []
         inputs.reserveCapacity(updates.count + own.count)
         for (n, update) in updates.enumerated() { inputs.append((update.at, n, .profile(update.profile))) }
         let base = inputs.count
         for (n, event) in own.enumerated() { inputs.append((event.timestamp, base + n, .event(event))) }
         inputs.sort { $0.at != $1.at ? $0.at < $1.at : $0.order < $1.order }
-        for item in inputs { take(engine.handle(item.input, state: &state, now: item.at)) }
-        take(engine.handle(.wake, state: &state, now: until))
+        for item in inputs { engine.handle(item.input, state: &state, now: item.at, appendingTo: &output) }
+        engine.handle(.wake, state: &state, now: until, appendingTo: &output)
         return CustomerResult(
-            id: profile.id, timeZone: engine.timeZoneIdentifier(for: state.profile, journey: nil), eventCount: own.count, timeline: timeline,
-            outbox: outbox, finalState: state)
+            id: profile.id, timeZone: engine.timeZoneIdentifier(for: state.profile, journey: nil), eventCount: own.count,
+            timeline: output.timeline, outbox: output.outbox, finalState: state)
     }
 }
 

@@ -89,12 +89,27 @@ public struct JourneyEngine: Sendable {
     ///   - now: the current instant (seconds since the epoch) on the caller's clock.
     /// - Returns: the messages to send and the timeline of what happened.
     public func handle(_ input: EngineInput, state: inout CustomerState, now: Double) -> EngineOutput {
+        var output = EngineOutput()
+        handle(input, state: &state, now: now, appendingTo: &output)
+        return output
+    }
+
+    /// ``handle(_:state:now:)`` that appends the step's messages and timeline to `output` (and
+    /// sets its `nextWakeAt`): for callers that collect a customer's whole history, such as the
+    /// dry-run, without copying every step's records into their own arrays.
+    ///
+    /// ```swift
+    /// var history = EngineOutput()
+    /// for event in events { engine.handle(.event(event), state: &state, now: event.timestamp, appendingTo: &history) }
+    /// ```
+    public func handle(_ input: EngineInput, state: inout CustomerState, now: Double, appendingTo output: inout EngineOutput) {
         var run = CustomerRun(engine: core, decide: decide, state: CustomerState(profile: CustomerProfile(id: "")))
         swap(&run.state, &state)
+        swap(&run.output, &output)
         run.handle(input, now: now)
         swap(&run.state, &state)
-        run.output.nextWakeAt = state.nextWakeAt
-        return run.output
+        swap(&run.output, &output)
+        output.nextWakeAt = state.nextWakeAt
     }
 
     /// Adds past events to the customer's behavioural history without running anything: for
