@@ -101,61 +101,71 @@ struct ReportTally {
 
     mutating func add(_ customer: CustomerResult) {
         var enteredJourneys: [String] = []
-        var stagesReached: Set<Stage> = []
+        var stagesReached: UInt32 = 0  // bit k: Stage.allCases[k] reached
+        // The builder of the previous record's journey, by position (records of one journey come
+        // in runs): no hashing of the journey name for every record.
+        var cached: (journey: String, index: Dictionary<String, JourneyReport>.Index)?
         for record in customer.timeline {
             let journey = record.journey
-            if builders.index(forKey: journey) == nil {
+            let b: Dictionary<String, JourneyReport>.Index
+            if let cached, cached.journey == journey {
+                b = cached.index
+            } else if let index = builders.index(forKey: journey) {
+                b = index
+            } else {
                 guard let program = engine.heldPrograms.first(where: { $0.name == journey }) else { continue }
                 builders[journey] = JourneyReport(program: program)
+                b = builders.index(forKey: journey)!
             }
+            cached = (journey, b)
             switch record.kind {
             case .entered:
-                builders[journey]!.entries += 1
+                builders.values[b].entries += 1
                 if !enteredJourneys.contains(journey) { enteredJourneys.append(journey) }
             case .notEntered(_, let reason):
-                builders[journey]!.notEntered[ReasonText.notEntered(reason), default: 0] += 1
+                builders.values[b].notEntered[ReasonText.notEntered(reason), default: 0] += 1
             case .stepReached(let step, let stage):
-                builders[journey]!.reach(step, stage: stage)
+                builders.values[b].reach(step, stage: stage)
                 if let stage {
                     stageReached[stage, default: 0] += 1
-                    stagesReached.insert(stage)
+                    stagesReached |= 1 << UInt32(Stage.allCases.firstIndex(of: stage)!)
                 }
             case .exited(let step, let reason):
-                builders[journey]!.exits[reason.description, default: 0] += 1
-                if reason != .completed { builders[journey]!.leave(step) }
+                builders.values[b].exits[reason.description, default: 0] += 1
+                if reason != .completed { builders.values[b].leave(step) }
             case .variantAssigned(let split, let variant, let isControl):
                 let key = EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence)
                 variants[key, default: []].append(VariantAssignment(split: split, variant: variant, isControl: isControl))
             case .converted(_, let time, _):
                 converted[EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence)] = time
-                builders[journey]!.conversions += 1
-                builders[journey]!.timesToConvert.append(time)
+                builders.values[b].conversions += 1
+                builders.values[b].timesToConvert.append(time)
             case .sent(_, let message, let requested, let channel, _, let notes):
-                builders[journey]!.sends["\(channel.rawValue) \(message)", default: 0] += 1
+                builders.values[b].sends["\(channel.rawValue) \(message)", default: 0] += 1
                 if channel != requested {
-                    builders[journey]!.decisions.fellBack += 1
+                    builders.values[b].decisions.fellBack += 1
                     let reason = notes.first.map(ReasonText.summary) ?? "fallback"
-                    builders[journey]!.decisions.reasons[reason, default: 0] += 1
+                    builders.values[b].decisions.reasons[reason, default: 0] += 1
                     delivery.record(journey: journey, reason: notes.first)
                 } else {
-                    builders[journey]!.decisions.sent += 1
+                    builders.values[b].decisions.sent += 1
                 }
             case .deferred(_, _, _, _, let reason):
-                builders[journey]!.decisions.deferred += 1
-                builders[journey]!.decisions.reasons["deferred: \(ReasonText.summary(reason))", default: 0] += 1
+                builders.values[b].decisions.deferred += 1
+                builders.values[b].decisions.reasons["deferred: \(ReasonText.summary(reason))", default: 0] += 1
                 delivery.record(journey: journey, reason: reason)
             case .skipped(_, _, _, let reason):
-                builders[journey]!.decisions.skipped += 1
-                builders[journey]!.decisions.reasons["skipped: \(ReasonText.summary(reason))", default: 0] += 1
+                builders.values[b].decisions.skipped += 1
+                builders.values[b].decisions.reasons["skipped: \(ReasonText.summary(reason))", default: 0] += 1
                 delivery.record(journey: journey, reason: reason)
             case .sendCancelled:
-                builders[journey]!.decisions.cancelled += 1
+                builders.values[b].decisions.cancelled += 1
             case .waiting, .eventReceived, .timedOut, .attributesUpdated, .migrated, .held, .resumed:
                 break
             }
         }
         for journey in enteredJourneys { customersPerJourney[journey, default: 0] += 1 }
-        for stage in stagesReached { stageCustomers[stage, default: 0] += 1 }
+        for (k, stage) in Stage.allCases.enumerated() where stagesReached & (1 << UInt32(k)) != 0 { stageCustomers[stage, default: 0] += 1 }
         for instance in customer.finalState.instances where instance.isActive {
             builders[instance.journey]?.waitingAt(instance.step)
             builders[instance.journey]?.active += 1
