@@ -34,16 +34,16 @@ extension CustomerRun {
         let marketingDue = state.pendingSends.contains {
             $0.dueAt <= t && $0.request.send.category == .marketing && !engine.isPaused($0.request.journey)
         }
-        let due = state.pendingSends.indices.filter {
-            let p = state.pendingSends[$0]
-            if engine.isPaused(p.request.journey) { return false }  // held until the journey resumes
-            return p.dueAt <= t || (marketingDue && p.deferrals == 0 && p.request.requestedAt <= t)
+        let due = state.pendingSends.indices.filter { k in
+            // Fields read in place: binding the element would copy the whole pending send.
+            if engine.isPaused(state.pendingSends[k].request.journey) { return false }  // held until the journey resumes
+            return state.pendingSends[k].dueAt <= t
+                || (marketingDue && state.pendingSends[k].deferrals == 0 && state.pendingSends[k].request.requestedAt <= t)
         }
         let requests = due.map { state.pendingSends[$0].request }
-        let profile = state.profile
         let contact = CustomerContact(
-            timeZone: zoneID(journeyZone: nil), hasEmail: !(profile.email ?? "").isEmpty, hasPhone: !(profile.phone ?? "").isEmpty,
-            subscriptions: profile.subscriptions)
+            timeZone: zoneID(journeyZone: nil), hasEmail: !(state.profile.email ?? "").isEmpty,
+            hasPhone: !(state.profile.phone ?? "").isEmpty, subscriptions: state.profile.subscriptions)
         let decisions = decide(requests, state.ledger, contact, t)
 
         var done: [Int] = []
@@ -61,7 +61,7 @@ extension CustomerRun {
                 let messageID = "\(request.id)/\(channel.rawValue)"
                 output.outbox.append(
                     OutboxMessage(
-                        id: messageID, customerID: profile.id, journey: request.journey, journeyVersion: pending.journeyVersion,
+                        id: messageID, customerID: state.profile.id, journey: request.journey, journeyVersion: pending.journeyVersion,
                         step: request.step, channel: channel, message: request.send.message, category: request.send.category, at: t,
                         context: templateContext(pending)))
                 state.ledger.record(LedgerEntry(request: request, channel: channel, at: t))
