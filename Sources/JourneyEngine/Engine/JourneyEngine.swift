@@ -89,12 +89,27 @@ public struct JourneyEngine: Sendable {
     ///   - now: the current instant (seconds since the epoch) on the caller's clock.
     /// - Returns: the messages to send and the timeline of what happened.
     public func handle(_ input: EngineInput, state: inout CustomerState, now: Double) -> EngineOutput {
+        var output = EngineOutput()
+        handle(input, state: &state, now: now, appendingTo: &output)
+        return output
+    }
+
+    /// ``handle(_:state:now:)`` that appends the step's messages and timeline to `output` (and
+    /// sets its `nextWakeAt`): for callers that collect a customer's whole history, such as the
+    /// dry-run, without copying every step's records into their own arrays.
+    ///
+    /// ```swift
+    /// var history = EngineOutput()
+    /// for event in events { engine.handle(.event(event), state: &state, now: event.timestamp, appendingTo: &history) }
+    /// ```
+    public func handle(_ input: EngineInput, state: inout CustomerState, now: Double, appendingTo output: inout EngineOutput) {
         var run = CustomerRun(engine: core, decide: decide, state: CustomerState(profile: CustomerProfile(id: "")))
         swap(&run.state, &state)
+        swap(&run.output, &output)
         run.handle(input, now: now)
         swap(&run.state, &state)
-        run.output.nextWakeAt = state.nextWakeAt
-        return run.output
+        swap(&run.output, &output)
+        output.nextWakeAt = state.nextWakeAt
     }
 
     /// Adds past events to the customer's behavioural history without running anything: for
@@ -161,6 +176,8 @@ final class EngineCore: Sendable {
     /// Journey name → index in `catalog.journeys` (the current version, used for new entries).
     let currentIndex: [String: Int]
     let index: CatalogIndex
+    /// The zone of customers and journeys that name no known one: the policy's, else UTC.
+    let defaultZone: String
 
     init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram], paused: Set<String>, options: JourneyEngine.Options) {
         self.catalog = catalog
@@ -176,6 +193,8 @@ final class EngineCore: Sendable {
         for (i, program) in catalog.journeys.enumerated() { currentIndex[program.name] = i }
         self.currentIndex = currentIndex
         self.index = CatalogIndex(catalog: catalog, retained: retainedPrograms)
+        let zone = catalog.policy.defaultTimeZone
+        self.defaultZone = LocalClock.zone(zone) != nil ? zone : "UTC"
     }
 
     @inline(__always)
@@ -185,8 +204,26 @@ final class EngineCore: Sendable {
 
     @inline(__always)
     func program(named name: String, version: String) -> JourneyProgram? {
-        for program in held where program.version == version && program.name == name { return program }
+        heldIndex(named: name, version: version).map { held[$0] }
+    }
+
+    /// The position of a held program in `held`: the hot path looks programs up by position and
+    /// borrows them from there (a `JourneyProgram` holds many references, so copying one out costs
+    /// a retain and a release of each).
+    @inline(__always)
+    func heldIndex(named name: String, version: String) -> Int? {
+        var k = 0
+        while k < held.count {
+            if held[k].version == version && held[k].name == name { return k }
+            k += 1
+        }
         return nil
+    }
+
+    /// The priority of a held program (0 when not held), without copying it.
+    @inline(__always)
+    func priority(named name: String, version: String) -> Int {
+        heldIndex(named: name, version: version).map { held[$0].priority } ?? 0
     }
 
     func currentProgram(named name: String) -> JourneyProgram? {
@@ -194,9 +231,12 @@ final class EngineCore: Sendable {
     }
 
     func timeZoneIdentifier(for profile: CustomerProfile, journey: JourneyProgram?) -> String {
-        for candidate in [profile.timeZone, journey?.timeZone, catalog.policy.defaultTimeZone] {
-            if let candidate, LocalClock.zone(candidate) != nil { return candidate }
-        }
-        return "UTC"
+        timeZoneIdentifier(for: profile, journeyZone: journey?.timeZone)
+    }
+
+    func timeZoneIdentifier(for profile: CustomerProfile, journeyZone: String?) -> String {
+        if let zone = profile.timeZone, LocalClock.zone(zone) != nil { return zone }
+        if let zone = journeyZone, LocalClock.zone(zone) != nil { return zone }
+        return defaultZone
     }
 }
