@@ -124,7 +124,8 @@ let package = Package(
         .executableTarget(
             name: "HeraldBench",
             dependencies: [
-                "JourneyLanguage", "JourneyEngine", "HeraldSQLite", "HeraldChannels", "HeraldService", "HeraldPostgres",
+                "JourneyLanguage", "JourneyEngine", "HeraldSimulation", "HeraldSQLite", "HeraldChannels", "HeraldService",
+                "HeraldPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -171,11 +172,13 @@ let package = Package(
             exclude: ["Servers", "Fixtures"],
             swiftSettings: swiftSettings
         ),
-        // Helpers the service and cluster tests share: loopback HTTP calls, a webhook receiver.
+        // Helpers the service, store and cluster tests share: loopback HTTP calls, a webhook receiver,
+        // the `herald serve` process, a PostgreSQL database per test.
         .target(
             name: "HeraldTestSupport",
             dependencies: [
-                "JourneyLanguage",
+                "JourneyLanguage", "HeraldPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -196,7 +199,7 @@ let package = Package(
         .testTarget(
             name: "HeraldStoreConformanceTests",
             dependencies: [
-                "JourneyEngine", "JourneyLanguage", "HeraldSQLite", "HeraldPostgres",
+                "HeraldTestSupport", "JourneyEngine", "JourneyLanguage", "HeraldSQLite", "HeraldPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 // Writes rows the way an earlier version did (JSON aggregates), behind the store's back.

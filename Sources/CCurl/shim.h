@@ -3,6 +3,13 @@
 
 #include <curl/curl.h>
 
+#ifdef __linux__
+// The transport's event loop waits on epoll and wakes through an eventfd (Swift's Glibc module
+// does not export these headers).
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#endif
+
 // curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt are variadic, so Swift cannot call
 // them. These typed wrappers (after GRDB's shim.h and swift-corelibs-foundation's
 // CFURLSession_easy_setopt_*) give Swift one entry point per argument type.
@@ -51,6 +58,18 @@ static inline CURLcode herald_curl_easy_getinfo_string(CURL *handle, CURLINFO in
 
 static inline CURLMcode herald_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
     return curl_multi_setopt(handle, option, value);
+}
+
+static inline CURLMcode herald_curl_multi_setopt_pointer(CURLM *handle, CURLMoption option, void *value) {
+    return curl_multi_setopt(handle, option, value);
+}
+
+static inline CURLMcode herald_curl_multi_setopt_socket_callback(CURLM *handle, curl_socket_callback value) {
+    return curl_multi_setopt(handle, CURLMOPT_SOCKETFUNCTION, value);
+}
+
+static inline CURLMcode herald_curl_multi_setopt_timer_callback(CURLM *handle, curl_multi_timer_callback value) {
+    return curl_multi_setopt(handle, CURLMOPT_TIMERFUNCTION, value);
 }
 
 /// CURL_GLOBAL_ALL is a macro expression Swift does not import.

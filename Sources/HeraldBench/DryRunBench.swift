@@ -1,4 +1,5 @@
 import Foundation
+import HeraldSimulation
 import JourneyEngine
 import JourneyLanguage
 
@@ -127,5 +128,50 @@ enum DryRunBench {
         table.add("dry-run timeline records (transitions)/s", Double(counts.transitions) / elapsed, "records/s", reference: ("records per customer", Double(counts.transitions) / Double(max(1, counts.customers))))
         table.add("dry-run sends decided per customer", Double(counts.sends) / Double(max(1, counts.customers)), "sends/customer", reference: ("expected without policy blocks", 1.75))
         table.add("dry-run peak RSS (VmHWM)", hwm / 1_048_576, "MiB", reference: ("VmHWM before, MiB", hwmBefore / 1_048_576))
+
+        try product(options, engine: engine, reference: refElapsed, into: &table)
+    }
+
+    /// The same customers through what `herald dry-run` runs: profiles and events built as a
+    /// loader would hand them over, `DryRun.run` (grouping by customer, replay on every core,
+    /// every timeline and outbox kept) and the report (funnel per journey and stage).
+    static func product(_ options: BenchOptions, engine: JourneyEngine, reference refElapsed: Double, into table: inout ResultTable) throws {
+        let n = options.customers
+        let started = ContinuousClock.now
+        var customers: [CustomerProfile] = []
+        var events: [CustomerEvent] = []
+        customers.reserveCapacity(n)
+        events.reserveCapacity(n + n / 4 + n / 10)
+        for i in 0..<n {
+            customers.append(profile(i))
+            let start = base + Double(i % 3600)
+            events.append(CustomerEvent(id: "e\(i)a", customerID: "c\(i)", name: "cart.updated", properties: ["items": .number(2)], timestamp: start))
+            if i % 4 == 0 {
+                events.append(CustomerEvent(id: "e\(i)b", customerID: "c\(i)", name: "email.clicked", timestamp: start + 7200))
+            }
+            if i % 10 == 0 {
+                events.append(CustomerEvent(id: "e\(i)c", customerID: "c\(i)", name: "order.completed", properties: ["total": .number(99)], timestamp: start + 2 * 86400))
+            }
+        }
+        let generated = seconds(since: started)
+        let replayStarted = ContinuousClock.now
+        let result = DryRun(engine: engine).run(customers: customers, events: events, options: DryRunOptions(until: base + 9 * 86_400))
+        let replayed = seconds(since: replayStarted)
+        let reportStarted = ContinuousClock.now
+        let report = result.report
+        let reported = seconds(since: reportStarted)
+        let elapsed = seconds(since: started)
+        let sends = result.customers.reduce(0) { $0 + $1.outbox.count }
+        guard result.customers.count == n, let journey = report.journeys.first(where: { $0.journey == "cart_abandonment" }), journey.entries == n else {
+            throw BenchError("DryRun did not enter every customer into cart_abandonment")
+        }
+        print(String(format: "  dry-run through DryRun: %d customers, %d events, %d sends: inputs %.3f s, replay %.3f s, report %.3f s",
+                     n, events.count, sends, generated, replayed, reported))
+        let label = n == 1_000_000 ? "1M" : "\(n) (reduced from 1M)"
+        table.add("dry-run \(label) via DryRun + report: whole run", elapsed, "s", reference: ("dict updates, s", refElapsed), target: "< 10 s" + (n == 1_000_000 ? "" : " for 1M"), met: n == 1_000_000 ? elapsed < 10 : nil)
+        table.add("dry-run via DryRun: replay (DryRun.run)", replayed, "s", reference: ("whole run, s", elapsed))
+        table.add("dry-run via DryRun: report (DryRunReport)", reported, "s", reference: ("whole run, s", elapsed))
+        table.add("dry-run via DryRun: building the inputs", generated, "s", reference: ("whole run, s", elapsed))
+        table.add("dry-run via DryRun: sends per customer", Double(sends) / Double(max(1, n)), "sends/customer", reference: ("expected without policy blocks", 1.75))
     }
 }

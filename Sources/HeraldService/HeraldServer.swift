@@ -59,7 +59,8 @@ public struct HeraldServer: Sendable {
                 partitions: configuration.processing.partitions > 0 ? configuration.processing.partitions : max(2, cores * 2),
                 batchSize: configuration.processing.batchSize, queueCapacity: configuration.processing.batchSize * 8))
         let scheduler = TimerScheduler(
-            store: store, timers: timers, processing: processing, ownership: ownership, clock: clock, logger: logger)
+            store: store, timers: timers, processing: processing, registry: registry, ownership: ownership, clock: clock,
+            logger: logger)
         var retry = RetrySchedule(
             base: configuration.delivery.retryBaseSeconds, cap: configuration.delivery.retryCapSeconds,
             maxAttempts: configuration.delivery.maxAttempts)
@@ -73,7 +74,7 @@ public struct HeraldServer: Sendable {
             clock: clock, logger: logger, concurrency: configuration.delivery.concurrency,
             lease: configuration.delivery.leaseSeconds)
         let housekeeping = HousekeepingService(
-            store: store, timers: timers, metrics: metrics, retention: configuration.retention, clock: clock, logger: logger)
+            store: store, registry: registry, timers: timers, metrics: metrics, retention: configuration.retention, clock: clock, logger: logger)
         let readiness = Readiness()
 
         let router = Router(context: BasicRequestContext.self)

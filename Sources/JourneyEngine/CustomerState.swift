@@ -79,6 +79,9 @@ public struct JourneyInstance: Sendable, Hashable, Codable {
     /// came due, or an input arrived): the instant the engine first held it. On resume, a deadline
     /// that passed while held fires at the resume instant, not in the past.
     public var heldSince: Double?
+    /// The event a held `wait for event` received while its journey was paused (before the wait's
+    /// timeout): on resume it advances the instance as if it had just arrived.
+    public var heldEvent: MatchedEvent?
 
     public var isActive: Bool { status == .active }
 }

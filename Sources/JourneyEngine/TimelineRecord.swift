@@ -54,6 +54,11 @@ public enum TimelineKind: Sendable, Hashable, Codable {
     /// The instance moved to the current version of its journey because its own version is no
     /// longer held (mapped by state label).
     case migrated(from: String, to: String, step: String)
+    /// The instance's journey is paused: it holds at `step` (no timer fires, no event wait
+    /// advances, no send is decided) until the journey is resumed.
+    case held(step: String)
+    /// The journey was resumed: the instance continues from `step` after holding `heldFor` seconds.
+    case resumed(step: String, heldFor: Double)
 }
 
 /// What made a customer enter (or try to enter) a journey.
@@ -80,6 +85,8 @@ public enum NotEnteredReason: Sendable, Hashable, Codable, CustomStringConvertib
     case oncePer(period: Double, lastEnteredAt: Double, nextAllowedAt: Double)
     /// An `exit when` condition already holds.
     case exitConditionHolds
+    /// The journey is paused: it takes no new entries.
+    case journeyPaused
 
     public var description: String {
         switch self {
@@ -88,6 +95,7 @@ public enum NotEnteredReason: Sendable, Hashable, Codable, CustomStringConvertib
         case .oncePer(let period, let last, let next):
             "entry once per \(DurationText.format(period)): last entered \(Value.formatTime(last)), next allowed \(Value.formatTime(next))"
         case .exitConditionHolds: "an exit condition holds"
+        case .journeyPaused: "the journey is paused"
         }
     }
 }

@@ -15,13 +15,13 @@ import Testing
 /// Afterwards: every acknowledged event was processed exactly once, every timer fired (never
 /// early), no message was delivered twice, the cap was never exceeded, and the frozen node's late
 /// writes were refused by the fencing check.
-@Suite(.serialized, .timeLimit(.minutes(4)), .enabled(if: ClusterDatabase.required))
+@Suite(.serialized, .timeLimit(.minutes(4)), .enabled(if: TestDatabase.required))
 struct MultiNodeTests {
     static let apiKey = "cluster-key-0123"
     static let leaseSeconds = 3.0
 
     @Test func killOnePauseAnotherWhileEventsFlow() async throws {
-        let database = try await ClusterDatabase.create()
+        let database = try await TestDatabase.create(prefix: "herald_cluster_")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-cluster-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let receiver = WebhookReceiver()
@@ -59,7 +59,7 @@ struct MultiNodeTests {
         """.write(to: config, atomically: true, encoding: .utf8)
 
         let nodes = (0..<3).map { index in
-            NodeProcess(
+            HeraldProcess(
                 name: "node-\(index)",
                 arguments: [
                     "serve", "--engine", "probe", "--port", "0", "--config", config.path,
@@ -79,7 +79,7 @@ struct MultiNodeTests {
             for node in nodes { group.addTask { try await node.start() } }
             try await group.waitForAll()
         }
-        let store = try await database.open()
+        let store = try await database.open(maximumConnections: 2)
         defer { store.close() }
 
         // The shards spread over the three nodes.
@@ -165,7 +165,7 @@ struct MultiNodeTests {
                 let body = "[" + burst.map(\.body).joined(separator: ",") + "]"
                 let reply = try? await HTTPCall.send(port: paused.port, .post, "/v1/events", body: body, apiKey: Self.apiKey)
                 down.withLock { _ = $0.insert(2) }
-                paused.pause()
+                paused.freeze()
                 if reply?.status == 202 {
                     acknowledged.withLock { set in for event in burst { set.insert(event.id) } }
                 } else {
@@ -175,7 +175,7 @@ struct MultiNodeTests {
                     acknowledged.withLock { set in for event in burst { set.insert(event.id) } }
                 }
                 try await Task.sleep(for: .seconds(Self.leaseSeconds * 2 + 1))
-                paused.resume()
+                paused.thaw()
                 down.withLock { _ = $0.remove(2) }
             }
             try await group.waitForAll()
@@ -276,70 +276,5 @@ struct MultiNodeTests {
             try await Task.sleep(for: .milliseconds(250))
         }
         return try await condition()
-    }
-}
-
-/// A database of its own in the cluster `HERALD_TEST_POSTGRES_URL` points at (under `CI=true` the
-/// test fails, rather than skips, without it).
-struct ClusterDatabase: Sendable {
-    struct Missing: Error, CustomStringConvertible {
-        var description: String {
-            "HERALD_TEST_POSTGRES_URL is not set: run `make test` (it starts a private PostgreSQL cluster), "
-                + "or scripts/postgres-test-cluster.sh run swift test --filter HeraldClusterTests"
-        }
-    }
-
-    var name: String
-    var admin: PostgresConfiguration
-    var url: String
-    static let logger = Logger(label: "herald.test.cluster")
-
-    /// Run when a cluster is configured, and always under CI (where a missing URL fails the test).
-    static var required: Bool {
-        let environment = ProcessInfo.processInfo.environment
-        return environment["HERALD_TEST_POSTGRES_URL"]?.isEmpty == false || environment["CI"] == "true" || environment["CI"] == "1"
-    }
-
-    static func create() async throws -> ClusterDatabase {
-        guard let base = ProcessInfo.processInfo.environment["HERALD_TEST_POSTGRES_URL"], !base.isEmpty else {
-            throw Missing()
-        }
-        let admin = try PostgresConfiguration(url: base)
-        let name = "herald_cluster_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
-        try await withAdmin(admin) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-        }
-        var components = URLComponents(string: base)!
-        components.path = "/" + name
-        return ClusterDatabase(name: name, admin: admin, url: components.string!)
-    }
-
-    func open() async throws -> PostgresJourneyStore {
-        var configuration = try PostgresConfiguration(url: url)
-        configuration.maximumConnections = 2
-        return try await PostgresJourneyStore.open(configuration, logger: Self.logger)
-    }
-
-    func drop() async {
-        try? await Self.withAdmin(admin) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: Self.logger)
-        }
-    }
-
-    private static func withAdmin(_ admin: PostgresConfiguration, _ body: (PostgresConnection) async throws -> Void)
-        async throws
-    {
-        let connection = try await PostgresConnection.connect(
-            configuration: .init(
-                host: admin.host, port: admin.port, username: admin.username, password: admin.password,
-                database: admin.database, tls: .disable),
-            id: 1, logger: logger)
-        do {
-            try await body(connection)
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        try await connection.close()
     }
 }

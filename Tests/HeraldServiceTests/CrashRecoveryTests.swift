@@ -40,8 +40,8 @@ struct CrashRecoveryTests {
               allow_private_networks: ["127.0.0.0/8"]
             """.write(to: channels, atomically: true, encoding: .utf8)
 
-        let makeServer: @Sendable (Int) -> ServerProcess = { port in
-            ServerProcess(
+        let makeServer: @Sendable (Int) -> HeraldProcess = { port in
+            HeraldProcess(
                 arguments: [
                     "serve", "--engine", "probe", "--port", "\(port)", "--data", directory.appendingPathComponent("data").path,
                     "--journeys", journeys.path,

@@ -1,3 +1,4 @@
+import HeraldTestSupport
 import Foundation
 import Testing
 
@@ -17,7 +18,7 @@ struct SchemathesisTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let key = "schemathesis-key"
-        let server = ServerProcess(
+        let server = HeraldProcess(
             arguments: [
                 "serve", "--port", "0", "--journeys", root.appendingPathComponent("Journeys").path,
                 "--data", directory.appendingPathComponent("data").path,

@@ -45,6 +45,20 @@ struct DryRunTests {
         #expect(elapsed < .seconds(5))
     }
 
+    /// Customers are replayed and tallied on several threads: the output is the one a single
+    /// thread gives, whatever the number of threads.
+    @Test(arguments: [2, 3, 7])
+    func outputDoesNotDependOnThreads(threads: Int) throws {
+        let catalog = try Self.catalog()
+        let (customers, events) = try Self.samples()
+        func render(_ threads: Int) -> String {
+            let options = DryRunOptions(threads: threads)
+            let result = DryRun(catalog: catalog).run(customers: customers, events: events.events, history: events.history, options: options)
+            return DryRunJSONRenderer(result: result).render() + DryRunTextRenderer(result: result).render()
+        }
+        #expect(render(threads) == render(1))
+    }
+
     @Test func jsonOutputIsDeterministicAndValid() throws {
         let catalog = try Self.catalog()
         let (customers, events) = try Self.samples()

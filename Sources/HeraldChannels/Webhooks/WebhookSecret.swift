@@ -34,13 +34,22 @@ public struct WebhookSecret: Sendable, CustomStringConvertible {
 /// space-separated signature per active secret, so that receivers can rotate secrets.
 struct WebhookSigner: Sendable {
     let secrets: [WebhookSecret]
+    /// One HMAC per secret with its key already absorbed: each signature starts from a copy, so
+    /// the key schedule (two hash blocks) is not computed again for every message.
+    private let keyed: [HMAC<SHA256>]
+
+    init(secrets: [WebhookSecret]) {
+        self.secrets = secrets
+        self.keyed = secrets.map { HMAC<SHA256>(key: $0.key) }
+    }
 
     func signature(id: String, timestamp: Int, payload: [UInt8]) -> String {
-        var signed = Array("\(id).\(timestamp).".utf8)
-        signed.append(contentsOf: payload)
-        return secrets.map { secret in
-            let mac = HMAC<SHA256>.authenticationCode(for: signed, using: secret.key)
-            return "v1," + Data(mac).base64EncodedString()
+        let prefix = Array("\(id).\(timestamp).".utf8)
+        return keyed.map { keyed in
+            var mac = keyed
+            mac.update(data: prefix)
+            mac.update(data: payload)
+            return "v1," + Data(mac.finalize()).base64EncodedString()
         }.joined(separator: " ")
     }
 }

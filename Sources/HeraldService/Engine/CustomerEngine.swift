@@ -10,6 +10,9 @@ public protocol CustomerEngine: Sendable {
     func handle(_ input: EngineInput, state: inout CustomerState, now: Double) -> EngineOutput
     /// When the engine must next be woken for this aggregate (the durable timer index).
     func nextWakeAt(of state: CustomerState) -> Double?
+    /// Whether the aggregate has work held by a paused journey (the service rechecks such
+    /// customers now and then, so that a resume finds them in the timer index).
+    func holdsWork(of state: CustomerState) -> Bool
     /// What to keep of an output for inspection (`GET /v1/customers/{id}`) and per-journey counts.
     func records(of output: EngineOutput, customerID: String, now: Double) -> EngineRecords
 }
@@ -26,6 +29,7 @@ public struct EngineRecords: Sendable {
 
 extension CustomerEngine {
     public func nextWakeAt(of state: CustomerState) -> Double? { state.nextWakeAt }
+    public func holdsWork(of state: CustomerState) -> Bool { false }
 
     /// By default every outbox message is logged as a send and counted per journey step.
     public func records(of output: EngineOutput, customerID: String, now: Double) -> EngineRecords {

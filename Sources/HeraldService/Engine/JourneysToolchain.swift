@@ -30,15 +30,13 @@ public struct JourneysToolchain: JourneyToolchain {
         return .compiled(catalog, warnings: diagnostics)
     }
 
-    /// Paused journeys are left out of the engine's catalog (no new entries) but their versions
-    /// stay held, so in-flight instances keep their program.
+    /// Every archived version stays held, so in-flight instances keep their program; paused
+    /// journeys take no new entries and their instances hold (the engine's `paused`).
     public func makeEngine(catalog: JourneyCatalog, archive: [JourneyProgram], paused: Set<String>) -> any CustomerEngine {
-        var running = catalog
-        running.journeys.removeAll { paused.contains($0.name) }
-        let current = Set(running.journeys.map { "\($0.name)@\($0.version)" })
+        let current = Set(catalog.journeys.map { "\($0.name)@\($0.version)" })
         let retained = archive.filter { !current.contains("\($0.name)@\($0.version)") }
         return JourneyEngineAdapter(
-            engine: JourneyEngine(catalog: running, retainedPrograms: retained, options: options))
+            engine: JourneyEngine(catalog: catalog, retainedPrograms: retained, paused: paused, options: options))
     }
 }
 
@@ -50,7 +48,9 @@ struct JourneyEngineAdapter: CustomerEngine {
         engine.handle(input, state: &state, now: now)
     }
 
-    func nextWakeAt(of state: CustomerState) -> Double? { state.nextWakeAt }
+    func nextWakeAt(of state: CustomerState) -> Double? { engine.nextWakeAt(of: state) }
+
+    func holdsWork(of state: CustomerState) -> Bool { engine.holdsWork(of: state) }
 
     func records(of output: EngineOutput, customerID: String, now: Double) -> EngineRecords {
         var records = EngineRecords()
@@ -83,6 +83,11 @@ struct JourneyEngineAdapter: CustomerEngine {
             case .sendCancelled(let step, let message, _, let because):
                 count(record, step, "cancelled")
                 log(record, "decision", "cancelled \(message): \(because)")
+            case .held(let step):
+                count(record, step, "held")
+                log(record, "held", "held at \(step): \(record.journey) is paused")
+            case .resumed(let step, let heldFor):
+                log(record, "resumed", "resumed at \(step) after holding \(DurationText.format(heldFor))")
             case .exited(let step, let reason):
                 count(record, step, "exited")
                 log(record, "exited", "left \(record.journey) at \(step): \(reason)")

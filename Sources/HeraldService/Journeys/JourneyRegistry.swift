@@ -43,6 +43,9 @@ public final class JourneyRegistry: Sendable {
     let store: any JourneyStore
     let clock: ServiceClock
     private let deployment = Mutex<Deployment?>(nil)
+    /// Counts the deployments that resumed a paused journey (the timer scheduler then wakes the
+    /// customers that hold its work).
+    private let resumes = Atomic<Int>(0)
     /// Serialises reloads and pauses (they read, compile and swap).
     private let reloading = AsyncLock()
 
@@ -54,6 +57,18 @@ public final class JourneyRegistry: Sendable {
     }
 
     public var current: Deployment? { deployment.withLock { $0 } }
+
+    /// How many times a paused journey was resumed since start (on this node).
+    public var resumeCount: Int { resumes.load(ordering: .relaxed) }
+
+    /// Installs a deployment; counts a resume when a journey that was paused no longer is.
+    private func install(_ new: Deployment) {
+        let previous = deployment.withLock { d -> Set<String>? in
+            defer { d = new }
+            return d?.paused
+        }
+        if let previous, !previous.subtracting(new.paused).isEmpty { resumes.add(1, ordering: .relaxed) }
+    }
 
     /// Compiles the directory and deploys it (at start, on `POST /v1/journeys/reload` and SIGHUP).
     @discardableResult
@@ -70,10 +85,8 @@ public final class JourneyRegistry: Sendable {
             let paused = try await store.pausedJourneys()
             let previous = current?.catalog
             let engine = toolchain.makeEngine(catalog: catalog, archive: archive, paused: paused)
-            deployment.withLock {
-                $0 = Deployment(
-                    catalog: catalog, engine: engine, paused: paused, archive: archive, warnings: warnings, deployedAt: now)
-            }
+            install(
+                Deployment(catalog: catalog, engine: engine, paused: paused, archive: archive, warnings: warnings, deployedAt: now))
             var changes: [ReloadReport.Change] = []
             for journey in catalog.journeys {
                 let old = previous?.journey(named: journey.name)
@@ -94,7 +107,20 @@ public final class JourneyRegistry: Sendable {
             try await store.setJourneyPaused(name, paused: paused)
             if paused { current.paused.insert(name) } else { current.paused.remove(name) }
             current.engine = toolchain.makeEngine(catalog: current.catalog, archive: current.archive, paused: current.paused)
-            deployment.withLock { $0 = current }
+            install(current)
+        }
+    }
+
+    /// Reads the pause switches from the store and redeploys when they changed (another node of a
+    /// cluster paused or resumed a journey). Called periodically by housekeeping.
+    public func refreshControls() async throws {
+        try await reloading.run {
+            guard var current = current else { return }
+            let paused = try await store.pausedJourneys()
+            guard paused != current.paused else { return }
+            current.paused = paused
+            current.engine = toolchain.makeEngine(catalog: current.catalog, archive: current.archive, paused: paused)
+            install(current)
         }
     }
 }

@@ -10,11 +10,23 @@ public enum PartitionWork: Sendable {
 /// Turns a batch of work plus the loaded aggregates into the commits for it: the pure middle of
 /// load–engine–commit. One customer's inputs are handled in inbox order, then its due timers.
 public struct CustomerStepper: Sendable {
-    /// How long a customer whose timers stay due after a wake-up (instances held by a paused
-    /// journey) waits before the next attempt, so held instances never spin.
+    /// How often a customer with work held by a paused journey is woken again (and the most a
+    /// customer whose timers stay due after a wake-up waits), so held work never spins and a
+    /// resume finds every held customer among the wake-ups due within this interval.
     public var heldRetry: Double
 
-    public init(heldRetry: Double = 30) { self.heldRetry = heldRetry }
+    public init(heldRetry: Double = CustomerStepper.defaultHeldRetry) { self.heldRetry = heldRetry }
+
+    public static let defaultHeldRetry: Double = 900
+
+    /// The wake-up time to commit for an aggregate: the engine's, brought forward to the held
+    /// recheck when the customer holds paused work, and never in the past.
+    func wakeTime(of state: CustomerState, engine: any CustomerEngine, now: Double) -> Double? {
+        var next = engine.nextWakeAt(of: state)
+        if engine.holdsWork(of: state) { next = min(next ?? .infinity, now + heldRetry) }
+        if let at = next, at <= now { next = now + heldRetry }
+        return next
+    }
 
     public struct Result: Sendable {
         public var commits: [CustomerCommit] = []
@@ -111,15 +123,20 @@ public struct CustomerStepper: Sendable {
                     touched = true
                     state = current
                 } else if wakes[id] != nil, !touched {
-                    // A stale wake-up: the timer moved since it was read. Re-offer the stored time.
+                    // A stale wake-up: the timer moved since it was read. Re-offer the stored time,
+                    // or store the right one when it differs (a held customer's recheck came due,
+                    // or a resume woke a customer whose own timer lies ahead).
                     result.wakesStale += 1
-                    result.wakeTimes.append((id, stored?.nextWakeAt))
+                    if wakeTime(of: current, engine: engine, now: now) != stored?.nextWakeAt {
+                        touched = true
+                    } else {
+                        result.wakeTimes.append((id, stored?.nextWakeAt))
+                    }
                 }
             }
 
             if touched, let current = state {
-                var next = engine.nextWakeAt(of: current)
-                if let at = next, at <= now { next = now + heldRetry }
+                let next = wakeTime(of: current, engine: engine, now: now)
                 commit.change = .save(current, nextWakeAt: next)
                 result.wakeTimes.append((id, next))
             }

@@ -7,6 +7,7 @@ import ServiceLifecycle
 /// retention policy no longer needs.
 final class HousekeepingService: Service, Sendable {
     let store: any JourneyStore
+    let registry: JourneyRegistry
     let timers: NearTimers
     let metrics: ServiceMetrics
     let retention: ServiceConfiguration.Retention
@@ -15,10 +16,11 @@ final class HousekeepingService: Service, Sendable {
     let statisticsInterval: Double
 
     init(
-        store: any JourneyStore, timers: NearTimers, metrics: ServiceMetrics, retention: ServiceConfiguration.Retention,
+        store: any JourneyStore, registry: JourneyRegistry, timers: NearTimers, metrics: ServiceMetrics, retention: ServiceConfiguration.Retention,
         clock: ServiceClock, logger: Logger, statisticsInterval: Double = 5
     ) {
         self.store = store
+        self.registry = registry
         self.timers = timers
         self.metrics = metrics
         self.retention = retention
@@ -32,6 +34,13 @@ final class HousekeepingService: Service, Sendable {
             var lastPrune = self.clock.now()
             while !Task.isCancelled {
                 await self.refreshGauges()
+                do {
+                    let resumes = self.registry.resumeCount
+                    try await self.registry.refreshControls()
+                    if self.registry.resumeCount != resumes { self.timers.signal.notify() }
+                } catch {
+                    self.logger.error("reading the journey pause switches failed", metadata: ["error": "\(error)"])
+                }
                 let now = self.clock.now()
                 if now - lastPrune >= self.retention.intervalSeconds {
                     lastPrune = now

@@ -1,5 +1,8 @@
+import Dispatch
+import Foundation
 public import JourneyEngine
 public import JourneyLanguage
+import Synchronization
 
 /// Replays customers and timestamped events through the journeys on a virtual clock.
 ///
@@ -72,36 +75,57 @@ public struct DryRun: Sendable {
         let pastCount = pastByCustomer.values.reduce(0) { $0 + $1.count }
         if pastCount > 0 { notes.append("\(pastCount) event(s) before \(Value.formatTime(from)) were imported as history only") }
 
-        var results: [CustomerResult] = []
-        results.reserveCapacity(profiles.count)
-        for id in profiles.keys.sorted() {
-            let profile = profiles[id]!
-            var state = CustomerState(profile: profile)
-            if let past = pastByCustomer[id] { engine.importHistory(past, into: &state) }
-            var timeline: [TimelineRecord] = []
-            var outbox: [OutboxMessage] = []
-            func take(_ output: EngineOutput) {
-                timeline.append(contentsOf: output.timeline)
-                outbox.append(contentsOf: output.outbox)
+        // Customers are independent: replay them on every core, in contiguous slices of the
+        // sorted ids, and join the slices in order — the result is the same as one thread's.
+        let ids = profiles.keys.sorted()
+        let engine = engine
+        let (events, past, updates, known) = (byCustomer, pastByCustomer, updatesByCustomer, profiles)
+        let workers = options.workerCount
+        let slices = ids.isEmpty ? 0 : min(ids.count, workers == 1 ? 1 : workers * 8)
+        let done = Mutex([[CustomerResult]](repeating: [], count: slices))
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let range = (ids.count * slice / slices)..<(ids.count * (slice + 1) / slices)
+            var results: [CustomerResult] = []
+            results.reserveCapacity(range.count)
+            for id in ids[range] {
+                results.append(
+                    Self.replay(
+                        known[id]!, events: events[id] ?? [], past: past[id], updates: updates[id] ?? [], from: from, until: until,
+                        engine: engine))
             }
-            take(engine.handle(.profile(profile), state: &state, now: from))
-            // Events and profile updates in time order (file order breaks ties; updates first).
-            var inputs: [(at: Double, order: Int, input: EngineInput)] = []
-            for (n, update) in (updatesByCustomer[id] ?? []).enumerated() { inputs.append((update.at, n, .profile(update.profile))) }
-            let base = inputs.count
-            for (n, event) in (byCustomer[id] ?? []).enumerated() { inputs.append((event.timestamp, base + n, .event(event))) }
-            inputs.sort { $0.at != $1.at ? $0.at < $1.at : $0.order < $1.order }
-            for item in inputs { take(engine.handle(item.input, state: &state, now: item.at)) }
-            let own = byCustomer[id] ?? []
-            take(engine.handle(.wake, state: &state, now: until))
-            results.append(
-                CustomerResult(
-                    id: id, timeZone: engine.timeZoneIdentifier(for: state.profile, journey: nil), eventCount: own.count, timeline: timeline,
-                    outbox: outbox, finalState: state))
+            done.withLock { $0[slice] = results }
         }
+        var results: [CustomerResult] = []
+        results.reserveCapacity(ids.count)
+        for slice in done.withLock({ $0 }) { results.append(contentsOf: slice) }
         return DryRunResult(
             from: from, until: until, seed: options.seed, customers: results, eventCount: events.count - outside, issues: issues,
-            notes: notes, engine: engine)
+            notes: notes, engine: engine, threads: options.threads)
+    }
+}
+
+extension DryRun {
+    /// One customer's replay: profile at `from`, events and profile updates in time order (file
+    /// order breaks ties; updates first), then a wake-up at `until`.
+    static func replay(
+        _ profile: CustomerProfile, events own: [CustomerEvent], past: [CustomerEvent]?, updates: [ProfileUpdate], from: Double,
+        until: Double, engine: JourneyEngine
+    ) -> CustomerResult {
+        var state = CustomerState(profile: profile)
+        if let past { engine.importHistory(past, into: &state) }
+        var output = EngineOutput()
+        engine.handle(.profile(profile), state: &state, now: from, appendingTo: &output)
+        var inputs: [(at: Double, order: Int, input: EngineInput)] = []
+        inputs.reserveCapacity(updates.count + own.count)
+        for (n, update) in updates.enumerated() { inputs.append((update.at, n, .profile(update.profile))) }
+        let base = inputs.count
+        for (n, event) in own.enumerated() { inputs.append((event.timestamp, base + n, .event(event))) }
+        inputs.sort { $0.at != $1.at ? $0.at < $1.at : $0.order < $1.order }
+        for item in inputs { engine.handle(item.input, state: &state, now: item.at, appendingTo: &output) }
+        engine.handle(.wake, state: &state, now: until, appendingTo: &output)
+        return CustomerResult(
+            id: profile.id, timeZone: engine.timeZoneIdentifier(for: state.profile, journey: nil), eventCount: own.count,
+            timeline: output.timeline, outbox: output.outbox, finalState: state)
     }
 }
 
@@ -124,13 +148,22 @@ public struct DryRunOptions: Sendable {
     public var seed: UInt64
     /// How long after the last event the replay runs by default (7 days).
     public var horizonAfterLastEvent: Double
+    /// How many threads the replay and the report are split for (default: one per core; 1 runs
+    /// everything on the calling thread). The result does not depend on it.
+    public var threads: Int?
 
-    public init(from: Double? = nil, until: Double? = nil, seed: UInt64 = 0, horizonAfterLastEvent: Double = 7 * 86_400) {
+    public init(
+        from: Double? = nil, until: Double? = nil, seed: UInt64 = 0, horizonAfterLastEvent: Double = 7 * 86_400, threads: Int? = nil
+    ) {
         self.from = from
         self.until = until
         self.seed = seed
         self.horizonAfterLastEvent = horizonAfterLastEvent
+        self.threads = threads
     }
+
+    /// `threads`, or one per core.
+    var workerCount: Int { max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount) }
 }
 
 /// One customer's replay.
@@ -157,6 +190,8 @@ public struct DryRunResult: Sendable {
     /// Other remarks about the input (unknown customers, events outside the window).
     public var notes: [String]
     public var engine: JourneyEngine
+    /// `DryRunOptions.threads` of the run (the report is built with as many).
+    var threads: Int?
 
     public var outbox: [OutboxMessage] { customers.flatMap(\.outbox) }
 

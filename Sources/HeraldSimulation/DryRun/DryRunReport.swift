@@ -1,5 +1,8 @@
+import Dispatch
+import Foundation
 public import JourneyEngine
 public import JourneyLanguage
+import Synchronization
 
 /// The funnel per journey and the roll-up per lifecycle stage, computed from a dry-run's timelines.
 public struct DryRunReport: Sendable {
@@ -8,80 +11,23 @@ public struct DryRunReport: Sendable {
     public var delivery: DeliveryReport
 
     public init(result: DryRunResult) {
+        // Customers are independent: tally contiguous slices on every core and merge the tallies
+        // in order (every count is a sum, and lists keep the order one pass would give them).
+        let customers = result.customers
         let engine = result.engine
-        var builders: [String: JourneyReport] = [:]
-        for program in engine.catalog.journeys { builders[program.name] = JourneyReport(program: program) }
-
-        struct EntryKey: Hashable {
-            var customer: String
-            var journey: String
-            var entry: Int
+        let workers = DryRunOptions(threads: result.threads).workerCount
+        let slices = customers.isEmpty || workers == 1 ? 1 : min(customers.count, workers * 4)
+        let done = Mutex([ReportTally?](repeating: nil, count: slices))
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            var tally = ReportTally(engine: engine)
+            for k in (customers.count * slice / slices)..<(customers.count * (slice + 1) / slices) { tally.add(customers[k]) }
+            done.withLock { $0[slice] = tally }
         }
-        var variants: [EntryKey: [VariantAssignment]] = [:]
-        var converted: [EntryKey: Double] = [:]
-        var customersPerJourney: [String: Set<String>] = [:]
-        var stageCustomers: [Stage: Set<String>] = [:]
-        var stageReached: [Stage: Int] = [:]
-        var delivery = DeliveryReport()
-
-        for customer in result.customers {
-            for record in customer.timeline {
-                let journey = record.journey
-                if builders[journey] == nil, let program = engine.heldPrograms.first(where: { $0.name == journey }) {
-                    builders[journey] = JourneyReport(program: program)
-                }
-                guard builders[journey] != nil else { continue }
-                let key = EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence)
-                switch record.kind {
-                case .entered:
-                    builders[journey]!.entries += 1
-                    customersPerJourney[journey, default: []].insert(customer.id)
-                case .notEntered(_, let reason):
-                    builders[journey]!.notEntered[ReasonText.notEntered(reason), default: 0] += 1
-                case .stepReached(let step, let stage):
-                    builders[journey]!.reach(step, stage: stage)
-                    if let stage {
-                        stageReached[stage, default: 0] += 1
-                        stageCustomers[stage, default: []].insert(customer.id)
-                    }
-                case .exited(let step, let reason):
-                    builders[journey]!.exits[reason.description, default: 0] += 1
-                    if reason != .completed { builders[journey]!.leave(step) }
-                case .variantAssigned(let split, let variant, let isControl):
-                    variants[key, default: []].append(VariantAssignment(split: split, variant: variant, isControl: isControl))
-                case .converted(_, let time, _):
-                    converted[key] = time
-                    builders[journey]!.conversions += 1
-                    builders[journey]!.timesToConvert.append(time)
-                case .sent(_, let message, let requested, let channel, _, let notes):
-                    builders[journey]!.sends["\(channel.rawValue) \(message)", default: 0] += 1
-                    if channel != requested {
-                        builders[journey]!.decisions.fellBack += 1
-                        let reason = notes.first.map(ReasonText.summary) ?? "fallback"
-                        builders[journey]!.decisions.reasons[reason, default: 0] += 1
-                        delivery.record(journey: journey, reason: notes.first)
-                    } else {
-                        builders[journey]!.decisions.sent += 1
-                    }
-                case .deferred(_, _, _, _, let reason):
-                    builders[journey]!.decisions.deferred += 1
-                    builders[journey]!.decisions.reasons["deferred: \(ReasonText.summary(reason))", default: 0] += 1
-                    delivery.record(journey: journey, reason: reason)
-                case .skipped(_, _, _, let reason):
-                    builders[journey]!.decisions.skipped += 1
-                    builders[journey]!.decisions.reasons["skipped: \(ReasonText.summary(reason))", default: 0] += 1
-                    delivery.record(journey: journey, reason: reason)
-                case .sendCancelled:
-                    builders[journey]!.decisions.cancelled += 1
-                case .waiting, .eventReceived, .timedOut, .attributesUpdated, .migrated:
-                    break
-                }
-            }
-            for instance in customer.finalState.instances where instance.isActive {
-                builders[instance.journey]?.waitingAt(instance.step)
-                builders[instance.journey]?.active += 1
-            }
-        }
+        var tally = ReportTally(engine: engine)
+        for part in done.withLock({ $0 }) { if let part { tally.merge(part) } }
+        var builders = tally.builders
+        let (variants, converted, delivery) = (tally.variants, tally.converted, tally.delivery)
+        let (customersPerJourney, stageCustomers, stageReached) = (tally.customersPerJourney, tally.stageCustomers, tally.stageReached)
 
         // Experiments: conversions per variant, against the control group.
         var experiments: [String: [String: [String: (control: Bool, entries: Int, conversions: Int)]]] = [:]
@@ -112,7 +58,7 @@ public struct DryRunReport: Sendable {
             }
         }
 
-        for name in builders.keys { builders[name]?.customers = customersPerJourney[name]?.count ?? 0 }
+        for name in builders.keys { builders[name]?.customers = customersPerJourney[name] ?? 0 }
         let journeys = builders.keys.sorted().map { builders[$0]! }
         self.journeys = journeys
 
@@ -122,11 +68,125 @@ public struct DryRunReport: Sendable {
             guard !members.isEmpty || reached > 0 else { return nil }
             return StageReport(
                 stage: stage, journeys: members.map(\.journey), entries: members.reduce(0) { $0 + $1.entries },
-                customers: stageCustomers[stage]?.count ?? 0, stepsReached: reached,
+                customers: stageCustomers[stage] ?? 0, stepsReached: reached,
                 sends: members.reduce(0) { $0 + $1.decisions.sent + $1.decisions.fellBack },
                 conversions: members.reduce(0) { $0 + $1.conversions })
         }
         self.delivery = delivery
+    }
+}
+
+/// The counts of a report over some of the customers (each customer in one tally only).
+struct ReportTally {
+    struct EntryKey: Hashable {
+        var customer: String
+        var journey: String
+        var entry: Int
+    }
+
+    let engine: JourneyEngine
+    var builders: [String: JourneyReport] = [:]
+    var variants: [EntryKey: [VariantAssignment]] = [:]
+    var converted: [EntryKey: Double] = [:]
+    /// Distinct customers per journey and per stage (a customer is counted once, where it is tallied).
+    var customersPerJourney: [String: Int] = [:]
+    var stageCustomers: [Stage: Int] = [:]
+    var stageReached: [Stage: Int] = [:]
+    var delivery = DeliveryReport()
+
+    init(engine: JourneyEngine) {
+        self.engine = engine
+        for program in engine.catalog.journeys { builders[program.name] = JourneyReport(program: program) }
+    }
+
+    mutating func add(_ customer: CustomerResult) {
+        var enteredJourneys: [String] = []
+        var stagesReached: UInt32 = 0  // bit k: Stage.allCases[k] reached
+        // The builder of the previous record's journey, by position (records of one journey come
+        // in runs): no hashing of the journey name for every record.
+        var cached: (journey: String, index: Dictionary<String, JourneyReport>.Index)?
+        for record in customer.timeline {
+            let journey = record.journey
+            let b: Dictionary<String, JourneyReport>.Index
+            if let cached, cached.journey == journey {
+                b = cached.index
+            } else if let index = builders.index(forKey: journey) {
+                b = index
+            } else {
+                guard let program = engine.heldPrograms.first(where: { $0.name == journey }) else { continue }
+                builders[journey] = JourneyReport(program: program)
+                b = builders.index(forKey: journey)!
+            }
+            cached = (journey, b)
+            switch record.kind {
+            case .entered:
+                builders.values[b].entries += 1
+                if !enteredJourneys.contains(journey) { enteredJourneys.append(journey) }
+            case .notEntered(_, let reason):
+                builders.values[b].notEntered[ReasonText.notEntered(reason), default: 0] += 1
+            case .stepReached(let step, let stage):
+                builders.values[b].reach(step, stage: stage)
+                if let stage {
+                    stageReached[stage, default: 0] += 1
+                    stagesReached |= 1 << UInt32(Stage.allCases.firstIndex(of: stage)!)
+                }
+            case .exited(let step, let reason):
+                builders.values[b].exits[reason.description, default: 0] += 1
+                if reason != .completed { builders.values[b].leave(step) }
+            case .variantAssigned(let split, let variant, let isControl):
+                let key = EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence)
+                variants[key, default: []].append(VariantAssignment(split: split, variant: variant, isControl: isControl))
+            case .converted(_, let time, _):
+                converted[EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence)] = time
+                builders.values[b].conversions += 1
+                builders.values[b].timesToConvert.append(time)
+            case .sent(_, let message, let requested, let channel, _, let notes):
+                builders.values[b].sends["\(channel.rawValue) \(message)", default: 0] += 1
+                if channel != requested {
+                    builders.values[b].decisions.fellBack += 1
+                    let reason = notes.first.map(ReasonText.summary) ?? "fallback"
+                    builders.values[b].decisions.reasons[reason, default: 0] += 1
+                    delivery.record(journey: journey, reason: notes.first)
+                } else {
+                    builders.values[b].decisions.sent += 1
+                }
+            case .deferred(_, _, _, _, let reason):
+                builders.values[b].decisions.deferred += 1
+                builders.values[b].decisions.reasons["deferred: \(ReasonText.summary(reason))", default: 0] += 1
+                delivery.record(journey: journey, reason: reason)
+            case .skipped(_, _, _, let reason):
+                builders.values[b].decisions.skipped += 1
+                builders.values[b].decisions.reasons["skipped: \(ReasonText.summary(reason))", default: 0] += 1
+                delivery.record(journey: journey, reason: reason)
+            case .sendCancelled:
+                builders.values[b].decisions.cancelled += 1
+            case .waiting, .eventReceived, .timedOut, .attributesUpdated, .migrated, .held, .resumed:
+                break
+            }
+        }
+        for journey in enteredJourneys { customersPerJourney[journey, default: 0] += 1 }
+        for (k, stage) in Stage.allCases.enumerated() where stagesReached & (1 << UInt32(k)) != 0 { stageCustomers[stage, default: 0] += 1 }
+        for instance in customer.finalState.instances where instance.isActive {
+            builders[instance.journey]?.waitingAt(instance.step)
+            builders[instance.journey]?.active += 1
+        }
+    }
+
+    /// Adds the counts of `other`, a tally of customers after this one's.
+    mutating func merge(_ other: ReportTally) {
+        for (name, report) in other.builders {
+            if builders.index(forKey: name) == nil {
+                builders[name] = report
+            } else {
+                builders[name]!.merge(report)
+            }
+        }
+        variants.merge(other.variants) { $0 + $1 }
+        converted.merge(other.converted) { _, new in new }
+        customersPerJourney.merge(other.customersPerJourney, uniquingKeysWith: +)
+        stageCustomers.merge(other.stageCustomers, uniquingKeysWith: +)
+        stageReached.merge(other.stageReached, uniquingKeysWith: +)
+        delivery.merge(other.delivery)
     }
 }
 
@@ -190,6 +250,34 @@ public struct JourneyReport: Sendable {
 
     mutating func waitingAt(_ step: String) {
         if let i = steps.firstIndex(where: { $0.step == step }) { steps[i].waiting += 1 }
+    }
+
+    /// Adds the counts of `other` (the same journey, tallied over later customers); steps only
+    /// `other` has come after this report's, in `other`'s order.
+    mutating func merge(_ other: JourneyReport) {
+        entries += other.entries
+        customers += other.customers
+        active += other.active
+        notEntered.merge(other.notEntered, uniquingKeysWith: +)
+        for step in other.steps {
+            if let i = steps.firstIndex(where: { $0.step == step.step }) {
+                steps[i].reached += step.reached
+                steps[i].exitedHere += step.exitedHere
+                steps[i].waiting += step.waiting
+            } else {
+                steps.append(step)
+            }
+        }
+        exits.merge(other.exits, uniquingKeysWith: +)
+        sends.merge(other.sends, uniquingKeysWith: +)
+        decisions.sent += other.decisions.sent
+        decisions.deferred += other.decisions.deferred
+        decisions.skipped += other.decisions.skipped
+        decisions.fellBack += other.decisions.fellBack
+        decisions.cancelled += other.decisions.cancelled
+        decisions.reasons.merge(other.decisions.reasons, uniquingKeysWith: +)
+        conversions += other.conversions
+        timesToConvert.append(contentsOf: other.timesToConvert)
     }
 }
 
@@ -255,6 +343,11 @@ public struct DeliveryReport: Sendable {
     public var byRule: [String: [String: Int]] = [:]
     /// Losing journey → winning journey → count.
     public var conflicts: [String: [String: Int]] = [:]
+
+    mutating func merge(_ other: DeliveryReport) {
+        for (journey, rules) in other.byRule { byRule[journey, default: [:]].merge(rules, uniquingKeysWith: +) }
+        for (journey, winners) in other.conflicts { conflicts[journey, default: [:]].merge(winners, uniquingKeysWith: +) }
+    }
 
     mutating func record(journey: String, reason: DecisionReason?) {
         guard let reason else { return }

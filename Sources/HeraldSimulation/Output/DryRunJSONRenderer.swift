@@ -192,6 +192,8 @@ public struct DryRunJSONRenderer {
                     ("variants", .sorted(Dictionary(variants.map { ($0.split, JSONNode.string($0.variant)) }, uniquingKeysWith: { a, _ in a }))),
                 ])
         case .migrated(let from, let to, let step): kind("migrated", [("from", .string(from)), ("to", .string(to)), ("step", .string(step))])
+        case .held(let step): kind("held", [("step", .string(step))])
+        case .resumed(let step, let heldFor): kind("resumed", [("step", .string(step)), ("held_for", .number(heldFor))])
         }
         return .object(fields)
     }

@@ -55,6 +55,7 @@ public enum ReasonText {
         case .onceEver: "entry once"
         case .oncePer(let period, _, _): "entry once per \(DurationText.format(period))"
         case .exitConditionHolds: "exit condition holds"
+        case .journeyPaused: "journey paused"
         }
     }
 }

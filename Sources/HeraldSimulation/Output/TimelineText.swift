@@ -30,6 +30,8 @@ public enum TimelineText {
             "converted (\(goal)) after \(DurationText.format(time))"
                 + (variants.isEmpty ? "" : " in " + variants.map { "\($0.split)=\($0.variant)" }.joined(separator: ", "))
         case .migrated(let from, let to, let step): "moved from version \(from.prefix(12)) to \(to.prefix(12)) at \(step)"
+        case .held(let step): "held at \(step): the journey is paused"
+        case .resumed(let step, let heldFor): "resumed at \(step) after holding \(DurationText.format(heldFor))"
         }
     }
 

@@ -11,6 +11,8 @@ extension CustomerRun {
         let hasActive = state.instances.contains { $0.journey == name && $0.isActive }
         var refusal: NotEnteredReason?
         switch program.entry {
+        case _ where engine.isPaused(name):
+            refusal = .journeyPaused
         case .oneAtATime:
             if hasActive { refusal = .alreadyActive }
         case .onceEver:
@@ -25,7 +27,7 @@ extension CustomerRun {
             break
         }
         if refusal == nil, engine.index.hasConditionExits {
-            let evaluator = evaluator(program: program, event: event, at: t)
+            let evaluator = evaluator(journeyZone: program.timeZone, event: event, at: t)
             for exit in program.exits {
                 if case .condition(let condition) = exit, evaluator.holds(condition) {
                     refusal = .exitConditionHolds
@@ -50,14 +52,20 @@ extension CustomerRun {
                 goalDeadline: program.goal.map { t + $0.within }, sendVisits: []))
         let i = state.instances.count - 1
         record(.entered(trigger: trigger), instance: i, at: t)
-        advance(i, to: program.initial, at: t)
+        advance(i, to: program.initial, program: program, at: t)
     }
 
     // MARK: Running steps
 
     /// Runs instance `i` from state `target` through action steps until it waits or exits.
     mutating func advance(_ i: Int, to target: StateID, at t: Double) {
-        guard let program = program(of: state.instances[i]) else { return }
+        let engine = engine
+        guard let k = heldIndex(of: i) else { return }
+        advance(i, to: target, program: engine.held[k], at: t)
+    }
+
+    /// `advance(_:to:at:)` with instance `i`'s program already looked up.
+    mutating func advance(_ i: Int, to target: StateID, program: JourneyProgram, at t: Double) {
         var target = target
         var steps = 0
         while true {
@@ -82,7 +90,7 @@ extension CustomerRun {
                 applyUpdates(updates, instance: i, program: program, step: step, at: t)
                 target = next
             case .branch(let branches, let otherwise):
-                let evaluator = evaluator(program: program, event: state.instances[i].lastEvent, at: t)
+                let evaluator = evaluator(journeyZone: program.timeZone, event: state.instances[i].lastEvent, at: t)
                 target = branches.first { evaluator.holds($0.condition) }?.target ?? otherwise
             case .split(let split):
                 guard let variant = assign(split, journey: program.name) else {
@@ -101,7 +109,7 @@ extension CustomerRun {
                 case .duration(let seconds, _):
                     deadline = t + max(0, seconds)
                 case .untilLocalTime(let time, let weekdays, _):
-                    let zone = LocalClock.zone(zoneID(for: program)) ?? LocalClock.zone("UTC")!
+                    let zone = LocalClock.zone(zoneID(journeyZone: program.timeZone)) ?? LocalClock.zone("UTC")!
                     deadline = LocalClock.nextOccurrence(of: time, weekdays: weekdays, after: t, in: zone)
                 case .event(let name, _, let timeout, _, _):
                     deadline = t + max(0, timeout)
@@ -141,6 +149,8 @@ extension CustomerRun {
         guard state.instances[i].isActive else { return }
         state.instances[i].status = .finished(reason, at: t)
         state.instances[i].deadline = nil
+        state.instances[i].heldSince = nil
+        state.instances[i].heldEvent = nil
         record(.exited(step: state.instances[i].step, reason: reason), instance: i, at: t)
         switch reason {
         case .event, .condition, .goal:
@@ -174,7 +184,7 @@ extension CustomerRun {
 
     mutating func applyUpdates(_ updates: [AttributeUpdate], instance i: Int, program: JourneyProgram, step: JourneyState, at t: Double) {
         for update in updates {
-            let evaluator = evaluator(program: program, event: state.instances[i].lastEvent, at: t)
+            let evaluator = evaluator(journeyZone: program.timeZone, event: state.instances[i].lastEvent, at: t)
             switch update.operation {
             case .set(let expression):
                 setAttribute(update.attribute, to: evaluator.value(of: expression))

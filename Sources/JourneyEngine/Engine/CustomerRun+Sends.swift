@@ -5,10 +5,10 @@ extension CustomerRun {
     /// settle window (at the end of this instant when it is 0). Transactional sends take no part in
     /// conflicts, so they are decided at once.
     mutating func requestSend(_ i: Int, program: JourneyProgram, step: JourneyState, send: Send, at t: Double) {
-        let instance = state.instances[i]
-        let visits = instance.sendVisits.reduce(0) { $0 + ($1 == step.id ? 1 : 0) }
+        let entrySequence = state.instances[i].entrySequence
+        let visits = state.instances[i].sendVisits.reduce(0) { $0 + ($1 == step.id ? 1 : 0) }
         state.instances[i].sendVisits.append(step.id)
-        var id = "\(state.profile.id)/\(program.name)/\(instance.entrySequence)/\(step.label)"
+        var id = "\(state.profile.id)/\(program.name)/\(entrySequence)/\(step.label)"
         if visits > 0 { id += "#\(visits + 1)" }
         if state.ledger.contains(requestID: id) || state.pendingSends.contains(where: { $0.request.id == id }) {
             record(.skipped(step: step.label, message: send.message, channel: send.channel, reason: .duplicate(requestID: id)), instance: i, at: t)
@@ -17,28 +17,33 @@ extension CustomerRun {
         let request = SendRequest(id: id, journey: program.name, priority: program.priority, step: step.label, send: send, requestedAt: t)
         state.pendingSends.append(
             PendingSend(
-                request: request, journeyVersion: program.version, entrySequence: instance.entrySequence,
-                event: instance.lastEvent?.properties ?? [:], dueAt: send.category == .transactional ? t : t + max(0, catalog.policy.settleWindow), deferrals: 0))
+                request: request, journeyVersion: program.version, entrySequence: entrySequence,
+                event: state.instances[i].lastEvent?.properties ?? [:], dueAt: send.category == .transactional ? t : t + max(0, catalog.policy.settleWindow), deferrals: 0))
     }
 
     /// Asks the policy about every pending send due at `t`, as one batch.
     mutating func decidePendingSends(at t: Double) {
-        guard state.pendingSends.contains(where: { $0.dueAt <= t }) else { return }
-        state.ledger = state.ledger.pruned(keepingWithin: engine.index.ledgerHorizon, now: t)
+        guard state.pendingSends.contains(where: { $0.dueAt <= t && !engine.isPaused($0.request.journey) }) else { return }
+        if let first = state.ledger.entries.first, first.at < t - engine.index.ledgerHorizon {
+            state.ledger = state.ledger.pruned(keepingWithin: engine.index.ledgerHorizon, now: t)
+        }
 
         // The first settle deadline decides every send requested by then (the window gathers
         // them); deferred sends come back at their own time.
         // A transactional send falling due does not close the window of marketing sends early.
-        let marketingDue = state.pendingSends.contains { $0.dueAt <= t && $0.request.send.category == .marketing }
-        let due = state.pendingSends.indices.filter {
-            let p = state.pendingSends[$0]
-            return p.dueAt <= t || (marketingDue && p.deferrals == 0 && p.request.requestedAt <= t)
+        let marketingDue = state.pendingSends.contains {
+            $0.dueAt <= t && $0.request.send.category == .marketing && !engine.isPaused($0.request.journey)
+        }
+        let due = state.pendingSends.indices.filter { k in
+            // Fields read in place: binding the element would copy the whole pending send.
+            if engine.isPaused(state.pendingSends[k].request.journey) { return false }  // held until the journey resumes
+            return state.pendingSends[k].dueAt <= t
+                || (marketingDue && state.pendingSends[k].deferrals == 0 && state.pendingSends[k].request.requestedAt <= t)
         }
         let requests = due.map { state.pendingSends[$0].request }
-        let profile = state.profile
         let contact = CustomerContact(
-            timeZone: zoneID(for: nil), hasEmail: !(profile.email ?? "").isEmpty, hasPhone: !(profile.phone ?? "").isEmpty,
-            subscriptions: profile.subscriptions)
+            timeZone: zoneID(journeyZone: nil), hasEmail: !(state.profile.email ?? "").isEmpty,
+            hasPhone: !(state.profile.phone ?? "").isEmpty, subscriptions: state.profile.subscriptions)
         let decisions = decide(requests, state.ledger, contact, t)
 
         var done: [Int] = []
@@ -56,7 +61,7 @@ extension CustomerRun {
                 let messageID = "\(request.id)/\(channel.rawValue)"
                 output.outbox.append(
                     OutboxMessage(
-                        id: messageID, customerID: profile.id, journey: request.journey, journeyVersion: pending.journeyVersion,
+                        id: messageID, customerID: state.profile.id, journey: request.journey, journeyVersion: pending.journeyVersion,
                         step: request.step, channel: channel, message: request.send.message, category: request.send.category, at: t,
                         context: templateContext(pending)))
                 state.ledger.record(LedgerEntry(request: request, channel: channel, at: t))
@@ -94,12 +99,14 @@ extension CustomerRun {
     /// The template context: `customer` (attributes plus the built-in fields), `event` (the
     /// instance's matched event when the send was requested) and `journey`.
     private mutating func templateContext(_ pending: PendingSend) -> [String: Value] {
-        let profile = state.profile
-        var customer = profile.attributes
-        customer["id"] = .string(profile.id)
-        customer["email"] = profile.email.map(Value.string) ?? .null
-        customer["phone"] = profile.phone.map(Value.string) ?? .null
-        customer["time_zone"] = .string(zoneID(for: nil))
+        let zone = zoneID(journeyZone: nil)
+        // Sized up front: the attributes grow by four keys, which would otherwise rehash them.
+        var customer = [String: Value](minimumCapacity: state.profile.attributes.count + 4)
+        for (key, value) in state.profile.attributes { customer[key] = value }
+        customer["id"] = .string(state.profile.id)
+        customer["email"] = state.profile.email.map(Value.string) ?? .null
+        customer["phone"] = state.profile.phone.map(Value.string) ?? .null
+        customer["time_zone"] = .string(zone)
         return [
             "customer": .object(customer),
             "event": .object(pending.event),

@@ -75,6 +75,7 @@ struct CustomerRun {
     private mutating func begin(at t: Double) {
         if state.clock == nil { state.clock = t }
         ensureSchedules()
+        updateHolds(at: t)
         fireTimers(upTo: t, inclusive: false)
         advanceClock(to: t)
     }
@@ -111,15 +112,85 @@ struct CustomerRun {
     // MARK: Timers
 
     /// The earliest instant something is due for this customer.
-    func nextDue() -> Double? {
+    func nextDue() -> Double? { Self.nextDue(in: state, engine: engine) }
+
+    /// The earliest instant something is due: instance timers, schedules and undecided sends —
+    /// except what a paused journey already holds (work of a paused journey not yet marked held is
+    /// due at its own time, when the step marks it). Work held by a journey that is no longer
+    /// paused is due at once (at the instant it was held), so the next step releases it.
+    static func nextDue(in state: CustomerState, engine: EngineCore) -> Double? {
         var due: Double?
         func consider(_ t: Double?) {
             if let t, due.map({ t < $0 }) ?? true { due = t }
         }
-        for instance in state.instances where instance.isActive { consider(instance.deadline) }
-        for (_, t) in state.schedules { consider(t) }
-        for pending in state.pendingSends { consider(pending.dueAt) }
+        // By index: iterating the arrays would copy every instance and send (a retain and a
+        // release of each of their strings).
+        for k in state.instances.indices where state.instances[k].isActive {
+            if engine.isPaused(state.instances[k].journey) {
+                if state.instances[k].heldSince == nil { consider(state.instances[k].deadline) }
+            } else {
+                consider(state.instances[k].heldSince ?? state.instances[k].deadline)
+            }
+        }
+        if !state.schedules.isEmpty {
+            for (_, t) in state.schedules { consider(t) }
+        }
+        for k in state.pendingSends.indices {
+            if engine.isPaused(state.pendingSends[k].request.journey) {
+                if state.pendingSends[k].heldSince == nil { consider(state.pendingSends[k].dueAt) }
+            } else {
+                consider(state.pendingSends[k].heldSince ?? state.pendingSends[k].dueAt)
+            }
+        }
         return due
+    }
+
+    // MARK: Paused journeys
+
+    /// Holds the work of paused journeys and releases the work of journeys resumed since it was
+    /// held. Held at `t`: the instance or send is marked (`heldSince`). Released at `t`: a deadline
+    /// that passed while held moves to `t`, a held event advances its wait, undecided sends are
+    /// decided at `t` at the earliest.
+    private mutating func updateHolds(at t: Double) {
+        if engine.paused.isEmpty, !state.instances.contains(where: { $0.heldSince != nil }),
+            !state.pendingSends.contains(where: { $0.heldSince != nil })
+        {
+            return
+        }
+        for i in orderedInstances() where state.instances[i].isActive {
+            let instance = state.instances[i]
+            if engine.isPaused(instance.journey) {
+                if instance.heldSince == nil {
+                    state.instances[i].heldSince = t
+                    record(.held(step: instance.step), instance: i, at: t)
+                }
+                continue
+            }
+            guard let since = instance.heldSince else { continue }
+            state.instances[i].heldSince = nil
+            record(.resumed(step: instance.step, heldFor: max(0, t - since)), instance: i, at: t)
+            if let event = instance.heldEvent, let k = engine.heldIndex(named: instance.journey, version: instance.version),
+                engine.held[k].states.indices.contains(instance.state),
+                case .wait(.event(let name, _, _, let onEvent, _)) = engine.held[k].states[instance.state].kind
+            {
+                state.instances[i].heldEvent = nil
+                state.instances[i].lastEvent = event
+                record(.eventReceived(step: instance.step, event: name), instance: i, at: t)
+                advance(i, to: onEvent, at: t)
+            } else {
+                state.instances[i].heldEvent = nil
+                if let deadline = instance.deadline, deadline < t { state.instances[i].deadline = t }
+            }
+        }
+        for k in state.pendingSends.indices {
+            let held = engine.isPaused(state.pendingSends[k].request.journey)
+            if held {
+                if state.pendingSends[k].heldSince == nil { state.pendingSends[k].heldSince = t }
+            } else if state.pendingSends[k].heldSince != nil {
+                state.pendingSends[k].heldSince = nil
+                state.pendingSends[k].dueAt = max(state.pendingSends[k].dueAt, t)
+            }
+        }
     }
 
     private mutating func fireTimers(upTo limit: Double, inclusive: Bool) {
@@ -133,7 +204,9 @@ struct CustomerRun {
                 }
             }
             for i in orderedInstances() {
-                guard state.instances[i].isActive, let deadline = state.instances[i].deadline, deadline <= t else { continue }
+                guard state.instances[i].isActive, let deadline = state.instances[i].deadline, deadline <= t,
+                    !engine.isPaused(state.instances[i].journey)
+                else { continue }
                 wakeInstance(i, at: t)
             }
             for j in engine.index.scheduleJourneys {
@@ -148,19 +221,26 @@ struct CustomerRun {
     /// journey name, then entry sequence.
     func orderedInstances() -> [Int] {
         let count = state.instances.count
-        if count <= 1 { return Array(0..<count) }
+        // Most customers have one instance: no array to build or sort.
+        if count <= 1 { return count == 0 ? [] : Self.firstOnly }
+        let engine = engine
+        let priorities = state.instances.map { engine.priority(named: $0.journey, version: $0.version) }
         return state.instances.indices.sorted { a, b in
-            let x = state.instances[a], y = state.instances[b]
-            let px = engine.program(named: x.journey, version: x.version)?.priority ?? 0
-            let py = engine.program(named: y.journey, version: y.version)?.priority ?? 0
-            if px != py { return px > py }
-            if x.journey != y.journey { return x.journey < y.journey }
-            return x.entrySequence < y.entrySequence
+            if priorities[a] != priorities[b] { return priorities[a] > priorities[b] }
+            if state.instances[a].journey != state.instances[b].journey { return state.instances[a].journey < state.instances[b].journey }
+            return state.instances[a].entrySequence < state.instances[b].entrySequence
         }
     }
 
+    private static let firstOnly = [0]
+
     private mutating func wakeInstance(_ i: Int, at t: Double) {
-        guard let program = program(of: state.instances[i]) else { return }
+        let engine = engine
+        guard let k = heldIndex(of: i) else { return }
+        wakeInstance(i, program: engine.held[k], at: t)
+    }
+
+    private mutating func wakeInstance(_ i: Int, program: JourneyProgram, at t: Double) {
         let id = state.instances[i].state
         guard program.states.indices.contains(id), case .wait(let wait) = program.states[id].kind else {
             finish(i, .invalidState(id), at: t)
@@ -168,10 +248,10 @@ struct CustomerRun {
         }
         switch wait {
         case .duration(_, let next), .untilLocalTime(_, _, let next):
-            advance(i, to: next, at: t)
+            advance(i, to: next, program: program, at: t)
         case .event(_, _, _, _, let onTimeout):
             record(.timedOut(step: program.states[id].label), instance: i, at: t)
-            advance(i, to: onTimeout, at: t)
+            advance(i, to: onTimeout, program: program, at: t)
         }
     }
 
@@ -219,50 +299,19 @@ struct CustomerRun {
         recordHistory(matched, at: t)
 
         // Instances that existed before this event: goals, exit events, event waits.
+        let engine = engine
         for i in orderedInstances() {
-            guard let program = program(of: state.instances[i]) else { continue }
-            if let goal = program.goal, goal.event == event.name, state.instances[i].convertedAt == nil {
-                let entered = state.instances[i].enteredAt
-                if event.timestamp >= entered, event.timestamp <= entered + goal.within,
-                    holds(goal.filter, program: program, event: matched, at: t)
-                {
-                    state.instances[i].convertedAt = event.timestamp
-                    record(
-                        .converted(goal: goal.event, timeToConvert: event.timestamp - entered, variants: state.instances[i].variants),
-                        instance: i, at: t)
-                    if goal.exitOnGoal, state.instances[i].isActive { finish(i, .goal, at: t) }
-                }
-            }
-            guard state.instances[i].isActive else { continue }
-            for exit in program.exits {
-                if case .event(let name, let filter) = exit, name == event.name, holds(filter, program: program, event: matched, at: t) {
-                    finish(i, .event(name), at: t)
-                    break
-                }
-            }
-            guard state.instances[i].isActive else { continue }
-            let id = state.instances[i].state
-            if program.states.indices.contains(id),
-                case .wait(.event(let name, let filter, _, let onEvent, _)) = program.states[id].kind, name == event.name,
-                holds(filter, program: program, event: matched, at: t)
-            {
-                state.instances[i].lastEvent = matched
-                record(.eventReceived(step: program.states[id].label, event: name), instance: i, at: t)
-                advance(i, to: onEvent, at: t)
-            }
+            guard let k = heldIndex(of: i) else { continue }
+            processEvent(event, matched, instance: i, program: engine.held[k], at: t)
         }
 
         // Undecided sends of entries that already finished still obey their journey's exit events.
         if !state.pendingSends.isEmpty {
             var cancelled: [Int] = []
-            for (k, pending) in state.pendingSends.enumerated() {
-                guard let program = engine.program(named: pending.request.journey, version: pending.journeyVersion) else { continue }
-                for exit in program.exits {
-                    if case .event(let name, let filter) = exit, name == event.name, holds(filter, program: program, event: matched, at: t) {
-                        cancelled.append(k)
-                        break
-                    }
-                }
+            for k in state.pendingSends.indices {
+                guard let p = engine.heldIndex(named: state.pendingSends[k].request.journey, version: state.pendingSends[k].journeyVersion)
+                else { continue }
+                if exits(engine.held[p], on: matched, at: t) { cancelled.append(k) }
             }
             if !cancelled.isEmpty {
                 let ids = Set(cancelled.map { state.pendingSends[$0].request.id })
@@ -272,9 +321,58 @@ struct CustomerRun {
 
         // Event triggers.
         for j in engine.index.eventTriggers[event.name] ?? [] {
-            let program = journeys[j]
-            guard case .event(_, let filter) = program.trigger, holds(filter, program: program, event: matched, at: t) else { continue }
-            tryEnter(program, trigger: .event(event.name), event: matched, at: t)
+            enter(engine.catalog.journeys[j], on: matched, at: t)
+        }
+    }
+
+    /// Whether an exit event of `program` matches `event`.
+    private mutating func exits(_ program: JourneyProgram, on event: MatchedEvent, at t: Double) -> Bool {
+        for exit in program.exits {
+            if case .event(let name, let filter) = exit, name == event.name, holds(filter, program: program, event: event, at: t) {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Enters `program` if its event trigger's filter holds for `event`.
+    private mutating func enter(_ program: JourneyProgram, on event: MatchedEvent, at t: Double) {
+        guard case .event(_, let filter) = program.trigger, holds(filter, program: program, event: event, at: t) else { return }
+        tryEnter(program, trigger: .event(event.name), event: event, at: t)
+    }
+
+    /// An event for one instance that existed before it: its goal, exit events and event wait.
+    private mutating func processEvent(_ event: CustomerEvent, _ matched: MatchedEvent, instance i: Int, program: JourneyProgram, at t: Double) {
+        if let goal = program.goal, goal.event == event.name, state.instances[i].convertedAt == nil {
+            let entered = state.instances[i].enteredAt
+            if event.timestamp >= entered, event.timestamp <= entered + goal.within,
+                holds(goal.filter, program: program, event: matched, at: t)
+            {
+                state.instances[i].convertedAt = event.timestamp
+                record(
+                    .converted(goal: goal.event, timeToConvert: event.timestamp - entered, variants: state.instances[i].variants),
+                    instance: i, at: t)
+                if goal.exitOnGoal, state.instances[i].isActive { finish(i, .goal, at: t) }
+            }
+        }
+        guard state.instances[i].isActive else { return }
+        if exits(program, on: matched, at: t) { finish(i, .event(event.name), at: t) }
+        guard state.instances[i].isActive else { return }
+        let id = state.instances[i].state
+        if program.states.indices.contains(id),
+            case .wait(.event(let name, let filter, _, let onEvent, _)) = program.states[id].kind, name == event.name,
+            holds(filter, program: program, event: matched, at: t)
+        {
+            if engine.isPaused(program.name) {
+                // Held: the first matching event before the timeout is kept for the resume.
+                if state.instances[i].heldEvent == nil, t <= state.instances[i].deadline ?? .infinity {
+                    state.instances[i].heldEvent = matched
+                }
+                return
+            }
+            state.instances[i].lastEvent = matched
+            record(.eventReceived(step: program.states[id].label, event: name), instance: i, at: t)
+            advance(i, to: onEvent, program: program, at: t)
         }
     }
 
@@ -308,15 +406,20 @@ struct CustomerRun {
     // MARK: Segments and exit conditions
 
     private mutating func checkConditionExits(at t: Double) {
+        let engine = engine
         for i in state.instances.indices where state.instances[i].isActive {
-            guard let program = program(of: state.instances[i]) else { continue }
-            for exit in program.exits {
-                if case .condition(let condition) = exit,
-                    evaluator(program: program, event: state.instances[i].lastEvent, at: t).holds(condition)
-                {
-                    finish(i, .condition, at: t)
-                    break
-                }
+            guard let k = heldIndex(of: i) else { continue }
+            checkConditionExits(i, program: engine.held[k], at: t)
+        }
+    }
+
+    private mutating func checkConditionExits(_ i: Int, program: JourneyProgram, at t: Double) {
+        for exit in program.exits {
+            if case .condition(let condition) = exit,
+                evaluator(journeyZone: program.timeZone, event: state.instances[i].lastEvent, at: t).holds(condition)
+            {
+                finish(i, .condition, at: t)
+                break
             }
         }
     }
@@ -324,7 +427,7 @@ struct CustomerRun {
     private mutating func refreshSegments(at t: Double) {
         for segment in engine.index.trackedSegments {
             guard let definition = catalog.segments[segment] else { continue }
-            let member = evaluator(program: nil, event: nil, at: t).holds(definition)
+            let member = evaluator(journeyZone: nil, event: nil, at: t).holds(definition)
             let position = state.segments.firstIndex { $0 >= segment }
             let wasMember = position.map { state.segments[$0] == segment } ?? false
             if member, !wasMember {
@@ -357,7 +460,7 @@ struct CustomerRun {
 
     private mutating func nextScheduleTime(_ program: JourneyProgram, after t: Double) -> Double {
         guard case .schedule(_, let at, let weekdays) = program.trigger else { return .infinity }
-        let zone = LocalClock.zone(zoneID(for: program)) ?? LocalClock.zone("UTC")!
+        let zone = LocalClock.zone(zoneID(journeyZone: program.timeZone)) ?? LocalClock.zone("UTC")!
         return LocalClock.nextOccurrence(of: at, weekdays: weekdays, after: t, in: zone)
     }
 
@@ -365,7 +468,7 @@ struct CustomerRun {
         state.schedules[program.name] = nextScheduleTime(program, after: t)
         guard case .schedule(let segment, _, _) = program.trigger else { return }
         if let segment {
-            guard let definition = catalog.segments[segment], evaluator(program: program, event: nil, at: t).holds(definition) else {
+            guard let definition = catalog.segments[segment], evaluator(journeyZone: program.timeZone, event: nil, at: t).holds(definition) else {
                 return
             }
         }
@@ -378,8 +481,8 @@ struct CustomerRun {
     /// exit with `versionRetired`.
     private mutating func retireUnheldVersions() {
         for i in state.instances.indices {
+            guard heldIndex(of: i) == nil else { continue }
             let instance = state.instances[i]
-            guard engine.program(named: instance.journey, version: instance.version) == nil else { continue }
             guard instance.isActive else { continue }  // finished ones are pruned
             let at = state.clock ?? instance.enteredAt
             if let current = engine.currentProgram(named: instance.journey),
@@ -396,8 +499,11 @@ struct CustomerRun {
         }
     }
 
-    func program(of instance: JourneyInstance) -> JourneyProgram? {
-        engine.program(named: instance.journey, version: instance.version)
+    /// The position in `engine.held` of instance `i`'s program, if it is held. Pass
+    /// `engine.held[k]` on as an argument (borrowed) rather than binding it to a local (a copy).
+    @inline(__always)
+    func heldIndex(of i: Int) -> Int? {
+        engine.heldIndex(named: state.instances[i].journey, version: state.instances[i].version)
     }
 
     // MARK: Housekeeping
@@ -407,40 +513,43 @@ struct CustomerRun {
         let engine = engine
         state.instances.removeAll { instance in
             guard case .finished = instance.status else { return false }
-            guard engine.program(named: instance.journey, version: instance.version) != nil, instance.convertedAt == nil, let goalEnd = instance.goalDeadline
+            guard engine.heldIndex(named: instance.journey, version: instance.version) != nil, instance.convertedAt == nil, let goalEnd = instance.goalDeadline
             else { return true }
             return clock > goalEnd
         }
-        state.ledger = state.ledger.pruned(keepingWithin: engine.index.ledgerHorizon, now: clock)
+        if let first = state.ledger.entries.first, first.at < clock - engine.index.ledgerHorizon {
+            state.ledger = state.ledger.pruned(keepingWithin: engine.index.ledgerHorizon, now: clock)
+        }
     }
 
     // MARK: Helpers
 
     /// The time zone for the customer in a journey (customer → journey → policy → UTC).
-    mutating func zoneID(for program: JourneyProgram?) -> String {
-        if program?.timeZone == nil, let cachedZone { return cachedZone }
-        let zone = engine.timeZoneIdentifier(for: state.profile, journey: program)
-        if program?.timeZone == nil { cachedZone = zone }
+    /// - Parameter journeyZone: the journey's own time zone (`JourneyProgram.timeZone`; passed
+    ///   instead of the program, which would be copied to make it optional).
+    mutating func zoneID(journeyZone: String?) -> String {
+        if journeyZone == nil, let cachedZone { return cachedZone }
+        let zone = engine.timeZoneIdentifier(for: state.profile, journeyZone: journeyZone)
+        if journeyZone == nil { cachedZone = zone }
         return zone
     }
 
-    mutating func evaluator(program: JourneyProgram?, event: MatchedEvent?, at t: Double) -> ExpressionEvaluator {
+    mutating func evaluator(journeyZone: String?, event: MatchedEvent?, at t: Double) -> ExpressionEvaluator {
         ExpressionEvaluator(
-            profile: state.profile, event: event, now: t, timeZone: zoneID(for: program), history: state.history,
+            profile: state.profile, event: event, now: t, timeZone: zoneID(journeyZone: journeyZone), history: state.history,
             segments: catalog.segments)
     }
 
     mutating func holds(_ filter: Expression?, program: JourneyProgram, event: MatchedEvent?, at t: Double) -> Bool {
         guard let filter else { return true }
-        return evaluator(program: program, event: event, at: t).holds(filter)
+        return evaluator(journeyZone: program.timeZone, event: event, at: t).holds(filter)
     }
 
     mutating func record(_ kind: TimelineKind, instance i: Int, at t: Double) {
-        let instance = state.instances[i]
         output.timeline.append(
             TimelineRecord(
-                at: t, customerID: state.profile.id, journey: instance.journey, version: instance.version,
-                entrySequence: instance.entrySequence, kind: kind))
+                at: t, customerID: state.profile.id, journey: state.instances[i].journey, version: state.instances[i].version,
+                entrySequence: state.instances[i].entrySequence, kind: kind))
     }
 }
 

@@ -61,9 +61,16 @@ public struct JourneyEngine: Sendable {
     ///   - retainedPrograms: older versions still held so that instances that entered with them
     ///     finish on them. An instance whose version is neither current nor retained moves to the
     ///     current version by state label (or exits with ``ExitReason/versionRetired``).
+    ///   - paused: journeys (by name) that are paused: they take no new entries, and their active
+    ///     instances and undecided sends hold — no timer fires, no event wait advances, no send is
+    ///     decided — while exit criteria and goals still apply. Build the engine again without the
+    ///     name to resume: held work then continues at the instant the customer is next handled
+    ///     (see docs/semantics.md, "Paused journeys").
     ///   - options: engine tuning (defaults suit both the dry-run and the service).
-    public init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram] = [], options: Options = Options()) {
-        let core = EngineCore(catalog: catalog, retainedPrograms: retainedPrograms, options: options)
+    public init(
+        catalog: JourneyCatalog, retainedPrograms: [JourneyProgram] = [], paused: Set<String> = [], options: Options = Options()
+    ) {
+        let core = EngineCore(catalog: catalog, retainedPrograms: retainedPrograms, paused: paused, options: options)
         self.core = core
         let policy = core.policy
         self.decide = { policy.decide($0, ledger: $1, contact: $2, now: $3) }
@@ -82,12 +89,27 @@ public struct JourneyEngine: Sendable {
     ///   - now: the current instant (seconds since the epoch) on the caller's clock.
     /// - Returns: the messages to send and the timeline of what happened.
     public func handle(_ input: EngineInput, state: inout CustomerState, now: Double) -> EngineOutput {
+        var output = EngineOutput()
+        handle(input, state: &state, now: now, appendingTo: &output)
+        return output
+    }
+
+    /// ``handle(_:state:now:)`` that appends the step's messages and timeline to `output` (and
+    /// sets its `nextWakeAt`): for callers that collect a customer's whole history, such as the
+    /// dry-run, without copying every step's records into their own arrays.
+    ///
+    /// ```swift
+    /// var history = EngineOutput()
+    /// for event in events { engine.handle(.event(event), state: &state, now: event.timestamp, appendingTo: &history) }
+    /// ```
+    public func handle(_ input: EngineInput, state: inout CustomerState, now: Double, appendingTo output: inout EngineOutput) {
         var run = CustomerRun(engine: core, decide: decide, state: CustomerState(profile: CustomerProfile(id: "")))
         swap(&run.state, &state)
+        swap(&run.output, &output)
         run.handle(input, now: now)
         swap(&run.state, &state)
-        run.output.nextWakeAt = state.nextWakeAt
-        return run.output
+        swap(&run.output, &output)
+        output.nextWakeAt = state.nextWakeAt
     }
 
     /// Adds past events to the customer's behavioural history without running anything: for
@@ -101,6 +123,24 @@ public struct JourneyEngine: Sendable {
         swap(&run.state, &state)
         for event in events.sorted(by: { $0.timestamp < $1.timestamp }) { run.importHistory(event) }
         swap(&run.state, &state)
+    }
+
+    /// The paused journeys (see ``init(catalog:retainedPrograms:paused:options:)``).
+    public var paused: Set<String> { core.paused }
+
+    /// The earliest instant at which this engine must be woken for the customer. It equals
+    /// `state.nextWakeAt` when the state was last handled by an engine with the same paused
+    /// journeys; after a pause or resume it tells what this engine considers due (a held timer
+    /// that came due during the pause is due at once after the resume).
+    public func nextWakeAt(of state: CustomerState) -> Double? {
+        CustomerRun.nextDue(in: state, engine: core)
+    }
+
+    /// Whether the customer has work held by a paused journey: an active instance or an undecided
+    /// send. The service rechecks such customers now and then, so a resume finds them.
+    public func holdsWork(of state: CustomerState) -> Bool {
+        state.instances.contains { $0.isActive && (core.paused.contains($0.journey) || $0.heldSince != nil) }
+            || state.pendingSends.contains { core.paused.contains($0.request.journey) || $0.heldSince != nil }
     }
 
     /// The program an instance runs on, if it is held.
@@ -128,16 +168,21 @@ final class EngineCore: Sendable {
     let catalog: JourneyCatalog
     let policy: DeliveryPolicy
     let options: JourneyEngine.Options
+    /// Paused journeys, by name.
+    let paused: Set<String>
     /// Current and retained programs, by journey name then version (few: a linear scan with
     /// string comparisons beats hashing 64-character versions on every step).
     let held: [JourneyProgram]
     /// Journey name → index in `catalog.journeys` (the current version, used for new entries).
     let currentIndex: [String: Int]
     let index: CatalogIndex
+    /// The zone of customers and journeys that name no known one: the policy's, else UTC.
+    let defaultZone: String
 
-    init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram], options: JourneyEngine.Options) {
+    init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram], paused: Set<String>, options: JourneyEngine.Options) {
         self.catalog = catalog
         self.options = options
+        self.paused = paused
         self.policy = DeliveryPolicy(program: catalog.policy, journeyCaps: catalog.journeys.flatMap(\.caps))
         var held = catalog.journeys
         for program in retainedPrograms where !held.contains(where: { $0.name == program.name && $0.version == program.version }) {
@@ -148,12 +193,37 @@ final class EngineCore: Sendable {
         for (i, program) in catalog.journeys.enumerated() { currentIndex[program.name] = i }
         self.currentIndex = currentIndex
         self.index = CatalogIndex(catalog: catalog, retained: retainedPrograms)
+        let zone = catalog.policy.defaultTimeZone
+        self.defaultZone = LocalClock.zone(zone) != nil ? zone : "UTC"
+    }
+
+    @inline(__always)
+    func isPaused(_ journey: String) -> Bool {
+        !paused.isEmpty && paused.contains(journey)
     }
 
     @inline(__always)
     func program(named name: String, version: String) -> JourneyProgram? {
-        for program in held where program.version == version && program.name == name { return program }
+        heldIndex(named: name, version: version).map { held[$0] }
+    }
+
+    /// The position of a held program in `held`: the hot path looks programs up by position and
+    /// borrows them from there (a `JourneyProgram` holds many references, so copying one out costs
+    /// a retain and a release of each).
+    @inline(__always)
+    func heldIndex(named name: String, version: String) -> Int? {
+        var k = 0
+        while k < held.count {
+            if held[k].version == version && held[k].name == name { return k }
+            k += 1
+        }
         return nil
+    }
+
+    /// The priority of a held program (0 when not held), without copying it.
+    @inline(__always)
+    func priority(named name: String, version: String) -> Int {
+        heldIndex(named: name, version: version).map { held[$0].priority } ?? 0
     }
 
     func currentProgram(named name: String) -> JourneyProgram? {
@@ -161,9 +231,12 @@ final class EngineCore: Sendable {
     }
 
     func timeZoneIdentifier(for profile: CustomerProfile, journey: JourneyProgram?) -> String {
-        for candidate in [profile.timeZone, journey?.timeZone, catalog.policy.defaultTimeZone] {
-            if let candidate, LocalClock.zone(candidate) != nil { return candidate }
-        }
-        return "UTC"
+        timeZoneIdentifier(for: profile, journeyZone: journey?.timeZone)
+    }
+
+    func timeZoneIdentifier(for profile: CustomerProfile, journeyZone: String?) -> String {
+        if let zone = profile.timeZone, LocalClock.zone(zone) != nil { return zone }
+        if let zone = journeyZone, LocalClock.zone(zone) != nil { return zone }
+        return defaultZone
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import JourneyLanguage
 
 /// One `DeliveryPolicy.decide` call: the batch's view of the ledger, the customer's local calendar
@@ -166,19 +167,21 @@ struct PolicyBatch {
     private mutating func blockers(
         _ request: SendRequest, on channel: Channel, at instant: Double
     ) -> (capped: Blocker?, quiet: Blocker?) {
-        let program = policy.program
         var capped: Blocker?
-        for cap in program.caps where CapCounter.applies(cap, toMarketingOn: channel, journey: request.journey) {
-            capped = Blocker.stricter(capped, capBlocker(cap, journey: request.journey, at: instant))
+        // The rule lists by index, and no copy of the whole policy program: copying a `Cap` or a
+        // `QuietHours` retains and releases each of its fields (this runs several times per send).
+        let caps = policy.program.caps, journeyCaps = policy.journeyCaps, quietHours = policy.program.quietHours
+        for c in caps.indices where CapCounter.applies(caps[c], toMarketingOn: channel, journey: request.journey) {
+            capped = Blocker.stricter(capped, capBlocker(caps[c], journey: request.journey, at: instant))
         }
-        for cap in policy.journeyCaps where CapCounter.applies(cap, toMarketingOn: channel, journey: request.journey) {
-            capped = Blocker.stricter(capped, capBlocker(cap, journey: request.journey, at: instant))
+        for c in journeyCaps.indices where CapCounter.applies(journeyCaps[c], toMarketingOn: channel, journey: request.journey) {
+            capped = Blocker.stricter(capped, capBlocker(journeyCaps[c], journey: request.journey, at: instant))
         }
-        if let gap = program.minimumGap, gap > 0 {
+        if let gap = policy.program.minimumGap, gap > 0 {
             capped = Blocker.stricter(capped, gapBlocker(gap, at: instant))
         }
         let conflict = ConflictResolver.blocker(
-            for: request, at: instant, batchInstant: now, settleWindow: program.settleWindow, ledger: ledger)
+            for: request, at: instant, batchInstant: now, settleWindow: policy.program.settleWindow, ledger: ledger)
         if let conflict, let gap = capped, case .minimumGap = gap.kind, gap.freesAt >= conflict.freesAt {
             // The gap runs from the winning journey's own send: what a person needs to see is the
             // conflict (which journey won), held for as long as the gap lasts.
@@ -187,16 +190,16 @@ struct PolicyBatch {
             capped = Blocker.stricter(capped, conflict)
         }
         var quiet: Blocker?
-        if !program.quietHours.isEmpty {
+        if !quietHours.isEmpty {
             var minute: Int?
-            for window in program.quietHours where QuietHoursCalendar.applies(window, to: channel) {
+            for w in quietHours.indices where QuietHoursCalendar.applies(quietHours[w], to: channel) {
                 let calendar = self.calendar
                 let minuteOfDay = minute ?? calendar.minuteOfDay(at: instant)
                 minute = minuteOfDay
                 quiet = Blocker.stricter(
                     quiet,
                     QuietHoursCalendar.blocker(
-                        window, channel: channel, at: instant, minuteOfDay: minuteOfDay, calendar: calendar))
+                        quietHours[w], channel: channel, at: instant, minuteOfDay: minuteOfDay, calendar: calendar))
             }
         }
         return (capped, quiet)
@@ -225,7 +228,9 @@ struct PolicyBatch {
     private var calendar: LocalCalendar {
         mutating get {
             if let calendarStorage { return calendarStorage }
-            let calendar = LocalCalendar(identifier: contact.timeZone, fallback: policy.program.defaultTimeZone)
+            // Zones come from LocalClock's cache: building a TimeZone per batch is costly.
+            let zone = LocalClock.zone(contact.timeZone) ?? LocalClock.zone(policy.program.defaultTimeZone) ?? TimeZone(secondsFromGMT: 0)!
+            let calendar = LocalCalendar(timeZone: zone)
             calendarStorage = calendar
             return calendar
         }

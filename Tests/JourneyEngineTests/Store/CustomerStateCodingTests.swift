@@ -36,7 +36,8 @@ import Testing
                 step: "wait_click", deadline: 1_795_086_400,
                 lastEvent: MatchedEvent(name: "cart.updated", timestamp: 1_795_000_000, properties: values),
                 variants: [VariantAssignment(split: "subject_test", variant: "b", isControl: false)], status: .active,
-                convertedAt: 1_795_050_000, goalDeadline: 1_795_259_200, sendVisits: [4, -1], heldSince: 1_795_040_000),
+                convertedAt: 1_795_050_000, goalDeadline: 1_795_259_200, sendVisits: [4, -1], heldSince: 1_795_040_000,
+                heldEvent: MatchedEvent(name: "email.clicked", timestamp: 1_795_041_000, properties: ["link": .string("cta")])),
             JourneyInstance(
                 journey: "welcome", version: version, entrySequence: 1, enteredAt: 1_794_000_000, state: 9, step: "end",
                 deadline: nil, lastEvent: nil, variants: [VariantAssignment(split: "s", variant: "control", isControl: true)],

@@ -81,11 +81,7 @@ extension ByteWriter {
         int(instance.state)
         string(instance.step)
         optional(instance.deadline) { $0.double($1) }
-        optional(instance.lastEvent) { w, event in
-            w.string(event.name)
-            w.double(event.timestamp)
-            w.values(event.properties)
-        }
+        optional(instance.lastEvent) { $0.write($1) }
         array(instance.variants) { w, variant in
             w.string(variant.split)
             w.string(variant.variant)
@@ -103,6 +99,13 @@ extension ByteWriter {
         optional(instance.goalDeadline) { $0.double($1) }
         array(instance.sendVisits) { $0.int($1) }
         optional(instance.heldSince) { $0.double($1) }
+        optional(instance.heldEvent) { $0.write($1) }
+    }
+
+    mutating func write(_ event: MatchedEvent) {
+        string(event.name)
+        double(event.timestamp)
+        values(event.properties)
     }
 
     mutating func write(_ reason: ExitReason) {
@@ -256,9 +259,7 @@ extension ByteReader {
             state: try int(),
             step: try string(),
             deadline: try optional { try $0.double() },
-            lastEvent: try optional { r in
-                MatchedEvent(name: try r.string(), timestamp: try r.double(), properties: try r.values())
-            },
+            lastEvent: try optional { try $0.readMatchedEvent() },
             variants: try array { r in
                 VariantAssignment(split: try r.string(), variant: try r.string(), isControl: try r.bool())
             },
@@ -266,7 +267,12 @@ extension ByteReader {
             convertedAt: try optional { try $0.double() },
             goalDeadline: try optional { try $0.double() },
             sendVisits: try array { try $0.int() },
-            heldSince: try optional { try $0.double() })
+            heldSince: try optional { try $0.double() },
+            heldEvent: try optional { try $0.readMatchedEvent() })
+    }
+
+    mutating func readMatchedEvent() throws -> MatchedEvent {
+        MatchedEvent(name: try string(), timestamp: try double(), properties: try values())
     }
 
     mutating func readStatus() throws -> InstanceStatus {

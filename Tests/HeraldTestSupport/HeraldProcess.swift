@@ -1,40 +1,40 @@
-import Foundation
-import Synchronization
+public import Foundation
 
-/// A real `herald serve` process, started and stopped by the test.
-final class ServerProcess: @unchecked Sendable {
-    let arguments: [String]
-    let environment: [String: String]
+/// A real `herald serve` process (the binary built next to the tests), started, killed, frozen,
+/// thawed and stopped by a test. Its stderr is appended to `logFile` across restarts.
+public final class HeraldProcess: @unchecked Sendable {
+    public let name: String
+    public let arguments: [String]
+    public let environment: [String: String]
+    public let logFile: URL
     private var process: Process?
-    private(set) var port: Int = 0
-    let logFile: URL
+    public private(set) var port: Int = 0
 
-    init(arguments: [String], environment: [String: String], logFile: URL) {
+    public init(name: String = "herald serve", arguments: [String], environment: [String: String], logFile: URL) {
+        self.name = name
         self.arguments = arguments
         self.environment = environment
         self.logFile = logFile
     }
 
     /// The `herald` binary built next to the tests (`swift build --build-tests` builds it).
-    static var binary: URL {
+    public static var binary: URL {
         get throws {
             let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
             for configuration in ["debug", "release"] {
                 let candidate = root.appendingPathComponent(".build/\(configuration)/herald")
                 if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
             }
-            throw Failure("the herald binary is not built: run `swift build --product herald` first")
+            throw TestSupportFailure("the herald binary is not built: run `swift build --product herald` first")
         }
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
-    }
+    public var pid: Int32 { process?.processIdentifier ?? 0 }
+    public var isRunning: Bool { process?.isRunning ?? false }
 
-    /// Starts the server and waits for its "listening" line.
-    func start() async throws {
+    /// Starts the process and waits (up to `timeout` seconds) for its "listening" line.
+    public func start(timeout: Double = 60) async throws {
         let process = Process()
         process.executableURL = try Self.binary
         process.arguments = arguments
@@ -49,11 +49,11 @@ final class ServerProcess: @unchecked Sendable {
         process.standardError = log
         try process.run()
         self.process = process
-        let found = Mutex<Int?>(nil)
         let reader = stdout.fileHandleForReading
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(timeout)
         var buffer = ""
-        while Date() < deadline {
+        var found: Int?
+        while Date() < deadline, found == nil {
             let data = reader.availableData
             if data.isEmpty {
                 if !process.isRunning { break }
@@ -64,37 +64,47 @@ final class ServerProcess: @unchecked Sendable {
             if let range = buffer.range(of: "listening on http://127.0.0.1:"),
                 let line = buffer[range.upperBound...].split(separator: "\n").first, let port = Int(line)
             {
-                found.withLock { $0 = port }
-                break
+                found = port
             }
         }
-        guard let port = found.withLock({ $0 }) else {
+        guard let found else {
             process.terminate()
-            let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-            throw Failure("herald serve did not start:\n\(buffer)\n\(log.suffix(3000))")
+            let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+            throw TestSupportFailure("\(name) did not start:\n\(buffer)\n\(text.suffix(3000))")
         }
-        self.port = port
+        port = found
         // Keep draining stdout so the child never blocks on a full pipe.
         reader.readabilityHandler = { handle in _ = handle.availableData }
     }
 
-    /// `kill -9`: no chance to finish anything.
-    func kill() {
+    /// `kill -9`: no chance to finish or give anything back.
+    public func kill() {
         guard let process else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         self.process = nil
     }
 
-    /// SIGTERM and wait for a graceful exit; returns the exit status.
+    /// SIGSTOP: the process freezes mid-flight, holding whatever it had read and claimed.
+    public func freeze() {
+        guard let process else { return }
+        Foundation.kill(process.processIdentifier, SIGSTOP)
+    }
+
+    /// SIGCONT: it carries on as if nothing happened, with leases that meanwhile lapsed.
+    public func thaw() {
+        guard let process else { return }
+        Foundation.kill(process.processIdentifier, SIGCONT)
+    }
+
+    /// SIGTERM (after SIGCONT, in case it is frozen) and wait for the exit; returns its status.
     @discardableResult
-    func terminate() -> Int32 {
+    public func terminate() -> Int32 {
         guard let process else { return 0 }
+        Foundation.kill(process.processIdentifier, SIGCONT)
         process.terminate()
         process.waitUntilExit()
         self.process = nil
         return process.terminationStatus
     }
-
-    var isRunning: Bool { process?.isRunning ?? false }
 }
