@@ -1,6 +1,7 @@
 import Foundation
 public import JourneyEngine
 import JourneyLanguage
+import NIOCore
 public import Logging
 import PostgresNIO
 import Synchronization
@@ -392,10 +393,15 @@ public final class PostgresJourneyStore: JourneyStore {
                     }
                 }
                 var counters: [JourneyCounter: Int64] = [:]
+                // Without erasures (whose deletes must precede the same customer's later rows), the
+                // outbox, inbox and log rows of the whole batch go in one statement per table
+                // instead of one per customer: three round trips rather than about 3 x customers.
+                let rowsTogether = !prepared.contains { $0.commit.change == .erase }
                 for commit in prepared {
-                    try await Self.apply(commit, connection: connection, logger: logger)
+                    try await Self.apply(commit, connection: connection, logger: logger, rowsLater: rowsTogether)
                     for (counter, delta) in commit.commit.counters { counters[counter, default: 0] += delta }
                 }
+                if rowsTogether { try await Self.applyRows(prepared, connection: connection, logger: logger) }
                 // Counters last and in a fixed order: they are the rows every node shares.
                 for (counter, delta) in counters.sorted(by: { Self.key($0.key) < Self.key($1.key) }) {
                     try await connection.query(
@@ -417,7 +423,75 @@ public final class PostgresJourneyStore: JourneyStore {
         [counter.journey, counter.version, counter.step, counter.metric].joined(separator: "\u{0}")
     }
 
-    private static func apply(_ prepared: PreparedCommit, connection: PostgresConnection, logger: Logger) async throws {
+    /// The outbox, processed-inbox and log rows of a whole batch, one statement per table.
+    private static func applyRows(_ prepared: [PreparedCommit], connection: PostgresConnection, logger: Logger) async throws {
+        var ids: [String] = []
+        var customers: [String] = []
+        var shards: [Int] = []
+        var messages: [ByteBuffer] = []
+        var attempts: [Double] = []
+        var created: [Double] = []
+        var sequences: [Int64] = []
+        var processedAt: [Double] = []
+        var logCustomers: [String] = []
+        var logAt: [Double] = []
+        var logEntries: [ByteBuffer] = []
+        for commit in prepared {
+            for (message, data) in commit.outbox {
+                ids.append(message.id)
+                customers.append(message.customerID)
+                shards.append(CustomerShard.of(message.customerID))
+                messages.append(ByteBuffer(bytes: data))
+                attempts.append(message.at)
+                created.append(commit.commit.at)
+            }
+            for sequence in commit.commit.processed {
+                sequences.append(sequence)
+                processedAt.append(commit.commit.at)
+            }
+            for (entry, data) in zip(commit.commit.log, commit.log) {
+                logCustomers.append(commit.commit.customerID)
+                logAt.append(entry.at)
+                logEntries.append(ByteBuffer(bytes: data))
+            }
+        }
+        if !ids.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO outbox (id, customer_id, shard, message, next_attempt_at, created_at)
+                SELECT id, customer_id, shard, message, next_attempt_at, created_at
+                FROM unnest(\(ids)::text[], \(customers)::text[], \(shards)::int[], \(messages)::bytea[],
+                            \(attempts)::float8[], \(created)::float8[])
+                     AS row(id, customer_id, shard, message, next_attempt_at, created_at)
+                ON CONFLICT (id) DO NOTHING
+                """, logger: logger)
+        }
+        if !sequences.isEmpty {
+            try await connection.query(
+                """
+                UPDATE inbox SET processed_at = row.at, payload = NULL
+                FROM unnest(\(sequences)::int8[], \(processedAt)::float8[]) AS row(seq, at)
+                WHERE inbox.seq = row.seq AND inbox.processed_at IS NULL
+                """, logger: logger)
+        }
+        if !logEntries.isEmpty {
+            // In array order, so the log's sequence numbers keep each customer's order.
+            try await connection.query(
+                """
+                INSERT INTO customer_log (customer_id, at, entry)
+                SELECT customer_id, at, entry
+                FROM unnest(\(logCustomers)::text[], \(logAt)::float8[], \(logEntries)::bytea[]) WITH ORDINALITY
+                     AS row(customer_id, at, entry, position)
+                ORDER BY position
+                """, logger: logger)
+        }
+    }
+
+    /// One customer's changes; with `rowsLater`, its outbox, inbox and log rows are left to
+    /// ``applyRows(_:connection:logger:)``.
+    private static func apply(
+        _ prepared: PreparedCommit, connection: PostgresConnection, logger: Logger, rowsLater: Bool = false
+    ) async throws {
         let commit = prepared.commit
         let id = commit.customerID
         let shard = CustomerShard.of(id)
@@ -455,6 +529,7 @@ public final class PostgresJourneyStore: JourneyStore {
         case .unchanged:
             try await Self.checkVersion(of: id, expected: commit.expectedVersion, connection: connection, logger: logger)
         }
+        if rowsLater { return }
         for (message, data) in prepared.outbox {
             try await connection.query(
                 """
