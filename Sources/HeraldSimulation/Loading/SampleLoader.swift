@@ -1,6 +1,7 @@
 public import Foundation
 public import JourneyEngine
 public import JourneyLanguage
+import Synchronization
 
 /// A problem with one line of an input file: printed as `file:line: error: message`.
 public struct LoadIssue: Sendable, Hashable, Codable, Error, CustomStringConvertible {
@@ -50,9 +51,11 @@ public struct SampleLoader: Sendable {
         var customers: [CustomerProfile] = []
         var issues: [LoadIssue] = []
         var seen: Set<String> = []
-        for (number, line) in lines(text) {
+        let lines = lines(text)
+        let parsed = parseObjects(lines)
+        for ((number, _), parsedObject) in zip(lines, parsed) {
             let object: [String: Value]
-            do { object = try parseObject(line) } catch {
+            do { object = try parsedObject.get() } catch {
                 issues.append(LoadIssue(file: file, line: number, message: "\(error)"))
                 continue
             }
@@ -166,9 +169,11 @@ public struct SampleLoader: Sendable {
         var history: [CustomerEvent] = []
         var issues: [LoadIssue] = []
         let base = (file as NSString).lastPathComponent
-        for (number, line) in Self.lines(text) {
+        let lines = Self.lines(text)
+        let parsed = Self.parseObjects(lines)
+        for ((number, _), parsedObject) in zip(lines, parsed) {
             do {
-                let object = try Self.parseObject(line)
+                let object = try parsedObject.get()
                 guard case .string(let customer)? = object["customer_id"] ?? object["customer"], !customer.isEmpty else {
                     throw Message("event needs a string \"customer_id\"")
                 }
@@ -228,11 +233,27 @@ public struct SampleLoader: Sendable {
         return result
     }
 
-    static func parseObject(_ line: Substring) throws -> [String: Value] {
+    static func parseObject(_ line: Substring, decoder: JSONDecoder = JSONDecoder()) throws(Message) -> [String: Value] {
         let value: Value
-        do { value = try JSONDecoder().decode(Value.self, from: Data(line.utf8)) } catch { throw Message("malformed JSON") }
+        do { value = try decoder.decode(Value.self, from: Data(line.utf8)) } catch { throw Message("malformed JSON") }
         guard case .object(let object) = value else { throw Message("expected a JSON object") }
         return object
+    }
+
+    /// `parseObject` for every line, in order: lines are independent, so large files are parsed
+    /// on every core, in contiguous slices with one decoder each.
+    static func parseObjects(_ lines: [(Int, Substring)]) -> [Result<[String: Value], Message>] {
+        let slices = lines.count < 1_024 ? 1 : min(lines.count / 256, max(1, ProcessInfo.processInfo.activeProcessorCount) * 4)
+        let done = Mutex([[Result<[String: Value], Message>]](repeating: [], count: slices))
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let decoder = JSONDecoder()
+            var results: [Result<[String: Value], Message>] = []
+            let range = (lines.count * slice / slices)..<(lines.count * (slice + 1) / slices)
+            results.reserveCapacity(range.count)
+            for k in range { results.append(Result { () throws(Message) in try parseObject(lines[k].1, decoder: decoder) }) }
+            done.withLock { $0[slice] = results }
+        }
+        return done.withLock { $0.flatMap { $0 } }
     }
 }
 
