@@ -38,6 +38,20 @@ struct SampleLoaderTests {
         }
     }
 
+    /// Lines are split on bytes, as `split(separator: "\n")` on `Character`s splits them.
+    @Test(arguments: ["a\nb", "a\r\nb\n", "\n\n#c\n x \r\n", "", "é\u{301}\nb", "a\rb\n\r", "\r\n\r\n"])
+    func linesAreTheCharacterSplit(text: String) {
+        var expected: [(Int, Substring)] = []
+        for (k, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.last == "\r" ? line.dropLast() : line
+            if trimmed.allSatisfy(\.isWhitespace) || trimmed.first == "#" { continue }
+            expected.append((k + 1, trimmed))
+        }
+        let lines = SampleLoader.lines(text)
+        #expect(lines.map(\.0) == expected.map(\.0))
+        #expect(lines.map { String($0.1) } == expected.map { String($0.1) })
+    }
+
     @Test func scannerReadsTheSampleFilesAsJSONDecoderDoes() throws {
         for file in ["customers.ndjson", "events.ndjson"] {
             let text = try SampleLoader.read("\(DryRunTests.root)/Journeys/samples/\(file)")

@@ -52,15 +52,10 @@ public struct SampleLoader: Sendable {
         var issues: [LoadIssue] = []
         var seen: Set<String> = []
         let lines = lines(text)
-        let parsed = parseObjects(lines)
-        for ((number, _), parsedObject) in zip(lines, parsed) {
-            let object: [String: Value]
-            do { object = try parsedObject.get() } catch {
-                issues.append(LoadIssue(file: file, line: number, message: "\(error)"))
-                continue
-            }
+        let parsed = parseLines(lines) { object, _ in try profile(from: object) }
+        for ((number, _), parsedProfile) in zip(lines, parsed) {
             do {
-                let profile = try profile(from: object)
+                let profile = try parsedProfile.get()
                 guard seen.insert(profile.id).inserted else {
                     issues.append(LoadIssue(file: file, line: number, message: "duplicate customer id \"\(profile.id)\"; the first one is kept"))
                     continue
@@ -170,42 +165,43 @@ public struct SampleLoader: Sendable {
         var issues: [LoadIssue] = []
         let base = (file as NSString).lastPathComponent
         let lines = Self.lines(text)
-        let parsed = Self.parseObjects(lines)
-        for ((number, _), parsedObject) in zip(lines, parsed) {
-            do {
-                let object = try parsedObject.get()
-                guard case .string(let customer)? = object["customer_id"] ?? object["customer"], !customer.isEmpty else {
-                    throw Message("event needs a string \"customer_id\"")
-                }
-                guard case .string(let name)? = object["name"], !name.isEmpty else { throw Message("event needs a string \"name\"") }
-                let timestamp: Double
-                switch object["timestamp"] ?? object["time"] {
-                case .string(let s)?:
-                    guard let t = Value.parseTime(s) else { throw Message("\"timestamp\" is not an RFC 3339 time: \"\(s)\"") }
-                    timestamp = t
-                case .number(let n)?: timestamp = n
-                default: throw Message("event needs a \"timestamp\" (RFC 3339 string or seconds since the epoch)")
-                }
-                var properties: [String: Value] = [:]
-                switch object["properties"] {
-                case nil, .null?: break
-                case .object(let fields)?: properties = fields
-                default: throw Message("\"properties\" must be an object")
-                }
-                let id: String
-                switch object["id"] {
-                case .string(let s)? where !s.isEmpty: id = s
-                case .number(let n)?: id = JSONNode.formatNumber(n)
-                default: id = "\(base):\(number)"
-                }
-                let event = CustomerEvent(id: id, customerID: customer, name: name, properties: properties, timestamp: timestamp)
-                switch object["history"] {
-                case .bool(true)?: history.append(event)
-                case nil, .null?, .bool(false)?: events.append(event)
-                default: throw Message("\"history\" must be true or false")
-                }
-            } catch {
-                issues.append(LoadIssue(file: file, line: number, message: "\(error)"))
+        let parsed = Self.parseLines(lines) { object, number -> (CustomerEvent, Bool) in
+            guard case .string(let customer)? = object["customer_id"] ?? object["customer"], !customer.isEmpty else {
+                throw Message("event needs a string \"customer_id\"")
+            }
+            guard case .string(let name)? = object["name"], !name.isEmpty else { throw Message("event needs a string \"name\"") }
+            let timestamp: Double
+            switch object["timestamp"] ?? object["time"] {
+            case .string(let s)?:
+                guard let t = Value.parseTime(s) else { throw Message("\"timestamp\" is not an RFC 3339 time: \"\(s)\"") }
+                timestamp = t
+            case .number(let n)?: timestamp = n
+            default: throw Message("event needs a \"timestamp\" (RFC 3339 string or seconds since the epoch)")
+            }
+            var properties: [String: Value] = [:]
+            switch object["properties"] {
+            case nil, .null?: break
+            case .object(let fields)?: properties = fields
+            default: throw Message("\"properties\" must be an object")
+            }
+            let id: String
+            switch object["id"] {
+            case .string(let s)? where !s.isEmpty: id = s
+            case .number(let n)?: id = JSONNode.formatNumber(n)
+            default: id = "\(base):\(number)"
+            }
+            let event = CustomerEvent(id: id, customerID: customer, name: name, properties: properties, timestamp: timestamp)
+            switch object["history"] {
+            case .bool(true)?: return (event, true)
+            case nil, .null?, .bool(false)?: return (event, false)
+            default: throw Message("\"history\" must be true or false")
+            }
+        }
+        for ((number, _), parsedEvent) in zip(lines, parsed) {
+            switch parsedEvent {
+            case .success((let event, true)): history.append(event)
+            case .success((let event, false)): events.append(event)
+            case .failure(let error): issues.append(LoadIssue(file: file, line: number, message: "\(error)"))
             }
         }
         if strict, !issues.isEmpty { throw LoadFailure(issues: issues) }
@@ -224,12 +220,30 @@ public struct SampleLoader: Sendable {
     static func lines(_ text: String) -> [(Int, Substring)] {
         var result: [(Int, Substring)] = []
         var number = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        func add(_ line: Substring) {
             number += 1
             let trimmed = line.last == "\r" ? line.dropLast() : line
-            if trimmed.allSatisfy(\.isWhitespace) || trimmed.first == "#" { continue }
+            if trimmed.allSatisfy(\.isWhitespace) || trimmed.first == "#" { return }
             result.append((number, trimmed))
         }
+        // Split on the bytes: the lines of `text.split(separator: "\n")` (a line feed that is part
+        // of a CR LF pair is one `Character`, not a separator), without breaking the whole text
+        // into `Character`s.
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var index = start
+        var previous: UInt8 = 0
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            let next = utf8.index(after: index)
+            if byte == 0x0A, previous != 0x0D {
+                add(text[start..<index])
+                start = next
+            }
+            previous = byte
+            index = next
+        }
+        add(text[start..<utf8.endIndex])
         return result
     }
 
@@ -242,17 +256,22 @@ public struct SampleLoader: Sendable {
         return object
     }
 
-    /// `parseObject` for every line, in order: lines are independent, so large files are parsed
-    /// on every core, in contiguous slices with one decoder each.
-    static func parseObjects(_ lines: [(Int, Substring)]) -> [Result<[String: Value], Message>] {
+    /// `parseObject` and then `transform` (given the object and the line number) for every line,
+    /// in order: lines are independent, so large files are read on every core, in contiguous
+    /// slices with one decoder each.
+    static func parseLines<T: Sendable>(
+        _ lines: [(Int, Substring)], _ transform: @Sendable ([String: Value], Int) throws -> T
+    ) -> [Result<T, any Error>] {
         let slices = lines.count < 1_024 ? 1 : min(lines.count / 256, max(1, ProcessInfo.processInfo.activeProcessorCount) * 4)
-        let done = Mutex([[Result<[String: Value], Message>]](repeating: [], count: slices))
+        let done = Mutex([[Result<T, any Error>]](repeating: [], count: slices))
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
             let decoder = JSONDecoder()
-            var results: [Result<[String: Value], Message>] = []
+            var results: [Result<T, any Error>] = []
             let range = (lines.count * slice / slices)..<(lines.count * (slice + 1) / slices)
             results.reserveCapacity(range.count)
-            for k in range { results.append(Result { () throws(Message) in try parseObject(lines[k].1, decoder: decoder) }) }
+            for k in range {
+                results.append(Result { try transform(parseObject(lines[k].1, decoder: decoder), lines[k].0) })
+            }
             done.withLock { $0[slice] = results }
         }
         return done.withLock { $0.flatMap { $0 } }
