@@ -132,30 +132,26 @@ enum DryRunBench {
         try product(options, engine: engine, reference: refElapsed, into: &table)
     }
 
-    /// The same customers through what `herald dry-run` runs: profiles and events built as a
-    /// loader would hand them over, `DryRun.run` (grouping by customer, replay on every core,
-    /// every timeline and outbox kept) and the report (funnel per journey and stage).
+    /// The same customers through what `herald dry-run` runs: the profiles and events read from
+    /// NDJSON files by `SampleLoader` (the files are written first, untimed), `DryRun.run`
+    /// (grouping by customer, replay on every core, every timeline and outbox kept) and the report
+    /// (funnel per journey and stage).
     static func product(_ options: BenchOptions, engine: JourneyEngine, reference refElapsed: Double, into table: inout ResultTable) throws {
         let n = options.customers
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bench-dry-run-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (customersFile, eventsFile) = (directory + "/customers.ndjson", directory + "/events.ndjson")
+        try writeInputs(n, customers: customersFile, events: eventsFile)
+
         let started = ContinuousClock.now
-        var customers: [CustomerProfile] = []
-        var events: [CustomerEvent] = []
-        customers.reserveCapacity(n)
-        events.reserveCapacity(n + n / 4 + n / 10)
-        for i in 0..<n {
-            customers.append(profile(i))
-            let start = base + Double(i % 3600)
-            events.append(CustomerEvent(id: "e\(i)a", customerID: "c\(i)", name: "cart.updated", properties: ["items": .number(2)], timestamp: start))
-            if i % 4 == 0 {
-                events.append(CustomerEvent(id: "e\(i)b", customerID: "c\(i)", name: "email.clicked", timestamp: start + 7200))
-            }
-            if i % 10 == 0 {
-                events.append(CustomerEvent(id: "e\(i)c", customerID: "c\(i)", name: "order.completed", properties: ["total": .number(99)], timestamp: start + 2 * 86400))
-            }
-        }
-        let generated = seconds(since: started)
+        let loader = SampleLoader(strict: true)
+        let customers = try loader.customers(at: customersFile).customers
+        let events = try loader.events(at: eventsFile)
+        let loaded = seconds(since: started)
         let replayStarted = ContinuousClock.now
-        let result = DryRun(engine: engine).run(customers: customers, events: events, options: DryRunOptions(until: base + 9 * 86_400))
+        let result = DryRun(engine: engine).run(
+            customers: customers, events: events.events, history: events.history, options: DryRunOptions(until: base + 9 * 86_400))
         let replayed = seconds(since: replayStarted)
         let reportStarted = ContinuousClock.now
         let report = result.report
@@ -165,13 +161,34 @@ enum DryRunBench {
         guard result.customers.count == n, let journey = report.journeys.first(where: { $0.journey == "cart_abandonment" }), journey.entries == n else {
             throw BenchError("DryRun did not enter every customer into cart_abandonment")
         }
-        print(String(format: "  dry-run through DryRun: %d customers, %d events, %d sends: inputs %.3f s, replay %.3f s, report %.3f s",
-                     n, events.count, sends, generated, replayed, reported))
+        print(String(format: "  dry-run through DryRun: %d customers, %d events, %d sends: loading %.3f s, replay %.3f s, report %.3f s",
+                     n, events.events.count, sends, loaded, replayed, reported))
         let label = n == 1_000_000 ? "1M" : "\(n) (reduced from 1M)"
-        table.add("dry-run \(label) via DryRun + report: whole run", elapsed, "s", reference: ("dict updates, s", refElapsed), target: "< 10 s" + (n == 1_000_000 ? "" : " for 1M"), met: n == 1_000_000 ? elapsed < 10 : nil)
+        table.add("dry-run \(label) via files, DryRun, report: whole run", elapsed, "s", reference: ("dict updates, s", refElapsed), target: "< 10 s" + (n == 1_000_000 ? "" : " for 1M"), met: n == 1_000_000 ? elapsed < 10 : nil)
         table.add("dry-run via DryRun: replay (DryRun.run)", replayed, "s", reference: ("whole run, s", elapsed))
         table.add("dry-run via DryRun: report (DryRunReport)", reported, "s", reference: ("whole run, s", elapsed))
-        table.add("dry-run via DryRun: building the inputs", generated, "s", reference: ("whole run, s", elapsed))
+        table.add("dry-run via DryRun: loading the NDJSON files", loaded, "s", reference: ("whole run, s", elapsed))
         table.add("dry-run via DryRun: sends per customer", Double(sends) / Double(max(1, n)), "sends/customer", reference: ("expected without policy blocks", 1.75))
+    }
+    /// Writes the customers and events `live` feeds the engine as the NDJSON files `herald dry-run`
+    /// reads (`Journeys/samples/*.ndjson` show the format).
+    static func writeInputs(_ n: Int, customers: String, events: String) throws {
+        var profiles = ""
+        var lines = ""
+        profiles.reserveCapacity(n * 100)
+        lines.reserveCapacity(n * 150)
+        for i in 0..<n {
+            profiles += #"{"id": "c\#(i)", "email": "c\#(i)@example.com", "phone": "+1555\#(i)", "attributes": {"lifetime_value": \#((i * 37) % 1000)}}"# + "\n"
+            let start = Int(base) + i % 3600
+            lines += #"{"customer_id": "c\#(i)", "id": "e\#(i)a", "name": "cart.updated", "properties": {"items": 2}, "timestamp": \#(start)}"# + "\n"
+            if i % 4 == 0 {
+                lines += #"{"customer_id": "c\#(i)", "id": "e\#(i)b", "name": "email.clicked", "timestamp": \#(start + 7200)}"# + "\n"
+            }
+            if i % 10 == 0 {
+                lines += #"{"customer_id": "c\#(i)", "id": "e\#(i)c", "name": "order.completed", "properties": {"total": 99}, "timestamp": \#(start + 2 * 86400)}"# + "\n"
+            }
+        }
+        try profiles.write(toFile: customers, atomically: false, encoding: .utf8)
+        try lines.write(toFile: events, atomically: false, encoding: .utf8)
     }
 }

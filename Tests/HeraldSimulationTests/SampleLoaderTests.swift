@@ -1,3 +1,4 @@
+import Foundation
 import JourneyEngine
 import JourneyLanguage
 import Testing
@@ -19,6 +20,52 @@ struct SampleLoaderTests {
         {"id": "c4", "subscriptions": {"sms": "no"}}
         {"id": "c5", "attributes": 7}
         """
+
+    /// The fast scanner reads a line exactly as `JSONDecoder` does, or declines it (`nil`) and
+    /// leaves it to `JSONDecoder`.
+    @Test(arguments: [
+        #"{"id": "c1", "email": "c1@example.com", "attributes": {"ltv": 10, "tags": ["a", "b"], "vip": false, "x": null}}"#,
+        #"{"n": -1.5e3, "z": 0, "big": 12345678901234567890, "small": 1E-7, "neg": -0.25, "deep": {"a": [[{}], []]}}"#,
+        #"  {"a":1}  "#, #"{}"#, #"{"s": "Zoë — 東京 🚀"}"#,
+        // Declined (the scanner returns nil), decoded by JSONDecoder or refused by it:
+        #"{"s": "a\"b"}"#, #"{"s": "tab\there"}"#, "{\"s\": \"tab\there\"}", #"{"a": 1, "a": 2}"#, #"{"n": -0}"#, #"{"n": 1e999}"#, #"{"n": 01}"#,
+        #"{"n": 1.}"#, #"{"a": tru}"#, #"{"a": 1,}"#, #"{"a": 1} x"#, #"[1, 2]"#, #"{"a" 1}"#, "{\"s\": \"a\u{1}b\"}", #"{"n": .5}"#,
+    ])
+    func scannerAgreesWithJSONDecoder(line: String) throws {
+        let decoded = try? JSONDecoder().decode(Value.self, from: Data(line.utf8))
+        if let scanned = JSONObjectScanner.object(line[...]) {
+            #expect(decoded == .object(scanned))
+        }
+    }
+
+    /// Lines are split on bytes, as `split(separator: "\n")` on `Character`s splits them.
+    @Test(arguments: ["a\nb", "a\r\nb\n", "\n\n#c\n x \r\n", "", "é\u{301}\nb", "a\rb\n\r", "\r\n\r\n"])
+    func linesAreTheCharacterSplit(text: String) {
+        var expected: [(Int, Substring)] = []
+        for (k, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.last == "\r" ? line.dropLast() : line
+            if trimmed.allSatisfy(\.isWhitespace) || trimmed.first == "#" { continue }
+            expected.append((k + 1, trimmed))
+        }
+        let lines = SampleLoader.lines(text)
+        #expect(lines.map(\.0) == expected.map(\.0))
+        #expect(lines.map { String($0.1) } == expected.map { String($0.1) })
+    }
+
+    @Test func scannerReadsTheSampleFilesAsJSONDecoderDoes() throws {
+        for file in ["customers.ndjson", "events.ndjson"] {
+            let text = try SampleLoader.read("\(DryRunTests.root)/Journeys/samples/\(file)")
+            var scanned = 0
+            for (_, line) in SampleLoader.lines(text) {
+                let decoded = try JSONDecoder().decode(Value.self, from: Data(line.utf8))
+                if let object = JSONObjectScanner.object(line) {
+                    scanned += 1
+                    #expect(decoded == .object(object), "\(file): \(line)")
+                }
+            }
+            #expect(scanned > 100)
+        }
+    }
 
     @Test func malformedCustomerLinesAreReportedAndSkipped() throws {
         let loaded = try SampleLoader().customers(text: Self.customersNDJSON, file: "customers.ndjson", csv: false)

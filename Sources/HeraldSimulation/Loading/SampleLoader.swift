@@ -1,6 +1,7 @@
 public import Foundation
 public import JourneyEngine
 public import JourneyLanguage
+import Synchronization
 
 /// A problem with one line of an input file: printed as `file:line: error: message`.
 public struct LoadIssue: Sendable, Hashable, Codable, Error, CustomStringConvertible {
@@ -50,14 +51,11 @@ public struct SampleLoader: Sendable {
         var customers: [CustomerProfile] = []
         var issues: [LoadIssue] = []
         var seen: Set<String> = []
-        for (number, line) in lines(text) {
-            let object: [String: Value]
-            do { object = try parseObject(line) } catch {
-                issues.append(LoadIssue(file: file, line: number, message: "\(error)"))
-                continue
-            }
+        let lines = lines(text)
+        let parsed = parseLines(lines) { object, _ in try profile(from: object) }
+        for ((number, _), parsedProfile) in zip(lines, parsed) {
             do {
-                let profile = try profile(from: object)
+                let profile = try parsedProfile.get()
                 guard seen.insert(profile.id).inserted else {
                     issues.append(LoadIssue(file: file, line: number, message: "duplicate customer id \"\(profile.id)\"; the first one is kept"))
                     continue
@@ -166,41 +164,44 @@ public struct SampleLoader: Sendable {
         var history: [CustomerEvent] = []
         var issues: [LoadIssue] = []
         let base = (file as NSString).lastPathComponent
-        for (number, line) in Self.lines(text) {
-            do {
-                let object = try Self.parseObject(line)
-                guard case .string(let customer)? = object["customer_id"] ?? object["customer"], !customer.isEmpty else {
-                    throw Message("event needs a string \"customer_id\"")
-                }
-                guard case .string(let name)? = object["name"], !name.isEmpty else { throw Message("event needs a string \"name\"") }
-                let timestamp: Double
-                switch object["timestamp"] ?? object["time"] {
-                case .string(let s)?:
-                    guard let t = Value.parseTime(s) else { throw Message("\"timestamp\" is not an RFC 3339 time: \"\(s)\"") }
-                    timestamp = t
-                case .number(let n)?: timestamp = n
-                default: throw Message("event needs a \"timestamp\" (RFC 3339 string or seconds since the epoch)")
-                }
-                var properties: [String: Value] = [:]
-                switch object["properties"] {
-                case nil, .null?: break
-                case .object(let fields)?: properties = fields
-                default: throw Message("\"properties\" must be an object")
-                }
-                let id: String
-                switch object["id"] {
-                case .string(let s)? where !s.isEmpty: id = s
-                case .number(let n)?: id = JSONNode.formatNumber(n)
-                default: id = "\(base):\(number)"
-                }
-                let event = CustomerEvent(id: id, customerID: customer, name: name, properties: properties, timestamp: timestamp)
-                switch object["history"] {
-                case .bool(true)?: history.append(event)
-                case nil, .null?, .bool(false)?: events.append(event)
-                default: throw Message("\"history\" must be true or false")
-                }
-            } catch {
-                issues.append(LoadIssue(file: file, line: number, message: "\(error)"))
+        let lines = Self.lines(text)
+        let parsed = Self.parseLines(lines) { object, number -> (CustomerEvent, Bool) in
+            guard case .string(let customer)? = object["customer_id"] ?? object["customer"], !customer.isEmpty else {
+                throw Message("event needs a string \"customer_id\"")
+            }
+            guard case .string(let name)? = object["name"], !name.isEmpty else { throw Message("event needs a string \"name\"") }
+            let timestamp: Double
+            switch object["timestamp"] ?? object["time"] {
+            case .string(let s)?:
+                guard let t = Value.parseTime(s) else { throw Message("\"timestamp\" is not an RFC 3339 time: \"\(s)\"") }
+                timestamp = t
+            case .number(let n)?: timestamp = n
+            default: throw Message("event needs a \"timestamp\" (RFC 3339 string or seconds since the epoch)")
+            }
+            var properties: [String: Value] = [:]
+            switch object["properties"] {
+            case nil, .null?: break
+            case .object(let fields)?: properties = fields
+            default: throw Message("\"properties\" must be an object")
+            }
+            let id: String
+            switch object["id"] {
+            case .string(let s)? where !s.isEmpty: id = s
+            case .number(let n)?: id = JSONNode.formatNumber(n)
+            default: id = "\(base):\(number)"
+            }
+            let event = CustomerEvent(id: id, customerID: customer, name: name, properties: properties, timestamp: timestamp)
+            switch object["history"] {
+            case .bool(true)?: return (event, true)
+            case nil, .null?, .bool(false)?: return (event, false)
+            default: throw Message("\"history\" must be true or false")
+            }
+        }
+        for ((number, _), parsedEvent) in zip(lines, parsed) {
+            switch parsedEvent {
+            case .success((let event, true)): history.append(event)
+            case .success((let event, false)): events.append(event)
+            case .failure(let error): issues.append(LoadIssue(file: file, line: number, message: "\(error)"))
             }
         }
         if strict, !issues.isEmpty { throw LoadFailure(issues: issues) }
@@ -219,20 +220,61 @@ public struct SampleLoader: Sendable {
     static func lines(_ text: String) -> [(Int, Substring)] {
         var result: [(Int, Substring)] = []
         var number = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        func add(_ line: Substring) {
             number += 1
             let trimmed = line.last == "\r" ? line.dropLast() : line
-            if trimmed.allSatisfy(\.isWhitespace) || trimmed.first == "#" { continue }
+            if trimmed.allSatisfy(\.isWhitespace) || trimmed.first == "#" { return }
             result.append((number, trimmed))
         }
+        // Split on the bytes: the lines of `text.split(separator: "\n")` (a line feed that is part
+        // of a CR LF pair is one `Character`, not a separator), without breaking the whole text
+        // into `Character`s.
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var index = start
+        var previous: UInt8 = 0
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            let next = utf8.index(after: index)
+            if byte == 0x0A, previous != 0x0D {
+                add(text[start..<index])
+                start = next
+            }
+            previous = byte
+            index = next
+        }
+        add(text[start..<utf8.endIndex])
         return result
     }
 
-    static func parseObject(_ line: Substring) throws -> [String: Value] {
+    static func parseObject(_ line: Substring, decoder: JSONDecoder = JSONDecoder()) throws(Message) -> [String: Value] {
+        // Plain lines (most of a sample file) are read directly; anything else as before.
+        if let object = JSONObjectScanner.object(line) { return object }
         let value: Value
-        do { value = try JSONDecoder().decode(Value.self, from: Data(line.utf8)) } catch { throw Message("malformed JSON") }
+        do { value = try decoder.decode(Value.self, from: Data(line.utf8)) } catch { throw Message("malformed JSON") }
         guard case .object(let object) = value else { throw Message("expected a JSON object") }
         return object
+    }
+
+    /// `parseObject` and then `transform` (given the object and the line number) for every line,
+    /// in order: lines are independent, so large files are read on every core, in contiguous
+    /// slices with one decoder each.
+    static func parseLines<T: Sendable>(
+        _ lines: [(Int, Substring)], _ transform: @Sendable ([String: Value], Int) throws -> T
+    ) -> [Result<T, any Error>] {
+        let slices = lines.count < 1_024 ? 1 : min(lines.count / 256, max(1, ProcessInfo.processInfo.activeProcessorCount) * 4)
+        let done = Mutex([[Result<T, any Error>]](repeating: [], count: slices))
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let decoder = JSONDecoder()
+            var results: [Result<T, any Error>] = []
+            let range = (lines.count * slice / slices)..<(lines.count * (slice + 1) / slices)
+            results.reserveCapacity(range.count)
+            for k in range {
+                results.append(Result { try transform(parseObject(lines[k].1, decoder: decoder), lines[k].0) })
+            }
+            done.withLock { $0[slice] = results }
+        }
+        return done.withLock { $0.flatMap { $0 } }
     }
 }
 
