@@ -13,7 +13,7 @@ struct RequestPayloads {
     static func parseJSON(_ bytes: [UInt8]) throws -> Value {
         if bytes.isEmpty { throw APIError(.badRequest, code: "invalid_json", message: "the request body is empty") }
         do {
-            return try JSONBodyParser.parse(bytes)
+            return try JSONValueParser.parse(bytes)
         } catch {
             throw APIError(.badRequest, code: "invalid_json", message: "the request body is not valid JSON: \(error)")
         }

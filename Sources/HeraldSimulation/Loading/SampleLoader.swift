@@ -248,8 +248,8 @@ public struct SampleLoader: Sendable {
     }
 
     static func parseObject(_ line: Substring, decoder: JSONDecoder = JSONDecoder()) throws(Message) -> [String: Value] {
-        // Plain lines (most of a sample file) are read directly; anything else as before.
-        if let object = JSONObjectScanner.object(line) { return object }
+        // Read directly; a line the parser refuses goes through JSONDecoder for its message.
+        if case .object(let object)? = try? JSONValueParser.parse(Array(line.utf8)) { return object }
         let value: Value
         do { value = try decoder.decode(Value.self, from: Data(line.utf8)) } catch { throw Message("malformed JSON") }
         guard case .object(let object) = value else { throw Message("expected a JSON object") }

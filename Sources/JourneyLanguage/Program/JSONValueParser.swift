@@ -1,15 +1,13 @@
-public import JourneyLanguage
-
-/// Parses a request body (RFC 8259 JSON) straight into a `Value`: what `JSONDecoder` with
-/// `Value`'s `Decodable` conformance produces (null, booleans, numbers as `Double`, strings, lists,
-/// objects; of duplicate keys the first wins), without its cost: that path tries each JSON type in turn
-/// through a throwing single-value container and was about a quarter of the CPU of
-/// `POST /v1/events` in herald-bench.
+/// Parses RFC 8259 JSON straight into a `Value`: what `JSONDecoder` with `Value`'s `Decodable`
+/// conformance produces (null, booleans, numbers as `Double`, strings, lists, objects; of duplicate
+/// keys the first wins), without its cost: that path tries each JSON type in turn through a
+/// throwing single-value container and was about a quarter of the CPU of `POST /v1/events` in
+/// herald-bench. The service parses request bodies with it, the dry-run its NDJSON sample lines.
 ///
 /// ```swift
-/// let body = try JSONBodyParser.parse(Array(#"{"events": [{"name": "x"}]}"#.utf8))
+/// let body = try JSONValueParser.parse(Array(#"{"events": [{"name": "x"}]}"#.utf8))
 /// ```
-public struct JSONBodyParser {
+public struct JSONValueParser {
     /// Why the bytes are not JSON, with the byte offset.
     public struct Invalid: Error, Equatable, CustomStringConvertible {
         public var message: String
@@ -32,7 +30,7 @@ public struct JSONBodyParser {
 
     /// - Throws: ``Invalid`` for anything that is not exactly one JSON value (with whitespace).
     public static func parse(_ bytes: [UInt8]) throws(Invalid) -> Value {
-        var parser = JSONBodyParser(bytes)
+        var parser = JSONValueParser(bytes)
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
@@ -137,7 +135,7 @@ public struct JSONBodyParser {
 
     private mutating func number() throws(Invalid) -> Double {
         let start = index
-        func digits(_ parser: inout JSONBodyParser) -> Int {
+        func digits(_ parser: inout JSONValueParser) -> Int {
             let first = parser.index
             while parser.index < parser.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(parser.bytes[parser.index]) {
                 parser.index += 1

@@ -1,11 +1,10 @@
 import Foundation
-import HeraldService
 import JourneyLanguage
 import Testing
 
-/// The request-body parser agrees with `JSONDecoder` + `Value`'s `Decodable` conformance on valid
+/// The JSON parser (request bodies, sample lines) agrees with `JSONDecoder` + `Value`'s `Decodable` conformance on valid
 /// JSON and refuses what JSON does not allow.
-@Suite struct JSONBodyParserTests {
+@Suite struct JSONValueParserTests {
     @Test(arguments: [
         #"{"events": [{"id": "e1", "customer_id": "c1", "name": "cart.updated", "properties": {"items": 2}}]}"#,
         #"[1, -0.5, 2.5e3, 1E-2, 0, -0, 123456789012345678901234567890]"#,
@@ -16,7 +15,7 @@ import Testing
     ])
     func agreesWithJSONDecoder(_ text: String) throws {
         let expected = try JSONDecoder().decode(Value.self, from: Data(text.utf8))
-        #expect(try JSONBodyParser.parse(Array(text.utf8)) == expected)
+        #expect(try JSONValueParser.parse(Array(text.utf8)) == expected)
     }
 
     @Test(arguments: [
@@ -25,20 +24,20 @@ import Testing
         "1e400", "NaN", "'single'",
     ])
     func refusesWhatIsNotJSON(_ text: String) {
-        #expect(throws: JSONBodyParser.Invalid.self) { try JSONBodyParser.parse(Array(text.utf8)) }
+        #expect(throws: JSONValueParser.Invalid.self) { try JSONValueParser.parse(Array(text.utf8)) }
     }
 
     @Test func refusesInvalidUTF8AndDeepNesting() {
-        #expect(throws: JSONBodyParser.Invalid.self) { try JSONBodyParser.parse([0x22, 0xC3, 0x28, 0x22]) }
+        #expect(throws: JSONValueParser.Invalid.self) { try JSONValueParser.parse([0x22, 0xC3, 0x28, 0x22]) }
         let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
-        #expect(throws: JSONBodyParser.Invalid.self) { try JSONBodyParser.parse(Array(deep.utf8)) }
+        #expect(throws: JSONValueParser.Invalid.self) { try JSONValueParser.parse(Array(deep.utf8)) }
         let fine = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
-        #expect((try? JSONBodyParser.parse(Array(fine.utf8))) != nil)
+        #expect((try? JSONValueParser.parse(Array(fine.utf8))) != nil)
     }
 
     @Test func errorsSayWhere() {
-        #expect(throws: JSONBodyParser.Invalid(message: "expected ':' after an object key", offset: 5)) {
-            try JSONBodyParser.parse(Array(#"{"a" 1}"#.utf8))
+        #expect(throws: JSONValueParser.Invalid(message: "expected ':' after an object key", offset: 5)) {
+            try JSONValueParser.parse(Array(#"{"a" 1}"#.utf8))
         }
     }
 }
