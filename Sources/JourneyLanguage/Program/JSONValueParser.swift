@@ -98,15 +98,7 @@ public struct JSONValueParser {
             skipWhitespace()
             let value = try value(depth: depth + 1)
             if fields[key] == nil { fields[key] = value }  // the first of duplicate keys wins, as in JSONDecoder
-            skipWhitespace()
-            guard index < bytes.count else { throw invalid("unexpected end of data") }
-            switch bytes[index] {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"):
-                index += 1
-                return .object(fields)
-            default: throw invalid("expected ',' or '}' in an object")
-            }
+            if try closes(UInt8(ascii: "}"), in: "an object") { return .object(fields) }
         }
     }
 
@@ -121,16 +113,21 @@ public struct JSONValueParser {
         while true {
             skipWhitespace()
             items.append(try value(depth: depth + 1))
-            skipWhitespace()
-            guard index < bytes.count else { throw invalid("unexpected end of data") }
-            switch bytes[index] {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "]"):
-                index += 1
-                return .list(items)
-            default: throw invalid("expected ',' or ']' in an array")
-            }
+            if try closes(UInt8(ascii: "]"), in: "an array") { return .list(items) }
         }
+    }
+
+    /// After an item of an object or array: `,` (another item follows: `false`) or `closing`
+    /// (the container ends: `true`), consumed.
+    private mutating func closes(_ closing: UInt8, in container: String) throws(Invalid) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count else { throw invalid("unexpected end of data") }
+        let byte = bytes[index]
+        guard byte == UInt8(ascii: ",") || byte == closing else {
+            throw invalid("expected ',' or '\(Character(Unicode.Scalar(closing)))' in \(container)")
+        }
+        index += 1
+        return byte == closing
     }
 
     private mutating func number() throws(Invalid) -> Double {
