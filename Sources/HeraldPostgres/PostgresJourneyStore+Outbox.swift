@@ -31,7 +31,7 @@ extension PostgresJourneyStore {
         ).decode((Data, Int, Int64, Double).self) {
             claims.append(
                 OutboxClaim(
-                    message: try PostgresCoding.decode(OutboxMessage.self, from: message), attempts: attempts, token: token,
+                    message: try StoreColumnCoding.decode(OutboxMessage.self, from: message), attempts: attempts, token: token,
                     leaseUntil: until))
         }
         return claims.sorted { ($0.message.at, $0.message.id) < ($1.message.at, $1.message.id) }
@@ -40,7 +40,7 @@ extension PostgresJourneyStore {
     @discardableResult
     public func recordDeliveries(_ records: [DeliveryRecord]) async throws -> Set<String> {
         if records.isEmpty { return [] }
-        let feedback = try records.map { record in try record.feedback.map { ($0, try PostgresCoding.encode($0.payload)) } }
+        let feedback = try records.map { record in try record.feedback.map { ($0, try StoreColumnCoding.encode($0.payload)) } }
         return try await transaction { connection in
             // Feedback goes into the inbox, whose insertions are ordered by the inbox lock; take it
             // first, before any outbox row, so lock order is the same everywhere.
@@ -129,7 +129,7 @@ extension PostgresJourneyStore {
             let state: OutboxStatus.State = status == 0 ? .pending : status == 1 ? .delivered : .dead
             result.append(
                 OutboxStatus(
-                    message: try PostgresCoding.decode(OutboxMessage.self, from: message), state: state, attempts: attempts,
+                    message: try StoreColumnCoding.decode(OutboxMessage.self, from: message), state: state, attempts: attempts,
                     nextAttemptAt: state == .pending ? next : nil, lastError: error))
         }
         return result
@@ -141,7 +141,7 @@ extension PostgresJourneyStore {
             "SELECT entry FROM customer_log WHERE customer_id = \(customerID) ORDER BY seq DESC LIMIT \(limit)",
             logger: logger
         ).decode(Data.self) {
-            result.append(try PostgresCoding.decode(CustomerLogEntry.self, from: entry))
+            result.append(try StoreColumnCoding.decode(CustomerLogEntry.self, from: entry))
         }
         return result
     }
@@ -156,7 +156,7 @@ extension PostgresJourneyStore {
         ).decode((Int64, Data, Int, String, Double).self) {
             result.append(
                 DeadLetter(
-                    sequence: seq, message: try PostgresCoding.decode(OutboxMessage.self, from: message), attempts: attempts,
+                    sequence: seq, message: try StoreColumnCoding.decode(OutboxMessage.self, from: message), attempts: attempts,
                     reason: reason, at: at))
         }
         return result
@@ -187,7 +187,7 @@ extension PostgresJourneyStore {
     // MARK: Journeys
 
     public func saveJourneyVersions(_ programs: [JourneyProgram], deployedAt: Double) async throws {
-        let encoded = try programs.map { ($0.name, $0.version, try PostgresCoding.encode($0)) }
+        let encoded = try programs.map { ($0.name, $0.version, try StoreColumnCoding.encode($0)) }
         try await transaction { connection in
             for (name, version, data) in encoded {
                 try await connection.query(
@@ -204,7 +204,7 @@ extension PostgresJourneyStore {
         for try await program in try await client.query(
             "SELECT program FROM journey_versions ORDER BY name, deployed_at, version", logger: logger
         ).decode(Data.self) {
-            result.append(try PostgresCoding.decode(JourneyProgram.self, from: program))
+            result.append(try StoreColumnCoding.decode(JourneyProgram.self, from: program))
         }
         return result
     }

@@ -265,7 +265,7 @@ public final class PostgresJourneyStore: JourneyStore {
     /// has seen sequence *n* has seen every row below it, and so never skips one that committed late.
     public func enqueue(_ items: [InboxItem]) async throws -> [EnqueueOutcome] {
         if items.isEmpty { return [] }
-        let encoded = try items.map { (item: $0, payload: try PostgresCoding.encode($0.payload)) }
+        let encoded = try items.map { (item: $0, payload: try StoreColumnCoding.encode($0.payload)) }
         return try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.inboxLockKey))", logger: logger)
             var outcomes: [EnqueueOutcome] = []
@@ -319,7 +319,7 @@ public final class PostgresJourneyStore: JourneyStore {
                 InboxEntry(
                     sequence: seq, shard: shard,
                     item: InboxItem(
-                        id: id, customerID: customer, payload: try PostgresCoding.decode(InboxPayload.self, from: payload),
+                        id: id, customerID: customer, payload: try StoreColumnCoding.decode(InboxPayload.self, from: payload),
                         acceptedAt: accepted)))
         }
         return entries
@@ -355,8 +355,8 @@ public final class PostgresJourneyStore: JourneyStore {
         init(_ commit: CustomerCommit) throws {
             self.commit = commit
             if case .save(let state, _) = commit.change { self.state = Data(CustomerStateCoding.encode(state)) }
-            outbox = try commit.outbox.map { ($0, try PostgresCoding.encode($0)) }
-            log = try commit.log.map { try PostgresCoding.encode($0) }
+            outbox = try commit.outbox.map { ($0, try StoreColumnCoding.encode($0)) }
+            log = try commit.log.map { try StoreColumnCoding.encode($0) }
         }
     }
 

@@ -18,7 +18,7 @@ extension SQLiteJourneyStore {
             let status: Int = row["status"]
             let state: OutboxStatus.State = status == 0 ? .pending : status == 1 ? .delivered : .dead
             return OutboxStatus(
-                message: try StoreCoding.decode(OutboxMessage.self, from: row["message"] as Data), state: state,
+                message: try StoreColumnCoding.decode(OutboxMessage.self, from: row["message"] as Data), state: state,
                 attempts: row["attempts"], nextAttemptAt: state == .pending ? row["next_attempt_at"] : nil,
                 lastError: row["last_error"])
             }
@@ -31,7 +31,7 @@ extension SQLiteJourneyStore {
                 db, sql: "SELECT entry FROM customer_log WHERE customer_id = ? ORDER BY seq DESC LIMIT ?",
                 arguments: [customerID, limit])
         }
-        return try blobs.map { try StoreCoding.decode(CustomerLogEntry.self, from: $0) }
+        return try blobs.map { try StoreColumnCoding.decode(CustomerLogEntry.self, from: $0) }
     }
 
     public func deadLetters(before: Int64?, limit: Int) async throws -> [DeadLetter] {
@@ -44,7 +44,7 @@ extension SQLiteJourneyStore {
                     """, arguments: [before ?? Int64.max, limit])
             return try rows.map { row in
             DeadLetter(
-                sequence: row["seq"], message: try StoreCoding.decode(OutboxMessage.self, from: row["message"] as Data),
+                sequence: row["seq"], message: try StoreColumnCoding.decode(OutboxMessage.self, from: row["message"] as Data),
                 attempts: row["attempts"], reason: row["reason"], at: row["at"])
             }
         }
@@ -74,7 +74,7 @@ extension SQLiteJourneyStore {
     // MARK: Journeys
 
     public func saveJourneyVersions(_ programs: [JourneyProgram], deployedAt: Double) async throws {
-        let encoded = try programs.map { ($0.name, $0.version, try StoreCoding.encode($0)) }
+        let encoded = try programs.map { ($0.name, $0.version, try StoreColumnCoding.encode($0)) }
         try await writer.write { db in
             for (name, version, data) in encoded {
                 try db.execute(
@@ -89,7 +89,7 @@ extension SQLiteJourneyStore {
         let blobs = try await pool.read { db in
             try Data.fetchAll(db, sql: "SELECT program FROM journey_versions ORDER BY name, deployed_at, version")
         }
-        return try blobs.map { try StoreCoding.decode(JourneyProgram.self, from: $0) }
+        return try blobs.map { try StoreColumnCoding.decode(JourneyProgram.self, from: $0) }
     }
 
     public func setJourneyPaused(_ name: String, paused: Bool) async throws {

@@ -59,7 +59,7 @@ public final class SQLiteJourneyStore: JourneyStore {
 
     public func enqueue(_ items: [InboxItem]) async throws -> [EnqueueOutcome] {
         if items.isEmpty { return [] }
-        let encoded = try items.map { (item: $0, payload: try StoreCoding.encode($0.payload)) }
+        let encoded = try items.map { (item: $0, payload: try StoreColumnCoding.encode($0.payload)) }
         return try await writer.write { db in
             try encoded.map { try Self.insert($0.item, payload: $0.payload, db: db) }
         }
@@ -91,7 +91,7 @@ public final class SQLiteJourneyStore: JourneyStore {
             for row in rows {
                 let shard: Int = row["shard"]
                 guard ownership.owns(shard), let payloadData = row["payload"] as Data? else { continue }
-                let payload = try StoreCoding.decode(InboxPayload.self, from: payloadData)
+                let payload = try StoreColumnCoding.decode(InboxPayload.self, from: payloadData)
                 entries.append(
                     InboxEntry(
                         sequence: row["seq"], shard: shard,
@@ -152,8 +152,8 @@ public final class SQLiteJourneyStore: JourneyStore {
         init(_ commit: CustomerCommit) throws {
             self.commit = commit
             if case .save(let state, _) = commit.change { self.state = Data(CustomerStateCoding.encode(state)) }
-            outbox = try commit.outbox.map { ($0, try StoreCoding.encode($0)) }
-            log = try commit.log.map { try StoreCoding.encode($0) }
+            outbox = try commit.outbox.map { ($0, try StoreColumnCoding.encode($0)) }
+            log = try commit.log.map { try StoreColumnCoding.encode($0) }
         }
     }
 
@@ -268,7 +268,7 @@ public final class SQLiteJourneyStore: JourneyStore {
                     """, arguments: [now + duration, now, now, limit])
             return try rows.map { row in
                 OutboxClaim(
-                    message: try StoreCoding.decode(OutboxMessage.self, from: row["message"] as Data),
+                    message: try StoreColumnCoding.decode(OutboxMessage.self, from: row["message"] as Data),
                     attempts: row["attempts"], token: row["lease_token"], leaseUntil: row["lease_until"])
             }
         }
@@ -278,7 +278,7 @@ public final class SQLiteJourneyStore: JourneyStore {
     @discardableResult
     public func recordDeliveries(_ records: [DeliveryRecord]) async throws -> Set<String> {
         if records.isEmpty { return [] }
-        let feedback = try records.map { record in try record.feedback.map { ($0, try StoreCoding.encode($0.payload)) } }
+        let feedback = try records.map { record in try record.feedback.map { ($0, try StoreColumnCoding.encode($0.payload)) } }
         return try await writer.write { db in
             var recorded: Set<String> = []
             for (record, feedback) in zip(records, feedback) {
