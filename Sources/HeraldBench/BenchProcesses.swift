@@ -96,4 +96,44 @@ enum BenchProcesses {
         }
         return (rate, failures, output)
     }
+
+    /// A loopback nginx answering every request with 200 and `answering` (a receiver fast enough
+    /// not to be what a benchmark measures), running for the duration of `body`, which gets its
+    /// base URL (`http://127.0.0.1:PORT`).
+    static func withNginx<T>(
+        _ nginx: String, directory: String, answering response: String, _ body: (String) async throws -> T
+    ) async throws -> T {
+        let port = try freePort()
+        let prefix = directory + "/nginx"
+        for sub in ["/body", "/proxy"] { try FileManager.default.createDirectory(atPath: prefix + sub, withIntermediateDirectories: true) }
+        try """
+            worker_processes 1;
+            daemon off;
+            pid \(prefix)/nginx.pid;
+            error_log \(prefix)/error.log;
+            events { worker_connections 1024; }
+            http {
+              access_log off;
+              client_body_temp_path \(prefix)/body;
+              proxy_temp_path \(prefix)/proxy;
+              client_max_body_size 4m;
+              client_body_buffer_size 64k;
+              keepalive_requests 1000000;
+              server {
+                listen 127.0.0.1:\(port);
+                location / { return 200 '\(response)'; }
+              }
+            }
+            """.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: nginx)
+        server.arguments = ["-p", prefix, "-c", prefix + "/nginx.conf"]
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        try await waitForPort(port)
+        return try await body("http://127.0.0.1:\(port)")
+    }
 }

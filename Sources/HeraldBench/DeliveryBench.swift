@@ -23,41 +23,18 @@ enum DeliveryBench {
     // MARK: Webhooks
 
     static func webhooks(_ options: BenchOptions, into table: inout ResultTable) async throws {
-        guard let nginx = which("nginx") else { throw BenchError("nginx not installed (apt-get install -y nginx-light)") }
-        guard let wrk = which("wrk") else { throw BenchError("wrk not installed (apt-get install -y wrk)") }
-        let port = try freePort()
+        guard let nginx = BenchProcesses.which("nginx") else { throw BenchError("nginx not installed (apt-get install -y nginx-light)") }
+        guard let wrk = BenchProcesses.which("wrk") else { throw BenchError("wrk not installed (apt-get install -y wrk)") }
         let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bench-nginx-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: prefix + "/body", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: prefix + "/proxy", withIntermediateDirectories: true)
-        let conf = """
-            worker_processes 1;
-            daemon off;
-            pid \(prefix)/nginx.pid;
-            error_log \(prefix)/error.log;
-            events { worker_connections 1024; }
-            http {
-              access_log off;
-              client_body_temp_path \(prefix)/body;
-              proxy_temp_path \(prefix)/proxy;
-              keepalive_requests 1000000;
-              server {
-                listen 127.0.0.1:\(port);
-                location / { return 200 "ok\\n"; }
-              }
-            }
-            """
-        try conf.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: nginx)
-        server.arguments = ["-p", prefix, "-c", prefix + "/nginx.conf"]
-        try server.run()
-        defer {
-            server.terminate()
-            server.waitUntilExit()
+        try await BenchProcesses.withNginx(nginx, directory: prefix, answering: "ok") { base in
+            try await webhooks(options, url: base + "/hook", wrk: wrk, scratch: prefix, into: &table)
         }
-        try await waitForPort(port)
-        let url = "http://127.0.0.1:\(port)/hook"
+    }
 
+    /// Herald's webhook rate against wrk's, both to the receiver at `url`.
+    static func webhooks(
+        _ options: BenchOptions, url: String, wrk: String, scratch prefix: String, into table: inout ResultTable
+    ) async throws {
         // Reference: wrk, 2 threads, 64 connections, POSTing a payload of the same size.
         let payload = Array(#"{"type":"cart.reminder","customer":"c1","message":"cart_reminder","at":"2026-03-02T10:00:00Z"}"#.utf8)
         let script = prefix + "/post.lua"
@@ -66,7 +43,7 @@ enum DeliveryBench {
             wrk.body = '\(String(decoding: payload, as: UTF8.self))'
             wrk.headers["Content-Type"] = "application/json"
             """.write(toFile: script, atomically: true, encoding: .utf8)
-        let wrkOutput = try runProcess(wrk, ["-t2", "-c64", "-d5s", "-s", script, url])
+        let wrkOutput = try BenchProcesses.run(wrk, ["-t2", "-c64", "-d5s", "-s", script, url])
         guard let line = wrkOutput.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
             let wrkRate = Double(line.split(separator: " ").last ?? "")
         else { throw BenchError("could not read wrk's rate from: \(wrkOutput)") }
@@ -123,7 +100,7 @@ enum DeliveryBench {
         let n = options.smtpMessages
 
         // Reference: Python's smtplib, one connection, the same number of small messages.
-        let reference = try runProcess("/usr/bin/env", ["python3", "-c", """
+        let reference = try BenchProcesses.run("/usr/bin/env", ["python3", "-c", """
             import smtplib, time
             s = smtplib.SMTP("127.0.0.1", \(port))
             msg = "From: bench@example.com\\r\\nTo: c@example.com\\r\\nSubject: Your cart\\r\\nMessage-ID: <m{}@example.com>\\r\\nDate: Mon, 02 Mar 2026 10:00:00 +0000\\r\\nMIME-Version: 1.0\\r\\nContent-Type: text/plain; charset=utf-8\\r\\n\\r\\nYou left something in your cart.\\r\\n"
@@ -174,42 +151,6 @@ enum DeliveryBench {
             return total
         }
         return (delivered, Double(n) / seconds(since: started))
-    }
-
-    // MARK: Processes
-
-    static func which(_ name: String) -> String? {
-        for dir in ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin", "/sbin", "/bin"] where FileManager.default.isExecutableFile(atPath: dir + "/" + name) {
-            return dir + "/" + name
-        }
-        return nil
-    }
-
-    static func runProcess(_ path: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BenchError("\(path) \(arguments.first ?? "") exited with \(process.terminationStatus)") }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func freePort() throws -> Int {
-        let output = try runProcess("/usr/bin/env", ["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
-        guard let port = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw BenchError("no free port") }
-        return port
-    }
-
-    static func waitForPort(_ port: Int) async throws {
-        for _ in 0..<100 {
-            if (try? runProcess("/usr/bin/env", ["python3", "-c", "import socket; socket.create_connection(('127.0.0.1',\(port)),0.2)"])) != nil { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw BenchError("nothing listens on port \(port)")
     }
 }
 #else

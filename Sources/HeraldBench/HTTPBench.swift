@@ -27,8 +27,9 @@ enum HTTPBench {
         // Reference: the same script against nginx (`return 200`), when nginx is installed.
         var reference: (String, Double)?
         if let nginx = BenchProcesses.which("nginx") {
-            let floor = try await withNginx(nginx, directory: directory) { url in
-                try BenchProcesses.wrk(wrk, threads: 1, connections: options.httpConnections, seconds: 5, script: script, url: url, scriptArguments: ["ref"])
+            let floor = try await BenchProcesses.withNginx(nginx, directory: directory, answering: "{}") { base in
+                let url = base + "/v1/events"
+                return try BenchProcesses.wrk(wrk, threads: 1, connections: options.httpConnections, seconds: 5, script: script, url: url, scriptArguments: ["ref"])
             }
             reference = ("same wrk script → nginx return 200, events/s", floor.requestsPerSecond * Double(batch))
         }
@@ -92,39 +93,4 @@ enum HTTPBench {
           return wrk.format(nil, nil, nil, '{"events":[' .. table.concat(parts, ",") .. ']}')
         end
         """
-
-    static func withNginx<T>(_ nginx: String, directory: String, _ body: (String) throws -> T) async throws -> T {
-        let port = try BenchProcesses.freePort()
-        let prefix = directory + "/nginx"
-        for sub in ["/body", "/proxy"] { try FileManager.default.createDirectory(atPath: prefix + sub, withIntermediateDirectories: true) }
-        try """
-            worker_processes 1;
-            daemon off;
-            pid \(prefix)/nginx.pid;
-            error_log \(prefix)/error.log;
-            events { worker_connections 1024; }
-            http {
-              access_log off;
-              client_body_temp_path \(prefix)/body;
-              proxy_temp_path \(prefix)/proxy;
-              client_max_body_size 4m;
-              client_body_buffer_size 64k;
-              keepalive_requests 1000000;
-              server {
-                listen 127.0.0.1:\(port);
-                location / { return 200 "{}"; }
-              }
-            }
-            """.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: nginx)
-        server.arguments = ["-p", prefix, "-c", prefix + "/nginx.conf"]
-        try server.run()
-        defer {
-            server.terminate()
-            server.waitUntilExit()
-        }
-        try await BenchProcesses.waitForPort(port)
-        return try body("http://127.0.0.1:\(port)/v1/events")
-    }
 }
