@@ -15,33 +15,9 @@ struct PauseHoldTests {
     static let start = 1_795_000_000.0  // Wed 2026-11-18 11:06:40 UTC
 
     @Test func pausedJourneyHoldsItsInstancesAndResumeContinuesThem() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
         let clock = Locked(Self.start)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-pause-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var configuration = ServiceConfiguration()
-        configuration.port = 0
-        configuration.apiKeys = [TestServer.apiKey]
-        configuration.data = directory.appendingPathComponent("data").path
-        configuration.journeys = root.appendingPathComponent("Journeys").path
-        configuration.timers.horizonSeconds = 0.2  // re-read the timer index often: the clock jumps
-        var logger = Logger(label: "herald-test")
-        logger.logLevel = .warning
-        let server = try await HeraldServer.make(
-            configuration: configuration, toolchain: JourneysToolchain(), delivery: NeverDelivers(), logger: logger,
-            clock: ServiceClock { clock.withLock { $0 } })
-        let store = server.store
-        try await server.application.test(.live) { client in
-            let port = client.port!
-            func settle() async throws {
-                let now = clock.withLock { $0 }
-                let idle = try await TestServer.eventually(timeout: 20) {
-                    let s = try await store.statistics(now: now)
-                    return s.pendingInbox == 0 && s.timersDue == 0
-                }
-                #expect(idle, "the service caught up at \(now)")
-            }
+        try await TestServer.withClockedServer(clock: clock) { port, server, settle in
+            let store = server.store
             func post(_ id: String, _ customer: String, at t: Double) async throws {
                 let body = #"{"id": "\#(id)", "customer_id": "\#(customer)", "name": "cart.updated", "properties": {"items": 2}, "timestamp": \#(t)}"#
                 #expect(try await HTTPCall.send(port: port, .post, "/v1/events", body: body).status == 202)

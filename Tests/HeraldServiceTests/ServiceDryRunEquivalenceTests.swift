@@ -63,30 +63,8 @@ struct ServiceDryRunEquivalenceTests {
 
         // The service, on a clock the test moves.
         let clock = Locked(Self.start)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-eq-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var configuration = ServiceConfiguration()
-        configuration.port = 0
-        configuration.apiKeys = [TestServer.apiKey]
-        configuration.data = directory.appendingPathComponent("data").path
-        configuration.journeys = journeys
-        configuration.timers.horizonSeconds = 0.2  // re-read the timer index often: the clock jumps
-        var logger = Logger(label: "herald-test")
-        logger.logLevel = .warning
-        let server = try await HeraldServer.make(
-            configuration: configuration, toolchain: JourneysToolchain(), delivery: NeverDelivers(), logger: logger,
-            clock: ServiceClock { clock.withLock { $0 } })
-        let store = server.store
-        let actual = try await server.application.test(.live) { client in
-            let port = client.port!
-            func settle() async throws {
-                let now = clock.withLock { $0 }
-                let idle = try await TestServer.eventually(timeout: 20) {
-                    let s = try await store.statistics(now: now)
-                    return s.pendingInbox == 0 && s.timersDue == 0
-                }
-                #expect(idle, "the service caught up at \(now)")
-            }
+        let actual = try await TestServer.withClockedServer(journeys: journeys, clock: clock) { port, server, settle in
+            let store = server.store
             for profile in Self.profiles {
                 let body = try String(decoding: JSONEncoder().encode(Self.body(profile)), as: UTF8.self)
                 #expect(try await HTTPCall.send(port: port, .put, "/v1/customers/\(profile.id)", body: body).status == 200)

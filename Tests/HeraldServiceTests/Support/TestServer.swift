@@ -6,6 +6,8 @@ import JourneyLanguage
 import Logging
 import NIOCore
 import Synchronization
+import HeraldTestSupport
+import Testing
 
 /// A journeys toolchain the test controls: the probe engine, a catalog with the journeys it names,
 /// and a switch that makes the next compile fail (to test refused reloads).
@@ -78,6 +80,47 @@ enum TestServer {
             configuration: configuration, toolchain: toolchain, delivery: ScriptedDelivery(), logger: logger)
         return try await server.application.test(.live) { client in
             try await body(client.port!, server)
+        }
+    }
+
+    /// The example journeys (the repository's `Journeys/`).
+    static var exampleJourneys: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Journeys").path
+    }
+
+    /// A full server on the real journeys toolchain, on a clock the test moves (`clock`), with
+    /// delivery that never completes (messages stay in the outbox to be read). `settle` waits until
+    /// the inbox is empty and no timer is due at the clock's current instant.
+    static func withClockedServer<T: Sendable>(
+        journeys: String = exampleJourneys, clock: Locked<Double>,
+        _ body: @escaping @Sendable (_ port: Int, _ server: HeraldServer, _ settle: @escaping @Sendable () async throws -> Void)
+            async throws -> T
+    ) async throws -> T {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-clocked-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = ServiceConfiguration()
+        configuration.port = 0
+        configuration.apiKeys = [apiKey]
+        configuration.data = directory.appendingPathComponent("data").path
+        configuration.journeys = journeys
+        configuration.timers.horizonSeconds = 0.2  // re-read the timer index often: the clock jumps
+        var logger = Logger(label: "herald-test")
+        logger.logLevel = .warning
+        let server = try await HeraldServer.make(
+            configuration: configuration, toolchain: JourneysToolchain(), delivery: NeverDelivers(), logger: logger,
+            clock: ServiceClock { clock.withLock { $0 } })
+        let store = server.store
+        let settle: @Sendable () async throws -> Void = {
+            let now = clock.withLock { $0 }
+            let idle = try await eventually(timeout: 20) {
+                let s = try await store.statistics(now: now)
+                return s.pendingInbox == 0 && s.timersDue == 0
+            }
+            #expect(idle, "the service caught up at \(now)")
+        }
+        return try await server.application.test(.live) { client in
+            try await body(client.port!, server, settle)
         }
     }
 
