@@ -43,12 +43,13 @@ public struct HeraldServer: Sendable {
         let ownership = ShardOwnershipCell(
             try await store.acquireShards(owner: owner, leaseDuration: opened.leaseDuration, now: clock.now()))
 
+        let timers = NearTimers(horizon: configuration.timers.horizonSeconds, capacity: configuration.timers.maxInMemory)
         let registry = JourneyRegistry(
-            directory: configuration.journeys, toolchain: toolchain, store: store, clock: clock)
+            directory: configuration.journeys, toolchain: toolchain, store: store, clock: clock,
+            onResume: { timers.signal.notify() })  // the scheduler wakes the customers holding its work
         try await registry.reload()
 
         let metrics = ServiceMetrics()
-        let timers = NearTimers(horizon: configuration.timers.horizonSeconds, capacity: configuration.timers.maxInMemory)
         let deliverySignal = Signal()
         let completions = CompletionRegistry()
         let cores = ProcessInfo.processInfo.activeProcessorCount

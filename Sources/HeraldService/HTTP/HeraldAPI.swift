@@ -259,7 +259,6 @@ struct HeraldAPI: Sendable {
         let name = try context.parameters.require("name")
         do {
             try await registry.setPaused(name, paused)
-            if !paused { timers.signal.notify() }  // the scheduler wakes the customers holding its work
         } catch is JourneyRegistry.UnknownJourney {
             throw APIError(.notFound, code: "unknown_journey", message: "no deployed journey is named \(name)")
         }

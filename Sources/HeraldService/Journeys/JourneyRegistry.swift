@@ -46,10 +46,16 @@ public final class JourneyRegistry: Sendable {
     /// Counts the deployments that resumed a paused journey (the timer scheduler then wakes the
     /// customers that hold its work).
     private let resumes = Atomic<Int>(0)
+    /// Called after each such deployment (the server wakes the timer scheduler with it).
+    private let onResume: @Sendable () -> Void
     /// Serialises reloads and pauses (they read, compile and swap).
     private let reloading = AsyncLock()
 
-    public init(directory: String, toolchain: any JourneyToolchain, store: any JourneyStore, clock: ServiceClock) {
+    public init(
+        directory: String, toolchain: any JourneyToolchain, store: any JourneyStore, clock: ServiceClock,
+        onResume: @escaping @Sendable () -> Void = {}
+    ) {
+        self.onResume = onResume
         self.directory = directory
         self.toolchain = toolchain
         self.store = store
@@ -67,7 +73,10 @@ public final class JourneyRegistry: Sendable {
             defer { d = new }
             return d?.paused
         }
-        if let previous, !previous.subtracting(new.paused).isEmpty { resumes.add(1, ordering: .relaxed) }
+        if let previous, !previous.subtracting(new.paused).isEmpty {
+            resumes.add(1, ordering: .relaxed)
+            onResume()
+        }
     }
 
     /// Compiles the directory and deploys it (at start, on `POST /v1/journeys/reload` and SIGHUP).

@@ -35,9 +35,7 @@ final class HousekeepingService: Service, Sendable {
             while !Task.isCancelled {
                 await self.refreshGauges()
                 do {
-                    let resumes = self.registry.resumeCount
                     try await self.registry.refreshControls()
-                    if self.registry.resumeCount != resumes { self.timers.signal.notify() }
                 } catch {
                     self.logger.error("reading the journey pause switches failed", metadata: ["error": "\(error)"])
                 }
