@@ -194,7 +194,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-            // One conformance suite, every backend: memory, SQLite and PostgreSQL
+        // One conformance suite, every backend: memory, SQLite and PostgreSQL
         // (HERALD_TEST_POSTGRES_URL; required under CI=true).
         .testTarget(
             name: "HeraldStoreConformanceTests",

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,7 +64,8 @@ enum BenchProcesses {
     }
 
     static func freePort() throws -> Int {
-        let output = try run("/usr/bin/env", ["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
+        let output = try run(
+            "/usr/bin/env", ["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
         guard let port = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw BenchError("no free port") }
         return port
     }
@@ -77,7 +79,9 @@ enum BenchProcesses {
     }
 
     /// `wrk` with a Lua script: requests/s and the number of non-2xx/3xx responses.
-    static func wrk(_ wrk: String, threads: Int, connections: Int, seconds: Int, script: String, url: String, scriptArguments: [String] = [])
+    static func wrk(
+        _ wrk: String, threads: Int, connections: Int, seconds: Int, script: String, url: String, scriptArguments: [String] = []
+    )
         throws -> (requestsPerSecond: Double, failures: Int, output: String)
     {
         var arguments = ["-t\(threads)", "-c\(connections)", "-d\(seconds)s", "-s", script, url]
@@ -107,24 +111,24 @@ enum BenchProcesses {
         let prefix = directory + "/nginx"
         for sub in ["/body", "/proxy"] { try FileManager.default.createDirectory(atPath: prefix + sub, withIntermediateDirectories: true) }
         try """
-            worker_processes 1;
-            daemon off;
-            pid \(prefix)/nginx.pid;
-            error_log \(prefix)/error.log;
-            events { worker_connections 1024; }
-            http {
-              access_log off;
-              client_body_temp_path \(prefix)/body;
-              proxy_temp_path \(prefix)/proxy;
-              client_max_body_size 4m;
-              client_body_buffer_size 64k;
-              keepalive_requests 1000000;
-              server {
-                listen 127.0.0.1:\(port);
-                location / { return 200 '\(response)'; }
-              }
-            }
-            """.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
+        worker_processes 1;
+        daemon off;
+        pid \(prefix)/nginx.pid;
+        error_log \(prefix)/error.log;
+        events { worker_connections 1024; }
+        http {
+          access_log off;
+          client_body_temp_path \(prefix)/body;
+          proxy_temp_path \(prefix)/proxy;
+          client_max_body_size 4m;
+          client_body_buffer_size 64k;
+          keepalive_requests 1000000;
+          server {
+            listen 127.0.0.1:\(port);
+            location / { return 200 '\(response)'; }
+          }
+        }
+        """.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: nginx)
         server.arguments = ["-p", prefix, "-c", prefix + "/nginx.conf"]

@@ -39,10 +39,10 @@ enum DeliveryBench {
         let payload = Array(#"{"type":"cart.reminder","customer":"c1","message":"cart_reminder","at":"2026-03-02T10:00:00Z"}"#.utf8)
         let script = prefix + "/post.lua"
         try """
-            wrk.method = "POST"
-            wrk.body = '\(String(decoding: payload, as: UTF8.self))'
-            wrk.headers["Content-Type"] = "application/json"
-            """.write(toFile: script, atomically: true, encoding: .utf8)
+        wrk.method = "POST"
+        wrk.body = '\(String(decoding: payload, as: UTF8.self))'
+        wrk.headers["Content-Type"] = "application/json"
+        """.write(toFile: script, atomically: true, encoding: .utf8)
         let wrkOutput = try BenchProcesses.run(wrk, ["-t2", "-c64", "-d5s", "-s", script, url])
         guard let line = wrkOutput.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
             let wrkRate = Double(line.split(separator: " ").last ?? "")
@@ -57,14 +57,19 @@ enum DeliveryBench {
             endpoint: WebhookChannel.Endpoint(url: url, secrets: [secret], addressPolicy: AddressPolicy(allowedNetworks: [loopback])),
             transport: transport)
         let inFlight = 64
-        let dispatcher = MessageDispatcher(channels: [.webhook: channel], limits: [.webhook: ChannelLimits(maxConcurrency: inFlight)], transport: transport)
+        let dispatcher = MessageDispatcher(
+            channels: [.webhook: channel], limits: [.webhook: ChannelLimits(maxConcurrency: inFlight)], transport: transport)
         let n = options.webhooks
         @Sendable func message(_ i: Int) -> OutgoingMessage {
-            OutgoingMessage(idempotencyKey: "bench-\(i)", category: .marketing, recipient: Recipient(customerID: "c\(i)"), content: .webhook(WebhookContent(payload: payload)), messageName: "cart_reminder")
+            OutgoingMessage(
+                idempotencyKey: "bench-\(i)", category: .marketing, recipient: Recipient(customerID: "c\(i)"),
+                content: .webhook(WebhookContent(payload: payload)), messageName: "cart_reminder")
         }
         let (delivered, rate) = await drive(dispatcher, count: n, inFlight: inFlight, message: message)
         guard delivered == n else { throw BenchError("only \(delivered) of \(n) webhooks delivered") }
-        table.add("delivery: webhooks via MessageDispatcher (\(n), 64 in flight)", rate, "deliveries/s", reference: ("wrk -t2 -c64, same nginx", wrkRate), target: "≥ 50 % of wrk", met: rate >= 0.5 * wrkRate)
+        table.add(
+            "delivery: webhooks via MessageDispatcher (\(n), 64 in flight)", rate, "deliveries/s", reference: ("wrk -t2 -c64, same nginx", wrkRate),
+            target: "≥ 50 % of wrk", met: rate >= 0.5 * wrkRate)
     }
 
     // MARK: SMTP
@@ -100,33 +105,43 @@ enum DeliveryBench {
         let n = options.smtpMessages
 
         // Reference: Python's smtplib, one connection, the same number of small messages.
-        let reference = try BenchProcesses.run("/usr/bin/env", ["python3", "-c", """
-            import smtplib, time
-            s = smtplib.SMTP("127.0.0.1", \(port))
-            msg = "From: bench@example.com\\r\\nTo: c@example.com\\r\\nSubject: Your cart\\r\\nMessage-ID: <m{}@example.com>\\r\\nDate: Mon, 02 Mar 2026 10:00:00 +0000\\r\\nMIME-Version: 1.0\\r\\nContent-Type: text/plain; charset=utf-8\\r\\n\\r\\nYou left something in your cart.\\r\\n"
-            t = time.perf_counter()
-            for i in range(\(n)):
-                s.sendmail("bench@example.com", ["c%d@example.com" % i], msg.format(i))
-            print(\(n) / (time.perf_counter() - t))
-            s.quit()
-            """])
+        let reference = try BenchProcesses.run(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                """
+                import smtplib, time
+                s = smtplib.SMTP("127.0.0.1", \(port))
+                msg = "From: bench@example.com\\r\\nTo: c@example.com\\r\\nSubject: Your cart\\r\\nMessage-ID: <m{}@example.com>\\r\\nDate: Mon, 02 Mar 2026 10:00:00 +0000\\r\\nMIME-Version: 1.0\\r\\nContent-Type: text/plain; charset=utf-8\\r\\n\\r\\nYou left something in your cart.\\r\\n"
+                t = time.perf_counter()
+                for i in range(\(n)):
+                    s.sendmail("bench@example.com", ["c%d@example.com" % i], msg.format(i))
+                print(\(n) / (time.perf_counter() - t))
+                s.quit()
+                """,
+            ])
         guard let referenceRate = Double(reference.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw BenchError("unexpected smtplib output: \(reference)")
         }
 
         let transport = CurlTransport()
         let settings = EmailSettings(from: try EmailAddress(address: "bench@example.com"))
-        let channel = SMTPEmailChannel(settings: settings, server: SMTPEmailChannel.Server(url: "smtp://127.0.0.1:\(port)", security: .none), transport: transport)
+        let channel = SMTPEmailChannel(
+            settings: settings, server: SMTPEmailChannel.Server(url: "smtp://127.0.0.1:\(port)", security: .none), transport: transport)
         let inFlight = 4
-        let dispatcher = MessageDispatcher(channels: [.email: channel], limits: [.email: ChannelLimits(maxConcurrency: inFlight)], transport: transport)
+        let dispatcher = MessageDispatcher(
+            channels: [.email: channel], limits: [.email: ChannelLimits(maxConcurrency: inFlight)], transport: transport)
         @Sendable func message(_ i: Int) -> OutgoingMessage {
             OutgoingMessage(
                 idempotencyKey: "smtp-\(i)", category: .transactional, recipient: Recipient(customerID: "c\(i)", email: "c\(i)@example.com"),
-                content: .email(EmailContent(subject: "Your cart", html: nil, text: "You left something in your cart.")), messageName: "cart_reminder")
+                content: .email(EmailContent(subject: "Your cart", html: nil, text: "You left something in your cart.")), messageName: "cart_reminder"
+            )
         }
         let (delivered, rate) = await drive(dispatcher, count: n, inFlight: inFlight, message: message)
         guard delivered == n else { throw BenchError("only \(delivered) of \(n) SMTP messages accepted") }
-        table.add("delivery: SMTP via MessageDispatcher (\(n), 4 in flight)", rate, "messages/s", reference: ("smtplib, 1 connection, same server", referenceRate))
+        table.add(
+            "delivery: SMTP via MessageDispatcher (\(n), 4 in flight)", rate, "messages/s",
+            reference: ("smtplib, 1 connection, same server", referenceRate))
     }
 
     /// Attempts messages 0..<n through `dispatcher`, `inFlight` at a time (after one warm-up

@@ -26,7 +26,9 @@ enum DryRunBench {
         var sends = 0
         var retained = 0
         static func + (a: Counts, b: Counts) -> Counts {
-            Counts(customers: a.customers + b.customers, inputs: a.inputs + b.inputs, transitions: a.transitions + b.transitions, sends: a.sends + b.sends, retained: a.retained + b.retained)
+            Counts(
+                customers: a.customers + b.customers, inputs: a.inputs + b.inputs, transitions: a.transitions + b.transitions,
+                sends: a.sends + b.sends, retained: a.retained + b.retained)
         }
     }
 
@@ -49,7 +51,9 @@ enum DryRunBench {
             counts.transitions += output.timeline.count
             counts.sends += output.outbox.count
         }
-        feed(.event(CustomerEvent(id: "e\(i)a", customerID: "c\(i)", name: "cart.updated", properties: ["items": .number(2)], timestamp: start)), at: start)
+        feed(
+            .event(CustomerEvent(id: "e\(i)a", customerID: "c\(i)", name: "cart.updated", properties: ["items": .number(2)], timestamp: start)),
+            at: start)
         feed(.wake, at: start + 3600)  // the 1 h wait ends: the reminder is requested
         feed(.wake, at: start + 3600 + 120)  // the policy's 2-minute settle window ends: decided
         if i % 4 == 0 {
@@ -59,7 +63,11 @@ enum DryRunBench {
             feed(.wake, at: start + 3600 + 86400 + 120)  // settle window ends: decided
         }
         if i % 10 == 0 {
-            feed(.event(CustomerEvent(id: "e\(i)c", customerID: "c\(i)", name: "order.completed", properties: ["total": .number(99)], timestamp: start + 2 * 86400)), at: start + 2 * 86400)
+            feed(
+                .event(
+                    CustomerEvent(
+                        id: "e\(i)c", customerID: "c\(i)", name: "order.completed", properties: ["total": .number(99)], timestamp: start + 2 * 86400)),
+                at: start + 2 * 86400)
         }
         counts.customers += 1
         return state
@@ -118,15 +126,27 @@ enum DryRunBench {
         }
         let refElapsed = seconds(since: refStarted)
         blackHole(refTotal)
-        print(String(format: "  dry-run: %d customers, %d inputs (%.2f each), %d timeline records, %d sends in %.3f s; reference %.3f s",
-                     counts.customers, counts.inputs, inputsPerCustomer, counts.transitions, counts.sends, elapsed, refElapsed))
+        print(
+            String(
+                format: "  dry-run: %d customers, %d inputs (%.2f each), %d timeline records, %d sends in %.3f s; reference %.3f s",
+                counts.customers, counts.inputs, inputsPerCustomer, counts.transitions, counts.sends, elapsed, refElapsed))
 
         let label = n == 1_000_000 ? "1M" : "\(n) (reduced from 1M)"
-        table.add("dry-run \(label) customers: whole run", elapsed, "s", reference: ("dict updates, s", refElapsed), target: "< 10 s" + (n == 1_000_000 ? "" : " for 1M"), met: n == 1_000_000 ? elapsed < 10 : nil)
-        table.add("dry-run customers/s", Double(counts.customers) / elapsed, "customers/s", reference: ("dict updates/s ÷ inputs per customer", Double(counts.inputs) / refElapsed / inputsPerCustomer))
-        table.add("dry-run inputs (events+timers)/s", Double(counts.inputs) / elapsed, "inputs/s", reference: ("dict updates/s", Double(counts.inputs) / refElapsed))
-        table.add("dry-run timeline records (transitions)/s", Double(counts.transitions) / elapsed, "records/s", reference: ("records per customer", Double(counts.transitions) / Double(max(1, counts.customers))))
-        table.add("dry-run sends decided per customer", Double(counts.sends) / Double(max(1, counts.customers)), "sends/customer", reference: ("expected without policy blocks", 1.75))
+        table.add(
+            "dry-run \(label) customers: whole run", elapsed, "s", reference: ("dict updates, s", refElapsed),
+            target: "< 10 s" + (n == 1_000_000 ? "" : " for 1M"), met: n == 1_000_000 ? elapsed < 10 : nil)
+        table.add(
+            "dry-run customers/s", Double(counts.customers) / elapsed, "customers/s",
+            reference: ("dict updates/s ÷ inputs per customer", Double(counts.inputs) / refElapsed / inputsPerCustomer))
+        table.add(
+            "dry-run inputs (events+timers)/s", Double(counts.inputs) / elapsed, "inputs/s",
+            reference: ("dict updates/s", Double(counts.inputs) / refElapsed))
+        table.add(
+            "dry-run timeline records (transitions)/s", Double(counts.transitions) / elapsed, "records/s",
+            reference: ("records per customer", Double(counts.transitions) / Double(max(1, counts.customers))))
+        table.add(
+            "dry-run sends decided per customer", Double(counts.sends) / Double(max(1, counts.customers)), "sends/customer",
+            reference: ("expected without policy blocks", 1.75))
         table.add("dry-run peak RSS (VmHWM)", hwm / 1_048_576, "MiB", reference: ("VmHWM before, MiB", hwmBefore / 1_048_576))
 
         try product(options, engine: engine, reference: refElapsed, into: &table)
@@ -158,17 +178,24 @@ enum DryRunBench {
         let reported = seconds(since: reportStarted)
         let elapsed = seconds(since: started)
         let sends = result.customers.reduce(0) { $0 + $1.outbox.count }
-        guard result.customers.count == n, let journey = report.journeys.first(where: { $0.journey == "cart_abandonment" }), journey.entries == n else {
+        guard result.customers.count == n, let journey = report.journeys.first(where: { $0.journey == "cart_abandonment" }), journey.entries == n
+        else {
             throw BenchError("DryRun did not enter every customer into cart_abandonment")
         }
-        print(String(format: "  dry-run through DryRun: %d customers, %d events, %d sends: loading %.3f s, replay %.3f s, report %.3f s",
-                     n, events.events.count, sends, loaded, replayed, reported))
+        print(
+            String(
+                format: "  dry-run through DryRun: %d customers, %d events, %d sends: loading %.3f s, replay %.3f s, report %.3f s",
+                n, events.events.count, sends, loaded, replayed, reported))
         let label = n == 1_000_000 ? "1M" : "\(n) (reduced from 1M)"
-        table.add("dry-run \(label) via files, DryRun, report: whole run", elapsed, "s", reference: ("dict updates, s", refElapsed), target: "< 10 s" + (n == 1_000_000 ? "" : " for 1M"), met: n == 1_000_000 ? elapsed < 10 : nil)
+        table.add(
+            "dry-run \(label) via files, DryRun, report: whole run", elapsed, "s", reference: ("dict updates, s", refElapsed),
+            target: "< 10 s" + (n == 1_000_000 ? "" : " for 1M"), met: n == 1_000_000 ? elapsed < 10 : nil)
         table.add("dry-run via DryRun: replay (DryRun.run)", replayed, "s", reference: ("whole run, s", elapsed))
         table.add("dry-run via DryRun: report (DryRunReport)", reported, "s", reference: ("whole run, s", elapsed))
         table.add("dry-run via DryRun: loading the NDJSON files", loaded, "s", reference: ("whole run, s", elapsed))
-        table.add("dry-run via DryRun: sends per customer", Double(sends) / Double(max(1, n)), "sends/customer", reference: ("expected without policy blocks", 1.75))
+        table.add(
+            "dry-run via DryRun: sends per customer", Double(sends) / Double(max(1, n)), "sends/customer",
+            reference: ("expected without policy blocks", 1.75))
     }
     /// Writes the customers and events `live` feeds the engine as the NDJSON files `herald dry-run`
     /// reads (`Journeys/samples/*.ndjson` show the format).
@@ -178,14 +205,18 @@ enum DryRunBench {
         profiles.reserveCapacity(n * 100)
         lines.reserveCapacity(n * 150)
         for i in 0..<n {
-            profiles += #"{"id": "c\#(i)", "email": "c\#(i)@example.com", "phone": "+1555\#(i)", "attributes": {"lifetime_value": \#((i * 37) % 1000)}}"# + "\n"
+            profiles +=
+                #"{"id": "c\#(i)", "email": "c\#(i)@example.com", "phone": "+1555\#(i)", "attributes": {"lifetime_value": \#((i * 37) % 1000)}}"#
+                + "\n"
             let start = Int(base) + i % 3600
             lines += #"{"customer_id": "c\#(i)", "id": "e\#(i)a", "name": "cart.updated", "properties": {"items": 2}, "timestamp": \#(start)}"# + "\n"
             if i % 4 == 0 {
                 lines += #"{"customer_id": "c\#(i)", "id": "e\#(i)b", "name": "email.clicked", "timestamp": \#(start + 7200)}"# + "\n"
             }
             if i % 10 == 0 {
-                lines += #"{"customer_id": "c\#(i)", "id": "e\#(i)c", "name": "order.completed", "properties": {"total": 99}, "timestamp": \#(start + 2 * 86400)}"# + "\n"
+                lines +=
+                    #"{"customer_id": "c\#(i)", "id": "e\#(i)c", "name": "order.completed", "properties": {"total": 99}, "timestamp": \#(start + 2 * 86400)}"#
+                    + "\n"
             }
         }
         try profiles.write(toFile: customers, atomically: false, encoding: .utf8)

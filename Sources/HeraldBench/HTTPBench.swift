@@ -17,7 +17,8 @@ enum HTTPBench {
         guard let wrk = BenchProcesses.which("wrk") else {
             return table.notRun(name, reason: "not run: wrk is not installed (apt-get install -y wrk)")
         }
-        let data = options.dataDirectory.hasPrefix("/") ? options.dataDirectory : FileManager.default.currentDirectoryPath + "/" + options.dataDirectory
+        let data =
+            options.dataDirectory.hasPrefix("/") ? options.dataDirectory : FileManager.default.currentDirectoryPath + "/" + options.dataDirectory
         let directory = data + "/http"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -29,7 +30,8 @@ enum HTTPBench {
         if let nginx = BenchProcesses.which("nginx") {
             let floor = try await BenchProcesses.withNginx(nginx, directory: directory, answering: "{}") { base in
                 let url = base + "/v1/events"
-                return try BenchProcesses.wrk(wrk, threads: 1, connections: options.httpConnections, seconds: 5, script: script, url: url, scriptArguments: ["ref"])
+                return try BenchProcesses.wrk(
+                    wrk, threads: 1, connections: options.httpConnections, seconds: 5, script: script, url: url, scriptArguments: ["ref"])
             }
             reference = ("same wrk script → nginx return 200, events/s", floor.requestsPerSecond * Double(batch))
         }

@@ -18,12 +18,18 @@ enum LatencyBench {
             let r = try await pipeline(options, engine: engine, events: n, rate: max.rate * load, label: "\(Int(load * 100))")
             let name = "latency @\(Int(load * 100)) % (\(format((max.rate * load).rounded())) ev/s)"
             table.add(name + " p50", r.p50, "ms", reference: ("achieved ev/s", r.rate))
-            table.add(name + " p99", r.p99, "ms", reference: ("p50 ms", r.p50), target: load == 0.5 ? "< 10 ms" : "—", met: load == 0.5 ? r.p99 < 10 : nil)
+            table.add(
+                name + " p99", r.p99, "ms", reference: ("p50 ms", r.p50), target: load == 0.5 ? "< 10 ms" : "—", met: load == 0.5 ? r.p99 < 10 : nil)
             table.add(name + " p99.9", r.p999, "ms", reference: ("p50 ms", r.p50))
         }
     }
 
-    struct Result { var rate: Double; var p50: Double; var p99: Double; var p999: Double }
+    struct Result {
+        var rate: Double
+        var p50: Double
+        var p99: Double
+        var p999: Double
+    }
 
     static func pipeline(_ options: BenchOptions, engine: JourneyEngine, events n: Int, rate: Double?, label: String) async throws -> Result {
         let path = try freshDatabase(options, "latency-\(label)")

@@ -17,7 +17,8 @@ enum PostgresBench {
             return table.notRun(name, reason: "not run: \(script) not found (run herald-bench from the package root)")
         }
         guard let pgbench = BenchProcesses.which("pgbench"), let psql = BenchProcesses.which("psql") else {
-            return table.notRun(name, reason: "not run: PostgreSQL client tools (psql, pgbench) are not installed; scripts/install-deps.sh installs them")
+            return table.notRun(
+                name, reason: "not run: PostgreSQL client tools (psql, pgbench) are not installed; scripts/install-deps.sh installs them")
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bench-pg-\(getpid())").path
         let base: String
@@ -83,7 +84,12 @@ enum PostgresBench {
             }
             _ = try await stores[start / 1000 % nodes].enqueue(profiles)
         }
-        _ = try await drain(drivers.map { var d = $0; d.clockOffset = -7200; return d })
+        _ = try await drain(
+            drivers.map {
+                var d = $0
+                d.clockOffset = -7200
+                return d
+            })
 
         // Ingestion (any node accepts any customer): batches of 100 from 8 callers over the nodes.
         let batches = stride(from: 0, to: n, by: 100).map { Array(items[$0..<min(n, $0 + 100)]) }

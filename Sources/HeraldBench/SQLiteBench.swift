@@ -18,9 +18,14 @@ enum SQLiteBench {
             // Reference: raw inserts of the same rows, 512 per transaction, then single-row commits.
             let raw = try rawInserts(options, durability: durability, items: items, payloads: payloads, perTransaction: 512)
             let singles = min(options.singleCommits, n)
-            let rawSingle = try rawInserts(options, durability: durability, items: Array(items.prefix(singles)), payloads: Array(payloads.prefix(singles)), perTransaction: 1)
-            table.add("sqlite \(mode): raw insert, 512 rows/tx (reference)", raw, "rows/s", reference: durability == .full ? ("issue's figure, quiet machine", 650_000) : nil)
-            table.add("sqlite \(mode): raw single-row commits (reference)", rawSingle, "commits/s", reference: durability == .full ? ("issue's figure, quiet machine", 6_700) : nil)
+            let rawSingle = try rawInserts(
+                options, durability: durability, items: Array(items.prefix(singles)), payloads: Array(payloads.prefix(singles)), perTransaction: 1)
+            table.add(
+                "sqlite \(mode): raw insert, 512 rows/tx (reference)", raw, "rows/s",
+                reference: durability == .full ? ("issue's figure, quiet machine", 650_000) : nil)
+            table.add(
+                "sqlite \(mode): raw single-row commits (reference)", rawSingle, "commits/s",
+                reference: durability == .full ? ("issue's figure, quiet machine", 6_700) : nil)
 
             // Set-up (not timed): the customers exist with their profiles (an address, a value), as
             // they would in the service, so the sends are decided rather than blocked for no address.
@@ -58,7 +63,9 @@ enum SQLiteBench {
             let ingest = Double(n) / seconds(since: started)
             let stats = store.groupCommitStatistics  // cumulative, set-up included
             print("  \(mode): group commits \(stats.groups) holding \(stats.transactions) transactions")
-            table.add("sqlite \(mode): in-process enqueue (100/batch, 8 callers)", ingest, "events/s", reference: ("raw 512 rows/tx", raw), target: "≥ 30 % of raw", met: ingest >= 0.3 * raw)
+            table.add(
+                "sqlite \(mode): in-process enqueue (100/batch, 8 callers)", ingest, "events/s", reference: ("raw 512 rows/tx", raw),
+                target: "≥ 30 % of raw", met: ingest >= 0.3 * raw)
 
             // (c) Full processing of those events: each one enters cart_abandonment 2 h in the past, so
             // the 1 h wait fires at once: transition, reminder email in the outbox, next timer.
@@ -67,7 +74,9 @@ enum SQLiteBench {
             let processed = Double(outcome.inputs) / seconds(since: processStarted)
             print("  \(mode): processed \(outcome.inputs) events, \(outcome.outbox) outbox rows")
             guard outcome.inputs == n else { throw BenchError("processed \(outcome.inputs) of \(n) events") }
-            table.add("sqlite \(mode): fully processed (tx+timer+outbox)", processed, "events/s", reference: ("raw 512 rows/tx", raw), target: "≥ 20,000 events/s", met: processed >= 20_000)
+            table.add(
+                "sqlite \(mode): fully processed (tx+timer+outbox)", processed, "events/s", reference: ("raw 512 rows/tx", raw),
+                target: "≥ 20,000 events/s", met: processed >= 20_000)
             table.add("sqlite \(mode): outbox rows per processed event", Double(outcome.outbox) / Double(n), "rows/event")
         }
     }
@@ -82,12 +91,13 @@ enum SQLiteBench {
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
         let pool = try DatabasePool(path: path, configuration: config)
         try pool.write { db in
-            try db.execute(sql: """
-                CREATE TABLE inbox (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, customer_id TEXT NOT NULL,
-                    shard INTEGER NOT NULL, kind TEXT NOT NULL, payload BLOB, accepted_at REAL NOT NULL, processed_at REAL);
-                CREATE INDEX inbox_pending ON inbox(seq) WHERE processed_at IS NULL;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE inbox (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, customer_id TEXT NOT NULL,
+                        shard INTEGER NOT NULL, kind TEXT NOT NULL, payload BLOB, accepted_at REAL NOT NULL, processed_at REAL);
+                    CREATE INDEX inbox_pending ON inbox(seq) WHERE processed_at IS NULL;
+                    """)
         }
         let started = ContinuousClock.now
         var start = 0
@@ -95,10 +105,13 @@ enum SQLiteBench {
             let end = min(items.count, start + perTransaction)
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction {
-                    let statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO inbox (event_id, customer_id, shard, kind, payload, accepted_at) VALUES (?, ?, ?, ?, ?, ?)")
+                    let statement = try db.cachedStatement(
+                        sql: "INSERT OR IGNORE INTO inbox (event_id, customer_id, shard, kind, payload, accepted_at) VALUES (?, ?, ?, ?, ?, ?)")
                     for k in start..<end {
                         let item = items[k]
-                        try statement.execute(arguments: [item.id, item.customerID, CustomerShard.of(item.customerID), item.payload.kind, payloads[k], item.acceptedAt])
+                        try statement.execute(arguments: [
+                            item.id, item.customerID, CustomerShard.of(item.customerID), item.payload.kind, payloads[k], item.acceptedAt,
+                        ])
                     }
                     return .commit
                 }

@@ -46,7 +46,9 @@ struct StoreDriver: Sendable {
         /// Event ids committed with the commit time.
         var committed: [(String, Double)] = []
         static func + (a: Outcome, b: Outcome) -> Outcome {
-            Outcome(inputs: a.inputs + b.inputs, wakes: a.wakes + b.wakes, outbox: a.outbox + b.outbox, lateness: a.lateness + b.lateness, committed: a.committed + b.committed)
+            Outcome(
+                inputs: a.inputs + b.inputs, wakes: a.wakes + b.wakes, outbox: a.outbox + b.outbox, lateness: a.lateness + b.lateness,
+                committed: a.committed + b.committed)
         }
     }
 
@@ -95,11 +97,13 @@ struct StoreDriver: Sendable {
         for id in order {
             let stored = loaded[id]
             var state = stored?.state ?? CustomerState(profile: CustomerProfile(id: id))
-            var commit = CustomerCommit(customerID: id, at: now, lease: ownership.lease(for: CustomerShard.of(id)), expectedVersion: stored?.version ?? 0, change: .unchanged)
+            var commit = CustomerCommit(
+                customerID: id, at: now, lease: ownership.lease(for: CustomerShard.of(id)), expectedVersion: stored?.version ?? 0, change: .unchanged)
             func absorb(_ output: EngineOutput) {
                 commit.outbox += output.outbox
                 for m in output.outbox {
-                    commit.log.append(CustomerLogEntry(at: now, kind: "send", journey: m.journey, summary: "send \(m.message) by \(m.channel.rawValue)"))
+                    commit.log.append(
+                        CustomerLogEntry(at: now, kind: "send", journey: m.journey, summary: "send \(m.message) by \(m.channel.rawValue)"))
                 }
                 for r in output.timeline {
                     commit.counters[JourneyCounter(journey: r.journey, version: r.version, metric: "records"), default: 0] += 1
@@ -143,7 +147,9 @@ struct StoreDriver: Sendable {
         let customer = "\(run)-c\(i)"
         return InboxItem(
             id: "\(run)-e\(i)", customerID: customer,
-            payload: .event(CustomerEvent(id: "\(run)-e\(i)", customerID: customer, name: "cart.updated", properties: ["items": .number(2)], timestamp: timestamp)),
+            payload: .event(
+                CustomerEvent(id: "\(run)-e\(i)", customerID: customer, name: "cart.updated", properties: ["items": .number(2)], timestamp: timestamp)
+            ),
             acceptedAt: timestamp)
     }
 }

@@ -99,7 +99,8 @@ struct ResultTable {
             ratio = value == 0 ? "—" : String(format: "%.3f", figure / value)
         }
         let verdict = met.map { $0 ? "met" : "MISSED" } ?? "—"
-        rows.append(ResultRow(benchmark: benchmark, figure: format(figure), unit: unit, reference: refText, ratio: ratio, target: target, verdict: verdict))
+        rows.append(
+            ResultRow(benchmark: benchmark, figure: format(figure), unit: unit, reference: refText, ratio: ratio, target: target, verdict: verdict))
         Swift.print("  \(benchmark): \(format(figure)) \(unit)  ref \(refText)  ratio \(ratio)  target \(target)  \(verdict)")
     }
 
@@ -109,13 +110,19 @@ struct ResultTable {
     }
 
     func print() {
-        let header = ResultRow(benchmark: "benchmark", figure: "figure", unit: "unit", reference: "reference (same run)", ratio: "ratio", target: "target", verdict: "met/missed")
+        let header = ResultRow(
+            benchmark: "benchmark", figure: "figure", unit: "unit", reference: "reference (same run)", ratio: "ratio", target: "target",
+            verdict: "met/missed")
         let all = [header] + rows
         func width(_ key: KeyPath<ResultRow, String>) -> Int { all.map { $0[keyPath: key].count }.max() ?? 0 }
         let w = [width(\.benchmark), width(\.figure), width(\.unit), width(\.reference), width(\.ratio), width(\.target)]
         func line(_ r: ResultRow) -> String {
             func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
-            return "| " + [pad(r.benchmark, w[0]), pad(r.figure, w[1]), pad(r.unit, w[2]), pad(r.reference, w[3]), pad(r.ratio, w[4]), pad(r.target, w[5]), r.verdict].joined(separator: " | ") + " |"
+            return "| "
+                + [
+                    pad(r.benchmark, w[0]), pad(r.figure, w[1]), pad(r.unit, w[2]), pad(r.reference, w[3]), pad(r.ratio, w[4]), pad(r.target, w[5]),
+                    r.verdict,
+                ].joined(separator: " | ") + " |"
         }
         Swift.print(line(header))
         Swift.print("|" + w.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|---|")

@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import HeraldSQLite
 import Histogram
 import JourneyEngine
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// 4. Timers: N instances waiting on SQLite (full sync) with timers due within the same minute;
 /// how long until all have fired, lateness p99, database bytes and resident memory per waiting
@@ -41,7 +42,10 @@ enum TimerBench {
         let creation = seconds(since: creationStarted)
         let waitingBytes = fileBytes(path) - emptyBytes
         let rss = Machine.status("VmRSS")
-        print(String(format: "  timers: %d instances created in %.1f s; %.0f bytes of database each; RSS %.1f MiB (VmHWM %.1f MiB)", n, creation, waitingBytes / Double(n), rss / 1_048_576, Machine.status("VmHWM") / 1_048_576))
+        print(
+            String(
+                format: "  timers: %d instances created in %.1f s; %.0f bytes of database each; RSS %.1f MiB (VmHWM %.1f MiB)", n, creation,
+                waitingBytes / Double(n), rss / 1_048_576, Machine.status("VmHWM") / 1_048_576))
         let label = n == 1_000_000 ? "1M" : n == 10_000_000 ? "10M" : "\(n) (reduced from 1M)"
         if wallClock() > minuteStart - 2 {
             throw BenchError("creating \(n) waiting instances took \(creation) s, past the minute their timers were due in")
@@ -71,13 +75,21 @@ enum TimerBench {
         }
         let allFired = lastFire - (minuteStart + 60)
         let p99 = Double(histogram.valueAtPercentile(99)) / 1000
-        table.add("timers \(label): all fired, s after the minute ends", allFired, "s", reference: ("creation time, s", creation), target: "within 60 s", met: allFired <= 60)
+        table.add(
+            "timers \(label): all fired, s after the minute ends", allFired, "s", reference: ("creation time, s", creation), target: "within 60 s",
+            met: allFired <= 60)
         table.add("timers \(label): lateness p99", p99, "ms", reference: ("p50 ms", Double(histogram.valueAtPercentile(50)) / 1000))
-        table.add("timers \(label): fire rate", Double(n) / (lastFire - minuteStart), "timers/s", reference: ("instances created/s", Double(n) / creation))
-        table.add("timers \(label): database per waiting instance", waitingBytes / Double(n), "bytes", reference: ("empty database, bytes", emptyBytes), target: "< 1 KiB", met: waitingBytes / Double(n) < 1024)
+        table.add(
+            "timers \(label): fire rate", Double(n) / (lastFire - minuteStart), "timers/s", reference: ("instances created/s", Double(n) / creation))
+        table.add(
+            "timers \(label): database per waiting instance", waitingBytes / Double(n), "bytes", reference: ("empty database, bytes", emptyBytes),
+            target: "< 1 KiB", met: waitingBytes / Double(n) < 1024)
         // The RSS target is for 10M waiting instances; smaller runs report it without a verdict
         // (and only mean something with --only timers: other sections leave freed pages behind).
-        table.add("timers \(label): process RSS while waiting", rss / 1_048_576, "MiB", reference: ("RSS at the section's start, after malloc_trim, MiB", rssAtStart / 1_048_576), target: "< 1 GiB with 10M waiting", met: n >= 10_000_000 ? rss < 1_073_741_824 : nil)
+        table.add(
+            "timers \(label): process RSS while waiting", rss / 1_048_576, "MiB",
+            reference: ("RSS at the section's start, after malloc_trim, MiB", rssAtStart / 1_048_576), target: "< 1 GiB with 10M waiting",
+            met: n >= 10_000_000 ? rss < 1_073_741_824 : nil)
     }
 
     /// glibc's `malloc_trim(0)` (not in Swift's Glibc module), looked up at run time; nothing

@@ -1,6 +1,6 @@
 import Foundation
-import PostgresNIO
 import NIOSSL
+import PostgresNIO
 
 /// How a node connects to PostgreSQL and how it leases shards.
 ///

@@ -11,7 +11,9 @@ extension PostgresJourneyStore {
     /// Claims due messages of the shards `ownership` holds: `FOR UPDATE SKIP LOCKED` lets nodes
     /// (and a node's concurrent workers) claim side by side without waiting on each other, and the
     /// claim is a lease with a fresh token, so only its holder can record the outcome.
-    public func claimOutbox(now: Double, leaseFor duration: Double, limit: Int, ownership: ShardOwnership) async throws
+    public func claimOutbox(
+        now: Double, leaseFor duration: Double, limit: Int, ownership: ShardOwnership
+    ) async throws
         -> [OutboxClaim]
     {
         let shards = Self.shards(of: ownership) ?? Array(0..<CustomerShard.count)

@@ -1,8 +1,8 @@
 import Foundation
 public import JourneyEngine
 import JourneyLanguage
-import NIOCore
 public import Logging
+import NIOCore
 import PostgresNIO
 import Synchronization
 
@@ -277,7 +277,9 @@ public final class PostgresJourneyStore: JourneyStore {
         }
     }
 
-    static func insert(_ item: InboxItem, payload: Data, connection: PostgresConnection, logger: Logger) async throws
+    static func insert(
+        _ item: InboxItem, payload: Data, connection: PostgresConnection, logger: Logger
+    ) async throws
         -> EnqueueOutcome
     {
         let shard = CustomerShard.of(item.customerID)
@@ -555,7 +557,9 @@ public final class PostgresJourneyStore: JourneyStore {
     }
 
     /// The customer's stored version (0 when absent) must be `expected`; the row stays locked.
-    private static func checkVersion(of id: String, expected: Int64, connection: PostgresConnection, logger: Logger)
+    private static func checkVersion(
+        of id: String, expected: Int64, connection: PostgresConnection, logger: Logger
+    )
         async throws
     {
         var version: Int64 = 0

@@ -15,12 +15,12 @@ extension SQLiteJourneyStore {
                     WHERE customer_id = ? ORDER BY created_at DESC, id DESC LIMIT ?
                     """, arguments: [customerID, limit])
             return try rows.map { row in
-            let status: Int = row["status"]
-            let state: OutboxStatus.State = status == 0 ? .pending : status == 1 ? .delivered : .dead
-            return OutboxStatus(
-                message: try StoreColumnCoding.decode(OutboxMessage.self, from: row["message"] as Data), state: state,
-                attempts: row["attempts"], nextAttemptAt: state == .pending ? row["next_attempt_at"] : nil,
-                lastError: row["last_error"])
+                let status: Int = row["status"]
+                let state: OutboxStatus.State = status == 0 ? .pending : status == 1 ? .delivered : .dead
+                return OutboxStatus(
+                    message: try StoreColumnCoding.decode(OutboxMessage.self, from: row["message"] as Data), state: state,
+                    attempts: row["attempts"], nextAttemptAt: state == .pending ? row["next_attempt_at"] : nil,
+                    lastError: row["last_error"])
             }
         }
     }
@@ -43,9 +43,9 @@ extension SQLiteJourneyStore {
                     WHERE seq < ? ORDER BY seq DESC LIMIT ?
                     """, arguments: [before ?? Int64.max, limit])
             return try rows.map { row in
-            DeadLetter(
-                sequence: row["seq"], message: try StoreColumnCoding.decode(OutboxMessage.self, from: row["message"] as Data),
-                attempts: row["attempts"], reason: row["reason"], at: row["at"])
+                DeadLetter(
+                    sequence: row["seq"], message: try StoreColumnCoding.decode(OutboxMessage.self, from: row["message"] as Data),
+                    attempts: row["attempts"], reason: row["reason"], at: row["at"])
             }
         }
     }

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
-import Synchronization
 public import JourneyEngine
 import JourneyLanguage
+import Synchronization
 
 /// The embedded durable store: one SQLite file in WAL mode with full sync, written by a single
 /// group-committing writer and read through a pool of concurrent readers.
@@ -239,11 +239,11 @@ public final class SQLiteJourneyStore: JourneyStore {
                         """, arguments: [until, after.at, after.customerID, limit])
             } else {
                 rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT next_wake_at, id FROM customers INDEXED BY customers_wake
-                    WHERE next_wake_at IS NOT NULL AND next_wake_at <= ? ORDER BY next_wake_at, id LIMIT ?
-                    """, arguments: [until, limit])
+                    db,
+                    sql: """
+                        SELECT next_wake_at, id FROM customers INDEXED BY customers_wake
+                        WHERE next_wake_at IS NOT NULL AND next_wake_at <= ? ORDER BY next_wake_at, id LIMIT ?
+                        """, arguments: [until, limit])
             }
             return rows.map { WakeUp(at: $0["next_wake_at"], customerID: $0["id"]) }
         }
@@ -252,7 +252,9 @@ public final class SQLiteJourneyStore: JourneyStore {
 
     // MARK: Outbox
 
-    public func claimOutbox(now: Double, leaseFor duration: Double, limit: Int, ownership: ShardOwnership) async throws
+    public func claimOutbox(
+        now: Double, leaseFor duration: Double, limit: Int, ownership: ShardOwnership
+    ) async throws
         -> [OutboxClaim]
     {
         let claims = try await writer.write { db -> [OutboxClaim] in

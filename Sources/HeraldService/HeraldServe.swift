@@ -1,4 +1,5 @@
 import Foundation
+import HeraldSQLite
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -67,5 +68,4 @@ public enum HeraldServe {
     }
 }
 
-import HeraldSQLite
 typealias HeraldSQLiteDurability = SQLiteConfiguration.Durability

@@ -1,7 +1,7 @@
 import Foundation
 import HeraldChannels
-public import Hummingbird
 import HeraldSQLite
+public import Hummingbird
 public import JourneyEngine
 public import Logging
 import NIOCore

@@ -54,7 +54,8 @@ struct AddressPolicyTests {
     }
 
     @Test func guardPinsTheCheckedAddress() async throws {
-        let guardian = AddressGuard(policy: AddressPolicy(allowedNetworks: [try #require(IPNetwork("127.0.0.0/8")), try #require(IPNetwork("::1/128"))]))
+        let guardian = AddressGuard(
+            policy: AddressPolicy(allowedNetworks: [try #require(IPNetwork("127.0.0.0/8")), try #require(IPNetwork("::1/128"))]))
         let target = try await guardian.check("http://LOCALHOST:8080/x").get()
         #expect(target.host == "localhost")
         #expect(target.pin == "localhost:8080:\(target.address.isIPv4 ? target.address.description : "[\(target.address)]")")
@@ -65,7 +66,10 @@ struct AddressPolicyTests {
 }
 
 struct PhoneNumberTests {
-    @Test(arguments: [("+14155550123", "+14155550123"), ("+44 20 7946 0958", "+442079460958"), ("+1 (415) 555-0123", "+14155550123"), ("+33.1.23.45.67.89", "+33123456789")])
+    @Test(arguments: [
+        ("+14155550123", "+14155550123"), ("+44 20 7946 0958", "+442079460958"), ("+1 (415) 555-0123", "+14155550123"),
+        ("+33.1.23.45.67.89", "+33123456789"),
+    ])
     func valid(text: String, e164: String) throws {
         #expect(try PhoneNumber(text).e164 == e164)
     }

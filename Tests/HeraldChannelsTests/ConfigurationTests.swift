@@ -31,16 +31,23 @@ struct ConfigurationTests {
         """
 
     @Test func readsEveryChannelAndExpandsEnvironmentVariables() throws {
-        let configuration = try ChannelConfiguration.parse(yaml: Self.full, environment: ["SMTP_SECRET": "p4ss", "HERALD_SMS_AUTH_TOKEN": "env-token"])
+        let configuration = try ChannelConfiguration.parse(
+            yaml: Self.full, environment: ["SMTP_SECRET": "p4ss", "HERALD_SMS_AUTH_TOKEN": "env-token"])
         #expect(configuration.outboxDirectory == "tmp/outbox")
         #expect(configuration.retry == RetryPolicy(maxAttempts: 7, baseDelay: .milliseconds(500), maxDelay: .seconds(60)))
-        guard case .smtp(let server) = configuration.email.transport else { Issue.record("expected smtp"); return }
+        guard case .smtp(let server) = configuration.email.transport else {
+            Issue.record("expected smtp")
+            return
+        }
         #expect(server.url == "smtp://mail.acme.example:587")
         #expect(server.security == .required)
         #expect(server.password?.value == "p4ss")
         #expect(configuration.email.settings.from.name == "Acme Shop")
         #expect(configuration.email.limits == ChannelLimits(maxConcurrency: 4, rateLimit: RateLimit(perSecond: 20, burst: 5)))
-        guard case .http(let sms) = configuration.sms.transport else { Issue.record("expected http sms"); return }
+        guard case .http(let sms) = configuration.sms.transport else {
+            Issue.record("expected http sms")
+            return
+        }
         #expect(sms.authToken?.value == "env-token")
         #expect(sms.format == .form)
         #expect(configuration.webhook.transport == .http)
@@ -64,11 +71,20 @@ struct ConfigurationTests {
         ("email: { tranport: smtp }", "email.tranport: error: unknown key `tranport`; did you mean `transport`?"),
         ("email: { transport: smpt }", "email.transport: error: `smpt` is not one of local, smtp, http; did you mean `smtp`?"),
         ("email: { transport: smtp, smtp: { url: 'smtp://x' } }", "email.from: error: the sender is required"),
-        ("email: { transport: smtp, from: 'not an address', smtp: { url: 'smtp://x' } }", "email.from: error: `not an address` is not a valid email address"),
+        (
+            "email: { transport: smtp, from: 'not an address', smtp: { url: 'smtp://x' } }",
+            "email.from: error: `not an address` is not a valid email address"
+        ),
         ("email: { transport: smtp, from: a@b.c, smtp: { url: 'http://x' } }", "email.smtp.url: error: expected smtp://host:port"),
         ("email: { transport: smtp, from: a@b.c, smtp: { url: 'smtp://x', username: u } }", "email.smtp.password: error: AUTH needs both"),
-        ("email: { transport: http, from: a@b.c, http: { url: 'https://x.example' } }", "email.http.api_key: error: the email provider needs an API key"),
-        ("email: { transport: smtp, from: a@b.c, smtp: { url: 'smtp://x', username: u, password: '${NOPE}' } }", "email.smtp.password: error: environment variable NOPE is not set"),
+        (
+            "email: { transport: http, from: a@b.c, http: { url: 'https://x.example' } }",
+            "email.http.api_key: error: the email provider needs an API key"
+        ),
+        (
+            "email: { transport: smtp, from: a@b.c, smtp: { url: 'smtp://x', username: u, password: '${NOPE}' } }",
+            "email.smtp.password: error: environment variable NOPE is not set"
+        ),
         ("sms: { transport: http, http: { url: 'https://x.example' } }", "sms.from: error: the sender number"),
         ("webhook: { transport: http, url: 'https://x.example' }", "webhook.secrets: error: webhooks must be signed"),
         ("webhook: { transport: http, secrets: [not-a-secret] }", "webhook.secrets[0]: error: a webhook secret must be `whsec_`"),

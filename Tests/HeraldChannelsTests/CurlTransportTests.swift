@@ -8,7 +8,8 @@ struct CurlTransportTests {
         try await TestServer.with("provider_server.py") { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
-            let request = TransportRequest(url: server.url("/hangx1/slow"), payload: .http(method: "POST", headers: [("Idempotency-Key", "c1")], body: Array("{}".utf8)))
+            let request = TransportRequest(
+                url: server.url("/hangx1/slow"), payload: .http(method: "POST", headers: [("Idempotency-Key", "c1")], body: Array("{}".utf8)))
             let start = ContinuousClock.now
             let task = Task { try await transport.execute(request) }
             try await Task.sleep(for: .milliseconds(200))
@@ -34,7 +35,8 @@ struct CurlTransportTests {
             defer { transport.shutdown() }
             var newConnections = 0
             for index in 0..<5 {
-                let response = try await transport.execute(TransportRequest(url: server.url("/ok/\(index)"), payload: .http(method: "POST", headers: [], body: Array("{}".utf8))))
+                let response = try await transport.execute(
+                    TransportRequest(url: server.url("/ok/\(index)"), payload: .http(method: "POST", headers: [], body: Array("{}".utf8))))
                 #expect(response.status == 200)
                 newConnections += response.newConnections
             }

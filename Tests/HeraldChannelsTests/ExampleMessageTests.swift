@@ -11,8 +11,15 @@ struct ExampleMessageTests {
     func welcomeRendersOnEveryChannel(channel: ChannelKind) throws {
         let renderer = MessageRenderer(journeysDirectory: Self.fixtures.appendingPathComponent("Journeys").path)
         let customer = try TemplateValue(json: String(contentsOf: Self.fixtures.appendingPathComponent("customer.json"), encoding: .utf8))
-        guard case .object(let profile) = customer else { Issue.record("customer.json is not an object"); return }
-        let content = try renderer.render("welcome", for: channel, context: TemplateContext(customer: profile, event: ["coupon": ["code": "HELLO10", "percent": 10]], journey: ["name": "welcome", "version": 1, "step": "intro"]))
+        guard case .object(let profile) = customer else {
+            Issue.record("customer.json is not an object")
+            return
+        }
+        let content = try renderer.render(
+            "welcome", for: channel,
+            context: TemplateContext(
+                customer: profile, event: ["coupon": ["code": "HELLO10", "percent": 10]], journey: ["name": "welcome", "version": 1, "step": "intro"])
+        )
         #expect(content.channel == channel)
         #expect(try renderer.variableNames(for: "welcome").contains("customer.first_name"))
     }

@@ -5,17 +5,20 @@ import Testing
 
 /// Email and SMS through HTTP providers played by a real server on loopback.
 struct HTTPProviderTests {
-    static let settings = EmailSettings(from: try! EmailAddress(parsing: "Acme <hello@acme.example>"), unsubscribeURL: "https://acme.example/u/{customer_id}")
+    static let settings = EmailSettings(
+        from: try! EmailAddress(parsing: "Acme <hello@acme.example>"), unsubscribeURL: "https://acme.example/u/{customer_id}")
 
     func emailChannel(_ server: TestServer, _ path: String, _ transport: CurlTransport, timeout: Duration = .seconds(5)) -> HTTPEmailChannel {
-        HTTPEmailChannel(settings: Self.settings, provider: .init(url: server.url(path), apiKey: Secret("re_test_key"), timeout: timeout), transport: transport)
+        HTTPEmailChannel(
+            settings: Self.settings, provider: .init(url: server.url(path), apiKey: Secret("re_test_key"), timeout: timeout), transport: transport)
     }
 
     @Test func emailProviderGetsTheCommonJSONShapeWithIdempotencyKey() async throws {
         try await TestServer.with("provider_server.py") { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
-            let outcome = await emailChannel(server, "/ok/emails", transport).attempt(Fixtures.email(key: "order-9", category: .marketing, subject: "Ünïcode ✓"))
+            let outcome = await emailChannel(server, "/ok/emails", transport).attempt(
+                Fixtures.email(key: "order-9", category: .marketing, subject: "Ünïcode ✓"))
             #expect(outcome == .delivered(providerMessageID: "prov-1"))
             let request = try #require(try await server.received(under: "/ok/", transport: transport).first)
             #expect(request.headers["idempotency-key"] == "order-9")
@@ -38,7 +41,8 @@ struct HTTPProviderTests {
         try await TestServer.with("provider_server.py") { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
-            let dispatcher = MessageDispatcher(channels: [.email: emailChannel(server, path, transport, timeout: .milliseconds(700))], retryPolicy: Fixtures.quickRetry)
+            let dispatcher = MessageDispatcher(
+                channels: [.email: emailChannel(server, path, transport, timeout: .milliseconds(700))], retryPolicy: Fixtures.quickRetry)
             let report = try await dispatcher.deliver(Fixtures.email(key: "retry-me"))
             #expect(report.isDelivered, "\(report)")
             #expect(report.attempts.dropLast().allSatisfy { if case .transient = $0 { true } else { false } })
@@ -61,7 +65,8 @@ struct HTTPProviderTests {
         try await TestServer.with("provider_server.py") { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
-            let dispatcher = MessageDispatcher(channels: [.email: emailChannel(server, "/bad400/emails", transport)], retryPolicy: Fixtures.quickRetry)
+            let dispatcher = MessageDispatcher(
+                channels: [.email: emailChannel(server, "/bad400/emails", transport)], retryPolicy: Fixtures.quickRetry)
             let report = try await dispatcher.deliver(Fixtures.email())
             #expect(report.result == .deadLettered(reason: #"the email provider answered 400: {"error": "invalid recipient"}"#))
             #expect(report.attempts.count == 1)
@@ -73,8 +78,10 @@ struct HTTPProviderTests {
         try await TestServer.with("provider_server.py") { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
-            let provider = HTTPSMSChannel.Provider(url: server.url("/ok/Messages.json"), format: .form, from: "+14155550100", username: "AC123", authToken: Secret("tok"))
-            let outcome = await HTTPSMSChannel(provider: provider, transport: transport).attempt(Fixtures.sms(key: "sms-1", phone: "+1 (415) 555-0123", text: "Grüße & 10% off"))
+            let provider = HTTPSMSChannel.Provider(
+                url: server.url("/ok/Messages.json"), format: .form, from: "+14155550100", username: "AC123", authToken: Secret("tok"))
+            let outcome = await HTTPSMSChannel(provider: provider, transport: transport).attempt(
+                Fixtures.sms(key: "sms-1", phone: "+1 (415) 555-0123", text: "Grüße & 10% off"))
             #expect(outcome == .delivered(providerMessageID: "prov-1"))
             let request = try #require(try await server.received(under: "/ok/", transport: transport).first)
             #expect(request.headers["authorization"] == "Basic " + Data("AC123:tok".utf8).base64EncodedString())

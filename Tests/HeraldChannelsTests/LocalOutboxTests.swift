@@ -7,7 +7,8 @@ struct LocalOutboxTests {
     @Test func writesEmailAsEMLAndOtherChannelsAsJSON() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let outbox = LocalOutboxChannel(directory: directory.path, webhookURL: "https://hooks.example/x", webhookSecrets: [try WebhookSecret(Fixtures.secretA)])
+        let outbox = LocalOutboxChannel(
+            directory: directory.path, webhookURL: "https://hooks.example/x", webhookSecrets: [try WebhookSecret(Fixtures.secretA)])
 
         #expect(await outbox.attempt(Fixtures.email(key: "e1")) == .delivered(providerMessageID: directory.file("email-e1.eml")))
         let eml = try String(contentsOfFile: directory.file("email-e1.eml"), encoding: .utf8)
@@ -15,14 +16,16 @@ struct LocalOutboxTests {
         #expect(eml.contains("From: \"Herald\" <herald@localhost>"))
 
         #expect(await outbox.attempt(Fixtures.sms(key: "s1", text: "Grüße")) == .delivered(providerMessageID: directory.file("sms-s1.json")))
-        let sms = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory.file("sms-s1.json")))) as? [String: Any])
+        let sms = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory.file("sms-s1.json")))) as? [String: Any])
         #expect(sms["to"] as? String == "+14155550123")
         #expect(sms["encoding"] as? String == "GSM-7")
 
         _ = await outbox.attempt(Fixtures.webhook(key: "w/1"))
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
         let webhookFile = try #require(files.first { $0.hasPrefix("webhook-") })
-        let webhook = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory.file(webhookFile)))) as? [String: Any])
+        let webhook = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory.file(webhookFile)))) as? [String: Any])
         #expect(webhook["url"] as? String == "https://hooks.example/x")
         #expect((webhook["headers"] as? [String: String])?["webhook-signature"]?.hasPrefix("v1,") == true)
         #expect((webhook["payload"] as? [String: Any])?["type"] as? String == "cart.reminder")

@@ -9,7 +9,8 @@ struct MIMEMessageTests {
     }
 
     @Test func buildsMultipartAlternativeWithEncodedHeaders() throws {
-        let settings = EmailSettings(from: try EmailAddress(parsing: "Zoë from Acme <hello@acme.example>"), replyTo: try EmailAddress(parsing: "help@acme.example"))
+        let settings = EmailSettings(
+            from: try EmailAddress(parsing: "Zoë from Acme <hello@acme.example>"), replyTo: try EmailAddress(parsing: "help@acme.example"))
         let message = Fixtures.email(key: "k-1", subject: "Grüße, Ada — 20 % off", text: "Line one\nLine two with ünïcode", html: "<p>Hi</p>")
         let text = try mime(message, settings: settings).text
         #expect(text.contains("From: =?UTF-8?B?"))
@@ -34,7 +35,9 @@ struct MIMEMessageTests {
     }
 
     @Test func marketingMailCarriesOneClickUnsubscribe() throws {
-        let settings = EmailSettings(from: try EmailAddress(address: "hello@acme.example"), unsubscribeURL: "https://acme.example/u?c={customer_id}&k={message_key}", unsubscribeMailto: "unsub@acme.example")
+        let settings = EmailSettings(
+            from: try EmailAddress(address: "hello@acme.example"), unsubscribeURL: "https://acme.example/u?c={customer_id}&k={message_key}",
+            unsubscribeMailto: "unsub@acme.example")
         let text = try mime(Fixtures.email(key: "a b", category: .marketing), settings: settings).text
         #expect(text.contains("List-Unsubscribe: <https://acme.example/u?c=c42&k=a%20b>,"))
         #expect(text.contains("<mailto:unsub@acme.example>"))

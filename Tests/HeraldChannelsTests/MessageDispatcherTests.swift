@@ -24,9 +24,13 @@ final class ScriptedChannel: DeliveryChannel {
 
 struct MessageDispatcherTests {
     @Test func retriesTransientFailuresWithTheSameKeyThenDelivers() async throws {
-        let channel = ScriptedChannel([.transient(reason: "500", retryAfter: nil), .transient(reason: "timeout", retryAfter: nil), .delivered(providerMessageID: "p1")])
+        let channel = ScriptedChannel([
+            .transient(reason: "500", retryAfter: nil), .transient(reason: "timeout", retryAfter: nil), .delivered(providerMessageID: "p1"),
+        ])
         let slept = SleepRecorder()
-        let dispatcher = MessageDispatcher(channels: [.sms: channel], retryPolicy: RetryPolicy(maxAttempts: 5, baseDelay: .seconds(1)), random: { 0.5 }, sleep: { await slept.record($0) })
+        let dispatcher = MessageDispatcher(
+            channels: [.sms: channel], retryPolicy: RetryPolicy(maxAttempts: 5, baseDelay: .seconds(1)), random: { 0.5 },
+            sleep: { await slept.record($0) })
         let report = try await dispatcher.deliver(Fixtures.sms(key: "k1"))
         #expect(report.result == .delivered(providerMessageID: "p1"))
         #expect(report.attempts.count == 3)

@@ -5,7 +5,10 @@ import Testing
 
 struct RendererTests {
     static let context = TemplateContext(
-        customer: ["id": "c42", "first_name": "Ada", "last_name": "O'Hara & <Co>", "email": "ada@example.com", "vip": true, "orders": [["sku": "A1"], ["sku": "B2"]]],
+        customer: [
+            "id": "c42", "first_name": "Ada", "last_name": "O'Hara & <Co>", "email": "ada@example.com", "vip": true,
+            "orders": [["sku": "A1"], ["sku": "B2"]],
+        ],
         event: ["total": 42, "price": 19.99, "note": "say \"hi\"\nthen leave"],
         journey: ["name": "welcome", "step": "intro"]
     )
@@ -27,7 +30,10 @@ struct RendererTests {
         ])
         defer { directory.remove() }
         let content = try renderer.render("welcome", for: .email, context: Self.context)
-        guard case .email(let email) = content else { Issue.record("not an email"); return }
+        guard case .email(let email) = content else {
+            Issue.record("not an email")
+            return
+        }
         #expect(email.subject == "Hi Ada O'Hara & <Co>")
         #expect(email.html == "<p>O&#39;Hara &amp; &lt;Co&gt;</p><li>A1</li><li>B2</li>")
         #expect(email.text == "O'Hara & <Co> spent 42 (19.99)")
@@ -36,7 +42,10 @@ struct RendererTests {
     @Test(arguments: [
         ("Hi {{customer.frist_name}}", "subject.mustache:1:4: error: missing variable `customer.frist_name`; did you mean `customer.first_name`?"),
         ("Hi\n  {{custmer.first_name}}", "subject.mustache:2:3: error: missing variable `custmer.first_name`; did you mean `customer.first_name`?"),
-        ("{{event.coupon}}", "subject.mustache:1:1: error: missing variable `event.coupon`; add it to the data or guard it with {{#event.coupon}}…{{/event.coupon}}"),
+        (
+            "{{event.coupon}}",
+            "subject.mustache:1:1: error: missing variable `event.coupon`; add it to the data or guard it with {{#event.coupon}}…{{/event.coupon}}"
+        ),
         ("{{#customer.orders}}{{colour}}{{/customer.orders}}", "subject.mustache:1:21: error: missing variable `colour`"),
         ("{{#customer.vip}}{{customer.tier}}{{/customer.vip}}", "subject.mustache:1:18: error: missing variable `customer.tier`"),
     ])

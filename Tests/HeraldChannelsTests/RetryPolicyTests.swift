@@ -26,8 +26,12 @@ struct RetryPolicyTests {
     }
 
     @Test func retryAfterIsHonouredUpToItsCap() {
-        #expect(policy.decision(after: .transient(reason: "429", retryAfter: .seconds(30)), attempt: 1, randomFraction: 0.9) == .retry(after: .seconds(30)))
-        #expect(policy.decision(after: .transient(reason: "429", retryAfter: .seconds(600)), attempt: 1, randomFraction: 0.9) == .retry(after: .seconds(60)))
+        #expect(
+            policy.decision(after: .transient(reason: "429", retryAfter: .seconds(30)), attempt: 1, randomFraction: 0.9)
+                == .retry(after: .seconds(30)))
+        #expect(
+            policy.decision(after: .transient(reason: "429", retryAfter: .seconds(600)), attempt: 1, randomFraction: 0.9)
+                == .retry(after: .seconds(60)))
     }
 
     @Test func permanentFailuresAreDeadLetteredAtOnce() {

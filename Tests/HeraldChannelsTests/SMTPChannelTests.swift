@@ -10,7 +10,9 @@ struct SMTPChannelTests {
         replyTo: try! EmailAddress(address: "help@acme.example"),
         unsubscribeURL: "https://acme.example/unsubscribe?c={customer_id}")
 
-    func withSMTP(auth: String? = nil, tls: Bool = false, _ body: (_ server: SMTPEmailChannel.Server, _ mailbox: String) async throws -> Void) async throws {
+    func withSMTP(
+        auth: String? = nil, tls: Bool = false, _ body: (_ server: SMTPEmailChannel.Server, _ mailbox: String) async throws -> Void
+    ) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let mailbox = directory.file("mail.jsonl")
@@ -20,10 +22,11 @@ struct SMTPChannelTests {
             arguments += ["--tls-cert", directory.file("cert.pem"), "--tls-key", directory.file("key.pem")]
         }
         try await TestServer.with("smtp_server.py", arguments) { server in
-            let (username, password) = auth.map { text -> (String?, Secret?) in
-                let parts = text.split(separator: ":").map(String.init)
-                return (parts[0], Secret(parts[1]))
-            } ?? (nil, nil)
+            let (username, password) =
+                auth.map { text -> (String?, Secret?) in
+                    let parts = text.split(separator: ":").map(String.init)
+                    return (parts[0], Secret(parts[1]))
+                } ?? (nil, nil)
             try await body(
                 SMTPEmailChannel.Server(
                     url: "smtp://127.0.0.1:\(server.port)", security: tls ? .required : .none, username: username, password: password,
@@ -37,7 +40,9 @@ struct SMTPChannelTests {
             let transport = CurlTransport()
             defer { transport.shutdown() }
             let channel = SMTPEmailChannel(settings: Self.settings, server: server, transport: transport)
-            let first = Fixtures.email(key: "welcome-1", category: .marketing, subject: "Grüße, Ada! Ihre Bestellung 🎉", text: "Hallo Ada,\n.\nviele Grüße", html: "<p>Hallo <b>Ada</b></p>")
+            let first = Fixtures.email(
+                key: "welcome-1", category: .marketing, subject: "Grüße, Ada! Ihre Bestellung 🎉", text: "Hallo Ada,\n.\nviele Grüße",
+                html: "<p>Hallo <b>Ada</b></p>")
             let outcome = await channel.attempt(first)
             #expect(outcome == .delivered(providerMessageID: "Q1"))
             #expect(await channel.attempt(Fixtures.email(key: "welcome-2")) == .delivered(providerMessageID: "Q2"))
@@ -58,7 +63,9 @@ struct SMTPChannelTests {
             #expect(mail.list_unsubscribe == "<https://acme.example/unsubscribe?c=c42>")
             #expect(mail.list_unsubscribe_post == "List-Unsubscribe=One-Click")
             #expect(mail.parts.map(\.type) == ["text/plain", "text/html"])
-            #expect(mail.parts[0].body.replacingOccurrences(of: "\r\n", with: "\n") == "Hallo Ada,\n.\nviele Grüße\n" || mail.parts[0].body.replacingOccurrences(of: "\r\n", with: "\n") == "Hallo Ada,\n.\nviele Grüße")
+            #expect(
+                mail.parts[0].body.replacingOccurrences(of: "\r\n", with: "\n") == "Hallo Ada,\n.\nviele Grüße\n"
+                    || mail.parts[0].body.replacingOccurrences(of: "\r\n", with: "\n") == "Hallo Ada,\n.\nviele Grüße")
             #expect(mail.parts[1].body.contains("<p>Hallo <b>Ada</b></p>"))
             // Transactional mail carries no unsubscribe headers.
             #expect(mails[1].list_unsubscribe == nil)
@@ -79,7 +86,10 @@ struct SMTPChannelTests {
             var wrong = server
             wrong.password = Secret("wrong")
             let refused = await SMTPEmailChannel(settings: Self.settings, server: wrong, transport: transport).attempt(Fixtures.email())
-            guard case .permanent(let reason) = refused else { Issue.record("expected a permanent failure, got \(refused)"); return }
+            guard case .permanent(let reason) = refused else {
+                Issue.record("expected a permanent failure, got \(refused)")
+                return
+            }
             #expect(!reason.contains("wrong"))
         }
     }
@@ -115,7 +125,8 @@ struct SMTPChannelTests {
             untrusted.caFile = nil
             let fresh = CurlTransport()
             defer { fresh.shutdown() }
-            guard case .transient = await SMTPEmailChannel(settings: Self.settings, server: untrusted, transport: fresh).attempt(Fixtures.email()) else {
+            guard case .transient = await SMTPEmailChannel(settings: Self.settings, server: untrusted, transport: fresh).attempt(Fixtures.email())
+            else {
                 Issue.record("an untrusted certificate must fail the attempt")
                 return
             }
@@ -128,14 +139,21 @@ struct SMTPChannelTests {
             defer { transport.shutdown() }
             let channel = SMTPEmailChannel(settings: Self.settings, server: server, transport: transport)
             let rejected = await channel.attempt(Fixtures.email(to: "reject@example.com"))
-            guard case .permanent(let reason) = rejected else { Issue.record("expected permanent, got \(rejected)"); return }
+            guard case .permanent(let reason) = rejected else {
+                Issue.record("expected permanent, got \(rejected)")
+                return
+            }
             #expect(reason.contains("550"))
 
             let dispatcher = MessageDispatcher(channels: [.email: channel], retryPolicy: Fixtures.quickRetry)
             let report = try await dispatcher.deliver(Fixtures.email(to: "tempfail@example.com"))
             #expect(report.isDelivered)
             #expect(report.attempts.count == 2)
-            if case .transient(let reason, _) = report.attempts[0] { #expect(reason.contains("451")) } else { Issue.record("first attempt should be transient") }
+            if case .transient(let reason, _) = report.attempts[0] {
+                #expect(reason.contains("451"))
+            } else {
+                Issue.record("first attempt should be transient")
+            }
             let mails = try ReceivedMail.read(mailbox)
             #expect(mails.count == 1)
         }
@@ -144,8 +162,12 @@ struct SMTPChannelTests {
     @Test func unreachableServerIsTransient() async throws {
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        let channel = SMTPEmailChannel(settings: Self.settings, server: .init(url: "smtp://127.0.0.1:9", security: .none, timeout: .seconds(2)), transport: transport)
-        guard case .transient = await channel.attempt(Fixtures.email()) else { Issue.record("expected transient"); return }
+        let channel = SMTPEmailChannel(
+            settings: Self.settings, server: .init(url: "smtp://127.0.0.1:9", security: .none, timeout: .seconds(2)), transport: transport)
+        guard case .transient = await channel.attempt(Fixtures.email()) else {
+            Issue.record("expected transient")
+            return
+        }
     }
 
     @Test(arguments: [
@@ -158,7 +180,10 @@ struct SMTPChannelTests {
         defer { transport.shutdown() }
         let settings = EmailSettings(from: try EmailAddress(address: "hello@acme.example"))
         let channel = SMTPEmailChannel(settings: settings, server: .init(url: "smtp://127.0.0.1:9"), transport: transport)
-        guard case .permanent(let text) = await channel.attempt(message) else { Issue.record("expected permanent"); return }
+        guard case .permanent(let text) = await channel.attempt(message) else {
+            Issue.record("expected permanent")
+            return
+        }
         #expect(text.contains(reason), "\(text)")
     }
 }

@@ -8,8 +8,11 @@ import Testing
 struct WebhookChannelTests {
     static let loopback = AddressPolicy(allowedNetworks: [IPNetwork("127.0.0.0/8")!, IPNetwork("::1/128")!])
 
-    func channel(_ server: TestServer, _ path: String, _ transport: CurlTransport, secrets: [Secret] = [Fixtures.secretA], timeout: Duration = .seconds(5)) throws -> WebhookChannel {
-        let endpoint = WebhookChannel.Endpoint(url: server.url(path), secrets: try secrets.map(WebhookSecret.init), addressPolicy: Self.loopback, timeout: timeout)
+    func channel(
+        _ server: TestServer, _ path: String, _ transport: CurlTransport, secrets: [Secret] = [Fixtures.secretA], timeout: Duration = .seconds(5)
+    ) throws -> WebhookChannel {
+        let endpoint = WebhookChannel.Endpoint(
+            url: server.url(path), secrets: try secrets.map(WebhookSecret.init), addressPolicy: Self.loopback, timeout: timeout)
         return WebhookChannel(endpoint: endpoint, transport: transport)
     }
 
@@ -44,7 +47,8 @@ struct WebhookChannelTests {
         try await TestServer.with("provider_server.py", ["--secret", Fixtures.secretA.value]) { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
-            let dispatcher = MessageDispatcher(channels: [.webhook: try channel(server, path, transport, timeout: .milliseconds(700))], retryPolicy: Fixtures.quickRetry)
+            let dispatcher = MessageDispatcher(
+                channels: [.webhook: try channel(server, path, transport, timeout: .milliseconds(700))], retryPolicy: Fixtures.quickRetry)
             let report = try await dispatcher.deliver(Fixtures.webhook(key: "msg_retry"))
             #expect(report.result == .delivered(providerMessageID: "msg_retry"), "\(report)")
             let requests = try await server.received(under: path, transport: transport)
@@ -62,7 +66,10 @@ struct WebhookChannelTests {
             defer { transport.shutdown() }
             let dispatcher = MessageDispatcher(channels: [.webhook: try channel(server, path, transport)], retryPolicy: Fixtures.quickRetry)
             let report = try await dispatcher.deliver(Fixtures.webhook())
-            guard case .deadLettered(let text) = report.result else { Issue.record("expected dead letter"); return }
+            guard case .deadLettered(let text) = report.result else {
+                Issue.record("expected dead letter")
+                return
+            }
             #expect(text.contains(reason))
             #expect(report.attempts.count == 1)
         }
@@ -77,9 +84,13 @@ struct WebhookChannelTests {
             let transport = CurlTransport()
             defer { transport.shutdown() }
             let target = url.replacingOccurrences(of: "{port}", with: String(server.port))
-            let endpoint = WebhookChannel.Endpoint(url: target, secrets: [try WebhookSecret(Fixtures.secretA)], addressPolicy: .publicOnly, timeout: .seconds(1))
+            let endpoint = WebhookChannel.Endpoint(
+                url: target, secrets: [try WebhookSecret(Fixtures.secretA)], addressPolicy: .publicOnly, timeout: .seconds(1))
             let outcome = await WebhookChannel(endpoint: endpoint, transport: transport).attempt(Fixtures.webhook())
-            guard case .permanent(let reason) = outcome else { Issue.record("expected a refusal for \(target), got \(outcome)"); return }
+            guard case .permanent(let reason) = outcome else {
+                Issue.record("expected a refusal for \(target), got \(outcome)")
+                return
+            }
             #expect(reason.contains("webhook endpoint refused"))
             #expect(try await server.received(under: "/ok/", transport: transport).isEmpty)
         }
@@ -89,8 +100,11 @@ struct WebhookChannelTests {
         try await TestServer.with("provider_server.py") { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
-            let endpoint = WebhookChannel.Endpoint(url: "http://localhost:\(server.port)/ok/hook", secrets: [try WebhookSecret(Fixtures.secretA)], addressPolicy: Self.loopback)
-            #expect(await WebhookChannel(endpoint: endpoint, transport: transport).attempt(Fixtures.webhook(key: "pinned")) == .delivered(providerMessageID: "pinned"))
+            let endpoint = WebhookChannel.Endpoint(
+                url: "http://localhost:\(server.port)/ok/hook", secrets: [try WebhookSecret(Fixtures.secretA)], addressPolicy: Self.loopback)
+            #expect(
+                await WebhookChannel(endpoint: endpoint, transport: transport).attempt(Fixtures.webhook(key: "pinned"))
+                    == .delivered(providerMessageID: "pinned"))
         }
     }
 

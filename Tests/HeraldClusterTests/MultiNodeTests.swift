@@ -1,7 +1,7 @@
-import HeraldTestSupport
 import Foundation
 import HTTPTypes
 import HeraldPostgres
+import HeraldTestSupport
 import JourneyEngine
 import JourneyLanguage
 import Logging
@@ -109,8 +109,10 @@ struct MultiNodeTests {
         let batches = stride(from: 0, to: plan.count, by: 6).map { Array(plan[$0..<min($0 + 6, plan.count)]) }
         // A burst sent to the node about to be frozen, so that it is busy when it stops.
         let burst = customers.map { customer in
-            (id: "burst-\(customer)", customer: customer,
-             body: "{\"id\":\"burst-\(customer)\",\"customer_id\":\"\(customer)\",\"name\":\"viewed\"}")
+            (
+                id: "burst-\(customer)", customer: customer,
+                body: "{\"id\":\"burst-\(customer)\",\"customer_id\":\"\(customer)\",\"name\":\"viewed\"}"
+            )
         }
         plan += burst
         let acknowledged = Locked<Set<String>>([])
@@ -250,7 +252,9 @@ struct MultiNodeTests {
         // The frozen node came back with lapsed leases: its late writes were refused by fencing.
         let fenced = try await store.fencedWrites()
         let fencedPaused = fenced.filter { $0.node.contains("/\(pausedPID)/") }
-        #expect(!fencedPaused.isEmpty, "the paused node (pid \(pausedPID)) had no late writes refused; refusals by \(Set(fenced.map { "\($0.node) \($0.operation)" }))")
+        #expect(
+            !fencedPaused.isEmpty,
+            "the paused node (pid \(pausedPID)) had no late writes refused; refusals by \(Set(fenced.map { "\($0.node) \($0.operation)" }))")
         // Its lease renewals always are (the epochs moved on); batches it was in the middle of
         // committing are too, when it had any.
         #expect(fencedPaused.contains { $0.operation == "renew" })

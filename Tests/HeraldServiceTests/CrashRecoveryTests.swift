@@ -1,6 +1,6 @@
-import HeraldTestSupport
-import HTTPTypes
 import Foundation
+import HTTPTypes
+import HeraldTestSupport
 import JourneyLanguage
 import Synchronization
 import Testing
@@ -32,13 +32,13 @@ struct CrashRecoveryTests {
         }
         let channels = directory.appendingPathComponent("channels.yaml")
         try """
-            retry: { max_attempts: 20, base_delay: 0.05, max_delay: 0.5 }
-            webhook:
-              transport: http
-              url: http://127.0.0.1:\(receiver.port!)/hook
-              secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
-              allow_private_networks: ["127.0.0.0/8"]
-            """.write(to: channels, atomically: true, encoding: .utf8)
+        retry: { max_attempts: 20, base_delay: 0.05, max_delay: 0.5 }
+        webhook:
+          transport: http
+          url: http://127.0.0.1:\(receiver.port!)/hook
+          secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
+          allow_private_networks: ["127.0.0.0/8"]
+        """.write(to: channels, atomically: true, encoding: .utf8)
 
         let makeServer: @Sendable (Int) -> HeraldProcess = { port in
             HeraldProcess(
@@ -201,9 +201,12 @@ struct CrashRecoveryTests {
             let recordedRetries = (attempts[id] ?? 1) - 1
             #expect(
                 times.count - 1 <= recordedRetries + crashes,
-                "\(id) arrived \(times.count) times with \(recordedRetries) recorded retries and \(crashes) crashes in between: sent again after its success was recorded")
+                "\(id) arrived \(times.count) times with \(recordedRetries) recorded retries and \(crashes) crashes in between: sent again after its success was recorded"
+            )
         }
-        print("crash test: \(plan.count) events, \(refused.withLock { $0 }) refused requests, \(arrivals.count) webhooks, \(repeated) redelivered after a crash cut off their attempt")
+        print(
+            "crash test: \(plan.count) events, \(refused.withLock { $0 }) refused requests, \(arrivals.count) webhooks, \(repeated) redelivered after a crash cut off their attempt"
+        )
 
         let finalServer = current.withLock { $0 }
         #expect(finalServer.terminate() == 0, "graceful shutdown on SIGTERM")

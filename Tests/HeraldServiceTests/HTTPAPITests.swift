@@ -1,7 +1,7 @@
-import HeraldTestSupport
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import HeraldService
+import HeraldTestSupport
 import JourneyEngine
 import JourneyLanguage
 import Synchronization
@@ -33,7 +33,9 @@ struct HTTPAPITests {
             #expect(first.json?["accepted"].number == 1)
             let again = try await Call.send(
                 port: port, .post, "/v1/events",
-                body: #"{"events": [{"id": "e1", "customer_id": "c1", "name": "ping"}, {"id": "e2", "customer_id": "c1", "name": "later", "properties": {"delay": 0.2}, "timestamp": "2026-11-23T09:00:00Z"}]}"#)
+                body:
+                    #"{"events": [{"id": "e1", "customer_id": "c1", "name": "ping"}, {"id": "e2", "customer_id": "c1", "name": "later", "properties": {"delay": 0.2}, "timestamp": "2026-11-23T09:00:00Z"}]}"#
+            )
             #expect(again.status == 202)
             #expect(again.json?["duplicates"].number == 1)
             #expect(again.json?["events"].array.first?["status"].string == "duplicate")
@@ -55,16 +57,19 @@ struct HTTPAPITests {
         try await TestServer.withServer { port, _ in
             let put = try await Call.send(
                 port: port, .put, "/v1/customers/ada",
-                body: #"{"email": "ada@example.com", "phone": "+447700900123", "time_zone": "Europe/London", "subscriptions": {"sms": false}, "attributes": {"lifetime_value": 900}}"#)
+                body:
+                    #"{"email": "ada@example.com", "phone": "+447700900123", "time_zone": "Europe/London", "subscriptions": {"sms": false}, "attributes": {"lifetime_value": 900}}"#
+            )
             #expect(put.status == 200)
             #expect(put.json?["profile"]["time_zone"].string == "Europe/London")
             #expect(put.json?["profile"]["attributes"]["lifetime_value"].number == 900)
             #expect(put.json?["profile"]["subscriptions"]["sms"] == .bool(false))
 
             _ = try await Call.send(port: port, .post, "/v1/events", body: #"{"customer_id": "ada", "name": "ping"}"#)
-            #expect(try await TestServer.eventually {
-                try await Call.send(port: port, .get, "/v1/customers/ada").json?["messages"].array.count == 1
-            })
+            #expect(
+                try await TestServer.eventually {
+                    try await Call.send(port: port, .get, "/v1/customers/ada").json?["messages"].array.count == 1
+                })
             #expect(try await Call.send(port: port, .delete, "/v1/customers/ada").status == 204)
             let gone = try await Call.send(port: port, .get, "/v1/customers/ada")
             #expect(gone.status == 404)
@@ -170,19 +175,21 @@ struct HTTPAPITests {
             _ = try await Call.send(
                 port: port, .post, "/v1/events",
                 body: #"[{"customer_id": "dead-1", "name": "ping"}, {"customer_id": "flaky-1", "name": "ping"}]"#)
-            #expect(try await TestServer.eventually {
-                let letters = try await Call.send(port: port, .get, "/v1/dead-letters").json?["dead_letters"].array ?? []
-                return letters.count == 1
-            })
+            #expect(
+                try await TestServer.eventually {
+                    let letters = try await Call.send(port: port, .get, "/v1/dead-letters").json?["dead_letters"].array ?? []
+                    return letters.count == 1
+                })
             let letter = try #require(try await Call.send(port: port, .get, "/v1/dead-letters?limit=10").json?["dead_letters"].array.first)
             #expect(letter["customer_id"].string == "dead-1")
             #expect(letter["reason"].string?.contains("410") == true)
-            #expect(try await TestServer.eventually {
-                let dead = try await Call.send(port: port, .get, "/v1/customers/dead-1").json
-                let flaky = try await Call.send(port: port, .get, "/v1/customers/flaky-1").json
-                return dead?["profile"]["attributes"]["probe_failed"].number == 1
-                    && flaky?["profile"]["attributes"]["probe_delivered"].number == 1
-            }, "message.failed and message.delivered are fed back to the engine")
+            #expect(
+                try await TestServer.eventually {
+                    let dead = try await Call.send(port: port, .get, "/v1/customers/dead-1").json
+                    let flaky = try await Call.send(port: port, .get, "/v1/customers/flaky-1").json
+                    return dead?["profile"]["attributes"]["probe_failed"].number == 1
+                        && flaky?["profile"]["attributes"]["probe_delivered"].number == 1
+                }, "message.failed and message.delivered are fed back to the engine")
             #expect(try await Call.send(port: port, .get, "/v1/dead-letters?limit=0").status == 422)
         }
     }

@@ -1,7 +1,7 @@
-import HeraldTestSupport
 import Foundation
 import HTTPTypes
 import HeraldService
+import HeraldTestSupport
 import HummingbirdTesting
 import JourneyEngine
 import JourneyLanguage
@@ -47,7 +47,8 @@ struct PauseHoldTests {
             #expect(p2.state.instances.isEmpty, "a paused journey takes no new entries")
             let shown = try #require(try await HTTPCall.send(port: port, .get, "/v1/customers/p1").json)
             let log = shown["recent_decisions"].array
-            #expect(log.contains { $0["kind"].string == "held" && $0["summary"].string?.hasPrefix("held at") == true },
+            #expect(
+                log.contains { $0["kind"].string == "held" && $0["summary"].string?.hasPrefix("held at") == true },
                 "the customer's log says why nothing happens: \(log.compactMap { $0["summary"].string })")
             let journeys = try #require(try await HTTPCall.send(port: port, .get, "/v1/journeys").json)
             let cart = journeys["journeys"].array.first { $0["name"].string == "cart_abandonment" }

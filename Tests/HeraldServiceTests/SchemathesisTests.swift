@@ -1,5 +1,5 @@
-import HeraldTestSupport
 import Foundation
+import HeraldTestSupport
 import Testing
 
 /// Runs schemathesis (PyPI; `make deps` installs it) against the real `herald serve` with the

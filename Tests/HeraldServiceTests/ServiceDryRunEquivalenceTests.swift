@@ -1,8 +1,8 @@
-import HeraldTestSupport
 import Foundation
 import HTTPTypes
 import HeraldService
 import HeraldSimulation
+import HeraldTestSupport
 import HummingbirdTesting
 import JourneyEngine
 import JourneyLanguage
@@ -35,10 +35,14 @@ struct ServiceDryRunEquivalenceTests {
 
     static let inputs: [Input] = [
         Input(at: start + 60, customer: "d1", name: "cart.updated", properties: ["items": .number(2)]),
-        Input(at: start + 120, customer: "d2", name: "order.completed", properties: ["order_id": .string("o1"), "total": .number(42), "items": .number(1)]),
+        Input(
+            at: start + 120, customer: "d2", name: "order.completed",
+            properties: ["order_id": .string("o1"), "total": .number(42), "items": .number(1)]),
         Input(at: start + 180, customer: "d3", name: "signed_up", properties: [:]),
         Input(at: start + 200, customer: "d4", name: "cart.updated", properties: ["items": .number(1)]),
-        Input(at: start + 3_000, customer: "d4", name: "order.completed", properties: ["order_id": .string("o2"), "total": .number(10), "items": .number(1)]),
+        Input(
+            at: start + 3_000, customer: "d4", name: "order.completed",
+            properties: ["order_id": .string("o2"), "total": .number(10), "items": .number(1)]),
         Input(at: start + 7_200, customer: "d2", name: "nps.submitted", properties: ["score": .number(10)]),
         Input(at: start + 9_000, customer: "d3", name: "cart.updated", properties: ["items": .number(3)]),
     ]

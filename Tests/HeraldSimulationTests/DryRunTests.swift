@@ -62,7 +62,8 @@ struct DryRunTests {
     @Test func jsonOutputIsDeterministicAndValid() throws {
         let catalog = try Self.catalog()
         let (customers, events) = try Self.samples()
-        let first = DryRunJSONRenderer(result: DryRun(catalog: catalog).run(customers: customers, events: events.events, history: events.history)).render()
+        let first = DryRunJSONRenderer(result: DryRun(catalog: catalog).run(customers: customers, events: events.events, history: events.history))
+            .render()
         // Shuffled input order: same output.
         let second = DryRunJSONRenderer(
             result: DryRun(catalog: catalog).run(customers: customers.reversed(), events: events.events, history: events.history.reversed())

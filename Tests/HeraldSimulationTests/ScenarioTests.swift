@@ -22,16 +22,28 @@ struct ScenarioTests {
     }
 
     @Test(arguments: [
-        ("send email cart_reminder to c1 at +1h", ScenarioExpectation.Kind.send(channel: .email, message: "cart_reminder", customer: "c1", at: start + 3_600, journey: nil, negated: false)),
+        (
+            "send email cart_reminder to c1 at +1h",
+            ScenarioExpectation.Kind.send(channel: .email, message: "cart_reminder", customer: "c1", at: start + 3_600, journey: nil, negated: false)
+        ),
         ("expect send sms to c2", .send(channel: .sms, message: nil, customer: "c2", at: nil, journey: nil, negated: false)),
         ("no send to c2", .send(channel: nil, message: nil, customer: "c2", at: nil, journey: nil, negated: true)),
-        ("no send vip_discount to c2 from cart", .send(channel: nil, message: "vip_discount", customer: "c2", at: nil, journey: "cart", negated: true)),
+        (
+            "no send vip_discount to c2 from cart",
+            .send(channel: nil, message: "vip_discount", customer: "c2", at: nil, journey: "cart", negated: true)
+        ),
         ("3 sends to c1", .sendCount(3, customer: "c1", journey: nil)),
         ("skipped sms cart_nudge to c3", .skipped(channel: .sms, message: "cart_nudge", customer: "c3")),
         ("deferred email digest to c4 until +9h", .deferred(channel: .email, message: "digest", customer: "c4", until: start + 32_400)),
-        ("skipped email digest to c3 from news because conflict with cart", .skipped(channel: .email, message: "digest", customer: "c3", journey: "news", because: "conflict with cart")),
+        (
+            "skipped email digest to c3 from news because conflict with cart",
+            .skipped(channel: .email, message: "digest", customer: "c3", journey: "news", because: "conflict with cart")
+        ),
         ("skipped to c3 because defer bound expired", .skipped(channel: nil, message: nil, customer: "c3", because: "defer bound expired")),
-        ("deferred sms to c4 until +9h because quiet hours", .deferred(channel: .sms, message: nil, customer: "c4", until: start + 32_400, because: "quiet hours")),
+        (
+            "deferred sms to c4 until +9h because quiet hours",
+            .deferred(channel: .sms, message: nil, customer: "c4", until: start + 32_400, because: "quiet hours")
+        ),
         ("deferred email digest to c4 from news", .deferred(channel: .email, message: "digest", customer: "c4", journey: "news")),
         ("c1 entered cart_abandonment", .entered(customer: "c1", journey: "cart_abandonment", negated: false)),
         ("c2 not entered cart_abandonment", .entered(customer: "c2", journey: "cart_abandonment", negated: true)),
@@ -69,7 +81,10 @@ struct ScenarioTests {
         #expect(ScenarioExpectation.reason(conflict, matches: "journey cart (priority 80) won the settle window"))
         #expect(ScenarioExpectation.reason(conflict, matches: "journey `cart` (priority 80) won"))
         #expect(!ScenarioExpectation.reason(conflict, matches: "conflict with news"))
-        #expect(ScenarioExpectation.reason(.fallbackBlocked(from: .sms, because: .noConsent(channel: .sms, topic: nil), fallback: .email, blockedBy: conflict), matches: "conflict"))
+        #expect(
+            ScenarioExpectation.reason(
+                .fallbackBlocked(from: .sms, because: .noConsent(channel: .sms, topic: nil), fallback: .email, blockedBy: conflict),
+                matches: "conflict"))
     }
 
     @Test func scenarioFileErrorsCarryTheLine() throws {
@@ -147,7 +162,9 @@ extension JourneyProgram {
             name: name, title: name, version: "v1", location: here, stage: .awareness, priority: 50, trigger: .event(name: trigger, filter: nil),
             entry: .oneAtATime, exits: [], goal: nil, timeZone: nil, caps: [],
             states: [
-                JourneyState(id: 0, label: "send_\(message)", stage: nil, location: here, kind: .send(Send(channel: .email, message: message, category: .marketing), next: 1)),
+                JourneyState(
+                    id: 0, label: "send_\(message)", stage: nil, location: here,
+                    kind: .send(Send(channel: .email, message: message, category: .marketing), next: 1)),
                 JourneyState(id: 1, label: "end", stage: nil, location: here, kind: .exit(.completed)),
             ], initial: 0)
     }

@@ -1,6 +1,6 @@
-import HeraldTestSupport
 import Foundation
 import HeraldPostgres
+import HeraldTestSupport
 import JourneyEngine
 import JourneyLanguage
 import Testing

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import HeraldPostgres
-import HeraldTestSupport
 import HeraldSQLite
+import HeraldTestSupport
 import JourneyEngine
 import Logging
 import PostgresNIO

@@ -70,7 +70,9 @@ public struct TestDatabase: Sendable {
         try await Self.withAdmin(own) { connection in _ = try await connection.query(query, logger: Self.logger) }
     }
 
-    private static func withAdmin(_ admin: PostgresConfiguration, _ body: (PostgresConnection) async throws -> Void)
+    private static func withAdmin(
+        _ admin: PostgresConfiguration, _ body: (PostgresConnection) async throws -> Void
+    )
         async throws
     {
         let connection = try await PostgresConnection.connect(

@@ -109,7 +109,10 @@ struct EngineEdgeCaseTests {
             batches.append(requests.map(\.id).sorted())
             // The higher priority wins; the other is skipped.
             let top = requests.max { $0.priority < $1.priority }!
-            return requests.map { $0 == top ? .send(channel: $0.send.channel, notes: []) : .skipped(reason: .conflict(winner: top.journey, winnerPriority: top.priority)) }
+            return requests.map {
+                $0 == top
+                    ? .send(channel: $0.send.channel, notes: []) : .skipped(reason: .conflict(winner: top.journey, winnerPriority: top.priority))
+            }
         }
         var c = CustomerDriver(engine)
         c.event("go", at: t0)
@@ -121,7 +124,8 @@ struct EngineEdgeCaseTests {
         #expect(batches.values == [["c1/high/1/send_high_m", "c1/low/1/send_low_m"]])
         #expect(c.sends == ["email high_m"])
         #expect(c.outbox.map { Value.formatTime($0.at) } == ["2026-03-02T00:01:00Z"])
-        #expect(c.timeline.contains { if case .skipped(_, "low_m", _, .conflict(winner: "high", winnerPriority: 90)) = $0.kind { true } else { false } })
+        #expect(
+            c.timeline.contains { if case .skipped(_, "low_m", _, .conflict(winner: "high", winnerPriority: 90)) = $0.kind { true } else { false } })
     }
 
     @Test func sameInstantSendsFormOneBatch() {
@@ -130,7 +134,11 @@ struct EngineEdgeCaseTests {
         var engine = JourneyEngine(catalog: catalog([a, b]))
         engine.decide = { requests, _, _, _ in
             let top = requests.max { $0.priority < $1.priority }!
-            return requests.map { $0 == top ? .send(channel: .sms, notes: []) : .send(channel: .email, notes: [.fellBack(from: .sms, because: .conflict(winner: top.journey, winnerPriority: top.priority))]) }
+            return requests.map {
+                $0 == top
+                    ? .send(channel: .sms, notes: [])
+                    : .send(channel: .email, notes: [.fellBack(from: .sms, because: .conflict(winner: top.journey, winnerPriority: top.priority))])
+            }
         }
         var c = CustomerDriver(engine)
         c.event("go", at: t0)
@@ -142,7 +150,14 @@ struct EngineEdgeCaseTests {
         let journey = JourneyBuilder("j", steps: [.send(.email, "first"), .wait(hour), .send(.email, "second")])
         var engine = JourneyEngine(catalog: catalog([journey]))
         engine.decide = { requests, _, _, now in
-            requests.map { $0.send.message == "first" && now < t0 + 2 * hour ? .deferred(until: t0 + 2 * hour, reason: .quietHours(channel: .email, start: LocalTime(hour: 21, minute: 0), end: LocalTime(hour: 2, minute: 0), endsAt: t0 + 2 * hour)) : .send(channel: $0.send.channel, notes: []) }
+            requests.map {
+                $0.send.message == "first" && now < t0 + 2 * hour
+                    ? .deferred(
+                        until: t0 + 2 * hour,
+                        reason: .quietHours(
+                            channel: .email, start: LocalTime(hour: 21, minute: 0), end: LocalTime(hour: 2, minute: 0), endsAt: t0 + 2 * hour))
+                    : .send(channel: $0.send.channel, notes: [])
+            }
         }
         var c = CustomerDriver(engine)
         c.event("start", at: t0)
@@ -156,7 +171,11 @@ struct EngineEdgeCaseTests {
     @Test func exitCancelsPendingDeferredSend() {
         var engine = JourneyEngine(catalog: catalog([Self.reminder]))
         engine.decide = { requests, _, _, now in
-            requests.map { _ in now < t0 + 10 * hour ? .deferred(until: t0 + 10 * hour, reason: .minimumGap(lastSentAt: t0, gap: 10 * hour, allowedAt: t0 + 10 * hour)) : .send(channel: .email, notes: []) }
+            requests.map { _ in
+                now < t0 + 10 * hour
+                    ? .deferred(until: t0 + 10 * hour, reason: .minimumGap(lastSentAt: t0, gap: 10 * hour, allowedAt: t0 + 10 * hour))
+                    : .send(channel: .email, notes: [])
+            }
         }
         var c = CustomerDriver(engine)
         c.event("cart.updated", at: t0)
@@ -203,7 +222,8 @@ struct EngineEdgeCaseTests {
         let engine = JourneyEngine(catalog: catalog([]))
         var state = CustomerState(profile: CustomerProfile(id: "c", email: "a@b.c", attributes: ["a": .number(1), "b": .number(2)]))
         _ = engine.handle(
-            .profile(CustomerProfile(id: "c", phone: "+1", subscriptions: ["sms": false], attributes: ["b": .null, "c": .string("x")])), state: &state,
+            .profile(CustomerProfile(id: "c", phone: "+1", subscriptions: ["sms": false], attributes: ["b": .null, "c": .string("x")])),
+            state: &state,
             now: t0)
         #expect(state.profile.email == "a@b.c")
         #expect(state.profile.phone == "+1")

@@ -33,10 +33,19 @@ struct RandomWorld {
             switch Int.random(in: 0..<(depth > 2 ? 4 : 8), using: &rng) {
             case 0: result.append(.send(pick(Channel.allCases), "m\(Int.random(in: 0..<5, using: &rng))"))
             case 1: result.append(.wait(pick([0, 1, minute, hour, day])))
-            case 2: result.append(.update([AttributeUpdate(attribute: ["score"], operation: .increment(num(Double(Int.random(in: 1...3, using: &rng)))))]))
-            case 3: result.append(.waitUntil(LocalTime(hour: Int.random(in: 0..<24, using: &rng), minute: pick([0, 15, 30])), weekdays: chance(0.3) ? [.monday, .thursday] : nil))
+            case 2:
+                result.append(
+                    .update([AttributeUpdate(attribute: ["score"], operation: .increment(num(Double(Int.random(in: 1...3, using: &rng)))))]))
+            case 3:
+                result.append(
+                    .waitUntil(
+                        LocalTime(hour: Int.random(in: 0..<24, using: &rng), minute: pick([0, 15, 30])),
+                        weekdays: chance(0.3) ? [.monday, .thursday] : nil))
             case 4:
-                result.append(.waitFor(pick(Self.events), filter: chance(0.3) ? condition() : nil, timeout: pick([0, minute, hour, day]), onEvent: steps(depth: depth + 1), onTimeout: steps(depth: depth + 1)))
+                result.append(
+                    .waitFor(
+                        pick(Self.events), filter: chance(0.3) ? condition() : nil, timeout: pick([0, minute, hour, day]),
+                        onEvent: steps(depth: depth + 1), onTimeout: steps(depth: depth + 1)))
             case 5: result.append(.branch([(condition(), steps(depth: depth + 1))], otherwise: steps(depth: depth + 1)))
             case 6: result.append(.split("s", [("A", 50, false, steps(depth: depth + 1)), ("control", 50, true, [])]))
             default: result.append(.exit("random"))
@@ -51,7 +60,8 @@ struct RandomWorld {
             let trigger: Trigger =
                 switch Int.random(in: 0..<4, using: &rng) {
                 case 0: .segmentEntry(segment: "hot")
-                case 1: .schedule(segment: chance(0.5) ? "hot" : nil, at: LocalTime(hour: Int.random(in: 0..<24, using: &rng), minute: 30), weekdays: nil)
+                case 1:
+                    .schedule(segment: chance(0.5) ? "hot" : nil, at: LocalTime(hour: Int.random(in: 0..<24, using: &rng), minute: 30), weekdays: nil)
                 default: .event(name: pick(Self.events), filter: chance(0.3) ? condition() : nil)
                 }
             journeys.append(
@@ -80,7 +90,9 @@ struct RandomWorld {
 struct EnginePropertyTests {
     /// Drives one customer: wake-ups at every `nextWakeAt` (as the service does) or lazily (the
     /// engine fires due timers itself when the next event arrives).
-    static func run(_ engine: JourneyEngine, profile: CustomerProfile, events: [CustomerEvent], wakes: Bool, until: Double)
+    static func run(
+        _ engine: JourneyEngine, profile: CustomerProfile, events: [CustomerEvent], wakes: Bool, until: Double
+    )
         -> (outbox: [OutboxMessage], timeline: [TimelineRecord], state: CustomerState, invariantViolations: [String])
     {
         var state = CustomerState(profile: profile)
@@ -164,7 +176,8 @@ struct EnginePropertyTests {
         var world = RandomWorld(seed: 7)
         let engine = JourneyEngine(catalog: world.catalog())
         let events = world.events(customer: "c", count: 20)
-        let result = Self.run(engine, profile: CustomerProfile(id: "c", email: "c@x.y", timeZone: "Europe/Paris"), events: events, wakes: true, until: t0 + 2 * day)
+        let result = Self.run(
+            engine, profile: CustomerProfile(id: "c", email: "c@x.y", timeZone: "Europe/Paris"), events: events, wakes: true, until: t0 + 2 * day)
         let data = try JSONEncoder().encode(result.state)
         let decoded = try JSONDecoder().decode(CustomerState.self, from: data)
         #expect(decoded.instances.count == result.state.instances.count)

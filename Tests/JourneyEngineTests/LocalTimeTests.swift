@@ -48,7 +48,9 @@ struct LocalTimeTests {
     @Test func localTimeWaitInAJourneyUsesTheCustomerZone() throws {
         let journey = JourneyBuilder("j", steps: [.waitUntil(LocalTime(hour: 9, minute: 0)), .send(.email, "morning")])
         let engine = JourneyEngine(catalog: catalog([journey]))
-        for (zone, expected) in [("Pacific/Kiritimati", "2026-03-02T19:00:00Z"), ("Etc/GMT+12", "2026-03-02T21:00:00Z"), ("Asia/Tokyo", "2026-03-03T00:00:00Z")] {
+        for (zone, expected) in [
+            ("Pacific/Kiritimati", "2026-03-02T19:00:00Z"), ("Etc/GMT+12", "2026-03-02T21:00:00Z"), ("Asia/Tokyo", "2026-03-03T00:00:00Z"),
+        ] {
             var c = CustomerDriver(engine, profile: CustomerProfile(id: "c", email: "c@x.y", timeZone: zone))
             c.event("start", at: t0 + hour)
             c.advance(to: t0 + 3 * day)
@@ -59,7 +61,8 @@ struct LocalTimeTests {
 
     @Test func unknownZoneFallsBackToJourneyThenPolicy() {
         let engine = JourneyEngine(
-            catalog: catalog([JourneyBuilder("j", timeZone: "Asia/Tokyo", steps: [])], policy: DeliveryPolicyProgram(defaultTimeZone: "Europe/Paris")))
+            catalog: catalog([JourneyBuilder("j", timeZone: "Asia/Tokyo", steps: [])], policy: DeliveryPolicyProgram(defaultTimeZone: "Europe/Paris"))
+        )
         let profile = CustomerProfile(id: "c", timeZone: "Mars/Olympus_Mons")
         #expect(engine.timeZoneIdentifier(for: profile, journey: engine.currentProgram(named: "j")) == "Asia/Tokyo")
         #expect(engine.timeZoneIdentifier(for: profile, journey: nil) == "Europe/Paris")
@@ -69,8 +72,10 @@ struct LocalTimeTests {
         let weekly = JourneyBuilder(
             "weekly", trigger: .schedule(segment: "active", at: LocalTime(hour: 9, minute: 0), weekdays: [.monday]), steps: [.send(.email, "digest")])
         let engine = JourneyEngine(catalog: catalog([weekly], segments: ["active": attr("active") == .literal(.bool(true))]))
-        var paris = CustomerDriver(engine, profile: CustomerProfile(id: "p", email: "p@x.y", timeZone: "Europe/Paris", attributes: ["active": .bool(true)]))
-        var tokyo = CustomerDriver(engine, profile: CustomerProfile(id: "t", email: "t@x.y", timeZone: "Asia/Tokyo", attributes: ["active": .bool(true)]))
+        var paris = CustomerDriver(
+            engine, profile: CustomerProfile(id: "p", email: "p@x.y", timeZone: "Europe/Paris", attributes: ["active": .bool(true)]))
+        var tokyo = CustomerDriver(
+            engine, profile: CustomerProfile(id: "t", email: "t@x.y", timeZone: "Asia/Tokyo", attributes: ["active": .bool(true)]))
         var idle = CustomerDriver(engine, profile: CustomerProfile(id: "i", email: "i@x.y", timeZone: "Asia/Tokyo"))
         let end = t0 + 14 * day - 1
         paris.advance(to: end)

@@ -9,13 +9,22 @@ struct BadInputTests {
         ("empty", ""),
         ("whitespace", "   \n\n\t\n"),
         ("only comments", "# nothing here\n   # still nothing\n"),
-        ("deeply nested parentheses", "journey a\n  trigger on event \"x\" where " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " > 0\n"),
+        (
+            "deeply nested parentheses",
+            "journey a\n  trigger on event \"x\" where " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " > 0\n"
+        ),
         ("deeply nested not", "journey a\n  trigger on event \"x\" where " + String(repeating: "not ", count: 5000) + "true\n"),
         ("deeply nested minus", "journey a\n  trigger on event \"x\" where " + String(repeating: "-", count: 5000) + "1 > 0\n"),
         ("deeply nested lists", "journey a\n  exit when 1 in " + String(repeating: "[", count: 3000) + "\n"),
-        ("deeply nested blocks", "journey a\n  trigger on event \"x\"\n" + (1...300).map { String(repeating: " ", count: $0 * 2) + "if true\n" }.joined()),
+        (
+            "deeply nested blocks",
+            "journey a\n  trigger on event \"x\"\n" + (1...300).map { String(repeating: " ", count: $0 * 2) + "if true\n" }.joined()
+        ),
         ("long chain", "journey a\n  trigger on event \"x\" where " + Array(repeating: "1", count: 20000).joined(separator: " + ") + " > 0\n"),
-        ("huge numbers", "journey a\n  priority 1e400\n  trigger on event \"x\" where event.n > 123456789012345678901234567890\n  wait 99999999999999999999 days\n"),
+        (
+            "huge numbers",
+            "journey a\n  priority 1e400\n  trigger on event \"x\" where event.n > 123456789012345678901234567890\n  wait 99999999999999999999 days\n"
+        ),
         ("unterminated string", "journey a\n  trigger on event \"x\n  send email \"y\n"),
         ("unterminated everything", "journey a \"t\n  trigger on event (\"x\" where [1, (2\n"),
         ("tabs and spaces", "journey a\n\ttrigger on event \"x\"\n  \t  wait 1 day\n\t\tsend email m\n"),
@@ -43,7 +52,11 @@ struct BadInputTests {
 
     @Test(arguments: [
         ("empty", "", [DiagnosticID]()),
-        ("deeply nested parentheses", "journey a\n  trigger on event \"x\" where " + String(repeating: "(", count: 500) + "true" + String(repeating: ")", count: 500) + "\n", [.nestingTooDeep]),
+        (
+            "deeply nested parentheses",
+            "journey a\n  trigger on event \"x\" where " + String(repeating: "(", count: 500) + "true" + String(repeating: ")", count: 500) + "\n",
+            [.nestingTooDeep]
+        ),
         ("unterminated string", "journey a\n  trigger on event \"x\n", [.unterminatedString]),
         ("tabs", "journey a\n\ttrigger on event \"x\"\n", [.tabIndentation]),
         ("huge number", "journey a\n  trigger on event \"x\" where event.n > 1e400\n", [.invalidNumber]),

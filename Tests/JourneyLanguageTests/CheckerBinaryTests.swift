@@ -69,7 +69,10 @@ struct CheckerBinaryTests {
                     $0.file == file && $0.id == expected.id && $0.severity == expected.severity && $0.line == expected.line
                         && $0.column == expected.column && $0.message == expected.message
                 }
-                #expect(found, "missing: \(expected)\nreported for \(file): \(reported.filter { $0.file == file }.map { "\($0.line ?? 0):\($0.column ?? 0) \($0.severity) \($0.id) \($0.message)" })")
+                #expect(
+                    found,
+                    "missing: \(expected)\nreported for \(file): \(reported.filter { $0.file == file }.map { "\($0.line ?? 0):\($0.column ?? 0) \($0.severity) \($0.id) \($0.message)" })"
+                )
             }
             // Every file with an expected error fails on its own.
             let expectsError = try Self.expectations(in: file).contains { $0.severity == "error" }
@@ -95,6 +98,9 @@ struct CheckerBinaryTests {
     @Test func plainOutputIsClickable() throws {
         let executable = try #require(journeyCheckExecutable())
         let output = try run(executable, ["--standalone", "--format", "plain", "unknown_attribute.journey"], in: PackagePaths.broken)
-        #expect(output.stderr.contains("unknown_attribute.journey:7:15: error: unknown attribute `lifetime_valu`; did you mean `lifetime_value`? [E020-unknown-attribute]\n"))
+        #expect(
+            output.stderr.contains(
+                "unknown_attribute.journey:7:15: error: unknown attribute `lifetime_valu`; did you mean `lifetime_value`? [E020-unknown-attribute]\n")
+        )
     }
 }

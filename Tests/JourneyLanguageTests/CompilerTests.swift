@@ -40,22 +40,28 @@ struct CompilerTests {
         #expect(program.caps.first?.journey == .named("cart_abandonment"))
         #expect(program.initial == 0)
         #expect(program.states.map(\.id) == Array(0..<program.states.count))
-        #expect(program.states.map(\.label) == [
-            "wait_1_hour", "send_email_cart_reminder", "wait_for_email_clicked", "exit_clicked", "branch",
-            "send_email_vip_discount", "send_sms_cart_nudge", "completed",
-        ])
+        #expect(
+            program.states.map(\.label) == [
+                "wait_1_hour", "send_email_cart_reminder", "wait_for_email_clicked", "exit_clicked", "branch",
+                "send_email_vip_discount", "send_sms_cart_nudge", "completed",
+            ])
         #expect(program.states[0].kind == .wait(.duration(seconds: 3600, next: 1)))
         #expect(program.states[2].kind == .wait(.event(name: "email.clicked", filter: nil, timeout: 86400, onEvent: 3, onTimeout: 4)))
         #expect(program.states[3].kind == .exit(.explicit(reason: "clicked")))
-        #expect(program.states[4].kind == .branch([Branch(condition: .binary(.greater, .customer(["lifetime_value"]), .literal(.number(500))), target: 5)], otherwise: 6))
-        #expect(program.states[5].kind == .send(Send(channel: .email, message: "vip_discount", category: .marketing, whenCapped: .deferUpTo(seconds: 86400)), next: 7))
+        #expect(
+            program.states[4].kind
+                == .branch([Branch(condition: .binary(.greater, .customer(["lifetime_value"]), .literal(.number(500))), target: 5)], otherwise: 6))
+        #expect(
+            program.states[5].kind
+                == .send(Send(channel: .email, message: "vip_discount", category: .marketing, whenCapped: .deferUpTo(seconds: 86400)), next: 7))
         #expect(program.states[6].kind == .send(Send(channel: .sms, message: "cart_nudge", category: .marketing, fallback: .email), next: 7))
         #expect(program.states[7].kind == .exit(.completed))
         #expect(program.version.count == 64)
     }
 
     @Test func splitControlGoesToTheStepAfterTheSplit() throws {
-        let result = compile("""
+        let result = compile(
+            """
             journey w
               trigger every monday, thursday at 09:00 for segment lapsing
               split "offer"
@@ -82,7 +88,8 @@ struct CompilerTests {
     }
 
     @Test func defaultsAndStageChanges() throws {
-        let result = compile("""
+        let result = compile(
+            """
             journey j
               stage awareness
               trigger on segment s
@@ -101,19 +108,32 @@ struct CompilerTests {
         #expect(program.title == "j")
         #expect(program.states.map(\.stage) == [.awareness, .consideration, .consideration, .consideration, .consideration, nil])
         #expect(program.states.map(\.label) == ["hello", "wait_until_1000", "set_seen", "increment_visits", "unset_cart", "completed"])
-        #expect(program.states[1].kind == .wait(.untilLocalTime(LocalTime(hour: 10, minute: 0), weekdays: [.monday, .tuesday, .wednesday, .thursday, .friday], next: 2)))
+        #expect(
+            program.states[1].kind
+                == .wait(.untilLocalTime(LocalTime(hour: 10, minute: 0), weekdays: [.monday, .tuesday, .wednesday, .thursday, .friday], next: 2)))
         #expect(program.states[3].kind == .update([AttributeUpdate(attribute: ["visits"], operation: .increment(.literal(.number(1))))], next: 4))
     }
 
     @Test(arguments: [
-        ("event \"v\" at least 3 times in last 7 days", Expression.binary(.greaterEqual, .eventCount(name: "v", filter: nil, within: 604_800), .literal(.number(3)))),
-        ("count(event \"o\" where event.total > 10) == 0", .binary(.equal, .eventCount(name: "o", filter: .binary(.greater, .event(["total"]), .literal(.number(10))), within: nil), .literal(.number(0)))),
+        (
+            "event \"v\" at least 3 times in last 7 days",
+            Expression.binary(.greaterEqual, .eventCount(name: "v", filter: nil, within: 604_800), .literal(.number(3)))
+        ),
+        (
+            "count(event \"o\" where event.total > 10) == 0",
+            .binary(
+                .equal, .eventCount(name: "o", filter: .binary(.greater, .event(["total"]), .literal(.number(10))), within: nil), .literal(.number(0))
+            )
+        ),
         ("last(event \"o\") < now - 90 days", .binary(.less, .lastEventTime(name: "o"), .binary(.subtract, .now, .literal(.duration(7_776_000))))),
         ("customer in segment s", .inSegment("s")),
         ("exists customer.phone", .exists(.customer(["phone"]))),
         ("customer.subscribed.sms", .customer(["subscribed", "sms"])),
         ("lower(customer.email) ends with \"@x.io\"", .binary(.endsWith, .call(.lower, [.customer(["email"])]), .literal(.string("@x.io")))),
-        ("customer.tier not in [\"a\", \"b\"]", .unary(.not, .binary(.in, .customer(["tier"]), .list([.literal(.string("a")), .literal(.string("b"))])))),
+        (
+            "customer.tier not in [\"a\", \"b\"]",
+            .unary(.not, .binary(.in, .customer(["tier"]), .list([.literal(.string("a")), .literal(.string("b"))])))
+        ),
         ("customer.w > 2 * 3 days", .binary(.greater, .customer(["w"]), .literal(.duration(518_400)))),
     ])
     func expressionLowering(source: String, expected: Expression) throws {
@@ -124,7 +144,8 @@ struct CompilerTests {
     }
 
     @Test func policyCompiles() throws {
-        let result = compile("""
+        let result = compile(
+            """
             policy
               time zone "Europe/Paris"
               settle window 2 minutes
@@ -142,18 +163,27 @@ struct CompilerTests {
         #expect(policy.settleWindow == 120)
         #expect(policy.minimumGap == 14_400)
         #expect(policy.transactionalCountsTowardCaps)
-        #expect(policy.caps.map(\.name) == ["marketing_per_day", "sms_per_day", "all_per_rolling_7_days", "each_journey_per_24_hours", "email_sms_per_week"])
+        #expect(
+            policy.caps.map(\.name) == [
+                "marketing_per_day", "sms_per_day", "all_per_rolling_7_days", "each_journey_per_24_hours", "email_sms_per_week",
+            ])
         #expect(policy.caps[0].category == .marketing)
         #expect(policy.caps[0].window == .calendarDay)
         #expect(policy.caps[1].channels == [.sms])
         #expect(policy.caps[2].window == .rolling(seconds: 604_800))
         #expect(policy.caps[3].journey == .each)
         #expect(policy.caps[4].channels == [.email, .sms])
-        #expect(policy.quietHours == [QuietHours(channels: [.sms, .email], start: LocalTime(hour: 21, minute: 0), end: LocalTime(hour: 8, minute: 0), location: policy.quietHours[0].location)])
+        #expect(
+            policy.quietHours == [
+                QuietHours(
+                    channels: [.sms, .email], start: LocalTime(hour: 21, minute: 0), end: LocalTime(hour: 8, minute: 0),
+                    location: policy.quietHours[0].location)
+            ])
     }
 
     @Test func schemaCompiles() throws {
-        let result = compile("""
+        let result = compile(
+            """
             schema
               customer
                 ltv number

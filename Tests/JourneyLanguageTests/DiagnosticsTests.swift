@@ -111,24 +111,26 @@ struct DiagnosticsTests {
     @Test func plainRendering() throws {
         let result = compile("journey a\n  trigger on event \"x\"\n  send emial m\n")
         let text = DiagnosticsFormatter(style: .plain, sources: result.sources).format(result.errors)
-        #expect(text == """
-            test.journey:3:8: error: unknown channel `emial`; did you mean `email`? [E023-unknown-channel]
-            test.journey:3:8: note: channels are email, sms and webhook
+        #expect(
+            text == """
+                test.journey:3:8: error: unknown channel `emial`; did you mean `email`? [E023-unknown-channel]
+                test.journey:3:8: note: channels are email, sms and webhook
 
-            """)
+                """)
     }
 
     @Test func annotatedRenderingShowsTheLineAndACaret() throws {
         let result = compile("journey a\n  trigger on event \"x\"\n  send emial m\n")
         let text = DiagnosticsFormatter(style: .annotated, sources: result.sources).format(result.errors)
-        #expect(text == """
-            test.journey:3:8: error: unknown channel `emial`; did you mean `email`? [E023-unknown-channel]
-             3 |   send emial m
-               |        ^~~~~
-               |        email
-              note: channels are email, sms and webhook
+        #expect(
+            text == """
+                test.journey:3:8: error: unknown channel `emial`; did you mean `email`? [E023-unknown-channel]
+                 3 |   send emial m
+                   |        ^~~~~
+                   |        email
+                  note: channels are email, sms and webhook
 
-            """)
+                """)
     }
 
     @Test func jsonRendering() throws {

@@ -14,7 +14,9 @@ struct ExampleJourneysTests {
         #expect(catalog.messages.count >= 15)
     }
 
-    @Test(arguments: ["welcome_series", "browse_abandonment", "cart_abandonment", "post_purchase", "win_back", "referral_programme", "order_confirmation"])
+    @Test(arguments: [
+        "welcome_series", "browse_abandonment", "cart_abandonment", "post_purchase", "win_back", "referral_programme", "order_confirmation",
+    ])
     func journeyExists(name: String) throws {
         let catalog = try #require(JourneyCompiler.compile(directory: PackagePaths.journeys).catalog)
         let program = try #require(catalog.journey(named: name))

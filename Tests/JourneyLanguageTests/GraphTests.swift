@@ -14,7 +14,8 @@ struct GraphTests {
     }
 
     @Test func stagesAreShown() throws {
-        let result = compile("""
+        let result = compile(
+            """
             journey j
               stage awareness
               trigger on event "x"

@@ -42,7 +42,8 @@ struct LanguageReferenceTests {
 
     @Test func everyDiagnosticIdentifierIsDocumented() throws {
         let text = try String(contentsOfFile: PackagePaths.languageReference, encoding: .utf8)
-        let source = try String(contentsOf: PackagePaths.root.appendingPathComponent("Sources/JourneyLanguage/Diagnostics/Diagnostic.swift"), encoding: .utf8)
+        let source = try String(
+            contentsOf: PackagePaths.root.appendingPathComponent("Sources/JourneyLanguage/Diagnostics/Diagnostic.swift"), encoding: .utf8)
         var codes: [String] = []
         for line in source.components(separatedBy: "\n") where line.contains("public static let") && line.contains(": Self = \"") {
             if let id = line.components(separatedBy: "\"").dropFirst().first { codes.append(String(id.prefix(4))) }

@@ -129,7 +129,10 @@ struct ParserTests {
     }
 
     @Test(arguments: [
-        ("journey a\n  trigger on event \"x\"\n  wait for 3 days\n", "write a plain delay as `wait 3 …` (without `for`); `wait for` waits for an event"),
+        (
+            "journey a\n  trigger on event \"x\"\n  wait for 3 days\n",
+            "write a plain delay as `wait 3 …` (without `for`); `wait for` waits for an event"
+        ),
         ("journey a\n  trigger on event \"x\"\n  wait 09:00\n", "write `wait until 09:00` to wait for a time of day"),
         ("journey a\n  trigger on event \"x\"\n  set customer.x to 1\n", "write `set customer.x = <value>`"),
         ("journey a\n  trigger on event \"x\"\n  wait 2 months\n", "`months` has no fixed length; write the duration in days (30 days, 365 days)"),

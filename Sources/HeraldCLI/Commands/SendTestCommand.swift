@@ -145,4 +145,3 @@ struct SendTestCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 }
-

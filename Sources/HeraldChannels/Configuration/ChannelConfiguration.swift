@@ -85,7 +85,9 @@ public struct ChannelConfiguration: Sendable {
     }
 
     /// Parses configuration text (YAML or JSON); `file` only names it in errors.
-    public static func parse(yaml: String, file: String? = nil, environment: [String: String] = [:]) throws(ChannelConfigurationError) -> ChannelConfiguration {
+    public static func parse(
+        yaml: String, file: String? = nil, environment: [String: String] = [:]
+    ) throws(ChannelConfigurationError) -> ChannelConfiguration {
         var reader = ConfigurationReader(file: file, environment: environment)
         return try reader.read(yaml)
     }

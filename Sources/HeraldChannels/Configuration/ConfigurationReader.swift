@@ -20,7 +20,9 @@ struct ConfigurationReader {
     private static let schema: [String: Set<String>] = [
         "": ["outbox", "retry", "email", "sms", "webhook"],
         "retry": ["max_attempts", "base_delay", "max_delay", "max_retry_after"],
-        "email": ["transport", "from", "reply_to", "unsubscribe_url", "unsubscribe_mailto", "max_concurrency", "rate_limit", "timeout", "smtp", "http"],
+        "email": [
+            "transport", "from", "reply_to", "unsubscribe_url", "unsubscribe_mailto", "max_concurrency", "rate_limit", "timeout", "smtp", "http",
+        ],
         "email.smtp": ["url", "security", "username", "password", "ca_file"],
         "email.http": ["url", "api_key", "ca_file"],
         "email.rate_limit": ["per_second", "burst"],
@@ -89,22 +91,28 @@ struct ConfigurationReader {
         let limits = try readLimits(node)
         switch transport {
         case "smtp":
-            guard let smtp = try node.section("smtp") else { throw self.error(node.path("smtp"), "the smtp transport needs an smtp section with a url") }
+            guard let smtp = try node.section("smtp") else {
+                throw self.error(node.path("smtp"), "the smtp transport needs an smtp section with a url")
+            }
             let url = try smtp.required("url")
             guard url.lowercased().hasPrefix("smtp://") || url.lowercased().hasPrefix("smtps://") else {
                 throw self.error(smtp.path("url"), "expected smtp://host:port or smtps://host:port")
             }
-            let security = SMTPSecurity(rawValue: try smtp.choice("security", ["none", "opportunistic", "required"]) ?? "opportunistic") ?? .opportunistic
+            let security =
+                SMTPSecurity(rawValue: try smtp.choice("security", ["none", "opportunistic", "required"]) ?? "opportunistic") ?? .opportunistic
             let password = try secret(smtp, "password", override: "HERALD_SMTP_PASSWORD")
             var username = try smtp.string("username")
             if let override = environment["HERALD_SMTP_USERNAME"] { username = override }
             if (username == nil) != (password == nil) {
                 throw self.error(smtp.path(username == nil ? "username" : "password"), "AUTH needs both username and password")
             }
-            let server = SMTPEmailChannel.Server(url: url, security: security, username: username, password: password, caFile: try smtp.string("ca_file"), timeout: timeout)
+            let server = SMTPEmailChannel.Server(
+                url: url, security: security, username: username, password: password, caFile: try smtp.string("ca_file"), timeout: timeout)
             return .init(transport: .smtp(server), settings: settings, limits: limits)
         case "http":
-            guard let http = try node.section("http") else { throw self.error(node.path("http"), "the http transport needs an http section with url and api_key") }
+            guard let http = try node.section("http") else {
+                throw self.error(node.path("http"), "the http transport needs an http section with url and api_key")
+            }
             let url = try http.required("url")
             try checkHTTPURL(url, http.path("url"))
             guard let apiKey = try secret(http, "api_key", override: "HERALD_EMAIL_API_KEY") else {
@@ -134,7 +142,9 @@ struct ConfigurationReader {
         if format == .form, username != nil, token == nil {
             throw self.error(http.path("auth_token"), "basic authentication needs auth_token (or set HERALD_SMS_AUTH_TOKEN)")
         }
-        let provider = HTTPSMSChannel.Provider(url: url, format: format, from: from, username: username, authToken: token, caFile: try http.string("ca_file"), timeout: try node.seconds("timeout") ?? .seconds(30))
+        let provider = HTTPSMSChannel.Provider(
+            url: url, format: format, from: from, username: username, authToken: token, caFile: try http.string("ca_file"),
+            timeout: try node.seconds("timeout") ?? .seconds(30))
         return .init(transport: .http(provider), from: from, limits: limits)
     }
 
@@ -151,12 +161,15 @@ struct ConfigurationReader {
             do { secrets.append(try WebhookSecret(Secret(text))) } catch { throw self.error(node.path("secrets[\(index)]"), "\(error)") }
         }
         if transport == .http, secrets.isEmpty {
-            throw self.error(node.path("secrets"), "webhooks must be signed: add a secret (`whsec_` followed by the output of `openssl rand -base64 32`) or set HERALD_WEBHOOK_SECRETS")
+            throw self.error(
+                node.path("secrets"),
+                "webhooks must be signed: add a secret (`whsec_` followed by the output of `openssl rand -base64 32`) or set HERALD_WEBHOOK_SECRETS")
         }
         var networks: [IPNetwork] = []
         for (index, text) in try node.strings("allow_private_networks").enumerated() {
             guard let network = IPNetwork(text) else {
-                throw self.error(node.path("allow_private_networks[\(index)]"), "`\(text)` is not a network in CIDR notation (e.g. 127.0.0.0/8 or ::1/128)")
+                throw self.error(
+                    node.path("allow_private_networks[\(index)]"), "`\(text)` is not a network in CIDR notation (e.g. 127.0.0.0/8 or ::1/128)")
             }
             networks.append(network)
         }
@@ -220,7 +233,9 @@ struct ConfigurationReader {
             self.reader = reader
             let known = ConfigurationReader.schema[path] ?? []
             for key in values.keys.sorted() where !known.contains(key) {
-                let hint = TemplateOutline.closest(to: key, in: Array(known)).map { "; did you mean `\($0)`?" } ?? "; expected one of \(known.sorted().joined(separator: ", "))"
+                let hint =
+                    TemplateOutline.closest(to: key, in: Array(known)).map { "; did you mean `\($0)`?" }
+                    ?? "; expected one of \(known.sorted().joined(separator: ", "))"
                 throw reader.error(self.path(key), "unknown key `\(key)`\(hint)")
             }
         }

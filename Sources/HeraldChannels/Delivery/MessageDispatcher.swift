@@ -52,7 +52,8 @@ public final class MessageDispatcher: Sendable {
         switch configuration.email.transport {
         case .local: channels[.email] = local
         case .smtp(let server): channels[.email] = SMTPEmailChannel(settings: configuration.email.settings, server: server, transport: transport!)
-        case .http(let provider): channels[.email] = HTTPEmailChannel(settings: configuration.email.settings, provider: provider, transport: transport!)
+        case .http(let provider):
+            channels[.email] = HTTPEmailChannel(settings: configuration.email.settings, provider: provider, transport: transport!)
         }
         switch configuration.sms.transport {
         case .local: channels[.sms] = local
@@ -131,7 +132,8 @@ public final class MessageDispatcher: Sendable {
             case .delivered(let id):
                 return DeliveryReport(result: .delivered(providerMessageID: id), attempts: attempts)
             case .deadLetter(let reason):
-                logger.warning("dead-lettered", metadata: ["key": "\(message.idempotencyKey)", "channel": "\(message.channel)", "reason": "\(reason)"])
+                logger.warning(
+                    "dead-lettered", metadata: ["key": "\(message.idempotencyKey)", "channel": "\(message.channel)", "reason": "\(reason)"])
                 return DeliveryReport(result: .deadLettered(reason: reason), attempts: attempts)
             case .retry(let delay):
                 try await sleep(delay)

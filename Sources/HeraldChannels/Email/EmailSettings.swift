@@ -40,16 +40,21 @@ public struct EmailSettings: Sendable, Hashable {
                 unsubscribe.append(mailto.hasPrefix("mailto:") ? mailto : "mailto:\(mailto)")
             }
             if unsubscribe.isEmpty, requireUnsubscribe {
-                return .failure(PermanentFailure("marketing email needs an unsubscribe link: set email.unsubscribe_url (or unsubscribe_mailto) in the channel configuration"))
+                return .failure(
+                    PermanentFailure(
+                        "marketing email needs an unsubscribe link: set email.unsubscribe_url (or unsubscribe_mailto) in the channel configuration"))
             }
         }
-        return .success(MIMEMessage(from: from, to: to, replyTo: replyTo, content: content, idempotencyKey: message.idempotencyKey, date: date, unsubscribe: unsubscribe))
+        return .success(
+            MIMEMessage(
+                from: from, to: to, replyTo: replyTo, content: content, idempotencyKey: message.idempotencyKey, date: date, unsubscribe: unsubscribe))
     }
 
     private static func expand(_ template: String, message: OutgoingMessage) -> String {
         let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
         func encode(_ value: String) -> String { value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value }
-        return template
+        return
+            template
             .replacingOccurrences(of: "{customer_id}", with: encode(message.recipient.customerID))
             .replacingOccurrences(of: "{email}", with: encode(message.recipient.email ?? ""))
             .replacingOccurrences(of: "{message_key}", with: encode(message.idempotencyKey))

@@ -14,7 +14,10 @@ public struct SMTPEmailChannel: DeliveryChannel {
         public var caFile: String?
         public var timeout: Duration
 
-        public init(url: String, security: SMTPSecurity = .opportunistic, username: String? = nil, password: Secret? = nil, caFile: String? = nil, timeout: Duration = .seconds(30)) {
+        public init(
+            url: String, security: SMTPSecurity = .opportunistic, username: String? = nil, password: Secret? = nil, caFile: String? = nil,
+            timeout: Duration = .seconds(30)
+        ) {
             self.url = url
             self.security = security
             self.username = username

@@ -26,7 +26,10 @@ public struct HTTPSMSChannel: DeliveryChannel {
         public var caFile: String?
         public var timeout: Duration
 
-        public init(url: String, format: Format = .form, from: String, username: String? = nil, authToken: Secret? = nil, caFile: String? = nil, timeout: Duration = .seconds(30)) {
+        public init(
+            url: String, format: Format = .form, from: String, username: String? = nil, authToken: Secret? = nil, caFile: String? = nil,
+            timeout: Duration = .seconds(30)
+        ) {
             self.url = url
             self.format = format
             self.from = from

@@ -59,14 +59,16 @@ public final class MessageRenderer: Sendable {
             return .sms(SMSContent(text: text))
         case .webhook:
             guard let webhook = templates.webhook else {
-                throw TemplateError(.channelNotAvailable, "message `\(name)` has no webhook template; add webhook.json.mustache", file: templates.directory)
+                throw TemplateError(
+                    .channelNotAvailable, "message `\(name)` has no webhook template; add webhook.json.mustache", file: templates.directory)
             }
             let payload = Array(try webhook.render(root).utf8)
             do {
                 try StrictJSON.validate(payload)
             } catch {
                 throw TemplateError(
-                    .invalidJSON, "the rendered webhook payload is not valid JSON: \(error.message) (at line \(error.line), column \(error.column) of the output)",
+                    .invalidJSON,
+                    "the rendered webhook payload is not valid JSON: \(error.message) (at line \(error.line), column \(error.column) of the output)",
                     file: webhook.file)
             }
             return .webhook(WebhookContent(payload: payload))
@@ -126,7 +128,8 @@ private struct MessageTemplates: Sendable {
         }
     }
 
-    private static func template(_ directory: String, _ file: String, _ escaping: MessageTemplate.Escaping) throws(TemplateError) -> MessageTemplate? {
+    private static func template(_ directory: String, _ file: String, _ escaping: MessageTemplate.Escaping) throws(TemplateError) -> MessageTemplate?
+    {
         let path = (directory as NSString).appendingPathComponent(file)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path), let source = String(data: data, encoding: .utf8) else {

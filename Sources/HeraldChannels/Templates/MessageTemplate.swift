@@ -46,7 +46,9 @@ struct MessageTemplate: Sendable {
     /// Renders, after checking that every variable the template shows exists in `context`.
     func render(_ context: TemplateValue) throws(TemplateError) -> String {
         if let missing = outline.firstMissingVariable(in: context) {
-            let hint = missing.suggestion.map { "; did you mean `\($0)`?" } ?? "; add it to the data or guard it with {{#\(missing.name)}}…{{/\(missing.name)}}"
+            let hint =
+                missing.suggestion.map { "; did you mean `\($0)`?" }
+                ?? "; add it to the data or guard it with {{#\(missing.name)}}…{{/\(missing.name)}}"
             throw TemplateError(
                 .missingVariable, "missing variable `\(missing.name)`\(hint)",
                 file: file, line: missing.position.line, column: missing.position.column)

@@ -27,7 +27,12 @@ struct StrictJSON {
         var line = 1
         var column = 1
         for byte in bytes[..<min(index, bytes.count)] {
-            if byte == 0x0a { line += 1; column = 1 } else if byte & 0xc0 != 0x80 { column += 1 }
+            if byte == 0x0a {
+                line += 1
+                column = 1
+            } else if byte & 0xc0 != 0x80 {
+                column += 1
+            }
         }
         return SyntaxError(message: message, line: line, column: column)
     }
@@ -51,7 +56,10 @@ struct StrictJSON {
         case UInt8(ascii: "{"):
             index += 1
             skipWhitespace()
-            if current == UInt8(ascii: "}") { index += 1; return }
+            if current == UInt8(ascii: "}") {
+                index += 1
+                return
+            }
             while true {
                 skipWhitespace()
                 guard current == UInt8(ascii: "\"") else { throw error("expected a quoted key (trailing commas are not allowed)") }
@@ -62,7 +70,10 @@ struct StrictJSON {
                 skipWhitespace()
                 try value(depth: depth + 1)
                 skipWhitespace()
-                if current == UInt8(ascii: ",") { index += 1; continue }
+                if current == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
                 guard current == UInt8(ascii: "}") else { throw error("expected `,` or `}`") }
                 index += 1
                 return
@@ -70,12 +81,18 @@ struct StrictJSON {
         case UInt8(ascii: "["):
             index += 1
             skipWhitespace()
-            if current == UInt8(ascii: "]") { index += 1; return }
+            if current == UInt8(ascii: "]") {
+                index += 1
+                return
+            }
             while true {
                 skipWhitespace()
                 try value(depth: depth + 1)
                 skipWhitespace()
-                if current == UInt8(ascii: ",") { index += 1; continue }
+                if current == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
                 guard current == UInt8(ascii: "]") else { throw error("expected `,` or `]`") }
                 index += 1
                 return
@@ -88,7 +105,9 @@ struct StrictJSON {
         case let byte? where byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte):
             try number()
         default:
-            throw error(current == nil ? "unexpected end of the payload" : "expected a value (an empty variable renders as nothing: quote strings, or use a section)")
+            throw error(
+                current == nil
+                    ? "unexpected end of the payload" : "expected a value (an empty variable renders as nothing: quote strings, or use a section)")
         }
     }
 
@@ -103,7 +122,9 @@ struct StrictJSON {
                 index += 1
                 if escaped == UInt8(ascii: "u") {
                     for _ in 0..<4 {
-                        guard let hex = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(hex) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(hex | 0x20) else {
+                        guard let hex = current,
+                            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(hex) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(hex | 0x20)
+                        else {
                             throw error("invalid \\u escape")
                         }
                         index += 1

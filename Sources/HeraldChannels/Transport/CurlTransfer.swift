@@ -77,7 +77,9 @@ final class CurlTransfer: @unchecked Sendable {
                 set(herald_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(requestBody.count)))
                 requestBody.withUnsafeBytes { bytes in
                     // COPYPOSTFIELDS copies, so the Swift array need not outlive this call.
-                    set(herald_curl_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)))
+                    set(
+                        herald_curl_easy_setopt_pointer(
+                            easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)))
                 }
                 if method != "POST" {
                     set(herald_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method))
@@ -100,7 +102,9 @@ final class CurlTransfer: @unchecked Sendable {
             set(herald_curl_easy_setopt_long(easy, CURLOPT_USE_SSL, Int(useSSL.rawValue)))
         }
         if status != CURLE_OK {
-            throw TransportError(kind: .invalidRequest, code: Int(status.rawValue), message: "libcurl refused an option: \(String(cString: curl_easy_strerror(status)))")
+            throw TransportError(
+                kind: .invalidRequest, code: Int(status.rawValue),
+                message: "libcurl refused an option: \(String(cString: curl_easy_strerror(status)))")
         }
     }
 
@@ -123,7 +127,11 @@ final class CurlTransfer: @unchecked Sendable {
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
             var kind = TransportError.Kind(result)
             if tooLarge { kind = .responseTooLarge }
-            return finish(.failure(TransportError(kind: kind, code: Int(result.rawValue), message: message, responseCode: status == 0 ? nil : status, serverReplies: serverReplies)))
+            return finish(
+                .failure(
+                    TransportError(
+                        kind: kind, code: Int(result.rawValue), message: message, responseCode: status == 0 ? nil : status,
+                        serverReplies: serverReplies)))
         }
         var retryAfter: curl_off_t = 0
         _ = herald_curl_easy_getinfo_off_t(easy, CURLINFO_RETRY_AFTER, &retryAfter)
@@ -176,10 +184,11 @@ final class CurlTransfer: @unchecked Sendable {
         guard let colon = trimmed.firstIndex(of: UInt8(ascii: ":")) else { return }
         var valueStart = colon + 1
         while valueStart < trimmed.count, trimmed[valueStart] == 0x20 || trimmed[valueStart] == 0x09 { valueStart += 1 }
-        headers.append((
-            String(decoding: UnsafeRawBufferPointer(rebasing: trimmed[..<colon]), as: UTF8.self),
-            String(decoding: UnsafeRawBufferPointer(rebasing: trimmed[valueStart...]), as: UTF8.self)
-        ))
+        headers.append(
+            (
+                String(decoding: UnsafeRawBufferPointer(rebasing: trimmed[..<colon]), as: UTF8.self),
+                String(decoding: UnsafeRawBufferPointer(rebasing: trimmed[valueStart...]), as: UTF8.self)
+            ))
     }
 }
 

@@ -84,7 +84,9 @@ final class AddressGuard: Sendable {
         }
         for address in addresses {
             if let refusal = policy.refusal(address) {
-                return .failure(.permanent("webhook endpoint refused: `\(host)` resolves to \(address), \(refusal); allow it with webhook.allow_private_networks"))
+                return .failure(
+                    .permanent("webhook endpoint refused: `\(host)` resolves to \(address), \(refusal); allow it with webhook.allow_private_networks")
+                )
             }
         }
         // Prefer IPv4 when both exist (it is what most receivers listen on first).

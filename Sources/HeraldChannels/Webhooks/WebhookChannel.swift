@@ -16,7 +16,10 @@ public struct WebhookChannel: DeliveryChannel {
         public var timeout: Duration
         public var caFile: String?
 
-        public init(url: String?, secrets: [WebhookSecret], addressPolicy: AddressPolicy = .publicOnly, timeout: Duration = .seconds(10), caFile: String? = nil) {
+        public init(
+            url: String?, secrets: [WebhookSecret], addressPolicy: AddressPolicy = .publicOnly, timeout: Duration = .seconds(10),
+            caFile: String? = nil
+        ) {
             self.url = url
             self.secrets = secrets
             self.addressPolicy = addressPolicy

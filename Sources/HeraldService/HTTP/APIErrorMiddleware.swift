@@ -6,7 +6,9 @@ import Logging
 /// Turns every error into the API's JSON error shape: the router's own 404/405, body-size errors,
 /// and anything unexpected (a 500 whose details stay in the log, not in the response).
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         do {

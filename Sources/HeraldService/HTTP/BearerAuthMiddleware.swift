@@ -12,7 +12,9 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         self.openPaths = openPaths
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         if openPaths.contains(request.uri.path) { return try await next(request, context) }

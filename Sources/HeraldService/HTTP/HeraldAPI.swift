@@ -1,6 +1,6 @@
 import CoreMetrics
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import Hummingbird
 import JourneyEngine
 import JourneyLanguage
@@ -272,13 +272,17 @@ struct HeraldAPI: Sendable {
         var problems: [ValidationProblem] = []
         var limit = 50
         if let text = query.get("limit") {
-            if let value = Int(text), (1...500).contains(value) { limit = value } else {
+            if let value = Int(text), (1...500).contains(value) {
+                limit = value
+            } else {
                 problems.append(ValidationProblem(path: "limit", message: "must be an integer from 1 to 500"))
             }
         }
         var before: Int64?
         if let text = query.get("before") {
-            if let value = Int64(text), value > 0 { before = value } else {
+            if let value = Int64(text), value > 0 {
+                before = value
+            } else {
                 problems.append(ValidationProblem(path: "before", message: "must be a positive integer"))
             }
         }

@@ -1,5 +1,5 @@
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import JourneyEngine
 import JourneyLanguage
 
@@ -58,7 +58,9 @@ struct RequestPayloads {
         return events
     }
 
-    private static func event(from value: Value, path: String, now: Double, problems: inout [ValidationProblem])
+    private static func event(
+        from value: Value, path: String, now: Double, problems: inout [ValidationProblem]
+    )
         -> CustomerEvent?
     {
         func at(_ field: String) -> String { path.isEmpty ? field : "\(path).\(field)" }
@@ -103,7 +105,9 @@ struct RequestPayloads {
             timestamp: timestamp)
     }
 
-    private static func identifier(_ value: Value?, path: String, required: Bool, problems: inout [ValidationProblem])
+    private static func identifier(
+        _ value: Value?, path: String, required: Bool, problems: inout [ValidationProblem]
+    )
         -> String?
     {
         switch value {

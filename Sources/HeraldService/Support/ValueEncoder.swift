@@ -139,7 +139,9 @@ private struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
         set(key, try encodeNested(value, codingPath: codingPath + [key]))
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy keyType: NestedKey.Type, forKey key: Key
+    )
         -> KeyedEncodingContainer<NestedKey>
     {
         let child = Node(.object([:]))

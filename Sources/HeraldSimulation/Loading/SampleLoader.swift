@@ -96,7 +96,8 @@ public struct SampleLoader: Sendable {
         default: throw Message("\"attributes\" must be an object")
         }
         for (key, value) in object where !profileKeys.contains(key) { attributes[key] = value }
-        return CustomerProfile(id: id, email: try text("email"), phone: try text("phone"), timeZone: zone, subscriptions: subscriptions, attributes: attributes)
+        return CustomerProfile(
+            id: id, email: try text("email"), phone: try text("phone"), timeZone: zone, subscriptions: subscriptions, attributes: attributes)
     }
 
     static func customersCSV(_ text: String, file: String) -> (customers: [CustomerProfile], issues: [LoadIssue]) {

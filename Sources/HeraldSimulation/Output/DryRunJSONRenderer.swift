@@ -30,7 +30,10 @@ public struct DryRunJSONRenderer {
                     ("sends", .int(result.customers.reduce(0) { $0 + $1.outbox.count })),
                 ])
             ),
-            ("issues", .array(result.issues.map { .object([("file", .string($0.file)), ("line", .int($0.line)), ("message", .string($0.message))]) })),
+            (
+                "issues",
+                .array(result.issues.map { .object([("file", .string($0.file)), ("line", .int($0.line)), ("message", .string($0.message))]) })
+            ),
             ("notes", .array(result.notes.map(JSONNode.string))),
             ("journeys", .array(report.journeys.map(Self.journey))),
             ("stages", .array(report.stages.map(Self.stage))),
@@ -149,7 +152,12 @@ public struct DryRunJSONRenderer {
         switch r.kind {
         case .entered(let trigger): kind("entered", [("trigger", .string(trigger.description))])
         case .notEntered(let trigger, let reason):
-            kind("not_entered", [("trigger", .string(trigger.description)), ("reason", .string(ReasonText.notEntered(reason))), ("detail", .string(reason.description))])
+            kind(
+                "not_entered",
+                [
+                    ("trigger", .string(trigger.description)), ("reason", .string(ReasonText.notEntered(reason))),
+                    ("detail", .string(reason.description)),
+                ])
         case .stepReached: return nil
         case .waiting(let step, let until, let event):
             kind("waiting", [("step", .string(step)), ("until", .time(until)), ("for_event", .optional(event))])
@@ -182,7 +190,12 @@ public struct DryRunJSONRenderer {
                     ("rule", .string(ReasonText.rule(reason))), ("reason", .string(ReasonText.explanation(reason))),
                 ])
         case .sendCancelled(let step, let message, let channel, let because):
-            kind("cancelled", [("step", .string(step)), ("message", .string(message)), ("channel", .string(channel.rawValue)), ("because", .string(because.description))])
+            kind(
+                "cancelled",
+                [
+                    ("step", .string(step)), ("message", .string(message)), ("channel", .string(channel.rawValue)),
+                    ("because", .string(because.description)),
+                ])
         case .exited(let step, let reason): kind("exited", [("step", .string(step)), ("reason", .string(reason.description))])
         case .converted(let goal, let time, let variants):
             kind(

@@ -43,11 +43,15 @@ public struct DryRunTextRenderer {
         for j in report.journeys { out.append(contentsOf: render(j)) }
         out.append("")
         out.append("== Stages ==")
-        out.append(Self.table(
-            ["stage", "journeys", "entries", "customers", "steps reached", "sends", "conversions"],
-            report.stages.map {
-                [$0.stage.rawValue, "\($0.journeys.count)", "\($0.entries)", "\($0.customers)", "\($0.stepsReached)", "\($0.sends)", "\($0.conversions)"]
-            }))
+        out.append(
+            Self.table(
+                ["stage", "journeys", "entries", "customers", "steps reached", "sends", "conversions"],
+                report.stages.map {
+                    [
+                        $0.stage.rawValue, "\($0.journeys.count)", "\($0.entries)", "\($0.customers)", "\($0.stepsReached)", "\($0.sends)",
+                        "\($0.conversions)",
+                    ]
+                }))
         if !report.delivery.byRule.isEmpty {
             out.append("")
             out.append("== Delivery ==")

@@ -10,7 +10,11 @@ public enum TimelineText {
         case .notEntered(let trigger, let reason): "not entered (\(trigger)): \(reason)"
         case .stepReached: nil
         case .waiting(let step, let until, let event):
-            if let event { "at \(step): waiting for \(event) until \(Value.formatTime(until))" } else { "at \(step): waiting until \(Value.formatTime(until))" }
+            if let event {
+                "at \(step): waiting for \(event) until \(Value.formatTime(until))"
+            } else {
+                "at \(step): waiting until \(Value.formatTime(until))"
+            }
         case .eventReceived(let step, let event): "at \(step): received \(event)"
         case .timedOut(let step): "at \(step): timed out"
         case .variantAssigned(let split, let variant, let isControl): "split \(split): variant \(variant)\(isControl ? " (control)" : "")"

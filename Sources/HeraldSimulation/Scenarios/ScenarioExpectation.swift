@@ -102,7 +102,9 @@ public struct ScenarioExpectation: Sendable, Hashable {
                 switch word {
                 case "until" where first == "deferred": until = try time(value)
                 case "from", "in": journey = value
-                default: throw fail("unexpected `\(word)` (expected `\(first == "deferred" ? "until <time>`, `" : "")from <journey>` or `because <reason>`)")
+                default:
+                    throw fail(
+                        "unexpected `\(word)` (expected `\(first == "deferred" ? "until <time>`, `" : "")from <journey>` or `because <reason>`)")
                 }
                 remaining = remaining.dropFirst(2)
             }
@@ -143,7 +145,9 @@ public struct ScenarioExpectation: Sendable, Hashable {
             case "in" where rest.count >= 3 && rest[1] == "variant":
                 kind = .variant(customer: customer, variant: rest[2], split: rest.count == 5 && rest[3] == "of" ? rest[4] : nil)
             default:
-                throw fail("expected `send …`, `no send …`, `N sends to …`, `skipped …`, `deferred …`, or `<customer> entered|not entered|exited|converted|not converted|in variant …`")
+                throw fail(
+                    "expected `send …`, `no send …`, `N sends to …`, `skipped …`, `deferred …`, or `<customer> entered|not entered|exited|converted|not converted|in variant …`"
+                )
             }
         }
         return ScenarioExpectation(text: text, line: line, kind: kind)
@@ -179,7 +183,8 @@ public struct ScenarioExpectation: Sendable, Hashable {
     /// The customer the expectation is about (whose timeline a failure shows).
     public var customer: String {
         switch kind {
-        case .send(_, _, let c, _, _, _), .sendCount(_, let c, _), .skipped(_, _, let c, _, _), .deferred(_, _, let c, _, _, _), .entered(let c, _, _),
+        case .send(_, _, let c, _, _, _), .sendCount(_, let c, _), .skipped(_, _, let c, _, _), .deferred(_, _, let c, _, _, _),
+            .entered(let c, _, _),
             .exited(let c, _, _), .converted(let c, _, _), .variant(let c, _, _):
             c
         }
@@ -224,7 +229,9 @@ public struct ScenarioExpectation: Sendable, Hashable {
             return nil
         case .deferred(let channel, let message, _, let until, let journey, let because):
             let defers = timeline.compactMap { r -> (until: Double, reason: DecisionReason)? in
-                if case .deferred(_, let m, let c, let u, let reason) = r.kind, matches(channel, message, c, m), journey == nil || r.journey == journey {
+                if case .deferred(_, let m, let c, let u, let reason) = r.kind, matches(channel, message, c, m),
+                    journey == nil || r.journey == journey
+                {
                     return (u, reason)
                 }
                 return nil

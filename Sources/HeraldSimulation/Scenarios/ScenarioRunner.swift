@@ -54,7 +54,8 @@ public struct ScenarioRunner: Sendable {
                 switch catalogs[key]! {
                 case .success(let catalog): results.append(run(scenario, catalog: catalog))
                 case .failure(let error):
-                    results.append(ScenarioResult(file: file, name: scenario.name, error: "journeys in \(scenario.journeys) do not compile:\n\(error)"))
+                    results.append(
+                        ScenarioResult(file: file, name: scenario.name, error: "journeys in \(scenario.journeys) do not compile:\n\(error)"))
                 }
             }
         }

@@ -18,7 +18,8 @@ extension CustomerRun {
         state.pendingSends.append(
             PendingSend(
                 request: request, journeyVersion: program.version, entrySequence: entrySequence,
-                event: state.instances[i].lastEvent?.properties ?? [:], dueAt: send.category == .transactional ? t : t + max(0, catalog.policy.settleWindow), deferrals: 0))
+                event: state.instances[i].lastEvent?.properties ?? [:],
+                dueAt: send.category == .transactional ? t : t + max(0, catalog.policy.settleWindow), deferrals: 0))
     }
 
     /// Asks the policy about every pending send due at `t`, as one batch.
@@ -55,7 +56,10 @@ extension CustomerRun {
             case .send(let channel, let notes):
                 done.append(p)
                 if state.ledger.contains(requestID: request.id) {
-                    recordDecision(.skipped(step: request.step, message: request.send.message, channel: request.send.channel, reason: .duplicate(requestID: request.id)), pending, at: t)
+                    recordDecision(
+                        .skipped(
+                            step: request.step, message: request.send.message, channel: request.send.channel,
+                            reason: .duplicate(requestID: request.id)), pending, at: t)
                     continue
                 }
                 let messageID = "\(request.id)/\(channel.rawValue)"
@@ -66,24 +70,30 @@ extension CustomerRun {
                         context: templateContext(pending)))
                 state.ledger.record(LedgerEntry(request: request, channel: channel, at: t))
                 recordDecision(
-                    .sent(step: request.step, message: request.send.message, requested: request.send.channel, channel: channel, messageID: messageID, notes: notes),
+                    .sent(
+                        step: request.step, message: request.send.message, requested: request.send.channel, channel: channel, messageID: messageID,
+                        notes: notes),
                     pending, at: t)
             case .deferred(let until, let reason):
                 state.pendingSends[p].deferrals += 1
                 if state.pendingSends[p].deferrals > 1_000 {
                     done.append(p)
                     let expired = DecisionReason.deferBoundExpired(bound: t - request.requestedAt, blockedBy: reason)
-                    recordDecision(.skipped(step: request.step, message: request.send.message, channel: request.send.channel, reason: expired), pending, at: t)
+                    recordDecision(
+                        .skipped(step: request.step, message: request.send.message, channel: request.send.channel, reason: expired), pending, at: t)
                     continue
                 }
                 // A policy that answers "until now" would spin: the engine asks again a second later.
                 state.pendingSends[p].dueAt = until > t ? until : t + 1
                 recordDecision(
-                    .deferred(step: request.step, message: request.send.message, channel: request.send.channel, until: state.pendingSends[p].dueAt, reason: reason),
+                    .deferred(
+                        step: request.step, message: request.send.message, channel: request.send.channel, until: state.pendingSends[p].dueAt,
+                        reason: reason),
                     pending, at: t)
             case .skipped(let reason):
                 done.append(p)
-                recordDecision(.skipped(step: request.step, message: request.send.message, channel: request.send.channel, reason: reason), pending, at: t)
+                recordDecision(
+                    .skipped(step: request.step, message: request.send.message, channel: request.send.channel, reason: reason), pending, at: t)
             }
         }
         for p in done.sorted(by: >) { state.pendingSends.remove(at: p) }

@@ -381,7 +381,9 @@ struct CustomerRun {
         if let types = engine.index.timeEventProperties[event.name] {
             for (key, type) in types { if let v = properties[key] { properties[key] = coerce(v, as: type) } }
         }
-        recordHistory(MatchedEvent(name: event.name, timestamp: event.timestamp, properties: properties), at: max(state.clock ?? event.timestamp, event.timestamp))
+        recordHistory(
+            MatchedEvent(name: event.name, timestamp: event.timestamp, properties: properties),
+            at: max(state.clock ?? event.timestamp, event.timestamp))
     }
 
     private mutating func recordHistory(_ event: MatchedEvent, at t: Double) {
@@ -513,7 +515,8 @@ struct CustomerRun {
         let engine = engine
         state.instances.removeAll { instance in
             guard case .finished = instance.status else { return false }
-            guard engine.heldIndex(named: instance.journey, version: instance.version) != nil, instance.convertedAt == nil, let goalEnd = instance.goalDeadline
+            guard engine.heldIndex(named: instance.journey, version: instance.version) != nil, instance.convertedAt == nil,
+                let goalEnd = instance.goalDeadline
             else { return true }
             return clock > goalEnd
         }

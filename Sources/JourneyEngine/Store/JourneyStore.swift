@@ -50,7 +50,9 @@ public protocol JourneyStore: Sendable {
     // MARK: Outbox
 
     /// Leases up to `limit` undelivered messages due at `now` whose previous lease (if any) lapsed.
-    func claimOutbox(now: Double, leaseFor duration: Double, limit: Int, ownership: ShardOwnership) async throws
+    func claimOutbox(
+        now: Double, leaseFor duration: Double, limit: Int, ownership: ShardOwnership
+    ) async throws
         -> [OutboxClaim]
 
     /// Records delivery outcomes (with their feedback inbox items) in one transaction. Records whose

@@ -146,7 +146,9 @@ public final class MemoryJourneyStore: JourneyStore {
         }
     }
 
-    public func claimOutbox(now: Double, leaseFor duration: Double, limit: Int, ownership: ShardOwnership) async throws
+    public func claimOutbox(
+        now: Double, leaseFor duration: Double, limit: Int, ownership: ShardOwnership
+    ) async throws
         -> [OutboxClaim]
     {
         contents.withLock { c in

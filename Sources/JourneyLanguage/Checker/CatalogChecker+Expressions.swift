@@ -48,7 +48,9 @@ extension CatalogChecker {
         guard typed.type != .bool, typed.type != .any else { return }
         var notes: [Diagnostic.Note] = []
         if typed.type == .number { notes.append(.init("compare it with something, as in `… > 0`")) }
-        error(.conditionNotBool, at: syntax.location, length: syntax.length, "\(what) must be true or false, but this is \(typed.type.spoken)", notes: notes)
+        error(
+            .conditionNotBool, at: syntax.location, length: syntax.length, "\(what) must be true or false, but this is \(typed.type.spoken)",
+            notes: notes)
     }
 
     mutating func checkEventName(_ literal: StringLiteral) {
@@ -84,7 +86,9 @@ extension CatalogChecker {
                 let typed = check(item, in: scope)
                 expressions.append(typed.expression)
                 if let current = element, typed.type != .any, current != .any, !current.accepts(typed.type) {
-                    error(.typeMismatch, at: item.location, length: item.length, "list items must have one type: this is \(typed.type.spoken), the first is \(current.spoken)")
+                    error(
+                        .typeMismatch, at: item.location, length: item.length,
+                        "list items must have one type: this is \(typed.type.spoken), the first is \(current.spoken)")
                 } else if element == nil || element == .any {
                     element = typed.type
                 }
@@ -98,7 +102,9 @@ extension CatalogChecker {
                 return TypedExpression(expression: .unary(.not, typed.expression), type: .bool)
             case .negate:
                 guard [.number, .duration, .any].contains(typed.type) else {
-                    error(.typeMismatch, at: syntax.location, length: syntax.length, "`-` needs a number or a duration, but this is \(typed.type.spoken)")
+                    error(
+                        .typeMismatch, at: syntax.location, length: syntax.length,
+                        "`-` needs a number or a duration, but this is \(typed.type.spoken)")
                     return .invalid
                 }
                 if case .literal(.number(let n)) = typed.expression { return TypedExpression(expression: .literal(.number(-n)), type: .number) }
@@ -118,7 +124,8 @@ extension CatalogChecker {
             return TypedExpression(expression: .exists(typed.expression), type: .bool)
         case .inSegment(let subject, let segment):
             guard case .path(let path) = subject.kind, path == ["customer"] else {
-                error(.typeMismatch, at: subject.location, length: subject.length, "write segment membership as `customer in segment \(segment.text)`")
+                error(
+                    .typeMismatch, at: subject.location, length: subject.length, "write segment membership as `customer in segment \(segment.text)`")
                 return .invalid
             }
             if segmentSyntax[segment.text] == nil {
@@ -163,10 +170,13 @@ extension CatalogChecker {
             return TypedExpression(expression: .now, type: .time)
         case "customer":
             guard let attribute = rest.first else {
-                error(.unknownName, at: syntax.location, length: syntax.length, "`customer` alone is not a value; name an attribute such as `customer.email`")
+                error(
+                    .unknownName, at: syntax.location, length: syntax.length,
+                    "`customer` alone is not a value; name an attribute such as `customer.email`")
                 return .invalid
             }
-            let attributeLocation = SourceLocation(file: syntax.location.file, line: syntax.location.line, column: syntax.location.column + root.count + 1)
+            let attributeLocation = SourceLocation(
+                file: syntax.location.file, line: syntax.location.line, column: syntax.location.column + root.count + 1)
             let type: ValueType
             switch attribute {
             case "id", "email", "phone", "time_zone":
@@ -177,7 +187,9 @@ extension CatalogChecker {
                 if Channel(rawValue: channelName) == nil, schema.customerAttributes["subscribed"] == nil {
                     let offset = root.count + attribute.count + 2
                     let location = SourceLocation(file: syntax.location.file, line: syntax.location.line, column: syntax.location.column + offset)
-                    unknown(.unknownChannel, "channel", Name(text: channelName, location: location, length: channelName.count), candidates: Channel.allCases.map(\.rawValue))
+                    unknown(
+                        .unknownChannel, "channel", Name(text: channelName, location: location, length: channelName.count),
+                        candidates: Channel.allCases.map(\.rawValue))
                     return .invalid
                 }
                 return TypedExpression(expression: .customer(rest), type: rest.count == 2 ? .bool : .any)
@@ -187,7 +199,9 @@ extension CatalogChecker {
                 } else if hasCustomerSchema {
                     let candidates = Set(schema.customerAttributes.keys).union(["id", "email", "phone", "time_zone"])
                     let name = Name(text: attribute, location: attributeLocation, length: attribute.count)
-                    unknown(.unknownAttribute, "attribute", name, candidates: candidates, notes: [.init("declare it under `customer` in the schema if it is new")])
+                    unknown(
+                        .unknownAttribute, "attribute", name, candidates: candidates,
+                        notes: [.init("declare it under `customer` in the schema if it is new")])
                     return .invalid
                 } else {
                     type = .any
@@ -206,19 +220,26 @@ extension CatalogChecker {
                 error(
                     .eventOutsideEventContext, at: syntax.location, length: syntax.length,
                     "`\(path.joined(separator: "."))` has no event to refer to in \(scope.description)",
-                    notes: [.init("`event.*` names a property of the event being tested, inside `count(event \"…\" where …)` or a trigger, wait or exit filter")]
+                    notes: [
+                        .init(
+                            "`event.*` names a property of the event being tested, inside `count(event \"…\" where …)` or a trigger, wait or exit filter"
+                        )
+                    ]
                 )
                 return .invalid
             }
             guard let property = rest.first else {
-                error(.unknownName, at: syntax.location, length: syntax.length, "`event` alone is not a value; name a property such as `event.total`, or `event.name` / `event.time`")
+                error(
+                    .unknownName, at: syntax.location, length: syntax.length,
+                    "`event` alone is not a value; name a property such as `event.total`, or `event.name` / `event.time`")
                 return .invalid
             }
             if rest == ["name"] { return TypedExpression(expression: .eventName, type: .string) }
             if rest == ["time"] { return TypedExpression(expression: .eventTime, type: .time) }
             if let eventName = scope.eventName, let properties = schema.events[eventName] {
                 guard let type = properties[property] else {
-                    let location = SourceLocation(file: syntax.location.file, line: syntax.location.line, column: syntax.location.column + root.count + 1)
+                    let location = SourceLocation(
+                        file: syntax.location.file, line: syntax.location.line, column: syntax.location.column + root.count + 1)
                     unknown(
                         .unknownEventProperty, "property", Name(text: property, location: location, length: property.count),
                         candidates: Array(properties.keys) + ["name", "time"],
@@ -254,7 +275,9 @@ extension CatalogChecker {
         }
     }
 
-    mutating func checkBinary(_ op: BinaryOperator, _ left: ExpressionSyntax, _ right: ExpressionSyntax, _ syntax: ExpressionSyntax, in scope: ExpressionScope) -> TypedExpression {
+    mutating func checkBinary(
+        _ op: BinaryOperator, _ left: ExpressionSyntax, _ right: ExpressionSyntax, _ syntax: ExpressionSyntax, in scope: ExpressionScope
+    ) -> TypedExpression {
         let l = check(left, in: scope)
         let r = check(right, in: scope)
         let expression = Expression.binary(op, l.expression, r.expression)
@@ -281,15 +304,16 @@ extension CatalogChecker {
                 let known = l.type == .any ? r.type : l.type
                 return TypedExpression(expression: expression, type: known == .number && op != .subtract ? .any : .any)
             }
-            let result: ValueType? = switch (op, l.type, r.type) {
-            case (_, .number, .number): .number
-            case (.add, .time, .duration), (.add, .duration, .time), (.subtract, .time, .duration): .time
-            case (.subtract, .time, .time): .duration
-            case (.add, .duration, .duration), (.subtract, .duration, .duration): .duration
-            case (.multiply, .duration, .number), (.multiply, .number, .duration), (.divide, .duration, .number): .duration
-            case (.divide, .duration, .duration): .number
-            default: nil
-            }
+            let result: ValueType? =
+                switch (op, l.type, r.type) {
+                case (_, .number, .number): .number
+                case (.add, .time, .duration), (.add, .duration, .time), (.subtract, .time, .duration): .time
+                case (.subtract, .time, .time): .duration
+                case (.add, .duration, .duration), (.subtract, .duration, .duration): .duration
+                case (.multiply, .duration, .number), (.multiply, .number, .duration), (.divide, .duration, .number): .duration
+                case (.divide, .duration, .duration): .number
+                default: nil
+                }
             guard let result else { return mismatch(&self) }
             if op == .divide || op == .remainder, let divisor = ConstantFolder.value(of: r.expression),
                 divisor == .number(0) || divisor == .duration(0)
@@ -380,7 +404,9 @@ extension CatalogChecker {
         }
         let typed = arguments.map { check($0, in: scope) }
         func arity(_ checker: inout CatalogChecker, _ expected: String) -> TypedExpression {
-            checker.error(.argumentCount, at: syntax.location, length: syntax.length, "`\(name.text)` takes \(expected), but \(typed.count) \(typed.count == 1 ? "was" : "were") given")
+            checker.error(
+                .argumentCount, at: syntax.location, length: syntax.length,
+                "`\(name.text)` takes \(expected), but \(typed.count) \(typed.count == 1 ? "was" : "were") given")
             return .invalid
         }
         func expect(_ checker: inout CatalogChecker, _ index: Int, _ allowed: [ValueType]) -> Bool {
@@ -414,7 +440,9 @@ extension CatalogChecker {
                 guard expect(&self, index, [.number, .time, .duration]) else { return .invalid }
                 if typed[index].type != .any {
                     if result != .any, result != typed[index].type {
-                        error(.typeMismatch, at: arguments[index].location, length: arguments[index].length, "`\(name.text)` needs arguments of one type: this is \(typed[index].type.spoken), an earlier one is \(result.spoken)")
+                        error(
+                            .typeMismatch, at: arguments[index].location, length: arguments[index].length,
+                            "`\(name.text)` needs arguments of one type: this is \(typed[index].type.spoken), an earlier one is \(result.spoken)")
                         return .invalid
                     }
                     result = typed[index].type
@@ -428,7 +456,9 @@ extension CatalogChecker {
                 if result == .any {
                     result = argument.type
                 } else if !result.accepts(argument.type) {
-                    error(.typeMismatch, at: arguments[index].location, length: arguments[index].length, "`coalesce` needs arguments of one type: this is \(argument.type.spoken), an earlier one is \(result.spoken)")
+                    error(
+                        .typeMismatch, at: arguments[index].location, length: arguments[index].length,
+                        "`coalesce` needs arguments of one type: this is \(argument.type.spoken), an earlier one is \(result.spoken)")
                     return .invalid
                 }
             }
@@ -437,7 +467,9 @@ extension CatalogChecker {
             guard typed.count == 1 else { return arity(&self, "one string") }
             guard expect(&self, 0, [.string]) else { return .invalid }
             if case .literal(.string(let text)) = typed[0].expression, Value.parseTime(text) == nil {
-                error(.valueOutOfRange, at: arguments[0].location, length: arguments[0].length, "\"\(text)\" is not an RFC 3339 time such as \"2026-01-01T00:00:00Z\"")
+                error(
+                    .valueOutOfRange, at: arguments[0].location, length: arguments[0].length,
+                    "\"\(text)\" is not an RFC 3339 time such as \"2026-01-01T00:00:00Z\"")
                 return .invalid
             }
             return TypedExpression(expression: expression, type: .time)

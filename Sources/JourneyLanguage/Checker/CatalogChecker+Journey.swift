@@ -54,7 +54,9 @@ extension CatalogChecker {
             }
             if singular {
                 if let first = seen[setting.keyword] {
-                    error(.duplicateSetting, at: setting.location, length: setting.length, "journey `\(syntax.name.text)` sets `\(setting.keyword)` twice", notes: [.init("first set here", at: first)])
+                    error(
+                        .duplicateSetting, at: setting.location, length: setting.length,
+                        "journey `\(syntax.name.text)` sets `\(setting.keyword)` twice", notes: [.init("first set here", at: first)])
                     continue
                 }
                 seen[setting.keyword] = setting.location
@@ -64,7 +66,8 @@ extension CatalogChecker {
                 stage = resolveStage(name)
             case .priority(let value):
                 if value != value.rounded() || value < 0 || value > 100 {
-                    error(.valueOutOfRange, at: setting.location, length: setting.length, "priority must be a whole number from 0 to 100 (higher wins)")
+                    error(
+                        .valueOutOfRange, at: setting.location, length: setting.length, "priority must be a whole number from 0 to 100 (higher wins)")
                 } else {
                     priority = Int(value)
                 }
@@ -90,7 +93,9 @@ extension CatalogChecker {
                 let typed = check(condition, in: ExpressionScope(description: "an exit condition", allowsEvent: true, eventName: nil))
                 requireBool(typed, condition, what: "the exit condition")
                 if case .bool(true)? = ConstantFolder.value(of: typed.expression) {
-                    error(.journeyNeverStarts, at: condition.location, length: condition.length, "this exit condition is always true, so every customer leaves at once")
+                    error(
+                        .journeyNeverStarts, at: condition.location, length: condition.length,
+                        "this exit condition is always true, so every customer leaves at once")
                 }
                 exits.append(.condition(typed.expression))
             case .goal(let event, let filter, let within, let exitOnGoal):
@@ -116,7 +121,8 @@ extension CatalogChecker {
         }
         if trigger == nil && seen["trigger"] == nil && !syntax.hasSyntaxErrors {
             error(
-                .missingTrigger, at: syntax.name.location, length: syntax.name.length, "journey `\(syntax.name.text)` has no trigger, so no customer can enter it",
+                .missingTrigger, at: syntax.name.location, length: syntax.name.length,
+                "journey `\(syntax.name.text)` has no trigger, so no customer can enter it",
                 notes: [.init("add `trigger on event \"…\"`, `trigger on segment …` or `trigger every … at …`")]
             )
         }
@@ -125,9 +131,13 @@ extension CatalogChecker {
         var steps = syntax.steps
         var counter = 0
         Self.number(&steps, counter: &counter)
-        var lowering = JourneyLowering(name: syntax.name.text, states: Array(repeating: nil, count: counter), exitEvents: exitEvents, goal: goal, goalLocation: goalLocation, hasOwnCaps: !caps.isEmpty, completedID: counter)
+        var lowering = JourneyLowering(
+            name: syntax.name.text, states: Array(repeating: nil, count: counter), exitEvents: exitEvents, goal: goal, goalLocation: goalLocation,
+            hasOwnCaps: !caps.isEmpty, completedID: counter)
         if steps.isEmpty && !syntax.hasSyntaxErrors {
-            warning(.emptyJourney, at: syntax.name.location, length: syntax.name.length, "journey `\(syntax.name.text)` has no steps; customers enter and complete at once")
+            warning(
+                .emptyJourney, at: syntax.name.location, length: syntax.name.length,
+                "journey `\(syntax.name.text)` has no steps; customers enter and complete at once")
         }
         let (initial, fallsThrough) = lowerBlock(steps, next: counter, context: FlowContext(stage: stage, minimumElapsed: 0), &lowering)
         if fallsThrough || steps.isEmpty {
@@ -148,7 +158,9 @@ extension CatalogChecker {
 
     mutating func resolveStage(_ name: Name) -> Stage? {
         if let stage = Stage(rawValue: name.text) { return stage }
-        unknown(.unknownStage, "stage", name, candidates: Stage.allCases.map(\.rawValue), notes: [.init("stages are " + Stage.allCases.map(\.rawValue).joined(separator: ", "))])
+        unknown(
+            .unknownStage, "stage", name, candidates: Stage.allCases.map(\.rawValue),
+            notes: [.init("stages are " + Stage.allCases.map(\.rawValue).joined(separator: ", "))])
         return nil
     }
 
@@ -225,7 +237,8 @@ extension CatalogChecker {
             if !reachable && !reportedUnreachable {
                 reportedUnreachable = true
                 error(
-                    .unreachableStep, at: step.location, length: step.length, "this step can never run: every path before it has already ended the journey",
+                    .unreachableStep, at: step.location, length: step.length,
+                    "this step can never run: every path before it has already ended the journey",
                     notes: [.init("remove it, or move it before the `exit`")]
                 )
             }
@@ -272,7 +285,9 @@ extension CatalogChecker {
                 filter = typed.expression
                 if case .bool(false)? = ConstantFolder.value(of: typed.expression) {
                     neverReceived = true
-                    error(.branchNeverTaken, at: filterSyntax.location, length: filterSyntax.length, "this filter is never true, so the event can never be received")
+                    error(
+                        .branchNeverTaken, at: filterSyntax.location, length: filterSyntax.length,
+                        "this filter is never true, so the event can never be received")
                 }
             }
             var timeout = 0.0
@@ -294,16 +309,19 @@ extension CatalogChecker {
                     "\"\(wait.event.value)\" also ends the journey (an exit or goal), so a customer who sends it leaves before `received ->` runs"
                 )
             }
-            let (onEvent, receivedFalls) = lowerBlock(wait.received ?? [], next: next, context: FlowContext(stage: context.stage, minimumElapsed: elapsed), &lowering)
+            let (onEvent, receivedFalls) = lowerBlock(
+                wait.received ?? [], next: next, context: FlowContext(stage: context.stage, minimumElapsed: elapsed), &lowering)
             let timeoutElapsed = elapsed + timeout
             if timeout > 0 { checkGoalWindow(after: timeoutElapsed, at: step, &lowering) }
-            let (onTimeout, timeoutFalls) = lowerBlock(wait.onTimeout ?? [], next: next, context: FlowContext(stage: context.stage, minimumElapsed: timeoutElapsed), &lowering)
+            let (onTimeout, timeoutFalls) = lowerBlock(
+                wait.onTimeout ?? [], next: next, context: FlowContext(stage: context.stage, minimumElapsed: timeoutElapsed), &lowering)
             kind = .wait(.event(name: wait.event.value, filter: filter, timeout: timeout, onEvent: onEvent, onTimeout: onTimeout))
             label = "wait_for_" + Self.slug(wait.event.value)
             fallsThrough = (receivedFalls && !neverReceived) || timeoutFalls
             elapsed = receivedFalls && !neverReceived ? elapsed : timeoutElapsed
         case .send(let send):
-            kind = .send(checkSend(send, step: step, &lowering) ?? Send(channel: .email, message: send.message.text, category: .marketing), next: next)
+            kind = .send(
+                checkSend(send, step: step, &lowering) ?? Send(channel: .email, message: send.message.text, category: .marketing), next: next)
             label = "send_\(send.channel.text)_\(send.message.text)"
         case .branch(let arms, let otherwise, let otherwiseLocation):
             var branches: [Branch] = []
@@ -315,15 +333,21 @@ extension CatalogChecker {
                 let typed = check(arm.condition, in: ExpressionScope(description: "a condition", allowsEvent: true, eventName: nil))
                 requireBool(typed, arm.condition, what: "the condition of `if`")
                 if let decidedAt {
-                    error(.branchNeverTaken, at: arm.location, length: 4, "this branch is never taken: the condition at line \(decidedAt.line) is always true")
+                    error(
+                        .branchNeverTaken, at: arm.location, length: 4,
+                        "this branch is never taken: the condition at line \(decidedAt.line) is always true")
                 } else if case .bool(let constant)? = ConstantFolder.value(of: typed.expression) {
                     if constant {
                         decidedAt = arm.condition.location
                     } else {
-                        error(.branchNeverTaken, at: arm.condition.location, length: arm.condition.length, "this condition is never true, so its branch is never taken")
+                        error(
+                            .branchNeverTaken, at: arm.condition.location, length: arm.condition.length,
+                            "this condition is never true, so its branch is never taken")
                     }
                 } else if let same = earlier.first(where: { $0.0 == typed.expression }) {
-                    error(.branchNeverTaken, at: arm.condition.location, length: arm.condition.length, "this branch is never taken: the same condition is tested first at line \(same.1.line)")
+                    error(
+                        .branchNeverTaken, at: arm.condition.location, length: arm.condition.length,
+                        "this branch is never taken: the same condition is tested first at line \(same.1.line)")
                 }
                 earlier.append((typed.expression, arm.condition.location))
                 let (target, falls) = lowerBlock(arm.body, next: next, context: context, &lowering)
@@ -336,7 +360,9 @@ extension CatalogChecker {
             var otherwiseTarget = next
             if let otherwise {
                 if let decidedAt, let otherwiseLocation {
-                    error(.branchNeverTaken, at: otherwiseLocation, length: 4, "this `else` is never taken: the condition at line \(decidedAt.line) is always true")
+                    error(
+                        .branchNeverTaken, at: otherwiseLocation, length: 4,
+                        "this `else` is never taken: the condition at line \(decidedAt.line) is always true")
                 }
                 let (target, falls) = lowerBlock(otherwise, next: next, context: context, &lowering)
                 otherwiseTarget = target
@@ -348,12 +374,15 @@ extension CatalogChecker {
             label = "branch"
             fallsThrough = anyFalls
         case .split(let name, let variants):
-            kind = .split(checkSplit(name: name, variants: variants, step: step, next: next, context: context, fallsThrough: &fallsThrough, &lowering))
+            kind = .split(
+                checkSplit(name: name, variants: variants, step: step, next: next, context: context, fallsThrough: &fallsThrough, &lowering))
             label = "split_" + Self.slug(name.value)
         case .update(let update):
             let lowered = checkUpdate(update)
             kind = .update(lowered.map { [$0] } ?? [], next: next)
-            label = (update.operation.verb) + "_" + Self.slug(update.attribute.text.hasPrefix("customer.") ? String(update.attribute.text.dropFirst(9)) : update.attribute.text)
+            label =
+                (update.operation.verb) + "_"
+                + Self.slug(update.attribute.text.hasPrefix("customer.") ? String(update.attribute.text.dropFirst(9)) : update.attribute.text)
         case .exit(let reason):
             kind = .exit(.explicit(reason: reason ?? "exit"))
             label = reason.map { "exit_" + Self.slug($0) } ?? "exit"
@@ -377,7 +406,8 @@ extension CatalogChecker {
     }
 
     static func describe(seconds: Double) -> String {
-        for (unit, size) in [("day", 86400.0), ("hour", 3600), ("minute", 60)] where seconds >= size && seconds.truncatingRemainder(dividingBy: size) == 0 {
+        for (unit, size) in [("day", 86400.0), ("hour", 3600), ("minute", 60)]
+        where seconds >= size && seconds.truncatingRemainder(dividingBy: size) == 0 {
             let n = Int(seconds / size)
             return "\(n) \(unit)\(n == 1 ? "" : "s")"
         }
@@ -424,7 +454,9 @@ extension CatalogChecker {
             case .inQuietHours: key = "in quiet hours"
             }
             if let first = seen[key] {
-                error(.duplicateSetting, at: location, length: length, "this send already says `\(key == "category" ? "marketing/transactional" : key)`", notes: [.init("first said here", at: first)])
+                error(
+                    .duplicateSetting, at: location, length: length,
+                    "this send already says `\(key == "category" ? "marketing/transactional" : key)`", notes: [.init("first said here", at: first)])
                 continue
             }
             seen[key] = location
@@ -454,7 +486,8 @@ extension CatalogChecker {
         }
         if category == .transactional {
             for (option, location, length) in marketingOnly {
-                let why = option == "topic"
+                let why =
+                    option == "topic"
                     ? "transactional messages do not depend on topic subscriptions"
                     : option == "when capped" ? "transactional messages are never capped" : "transactional messages are not held by quiet hours"
                 error(
@@ -466,25 +499,38 @@ extension CatalogChecker {
             }
         }
         if let channel, let fallback, fallback == channel, let fallbackName {
-            error(.invalidFallback, at: fallbackName.location, length: fallbackName.length, "the fallback channel is the channel of the send itself; name a different channel")
+            error(
+                .invalidFallback, at: fallbackName.location, length: fallbackName.length,
+                "the fallback channel is the channel of the send itself; name a different channel")
         }
         if whenCapped == .fallback, fallbackName == nil {
-            error(.invalidFallback, at: step.location, length: step.length, "`when capped fallback` needs a fallback channel; add `fallback sms` (or another channel)")
+            error(
+                .invalidFallback, at: step.location, length: step.length,
+                "`when capped fallback` needs a fallback channel; add `fallback sms` (or another channel)")
         }
         if let channel { checkMessage(syntax.message, channel: channel, role: nil) }
         if let fallback, let fallbackName { checkMessage(syntax.message, channel: fallback, role: fallbackName) }
-        if category == .marketing, !lowering.warnedMarketingCap, let channel, !hasCapCovering(channel: channel, journey: lowering.name, ownCaps: lowering.hasOwnCaps) {
+        if category == .marketing, !lowering.warnedMarketingCap, let channel,
+            !hasCapCovering(channel: channel, journey: lowering.name, ownCaps: lowering.hasOwnCaps)
+        {
             lowering.warnedMarketingCap = true
             warning(
                 .marketingWithoutCap, at: step.location, length: step.length,
                 hasPolicy
                     ? "marketing send on \(channel.rawValue), but no cap in the policy or the journey limits \(channel.rawValue) marketing"
                     : "marketing send, but there is no delivery policy, so nothing caps how often customers hear from you",
-                notes: [.init(hasPolicy ? "add a cap such as `cap marketing 3 per day` to the policy" : "add a `policy` (by convention in policy.journey) with caps such as `cap marketing 3 per day`")]
+                notes: [
+                    .init(
+                        hasPolicy
+                            ? "add a cap such as `cap marketing 3 per day` to the policy"
+                            : "add a `policy` (by convention in policy.journey) with caps such as `cap marketing 3 per day`")
+                ]
             )
         }
         guard let channel else { return nil }
-        return Send(channel: channel, message: syntax.message.text, category: category, topic: topic, fallback: fallback, whenCapped: whenCapped, inQuietHours: inQuietHours)
+        return Send(
+            channel: channel, message: syntax.message.text, category: category, topic: topic, fallback: fallback, whenCapped: whenCapped,
+            inQuietHours: inQuietHours)
     }
 
     func hasCapCovering(channel: Channel, journey: String, ownCaps: Bool) -> Bool {
@@ -510,7 +556,10 @@ extension CatalogChecker {
         let missing = source.missingFiles(for: channel)
         guard !missing.isEmpty else { return }
         let place = role ?? name
-        let subject = role == nil ? "message `\(name.text)` has no \(channel.rawValue) template" : "the fallback on \(channel.rawValue) needs an \(channel.rawValue) template of `\(name.text)`"
+        let subject =
+            role == nil
+            ? "message `\(name.text)` has no \(channel.rawValue) template"
+            : "the fallback on \(channel.rawValue) needs an \(channel.rawValue) template of `\(name.text)`"
         let available = source.channels.map(\.rawValue).sorted()
         error(
             .missingTemplate, at: place.location, length: place.length,
@@ -521,9 +570,15 @@ extension CatalogChecker {
 
     // MARK: Split
 
-    mutating func checkSplit(name: StringLiteral, variants: [VariantSyntax], step: StepSyntax, next: StateID, context: FlowContext, fallsThrough: inout Bool, _ lowering: inout JourneyLowering) -> Split {
+    mutating func checkSplit(
+        name: StringLiteral, variants: [VariantSyntax], step: StepSyntax, next: StateID, context: FlowContext, fallsThrough: inout Bool,
+        _ lowering: inout JourneyLowering
+    ) -> Split {
         if let first = lowering.splitNames[name.value] {
-            error(.duplicateVariant, at: name.location, length: name.length, "split \"\(name.value)\" is already used in this journey; give each split its own name (it seeds the variant assignment)", notes: [.init("first used here", at: first)])
+            error(
+                .duplicateVariant, at: name.location, length: name.length,
+                "split \"\(name.value)\" is already used in this journey; give each split its own name (it seeds the variant assignment)",
+                notes: [.init("first used here", at: first)])
         }
         lowering.splitNames[name.value] = name.location
         var lowered: [Variant] = []
@@ -533,7 +588,9 @@ extension CatalogChecker {
         var anyFalls = false
         for variant in variants {
             if let first = names[variant.name.text] {
-                error(.duplicateVariant, at: variant.name.location, length: variant.name.length, "variant `\(variant.name.text)` appears twice in this split", notes: [.init("first here", at: first)])
+                error(
+                    .duplicateVariant, at: variant.name.location, length: variant.name.length,
+                    "variant `\(variant.name.text)` appears twice in this split", notes: [.init("first here", at: first)])
             }
             names[variant.name.text] = variant.name.location
             if variant.isControl {
@@ -585,16 +642,22 @@ extension CatalogChecker {
         }
         let path = Array(parts.dropFirst())
         if path == ["id"] {
-            error(.readOnlyAttribute, at: syntax.attribute.location, length: syntax.attribute.length, "`customer.id` identifies the customer and cannot be changed")
+            error(
+                .readOnlyAttribute, at: syntax.attribute.location, length: syntax.attribute.length,
+                "`customer.id` identifies the customer and cannot be changed")
             return nil
         }
-        let target = checkPath(parts, ExpressionSyntax(kind: .path(parts), location: syntax.attribute.location, length: syntax.attribute.length), in: ExpressionScope(description: "an update", allowsEvent: false, eventName: nil))
+        let target = checkPath(
+            parts, ExpressionSyntax(kind: .path(parts), location: syntax.attribute.location, length: syntax.attribute.length),
+            in: ExpressionScope(description: "an update", allowsEvent: false, eventName: nil))
         let scope = ExpressionScope(description: "an update", allowsEvent: true, eventName: nil)
         switch syntax.operation {
         case .set(let value):
             let typed = check(value, in: scope)
             if !target.type.accepts(typed.type), typed.type != .null {
-                error(.typeMismatch, at: value.location, length: value.length, "`\(syntax.attribute.text)` holds \(target.type.spoken), but this is \(typed.type.spoken)")
+                error(
+                    .typeMismatch, at: value.location, length: value.length,
+                    "`\(syntax.attribute.text)` holds \(target.type.spoken), but this is \(typed.type.spoken)")
             }
             return AttributeUpdate(attribute: path, operation: .set(typed.expression))
         case .increment(let value):
@@ -602,7 +665,9 @@ extension CatalogChecker {
             switch (target.type, typed.type) {
             case (.number, .number), (.number, .any), (.time, .duration), (.time, .any), (.any, .number), (.any, .duration), (.any, .any): break
             default:
-                error(.typeMismatch, at: value.location, length: value.length, "cannot increment \(target.type.spoken) by \(typed.type.spoken); increment a number by a number or a time by a duration")
+                error(
+                    .typeMismatch, at: value.location, length: value.length,
+                    "cannot increment \(target.type.spoken) by \(typed.type.spoken); increment a number by a number or a time by a duration")
             }
             return AttributeUpdate(attribute: path, operation: .increment(typed.expression))
         case .unset:
@@ -618,7 +683,9 @@ extension CatalogChecker {
         for id in lowering.userLabels.keys.sorted() {
             let name = lowering.userLabels[id]!
             if let first = used[name.text] {
-                error(.duplicateLabel, at: name.location, length: name.length, "step label `\(name.text)` is already used in this journey", notes: [.init("first used here", at: first)])
+                error(
+                    .duplicateLabel, at: name.location, length: name.length, "step label `\(name.text)` is already used in this journey",
+                    notes: [.init("first used here", at: first)])
             }
             used[name.text] = name.location
             labels[id] = name.text

@@ -57,7 +57,10 @@ struct CatalogChecker {
         self.messages = messages
     }
 
-    mutating func error(_ id: DiagnosticID, at location: SourceLocation?, length: Int = 1, _ message: String, notes: [Diagnostic.Note] = [], fixIts: [Diagnostic.FixIt] = []) {
+    mutating func error(
+        _ id: DiagnosticID, at location: SourceLocation?, length: Int = 1, _ message: String, notes: [Diagnostic.Note] = [],
+        fixIts: [Diagnostic.FixIt] = []
+    ) {
         diagnostics.append(.error(id, at: location, length: length, message, notes: notes, fixIts: fixIts))
     }
 
@@ -112,12 +115,16 @@ struct CatalogChecker {
         journeyNames = Set(firstJourney.keys)
 
         for (index, schema) in schemas.enumerated() where index > 0 {
-            error(.duplicateSchema, at: schema.location, length: 6, "only one `schema` is allowed across the journey files", notes: [.init("the schema is declared here", at: schemas[0].location)])
+            error(
+                .duplicateSchema, at: schema.location, length: 6, "only one `schema` is allowed across the journey files",
+                notes: [.init("the schema is declared here", at: schemas[0].location)])
         }
         if let first = schemas.first { checkSchema(first) }
 
         for (index, policy) in policies.enumerated() where index > 0 {
-            error(.duplicatePolicy, at: policy.location, length: 6, "only one `policy` is allowed across the journey files", notes: [.init("the policy is declared here", at: policies[0].location)])
+            error(
+                .duplicatePolicy, at: policy.location, length: 6, "only one `policy` is allowed across the journey files",
+                notes: [.init("the policy is declared here", at: policies[0].location)])
         }
         if let first = policies.first {
             hasPolicy = true
@@ -167,7 +174,9 @@ struct CatalogChecker {
                 )
                 return .any
             }
-            unknown(.unknownType, "type", name, candidates: Self.typeNames.keys, notes: [.init("types are string, number, bool, time, duration, object, any and list<type>")])
+            unknown(
+                .unknownType, "type", name, candidates: Self.typeNames.keys,
+                notes: [.init("types are string, number, bool, time, duration, object, any and list<type>")])
             return .any
         }
     }
@@ -177,12 +186,16 @@ struct CatalogChecker {
         var seen: [String: SourceLocation] = [:]
         for field in syntax.customer {
             if let first = seen[field.name.text] {
-                error(.duplicateSetting, at: field.name.location, length: field.name.length, "attribute `\(field.name.text)` is declared twice", notes: [.init("first declared here", at: first)])
+                error(
+                    .duplicateSetting, at: field.name.location, length: field.name.length, "attribute `\(field.name.text)` is declared twice",
+                    notes: [.init("first declared here", at: first)])
                 continue
             }
             seen[field.name.text] = field.name.location
             if field.name.text == "id" {
-                error(.readOnlyAttribute, at: field.name.location, length: field.name.length, "`id` is built in (every customer has a string id); remove it from the schema")
+                error(
+                    .readOnlyAttribute, at: field.name.location, length: field.name.length,
+                    "`id` is built in (every customer has a string id); remove it from the schema")
                 continue
             }
             schema.customerAttributes[field.name.text] = resolveType(field.type)
@@ -190,7 +203,9 @@ struct CatalogChecker {
         var seenEvents: [String: SourceLocation] = [:]
         for (event, fields) in syntax.events {
             if let first = seenEvents[event.value] {
-                error(.duplicateSetting, at: event.location, length: event.length, "event \"\(event.value)\" is declared twice in the schema", notes: [.init("first declared here", at: first)])
+                error(
+                    .duplicateSetting, at: event.location, length: event.length, "event \"\(event.value)\" is declared twice in the schema",
+                    notes: [.init("first declared here", at: first)])
                 continue
             }
             seenEvents[event.value] = event.location
@@ -239,7 +254,9 @@ struct CatalogChecker {
             }
             if let key {
                 if let first = seen[key] {
-                    error(.duplicateSetting, at: setting.location, length: setting.length, "`\(key)` is set twice in the policy", notes: [.init("first set here", at: first)])
+                    error(
+                        .duplicateSetting, at: setting.location, length: setting.length, "`\(key)` is set twice in the policy",
+                        notes: [.init("first set here", at: first)])
                     continue
                 }
                 seen[key] = setting.location
@@ -249,7 +266,9 @@ struct CatalogChecker {
                 if let zone = checkTimeZone(literal) { policy.defaultTimeZone = zone }
             case .settleWindow(let duration):
                 if duration.seconds > 3600 {
-                    error(.valueOutOfRange, at: duration.location, length: duration.length, "the settle window delays every send; keep it at most 1 hour (it is usually seconds or a few minutes)")
+                    error(
+                        .valueOutOfRange, at: duration.location, length: duration.length,
+                        "the settle window delays every send; keep it at most 1 hour (it is usually seconds or a few minutes)")
                 }
                 policy.settleWindow = duration.seconds
             case .minimumGap(let duration):
@@ -261,7 +280,9 @@ struct CatalogChecker {
                 policy.transactionalCountsTowardCaps = true
             case .quietHours(let start, let end, let channelNames):
                 if start == end {
-                    error(.valueOutOfRange, at: setting.location, length: setting.length, "quiet hours from \(start) to \(end) are empty; give different start and end times")
+                    error(
+                        .valueOutOfRange, at: setting.location, length: setting.length,
+                        "quiet hours from \(start) to \(end) are empty; give different start and end times")
                 }
                 var channels: Set<Channel>?
                 if !channelNames.isEmpty {
@@ -292,7 +313,8 @@ struct CatalogChecker {
             case .marketing, .transactional:
                 let wanted: MessageCategory = item == .marketing ? .marketing : .transactional
                 if let category, category != wanted {
-                    error(.valueOutOfRange, at: location, length: length, "a cap counts marketing or transactional messages, not both; write two caps")
+                    error(
+                        .valueOutOfRange, at: location, length: length, "a cap counts marketing or transactional messages, not both; write two caps")
                     valid = false
                 }
                 category = wanted
@@ -306,14 +328,17 @@ struct CatalogChecker {
                 }
             case .eachJourney:
                 if journey != nil {
-                    error(.valueOutOfRange, at: location, length: length, "`each journey` belongs in the policy; inside a journey write `cap N per …`")
+                    error(
+                        .valueOutOfRange, at: location, length: length, "`each journey` belongs in the policy; inside a journey write `cap N per …`")
                     valid = false
                 }
                 scope = .each
                 nameParts.append("each_journey")
             case .journey(let name):
                 if journey != nil {
-                    error(.valueOutOfRange, at: location, length: length, "a journey's own cap already applies to that journey; remove `journey \(name.text)`")
+                    error(
+                        .valueOutOfRange, at: location, length: length,
+                        "a journey's own cap already applies to that journey; remove `journey \(name.text)`")
                     valid = false
                 } else if !journeyNames.contains(name.text) {
                     unknown(.unknownName, "journey", name, candidates: journeyNames)
@@ -360,7 +385,9 @@ struct CatalogChecker {
             if state[name] == 1 {
                 let cycle = path.drop { $0 != name } + [name]
                 let segment = checker.segmentSyntax[name]!
-                checker.error(.segmentCycle, at: segment.name.location, length: segment.name.length, "segment `\(name)` depends on itself: \(cycle.joined(separator: " → "))")
+                checker.error(
+                    .segmentCycle, at: segment.name.location, length: segment.name.length,
+                    "segment `\(name)` depends on itself: \(cycle.joined(separator: " → "))")
                 return
             }
             state[name] = 1

@@ -27,13 +27,18 @@ public enum GraphDriver {
         }
         var programs = catalog.journeys
         if !isDirectory.boolValue {
-            programs = programs.filter { CheckerDriver.samePath($0.location.file, path) || ($0.location.file as NSString).lastPathComponent == (path as NSString).lastPathComponent }
+            programs = programs.filter {
+                CheckerDriver.samePath($0.location.file, path)
+                    || ($0.location.file as NSString).lastPathComponent == (path as NSString).lastPathComponent
+            }
         }
         if let journey {
             programs = programs.filter { $0.name == journey }
             if programs.isEmpty {
                 let hint = Suggestions.didYouMean(journey, in: catalog.journeys.map(\.name)).text
-                return Outcome(output: nil, diagnostics: result.diagnostics, sources: result.sources, usageError: "no journey named `\(journey)` in \(path)\(hint)")
+                return Outcome(
+                    output: nil, diagnostics: result.diagnostics, sources: result.sources,
+                    usageError: "no journey named `\(journey)` in \(path)\(hint)")
             }
         }
         if programs.isEmpty {

@@ -88,7 +88,10 @@ public enum JourneyDirectory {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == 0 {
-                return .failure(.error(.invalidEncoding, at: SourceLocation(file: path, line: line, column: column), "this is a binary file, not journey text (a NUL byte at line \(line), column \(column))"))
+                return .failure(
+                    .error(
+                        .invalidEncoding, at: SourceLocation(file: path, line: line, column: column),
+                        "this is a binary file, not journey text (a NUL byte at line \(line), column \(column))"))
             }
             var width = 1
             if byte >= 0x80 {
@@ -98,7 +101,10 @@ public enum JourneyDirectory {
                 if valid, String(validating: bytes[index..<(index + width)], as: UTF8.self) == nil { valid = false }
                 if !valid {
                     let hex = String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-                    return .failure(.error(.invalidEncoding, at: SourceLocation(file: path, line: line, column: column), "the file is not valid UTF-8 (byte 0x\(hex) at line \(line), column \(column)); save it as UTF-8"))
+                    return .failure(
+                        .error(
+                            .invalidEncoding, at: SourceLocation(file: path, line: line, column: column),
+                            "the file is not valid UTF-8 (byte 0x\(hex) at line \(line), column \(column)); save it as UTF-8"))
                 }
             }
             if byte == 0x0A {

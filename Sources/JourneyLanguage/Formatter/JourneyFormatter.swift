@@ -60,7 +60,10 @@ public enum JourneyFormatter {
             var group: [Token] = []
             var first = true
             func emit() {
-                units.append(Unit(kind: .code(tokens: group, first: first), line: group[0].line, depth: depth, sourceIndent: group[0].column - 1, continuation: !first))
+                units.append(
+                    Unit(
+                        kind: .code(tokens: group, first: first), line: group[0].line, depth: depth, sourceIndent: group[0].column - 1,
+                        continuation: !first))
             }
             for token in logical {
                 if let last = group.last, last.line != token.line {
@@ -247,7 +250,8 @@ public enum FormatDriver {
                     do {
                         try formatted.write(toFile: file, atomically: true, encoding: .utf8)
                     } catch {
-                        outcome.diagnostics.append(.error(.unreadableFile, at: SourceLocation(file: file, line: 1, column: 1), "cannot write the formatted file: \(error)"))
+                        outcome.diagnostics.append(
+                            .error(.unreadableFile, at: SourceLocation(file: file, line: 1, column: 1), "cannot write the formatted file: \(error)"))
                     }
                 }
             }

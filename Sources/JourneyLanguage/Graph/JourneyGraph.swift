@@ -50,7 +50,8 @@ public enum JourneyGraph {
         case .wait(.untilLocalTime(let time, let weekdays, _)):
             return "wait until \(time)" + (weekdays.map { " on " + $0.sorted().map(\.name).joined(separator: ", ") } ?? "")
         case .wait(.event(let name, let filter, let timeout, _, _)):
-            return "wait for event \(ExpressionPrinter.quote(name))" + (filter.map { "\nwhere \($0)" } ?? "") + "\nup to \(CatalogChecker.describe(seconds: timeout))"
+            return "wait for event \(ExpressionPrinter.quote(name))" + (filter.map { "\nwhere \($0)" } ?? "")
+                + "\nup to \(CatalogChecker.describe(seconds: timeout))"
         case .exit(.completed): return "completed"
         case .exit(.explicit(let reason)): return "exit \(ExpressionPrinter.quote(reason))"
         }

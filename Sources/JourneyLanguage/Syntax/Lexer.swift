@@ -49,7 +49,9 @@ struct Lexer {
         errorCount += 1
         if errorCount > Self.maximumErrors {
             gaveUp = true
-            diagnostics.append(.error(.tooManyErrors, at: SourceLocation(file: file, line: line, column: column), "too many errors in this file; stopped reading it"))
+            diagnostics.append(
+                .error(.tooManyErrors, at: SourceLocation(file: file, line: line, column: column), "too many errors in this file; stopped reading it")
+            )
             return
         }
         diagnostics.append(.error(id, at: SourceLocation(file: file, line: line, column: column), length: length, message, notes: notes))
@@ -228,7 +230,9 @@ struct Lexer {
                 case "\"": value += "\""
                 case "\\": value += "\\"
                 default:
-                    error(.invalidCharacter, line: line, column: column - 2, length: 2, "unknown escape `\\\(escaped)` in string; use \\\" \\\\ \\n or \\t")
+                    error(
+                        .invalidCharacter, line: line, column: column - 2, length: 2,
+                        "unknown escape `\\\(escaped)` in string; use \\\" \\\\ \\n or \\t")
                     value.unicodeScalars.append(escaped)
                 }
                 continue
@@ -238,7 +242,9 @@ struct Lexer {
         var text = ""
         text.unicodeScalars.append(contentsOf: scalars[start..<index])
         if !terminated {
-            error(.unterminatedString, line: line, column: startColumn, length: index - start, "unterminated string; add a closing `\"` before the end of the line")
+            error(
+                .unterminatedString, line: line, column: startColumn, length: index - start,
+                "unterminated string; add a closing `\"` before the end of the line")
             text += "\""
         }
         emit(.string(value), text: text, column: startColumn, length: index - start, spaceBefore: spaced)
@@ -263,7 +269,9 @@ struct Lexer {
             if hour > 23 || minute > 59 {
                 error(.invalidTime, line: line, column: startColumn, length: index - start, "`\(text)` is not a time of day; use 00:00 to 23:59")
             }
-            emit(.timeOfDay(LocalTime(hour: min(hour, 23), minute: min(minute, 59))), text: text, column: startColumn, length: index - start, spaceBefore: spaced)
+            emit(
+                .timeOfDay(LocalTime(hour: min(hour, 23), minute: min(minute, 59))), text: text, column: startColumn, length: index - start,
+                spaceBefore: spaced)
             return
         }
         if peek() == ".", let next = peek(1), ("0"..."9").contains(next) {
@@ -282,7 +290,9 @@ struct Lexer {
         text.unicodeScalars.append(contentsOf: scalars[start..<index])
         var value = Double(text) ?? .infinity
         if !value.isFinite || value > 1e15 {
-            error(.invalidNumber, line: line, column: startColumn, length: index - start, "number `\(text.count > 24 ? String(text.prefix(20)) + "…" : text)` is too large; numbers must be at most 10^15")
+            error(
+                .invalidNumber, line: line, column: startColumn, length: index - start,
+                "number `\(text.count > 24 ? String(text.prefix(20)) + "…" : text)` is too large; numbers must be at most 10^15")
             value = 0
         }
         if peek() == "%" {

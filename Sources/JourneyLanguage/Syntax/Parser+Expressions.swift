@@ -6,7 +6,9 @@ extension Parser {
         expressionNesting += 1
         defer { expressionNesting -= 1 }
         if expressionNesting > Self.maximumNesting {
-            try fail(.nestingTooDeep, at: current, "expression is nested too deeply (more than \(Self.maximumNesting) levels); split it into simpler parts")
+            try fail(
+                .nestingTooDeep, at: current, "expression is nested too deeply (more than \(Self.maximumNesting) levels); split it into simpler parts"
+            )
         }
         return try parseOr()
     }
@@ -15,12 +17,15 @@ extension Parser {
     private mutating func countOperator() throws {
         expressionOperators += 1
         if expressionOperators > Self.maximumOperators {
-            try fail(.nestingTooDeep, at: current, "expression is too long (more than \(Self.maximumOperators) operators); split it into segments or simpler conditions")
+            try fail(
+                .nestingTooDeep, at: current,
+                "expression is too long (more than \(Self.maximumOperators) operators); split it into segments or simpler conditions")
         }
     }
 
     private mutating func binary(_ op: BinaryOperator, _ left: ExpressionSyntax, _ right: ExpressionSyntax) -> ExpressionSyntax {
-        let length = left.location.line == right.location.line && right.location.column >= left.location.column
+        let length =
+            left.location.line == right.location.line && right.location.column >= left.location.column
             ? right.location.column + right.length - left.location.column : left.length
         return ExpressionSyntax(kind: .binary(op, left, right), location: left.location, length: length)
     }
@@ -100,7 +105,8 @@ extension Parser {
             advance()
             let segment = try expectSimpleName("a segment name")
             result = ExpressionSyntax(kind: .inSegment(left, segment), location: left.location, length: left.length)
-            result.length = segment.location.line == left.location.line ? segment.location.column + segment.length - left.location.column : left.length
+            result.length =
+                segment.location.line == left.location.line ? segment.location.column + segment.length - left.location.column : left.length
         } else {
             result = binary(op, left, try parseAdditive())
         }
@@ -207,7 +213,8 @@ extension Parser {
             advance()
             let operand = try parsePrimary()
             return ExpressionSyntax(kind: .exists(operand), location: here, length: span(from: token))
-        case "event" where {
+        case "event"
+        where {
             if case .string = peek().kind { return true }
             return false
         }():
@@ -282,7 +289,9 @@ extension Parser {
             comparison = .equal
             advance()
         } else {
-            try expected("`at least N times`, `at most N times` or `exactly N times` after `event \"\(event.value)\"` (or use `count(event \"\(event.value)\")`)")
+            try expected(
+                "`at least N times`, `at most N times` or `exactly N times` after `event \"\(event.value)\"` (or use `count(event \"\(event.value)\")`)"
+            )
         }
         let timesToken = current
         guard case .number(let times) = timesToken.kind else { try expected("a number of times") }

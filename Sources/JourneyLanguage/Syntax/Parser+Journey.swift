@@ -315,13 +315,15 @@ extension Parser {
                 for (arm, steps) in arms {
                     if arm.text == "received" {
                         if wait.received != nil {
-                            diagnostics.append(.error(.duplicateSetting, at: location(arm), length: arm.length, "`received ->` appears twice in one wait"))
+                            diagnostics.append(
+                                .error(.duplicateSetting, at: location(arm), length: arm.length, "`received ->` appears twice in one wait"))
                         }
                         wait.received = steps
                         wait.receivedLocation = location(arm)
                     } else {
                         if wait.onTimeout != nil {
-                            diagnostics.append(.error(.duplicateSetting, at: location(arm), length: arm.length, "`timeout ->` appears twice in one wait"))
+                            diagnostics.append(
+                                .error(.duplicateSetting, at: location(arm), length: arm.length, "`timeout ->` appears twice in one wait"))
                         }
                         wait.onTimeout = steps
                         wait.timeoutLocation = location(arm)
@@ -477,12 +479,14 @@ extension Parser {
         var body: [StepSyntax] = []
         if let steps = parseSteps() {
             if isControl, let first = steps.first {
-                diagnostics.append(.error(.expected, at: first.location, "the control group receives nothing: it has no steps and continues after the split"))
+                diagnostics.append(
+                    .error(.expected, at: first.location, "the control group receives nothing: it has no steps and continues after the split"))
             } else {
                 body = steps
             }
         }
-        return VariantSyntax(name: name, weight: weight, weightLocation: location(weightToken), isControl: isControl, body: body, location: location(start))
+        return VariantSyntax(
+            name: name, weight: weight, weightLocation: location(weightToken), isControl: isControl, body: body, location: location(start))
     }
 
     mutating func parseUpdate() throws -> UpdateSyntax {
@@ -491,7 +495,9 @@ extension Parser {
         switch keyword.text {
         case "set":
             if current.isWord("to") {
-                try fail(at: current, "write `set \(attribute.text) = <value>`", fixIts: [.init(location: location(current), length: current.length, replacement: "=")])
+                try fail(
+                    at: current, "write `set \(attribute.text) = <value>`",
+                    fixIts: [.init(location: location(current), length: current.length, replacement: "=")])
             }
             try expectSymbol("=", "after `set \(attribute.text)`")
             return UpdateSyntax(attribute: attribute, operation: .set(try parseExpression()))

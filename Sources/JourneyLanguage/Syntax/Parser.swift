@@ -65,14 +65,18 @@ struct Parser {
 
     // MARK: Errors
 
-    mutating func report(_ id: DiagnosticID = .expected, at token: Token, _ message: String, notes: [Diagnostic.Note] = [], fixIts: [Diagnostic.FixIt] = []) {
+    mutating func report(
+        _ id: DiagnosticID = .expected, at token: Token, _ message: String, notes: [Diagnostic.Note] = [], fixIts: [Diagnostic.FixIt] = []
+    ) {
         // One syntax error per position is enough.
         let location = self.location(token)
         if diagnostics.last?.location == location { return }
         diagnostics.append(.error(id, at: location, length: token.isLayout ? 1 : token.length, message, notes: notes, fixIts: fixIts))
     }
 
-    mutating func fail(_ id: DiagnosticID = .expected, at token: Token? = nil, _ message: String, notes: [Diagnostic.Note] = [], fixIts: [Diagnostic.FixIt] = []) throws -> Never {
+    mutating func fail(
+        _ id: DiagnosticID = .expected, at token: Token? = nil, _ message: String, notes: [Diagnostic.Note] = [], fixIts: [Diagnostic.FixIt] = []
+    ) throws -> Never {
         report(id, at: token ?? current, message, notes: notes, fixIts: fixIts)
         throw ParseError()
     }
@@ -109,7 +113,8 @@ struct Parser {
     mutating func expectSimpleName(_ what: String) throws -> Name {
         let name = try expectName(what)
         if name.text.contains(".") {
-            diagnostics.append(.error(.expected, at: name.location, length: name.length, "expected \(what), found `\(name.text)`; names cannot contain `.`"))
+            diagnostics.append(
+                .error(.expected, at: name.location, length: name.length, "expected \(what), found `\(name.text)`; names cannot contain `.`"))
             throw ParseError()
         }
         return name
@@ -194,7 +199,9 @@ struct Parser {
         nesting += 1
         defer { nesting -= 1 }
         if nesting > Self.maximumNesting {
-            report(.nestingTooDeep, at: peek(0).kind == .indent ? indent : current, "blocks are nested too deeply (more than \(Self.maximumNesting) levels)")
+            report(
+                .nestingTooDeep, at: peek(0).kind == .indent ? indent : current,
+                "blocks are nested too deeply (more than \(Self.maximumNesting) levels)")
             position -= 1
             skipBlock()
             return []
@@ -231,7 +238,9 @@ struct Parser {
             case .newline, .dedent:
                 advance()
             case .indent:
-                report(.unexpectedIndent, at: current, "unexpected indentation; a declaration (journey, segment, policy or schema) starts at the beginning of a line")
+                report(
+                    .unexpectedIndent, at: current,
+                    "unexpected indentation; a declaration (journey, segment, policy or schema) starts at the beginning of a line")
                 skipBlock()
             default:
                 do {
@@ -288,14 +297,18 @@ struct Parser {
         }) {
             for item in items {
                 if condition != nil {
-                    diagnostics.append(.error(.duplicateSetting, at: item.location, "a segment has one `where` condition; combine conditions with `and`"))
+                    diagnostics.append(
+                        .error(.duplicateSetting, at: item.location, "a segment has one `where` condition; combine conditions with `and`"))
                 } else {
                     condition = item
                 }
             }
         }
         if condition == nil && diagnostics.count == errorsBefore {
-            diagnostics.append(.error(.expected, at: location(keyword), length: keyword.length, "segment `\(name.text)` has no condition; add `where <condition>` under it"))
+            diagnostics.append(
+                .error(
+                    .expected, at: location(keyword), length: keyword.length,
+                    "segment `\(name.text)` has no condition; add `where <condition>` under it"))
         }
         return SegmentSyntax(name: name, title: title, condition: condition, location: location(keyword))
     }
@@ -460,7 +473,8 @@ struct Parser {
             window = .rolling(seconds: duration.seconds)
             windowName = (rolling ? "rolling_" : "") + duration.text.split(separator: " ").joined(separator: "_")
         }
-        return CapSyntax(scopes: scopes, limit: limit, limitLocation: location(limitToken), window: window, windowName: windowName, location: location(keyword))
+        return CapSyntax(
+            scopes: scopes, limit: limit, limitLocation: location(limitToken), window: window, windowName: windowName, location: location(keyword))
     }
 
     /// `a, b, c` (also `a and b`).

@@ -161,7 +161,10 @@ struct TemporaryDirectory {
 
 /// Messages for the tests.
 enum Fixtures {
-    static func email(key: String = UUID().uuidString, to: String = "ada@example.com", category: MessageCategory = .transactional, subject: String = "Welcome, Ada", text: String? = "Hello Ada", html: String? = "<p>Hello Ada</p>") -> OutgoingMessage {
+    static func email(
+        key: String = UUID().uuidString, to: String = "ada@example.com", category: MessageCategory = .transactional, subject: String = "Welcome, Ada",
+        text: String? = "Hello Ada", html: String? = "<p>Hello Ada</p>"
+    ) -> OutgoingMessage {
         OutgoingMessage(
             idempotencyKey: key, category: category,
             recipient: Recipient(customerID: "c42", email: to, name: "Ada Lovelace"),
@@ -169,11 +172,17 @@ enum Fixtures {
     }
 
     static func sms(key: String = UUID().uuidString, phone: String = "+14155550123", text: String = "Your code is 1234") -> OutgoingMessage {
-        OutgoingMessage(idempotencyKey: key, category: .transactional, recipient: Recipient(customerID: "c42", phone: phone), content: .sms(SMSContent(text: text)))
+        OutgoingMessage(
+            idempotencyKey: key, category: .transactional, recipient: Recipient(customerID: "c42", phone: phone),
+            content: .sms(SMSContent(text: text)))
     }
 
-    static func webhook(key: String = UUID().uuidString, url: String? = nil, payload: String = #"{"type":"cart.reminder","data":{"customer":"c42"}}"#) -> OutgoingMessage {
-        OutgoingMessage(idempotencyKey: key, category: .transactional, recipient: Recipient(customerID: "c42", webhookURL: url), content: .webhook(WebhookContent(payload: Array(payload.utf8))))
+    static func webhook(
+        key: String = UUID().uuidString, url: String? = nil, payload: String = #"{"type":"cart.reminder","data":{"customer":"c42"}}"#
+    ) -> OutgoingMessage {
+        OutgoingMessage(
+            idempotencyKey: key, category: .transactional, recipient: Recipient(customerID: "c42", webhookURL: url),
+            content: .webhook(WebhookContent(payload: Array(payload.utf8))))
     }
 
     /// A fast retry policy for tests against real servers.

@@ -1,12 +1,12 @@
 import Foundation
 import HeraldService
+import HeraldTestSupport
 import HummingbirdTesting
 import JourneyEngine
 import JourneyLanguage
 import Logging
 import NIOCore
 import Synchronization
-import HeraldTestSupport
 import Testing
 
 /// A journeys toolchain the test controls: the probe engine, a catalog with the journeys it names,
@@ -94,7 +94,8 @@ enum TestServer {
     /// the inbox is empty and no timer is due at the clock's current instant.
     static func withClockedServer<T: Sendable>(
         journeys: String = exampleJourneys, clock: Locked<Double>,
-        _ body: @escaping @Sendable (_ port: Int, _ server: HeraldServer, _ settle: @escaping @Sendable () async throws -> Void)
+        _ body:
+            @escaping @Sendable (_ port: Int, _ server: HeraldServer, _ settle: @escaping @Sendable () async throws -> Void)
             async throws -> T
     ) async throws -> T {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-clocked-\(UUID().uuidString)")

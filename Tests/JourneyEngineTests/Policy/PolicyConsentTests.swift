@@ -22,11 +22,13 @@ struct PolicyConsentTests {
         #expect(decision == .skipped(reason: .noConsent(channel: .sms, topic: nil)))
     }
 
-    @Test("missing contact data is a decision with a reason, and falls back if declared", arguments: [
-        (Channel.sms, Channel?.none, false, DeliveryDecision.skipped(reason: .missingContact(channel: .sms))),
-        (.email, .none, false, .skipped(reason: .missingContact(channel: .email))),
-        (.sms, .email, true, .send(channel: .email, notes: [.fellBack(from: .sms, because: .missingContact(channel: .sms))])),
-    ])
+    @Test(
+        "missing contact data is a decision with a reason, and falls back if declared",
+        arguments: [
+            (Channel.sms, Channel?.none, false, DeliveryDecision.skipped(reason: .missingContact(channel: .sms))),
+            (.email, .none, false, .skipped(reason: .missingContact(channel: .email))),
+            (.sms, .email, true, .send(channel: .email, notes: [.fellBack(from: .sms, because: .missingContact(channel: .sms))])),
+        ])
     func missingContact(channel: Channel, fallback: Channel?, hasEmail: Bool, expected: DeliveryDecision) {
         let contact = Fixture.contact(email: hasEmail || channel == .sms, phone: false)
         #expect(Fixture.decide(policy, Fixture.request("a", channel: channel, fallback: fallback, at: now), contact: contact, now: now) == expected)
@@ -69,8 +71,9 @@ struct PolicyConsentTests {
             Fixture.decide(strict, code, contact: noPhone, now: now)
                 == .send(channel: .email, notes: [.fellBack(from: .sms, because: .missingContact(channel: .sms))]))
         let nothing = Fixture.contact(email: false, phone: false)
-        #expect(Fixture.decide(strict, Fixture.request("x", channel: .sms, category: .transactional, at: now), contact: nothing, now: now)
-            == .skipped(reason: .missingContact(channel: .sms)))
+        #expect(
+            Fixture.decide(strict, Fixture.request("x", channel: .sms, category: .transactional, at: now), contact: nothing, now: now)
+                == .skipped(reason: .missingContact(channel: .sms)))
     }
 
     @Test("whenCapped: fallback sends on the fallback channel when the cap covers only the first")

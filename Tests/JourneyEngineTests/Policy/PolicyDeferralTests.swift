@@ -17,9 +17,11 @@ struct PolicyDeferralTests {
                 == .skipped(reason: .deferBoundExpired(bound: 6 * Fixture.hour, blockedBy: cap)))
     }
 
-    @Test("the bound counts from requestedAt, not from the re-presentation", arguments: [
-        (23.0, true), (22.0, false),
-    ])
+    @Test(
+        "the bound counts from requestedAt, not from the re-presentation",
+        arguments: [
+            (23.0, true), (22.0, false),
+        ])
     func boundFromRequestedAt(boundHours: Double, deferred: Bool) {
         let policy = Fixture.policy(caps: [Fixture.cap("one_per_day", 1, .rolling(seconds: Fixture.day))])
         let ledger = [Fixture.entry("a", at: t0)]

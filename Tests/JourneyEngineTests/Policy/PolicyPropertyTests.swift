@@ -43,7 +43,10 @@ struct PolicyPropertyTests {
                 }
             }
         }
-        for kind in ["send on", "fell back", "deferred", "skipped", "cap `", "quiet hours", "minimum gap", "won the settle window", "no consent", "no phone", "defer bound", "already sent", "fallback "] {
+        for kind in [
+            "send on", "fell back", "deferred", "skipped", "cap `", "quiet hours", "minimum gap", "won the settle window", "no consent", "no phone",
+            "defer bound", "already sent", "fallback ",
+        ] {
             #expect(kinds[kind, default: 0] > 0, "no decision with \(kind)")
         }
     }
@@ -115,7 +118,9 @@ struct Scenario {
 
     static func random(using random: inout SplitMix64) -> Scenario {
         let start = PolicyPropertyTests.starts.randomElement(using: &random)!
-        let windows: [CapWindow] = [.calendarDay, .rolling(seconds: 3600), .rolling(seconds: 6 * 3600), .rolling(seconds: 86_400), .rolling(seconds: 3 * 86_400)]
+        let windows: [CapWindow] = [
+            .calendarDay, .rolling(seconds: 3600), .rolling(seconds: 6 * 3600), .rolling(seconds: 86_400), .rolling(seconds: 3 * 86_400),
+        ]
         let channelSets: [Set<Channel>?] = [nil, nil, [.sms], [.email], [.email, .sms]]
         let scopes: [JourneyScope] = [.all, .all, .each, .named("cart"), .named("newsletter")]
         var caps: [Cap] = []
@@ -223,7 +228,12 @@ struct Scenario {
                     result.sent.append(LedgerEntry(request: pending[index].request, channel: channel, at: now))
                     done.insert(index)
                 case .deferred(let until, _):
-                    if until <= now { result.stuck += 1; done.insert(index) } else { pending[index].deferredUntil = until }
+                    if until <= now {
+                        result.stuck += 1
+                        done.insert(index)
+                    } else {
+                        pending[index].deferredUntil = until
+                    }
                 case .skipped:
                     done.insert(index)
                 }

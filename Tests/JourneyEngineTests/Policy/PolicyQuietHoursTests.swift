@@ -29,9 +29,11 @@ struct PolicyQuietHoursTests {
                         channel: .email, start: Fixture.localTime("21:00"), end: Fixture.localTime("08:00"), endsAt: endsAt)))
     }
 
-    @Test("outside the window, at its end, and just before its start the send goes", arguments: [
-        "2026-06-02T08:00:00+02:00", "2026-06-02T12:00:00+02:00", "2026-06-01T20:59:00+02:00",
-    ])
+    @Test(
+        "outside the window, at its end, and just before its start the send goes",
+        arguments: [
+            "2026-06-02T08:00:00+02:00", "2026-06-02T12:00:00+02:00", "2026-06-01T20:59:00+02:00",
+        ])
     func outsideWindow(at: String) throws {
         let now = try Fixture.instant(at)
         #expect(Fixture.decide(overnight, Fixture.request("a", at: now), contact: Fixture.contact("Europe/Berlin"), now: now).sentChannel == .email)

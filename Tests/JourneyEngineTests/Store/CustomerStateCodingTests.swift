@@ -1,7 +1,8 @@
 import Foundation
-@testable import JourneyEngine
 import JourneyLanguage
 import Testing
+
+@testable import JourneyEngine
 
 /// The stores' binary encoding of the aggregate: a fully populated state round-trips equal, JSON
 /// written by earlier versions still loads, and damaged bytes throw `corrupt`, never trap.
@@ -141,21 +142,22 @@ import Testing
 
     // MARK: Damaged bytes
 
-    @Test(arguments: [
-        ([], "no bytes"),
-        ([0x02, 0x00], "unknown format byte 0x2"),
-        ([0xFF], "unknown format byte 0xff"),
-        ([0x01], "truncated"),
-        ([0x01, 0xFE, 0xFF, 0xFF, 0xFF, 0x0F], "string length"),
-        ([0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], "varint longer than 64 bits"),
-        ([0x01, 0x03], "string reference 1"),
-        ([0x01, 0x04, 0xC3, 0x28], "invalid UTF-8"),
-        ([0x01, 0x00, 0x02], "invalid optional marker"),
-        ([0x01, 0x00, 0x00, 0x00, 0x00, 0x7F], "length 127 exceeds"),
-        ([0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x6B, 0x03], "invalid boolean"),
-        ([0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x6B, 0x09], "unknown Value tag 0x9"),
-        (Array("{\"profile\":".utf8), "CustomerState (JSON)"),
-    ] as [([UInt8], String)])
+    @Test(
+        arguments: [
+            ([], "no bytes"),
+            ([0x02, 0x00], "unknown format byte 0x2"),
+            ([0xFF], "unknown format byte 0xff"),
+            ([0x01], "truncated"),
+            ([0x01, 0xFE, 0xFF, 0xFF, 0xFF, 0x0F], "string length"),
+            ([0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], "varint longer than 64 bits"),
+            ([0x01, 0x03], "string reference 1"),
+            ([0x01, 0x04, 0xC3, 0x28], "invalid UTF-8"),
+            ([0x01, 0x00, 0x02], "invalid optional marker"),
+            ([0x01, 0x00, 0x00, 0x00, 0x00, 0x7F], "length 127 exceeds"),
+            ([0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x6B, 0x03], "invalid boolean"),
+            ([0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x6B, 0x09], "unknown Value tag 0x9"),
+            (Array("{\"profile\":".utf8), "CustomerState (JSON)"),
+        ] as [([UInt8], String)])
     func damagedBytesThrowCorrupt(_ bytes: [UInt8], _ expected: String) {
         let message = Self.corruptMessage(bytes)
         #expect(message?.contains(expected) == true, "got \(message ?? "no error")")

@@ -10,7 +10,9 @@ struct CustomerDriver {
     var timeline: [TimelineRecord] = []
     private var eventCounter = 0
 
-    init(_ engine: JourneyEngine, profile: CustomerProfile = CustomerProfile(id: "c1", email: "c1@example.com", phone: "+15550100"), at t: Double = t0) {
+    init(
+        _ engine: JourneyEngine, profile: CustomerProfile = CustomerProfile(id: "c1", email: "c1@example.com", phone: "+15550100"), at t: Double = t0
+    ) {
         self.engine = engine
         self.state = CustomerState(profile: profile)
         collect(engine.handle(.profile(profile), state: &state, now: t))

@@ -65,7 +65,8 @@ struct JourneyBuilder: Sendable {
         }
         labels.insert(unique)
         let id = states.count
-        states.append(JourneyState(id: id, label: unique, stage: nil, location: SourceLocation(file: "\(name).journey", line: id + 2, column: 3), kind: kind))
+        states.append(
+            JourneyState(id: id, label: unique, stage: nil, location: SourceLocation(file: "\(name).journey", line: id + 2, column: 3), kind: kind))
         return id
     }
 
@@ -83,7 +84,8 @@ struct JourneyBuilder: Sendable {
             case .waitFor(let event, let filter, let timeout, let onEvent, let onTimeout):
                 let a = emit(onEvent, then: current)
                 let b = emit(onTimeout, then: current)
-                current = add(label: "wait_for_\(event)", kind: .wait(.event(name: event, filter: filter, timeout: timeout, onEvent: a, onTimeout: b)))
+                current = add(
+                    label: "wait_for_\(event)", kind: .wait(.event(name: event, filter: filter, timeout: timeout, onEvent: a, onTimeout: b)))
             case .branch(let arms, let otherwise):
                 let targets = arms.map { Branch(condition: $0.0, target: emit($0.1, then: current)) }
                 let other = emit(otherwise, then: current)
@@ -103,7 +105,9 @@ struct JourneyBuilder: Sendable {
     }
 }
 
-func catalog(_ journeys: [JourneyBuilder], segments: [String: Expression] = [:], policy: DeliveryPolicyProgram = DeliveryPolicyProgram())
+func catalog(
+    _ journeys: [JourneyBuilder], segments: [String: Expression] = [:], policy: DeliveryPolicyProgram = DeliveryPolicyProgram()
+)
     -> JourneyCatalog
 {
     JourneyCatalog(
