@@ -7,7 +7,7 @@ PORT ?= 8080
 # The API key `make run` accepts (override: make run HERALD_API_KEY=...).
 HERALD_API_KEY ?= dev-key
 
-.PHONY: deps test build run bench check clean
+.PHONY: deps test build run bench check clean format lint
 
 # System and Python packages the build and the tests use. Idempotent; quiet when already present.
 deps:
@@ -18,7 +18,7 @@ build: deps
 
 # The PostgreSQL tests run against a private cluster started (and stopped) around the run, unless
 # HERALD_TEST_POSTGRES_URL already points at one.
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests
 	./scripts/postgres-test-cluster.sh run $(SWIFT) test --skip-build --parallel --num-workers 2
 
@@ -34,6 +34,16 @@ bench: deps
 	fi
 	$(SWIFT) build -c release --product herald-bench
 	.build/release/herald-bench $(BENCH_ARGS)
+
+# Formatting: one style for the whole package (.swift-format, 150 columns). `make test` (so CI)
+# fails on unformatted Swift; `make format` rewrites the files in place.
+SWIFT_SOURCES := Sources Tests Plugins Package.swift
+lint:
+	@$(SWIFT) format lint --strict --recursive --parallel $(SWIFT_SOURCES) \
+		|| { echo "error: unformatted Swift (see above); run 'make format'" >&2; exit 1; }
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_SOURCES)
 
 check:
 	$(SWIFT) run herald check Journeys
