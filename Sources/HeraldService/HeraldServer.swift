@@ -107,7 +107,8 @@ public struct HeraldServer: Sendable {
         }
         let application = Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald"),
+            server: HTTPServerSettings.server(configuration.limits, logger: logger),
+            configuration: HTTPServerSettings.application(configuration, logger: logger),
             services: services,
             onServerRunning: { channel in
                 readiness.set(true)

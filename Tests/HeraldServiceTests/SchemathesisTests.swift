@@ -3,8 +3,10 @@ import HeraldTestSupport
 import Testing
 
 /// Runs schemathesis (PyPI; `make deps` installs it) against the real `herald serve` with the
-/// example journeys, generating requests from docs/openapi.yaml: no request may get a server error.
-/// Bounded to about a minute.
+/// example journeys, generating requests from docs/openapi.yaml: no request may get a server error,
+/// and every answer must conform to the document — a documented status code, content type and
+/// headers, and a body that validates against its schema (the schemas forbid undocumented
+/// fields), so the document and the server cannot drift apart. Bounded to about a minute.
 struct SchemathesisTests {
     @Test func openAPIDocumentFindsNoServerError() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -33,7 +35,9 @@ struct SchemathesisTests {
         process.executableURL = st
         process.arguments = [
             "run", root.appendingPathComponent("docs/openapi.yaml").path, "--url", "http://127.0.0.1:\(server.port)",
-            "-H", "Authorization: Bearer \(key)", "--checks", "not_a_server_error", "--max-examples", "15",
+            "-H", "Authorization: Bearer \(key)", "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance",
+            "--max-examples", "15",
             "--max-time", "60", "--workers", "2", "--seed", "1", "--no-color",
         ]
         let output = Pipe()
