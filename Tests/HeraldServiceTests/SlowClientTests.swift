@@ -1,6 +1,9 @@
 import Foundation
+import HTTPTypes
 import HeraldService
 import HeraldTestSupport
+import Hummingbird
+import JourneyEngine
 import Logging
 import Testing
 

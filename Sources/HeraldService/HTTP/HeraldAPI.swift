@@ -49,6 +49,14 @@ struct HeraldAPI: Sendable {
             buffer = try await request.body.collect(upTo: limits.maxBodyBytes)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw Self.tooLarge(limits.maxBodyBytes)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // The client stopped sending, or was cut off by the body or idle timeout: its fault, not
+            // the server's (and it will not read this answer).
+            throw APIError(
+                .badRequest, code: "body_incomplete",
+                message: "the request body ended before it was complete (the connection closed or timed out)")
         }
         return try RequestPayloads.parseJSON(Array(buffer.readableBytesView))
     }
