@@ -65,12 +65,17 @@ struct SlowClientTests {
 
     @Test func connectionsBeyondTheLimitWaitForAFreeSlot() async throws {
         try await Self.withRunningServer(configure: {
-            $0.limits.idleTimeoutSeconds = 2
+            $0.limits.idleTimeoutSeconds = 3
             $0.limits.maxConnections = 8
         }) { port in
+            // Eight keep-alive connections, each answered once (so the server has surely accepted them), then idle.
             var held: [RawConnection] = []
-            for _ in 0..<8 { held.append(try RawConnection(port: port)) }
-            try await Task.sleep(for: .milliseconds(200))  // let the server accept them
+            for _ in 0..<8 {
+                let connection = try RawConnection(port: port)
+                await connection.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                #expect(await connection.waitForStatus(timeout: 30) == 200)
+                held.append(connection)
+            }
             let late = try RawConnection(port: port)
             await late.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
             var firstClose: Int?
