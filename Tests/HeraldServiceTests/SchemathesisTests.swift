@@ -40,13 +40,21 @@ struct SchemathesisTests {
             "--max-examples", "15",
             "--max-time", "60", "--workers", "2", "--seed", "1", "--no-color",
         ]
-        let output = Pipe()
+        // Output to a file and the exit awaited, not blocked on: a blocking wait would hold one of
+        // the few cooperative threads (two on a two-core machine) for the whole run and stall every
+        // other test's server meanwhile.
+        let outputFile = directory.appendingPathComponent("schemathesis.log")
+        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        let output = try FileHandle(forWritingTo: outputFile)
+        defer { try? output.close() }
         process.standardOutput = output
         process.standardError = output
         process.environment = ProcessInfo.processInfo.environment.merging(["SCHEMATHESIS_HOOKS": ""]) { $1 }
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        let data = (try? Data(contentsOf: outputFile)) ?? Data()
         let text = String(decoding: data, as: UTF8.self)
         #expect(process.terminationStatus == 0, "schemathesis found problems:\n\(text.suffix(4000))")
         #expect(server.isRunning, "the server survived the run")

@@ -98,7 +98,12 @@ struct SlowClientTests {
     /// http.client (keep-alive) does the same without the header. Both must get the 413.
     @Test(arguments: [true, false])
     func oversizedBodiesGetTheir413EvenFromClientsThatSendItAllFirst(connectionClose: Bool) async throws {
-        try await TestServer.withServer(configure: { $0.limits.maxBodyBytes = 64 * 1024 }) { port, server in
+        // Deadlines far off: this is about the answer, not about timeouts (and the machine may be loaded).
+        try await TestServer.withServer(configure: {
+            $0.limits.maxBodyBytes = 64 * 1024
+            $0.limits.bodyTimeoutSeconds = 300
+            $0.limits.idleTimeoutSeconds = 300
+        }) { port, server in
             let script = """
                 import sys, urllib.request, urllib.error, http.client
                 port, key, close = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "close"
@@ -107,12 +112,12 @@ struct SlowClientTests {
                 if close:
                     request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/events", data=body, headers=headers, method="POST")
                     try:
-                        urllib.request.urlopen(request, timeout=30)
+                        urllib.request.urlopen(request, timeout=120)
                         print("no error")
                     except urllib.error.HTTPError as error:
                         print(error.code, error.headers.get("Connection"), error.read().decode())
                 else:
-                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
                     connection.request("POST", "/v1/events", body=body, headers=headers)
                     response = connection.getresponse()
                     print(response.status, response.getheader("Connection"), response.read().decode())
@@ -128,13 +133,17 @@ struct SlowClientTests {
     }
 
     @Test func anEarlyAnswerIsReadByAClientThatSendsEverythingFirstOnARawSocket() async throws {
-        try await TestServer.withServer(configure: { $0.limits.maxBodyBytes = 1_024 }) { port, _ in
+        try await TestServer.withServer(configure: {
+            $0.limits.maxBodyBytes = 1_024
+            $0.limits.bodyTimeoutSeconds = 300
+            $0.limits.idleTimeoutSeconds = 300
+        }) { port, _ in
             let connection = try RawConnection(port: port)
             let body = [UInt8](repeating: UInt8(ascii: " "), count: 16 * 1024 * 1024)
             // Sends head and body in full before reading anything, as urllib does.
             #expect(await connection.send(Self.head(length: body.count, close: true)))
             #expect(await connection.send(body), "the server reads the whole body instead of leaving the client stuck")
-            #expect(await connection.waitForStatus(timeout: 30) == 413)
+            #expect(await connection.waitForStatus(timeout: 120) == 413)
             #expect(await connection.waitUntilClosed(timeout: 30))
             #expect(connection.text.contains("body_too_large"))
         }
