@@ -122,7 +122,7 @@ struct CustomerAPITests {
                 if key.contains(where: \.isUppercase) || key.hasPrefix("_") || key.contains("__") {
                     problems.append("\(path).\(key) is not snake_case")
                 }
-                if key.hasSuffix("_at") || key == "since" || key == "wait_until" || key == "goal_deadline" {
+                if key.hasSuffix("_at") || ["since", "until", "wait_until", "goal_deadline"].contains(key) {
                     if case .string(let text) = child {
                         if Value.parseTime(text) == nil { problems.append("\(path).\(key) is not RFC 3339: \(text)") }
                     } else if child != .null {
@@ -166,6 +166,20 @@ struct CustomerAPITests {
             let text = try #require(String(data: try JSONEncoder().encode(customer), encoding: .utf8))
             #expect(!text.contains("\"_0\""), "no enum payload keys")
             #expect(!text.contains("nextWakeAt") && !text.contains("entrySequence"), "no engine field names")
+
+            // An hour later (and the settle window) the reminder is sent: the decision says so field by field.
+            clock.withLock { $0 = start + 60 + 3_600 + 300 }
+            try await settle()
+            let later = try #require(try await Call.send(port: port, .get, "/v1/customers/shape").json)
+            let decisions = later["recent_decisions"].array
+            let sent = try #require(decisions.first { $0["outcome"].string == "sent" }, "\(decisions)")
+            #expect(sent["kind"].string == "decision")
+            #expect(sent["message"].string == "cart_reminder")
+            #expect(sent["channel"].string == "email")
+            #expect(sent["step"].string?.isEmpty == false)
+            #expect(sent["journey"].string == "cart_abandonment")
+            #expect(decisions.allSatisfy { $0["detail"] == .null }, "the engine's record stays inside")
+            #expect(Self.designProblems(later).isEmpty, "\(Self.designProblems(later))")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import JourneyEngine
 import JourneyLanguage
 
@@ -100,12 +101,52 @@ enum APIResource {
         ])
     }
 
-    /// A line of the customer's history. The engine's structured detail stays inside: the summary
-    /// says what happened and why.
+    /// A line of the customer's history: what happened (`kind`, and for a send decision its
+    /// `outcome`), where (`step`, `message`, `channel`), until when a deferred send waits, and the
+    /// reason in words (`summary`). The engine's record, kept with the line, is read back as the
+    /// engine's type and shown field by field; its encoding never reaches the client.
     static func decision(_ entry: CustomerLogEntry) -> Value {
-        .object([
+        var fields: [String: Value] = [
             "at": time(entry.at), "kind": .string(entry.kind), "journey": string(entry.journey), "summary": .string(entry.summary),
-        ])
+            "outcome": .null, "step": .null, "message": .null, "channel": .null, "until": .null,
+        ]
+        if let kind = timelineKind(entry.detail) {
+            switch kind {
+            case .sent(let step, let message, let requested, let channel, _, _):
+                fields.merge([
+                    "outcome": .string(requested == channel ? "sent" : "fell_back"), "step": .string(step), "message": .string(message),
+                    "channel": .string(channel.rawValue),
+                ]) { $1 }
+            case .deferred(let step, let message, let channel, let until, _):
+                fields.merge([
+                    "outcome": .string("deferred"), "step": .string(step), "message": .string(message), "channel": .string(channel.rawValue),
+                    "until": time(until),
+                ]) { $1 }
+            case .skipped(let step, let message, let channel, _):
+                fields.merge([
+                    "outcome": .string("skipped"), "step": .string(step), "message": .string(message), "channel": .string(channel.rawValue),
+                ]) { $1 }
+            case .sendCancelled(let step, let message, let channel, _):
+                fields.merge([
+                    "outcome": .string("cancelled"), "step": .string(step), "message": .string(message), "channel": .string(channel.rawValue),
+                ]) { $1 }
+            case .held(let step), .resumed(let step, _), .exited(let step, _):
+                fields["step"] = .string(step)
+            default:
+                break
+            }
+        } else if case .object(let detail) = entry.detail {
+            // Engines without a timeline log sends with their step and channel.
+            if case .string(let step)? = detail["step"] { fields["step"] = .string(step) }
+            if case .string(let channel)? = detail["channel"] { fields["channel"] = .string(channel) }
+        }
+        return .object(fields)
+    }
+
+    /// The engine's timeline record kind a log line keeps, read back as the engine's own type.
+    private static func timelineKind(_ detail: Value) -> TimelineKind? {
+        guard case .object = detail, let data = try? JSONEncoder().encode(detail) else { return nil }
+        return try? JSONDecoder().decode(TimelineKind.self, from: data)
     }
 
     static func message(_ status: OutboxStatus) -> Value {
