@@ -149,6 +149,25 @@ struct SlowClientTests {
         }
     }
 
+    @Test func pipelinedRequestsAreAllAnsweredOnOneConnection() async throws {
+        try await TestServer.withServer { port, _ in
+            let connection = try RawConnection(port: port)
+            let bodies = (1...3).map { #"{"id": "pipe-\#($0)", "customer_id": "pipe", "name": "ping"}"# }
+            // All three requests in one write, before any answer: HTTP/1 answers them in order.
+            await connection.send(bodies.map { Self.head(length: $0.utf8.count) + $0 }.joined())
+            var answers = 0
+            for _ in 0..<3_000 where answers < 3 {
+                connection.poll()
+                answers = connection.text.components(separatedBy: "HTTP/1.1 202").count - 1
+                if connection.closedByPeer { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(answers == 3, "\(connection.text)")
+            #expect(!connection.text.lowercased().contains("connection: close"))
+            #expect(!connection.closedByPeer)
+        }
+    }
+
     /// The server as `herald serve` runs it (hummingbird's live test harness rebuilds the
     /// application configuration and drops the connection limit, so this runs the application itself).
     static func withRunningServer(

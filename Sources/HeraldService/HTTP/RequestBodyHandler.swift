@@ -25,7 +25,7 @@ final class RequestBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let action: RequestBodyStateMachine.ReadAction
         switch part {
         case .head: action = machine.head(now: .now())
-        case .body: action = machine.body()
+        case .body: action = machine.bodyPart()
         case .end: action = machine.end()
         }
         switch action {
@@ -63,11 +63,20 @@ final class RequestBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .body:
             context.write(data, promise: promise)
         case .end:
-            let action = machine.responseEnd()
-            context.write(data, promise: promise)
-            if action == .writeThenDrain {
+            switch machine.responseEnd() {
+            case .write:
+                context.write(data, promise: promise)
+            case .writeThenDrain:
+                context.write(data, promise: promise)
                 context.flush()
                 context.read()
+            case .writeThenClose:
+                let written = context.eventLoop.makePromise(of: Void.self)
+                context.writeAndFlush(data, promise: written)
+                written.futureResult.assumeIsolated().whenComplete { result in
+                    promise?.completeWith(result)
+                    context.close(promise: nil)
+                }
             }
         }
     }

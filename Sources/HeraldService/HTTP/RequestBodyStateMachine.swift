@@ -10,24 +10,28 @@ import NIOCore
 ///   sends its whole body before reading (Python's urllib) so finishes sending and reads the
 ///   answer at once, instead of blocking on a full socket buffer; closing with unread data would
 ///   make the kernel reset the connection and lose the answer. The discarding is bounded by the
-///   same deadline.
+///   same deadline. With pipelined requests an answer belongs to the oldest request read in full,
+///   so answering one request while the next one's body arrives is not an early answer.
 ///
 /// Pure, as hummingbird's `HTTPConnectionStateHandler.StateMachine`: ``RequestBodyHandler`` passes
 /// each event in with the time and performs the returned action.
 struct RequestBodyStateMachine: Equatable {
-    enum State: Equatable {
-        /// Between requests (hummingbird's idle timeout watches the connection).
+    enum Body: Equatable {
+        /// No request body is arriving (hummingbird's idle timeout watches the connection).
         case idle
         /// A request head arrived; its body has not ended.
         case reading(deadline: NIODeadline)
-        /// A response began before the body ended: when it ends, the rest of the body is discarded.
-        case answeredEarly(deadline: NIODeadline)
-        /// The response is sent; the rest of the body is read and discarded, then the connection closes.
+        /// An early answer was sent: the rest of the body is read and discarded, then the connection closes.
         case draining(deadline: NIODeadline)
         case closed
     }
 
-    private(set) var state: State = .idle
+    private(set) var body: Body = .idle
+    /// Requests read in full whose answer has not begun (HTTP/1 answers in order, so with
+    /// pipelining the next answer belongs to the oldest of these, not to the body arriving now).
+    private(set) var completeUnanswered = 0
+    /// The answer being written began before its request's body ended: the connection closes after it.
+    private(set) var answeringEarly = false
     let bodyTimeout: TimeAmount
 
     init(bodyTimeout: TimeAmount) {
@@ -48,36 +52,39 @@ struct RequestBodyStateMachine: Equatable {
     }
 
     mutating func head(now: NIODeadline) -> ReadAction {
-        switch state {
+        switch body {
         case .idle:
             let deadline = now + bodyTimeout
-            state = .reading(deadline: deadline)
+            body = .reading(deadline: deadline)
             return .forwardAndSchedule(deadline)
-        case .reading, .answeredEarly:
+        case .reading:
             return .forward  // the decoder never sends a head before the previous end
         case .draining:
+            body = .closed
             return .close
         case .closed:
             return .discard
         }
     }
 
-    mutating func body() -> ReadAction {
-        switch state {
-        case .idle, .reading, .answeredEarly: .forward
+    mutating func bodyPart() -> ReadAction {
+        switch body {
+        case .idle, .reading: .forward
         case .draining, .closed: .discard
         }
     }
 
     mutating func end() -> ReadAction {
-        switch state {
+        switch body {
         case .idle:
             return .forward
-        case .reading, .answeredEarly:
-            state = .idle
+        case .reading:
+            body = .idle
+            // An early answer already began for this request; otherwise it waits for its answer.
+            if !answeringEarly { completeUnanswered += 1 }
             return .forwardAndCancel
         case .draining:
-            state = .closed
+            body = .closed
             return .close
         case .closed:
             return .discard
@@ -91,8 +98,12 @@ struct RequestBodyStateMachine: Equatable {
     }
 
     mutating func responseHead() -> ResponseHeadAction {
-        guard case .reading(let deadline) = state else { return .write }
-        state = .answeredEarly(deadline: deadline)
+        if completeUnanswered > 0 {
+            completeUnanswered -= 1
+            return .write
+        }
+        guard case .reading = body else { return .write }
+        answeringEarly = true
         return .writeClosing
     }
 
@@ -100,16 +111,23 @@ struct RequestBodyStateMachine: Equatable {
         case write
         /// Write it, then read and discard the rest of the request body.
         case writeThenDrain
+        /// Write it, then close (an early answer whose body ended while it was being written).
+        case writeThenClose
     }
 
     mutating func responseEnd() -> ResponseEndAction {
-        guard case .answeredEarly(let deadline) = state else { return .write }
-        state = .draining(deadline: deadline)
-        return .writeThenDrain
+        guard answeringEarly else { return .write }
+        answeringEarly = false
+        if case .reading(let deadline) = body {
+            body = .draining(deadline: deadline)
+            return .writeThenDrain
+        }
+        body = .closed
+        return .writeThenClose
     }
 
     var isDraining: Bool {
-        if case .draining = state { return true }
+        if case .draining = body { return true }
         return false
     }
 
@@ -118,11 +136,11 @@ struct RequestBodyStateMachine: Equatable {
         case none
     }
 
-    /// The deadline of the current request passed (the handler cancels it when the body ends).
+    /// The deadline of the body arriving now passed (the handler cancels it when the body ends).
     mutating func deadlinePassed() -> DeadlineAction {
-        switch state {
-        case .reading, .answeredEarly, .draining:
-            state = .closed
+        switch body {
+        case .reading, .draining:
+            body = .closed
             return .close
         case .idle, .closed:
             return .none
@@ -130,6 +148,6 @@ struct RequestBodyStateMachine: Equatable {
     }
 
     mutating func closed() {
-        state = .closed
+        body = .closed
     }
 }
