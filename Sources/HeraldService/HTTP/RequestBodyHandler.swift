@@ -13,6 +13,9 @@ final class RequestBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private var machine: RequestBodyStateMachine
     private var deadlineTask: Scheduled<Void>?
+    /// The current body's deadline, armed at the end of the read that brought its head only if
+    /// the body has not ended by then (most requests arrive whole in one read and need no timer).
+    private var pendingDeadline: NIODeadline?
     private let logger: Logger
 
     init(bodyTimeout: TimeAmount, logger: Logger) {
@@ -32,7 +35,8 @@ final class RequestBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .forward:
             context.fireChannelRead(data)
         case .forwardAndSchedule(let deadline):
-            schedule(context, deadline)
+            cancelDeadline()
+            pendingDeadline = deadline
             context.fireChannelRead(data)
         case .forwardAndCancel:
             cancelDeadline()
@@ -46,6 +50,10 @@ final class RequestBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        if let deadline = pendingDeadline {
+            pendingDeadline = nil
+            schedule(context, deadline)
+        }
         // Nobody above reads a discarded body, so ask for more here.
         if machine.isDraining { context.read() }
         context.fireChannelReadComplete()
@@ -103,6 +111,7 @@ final class RequestBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func cancelDeadline() {
+        pendingDeadline = nil
         deadlineTask?.cancel()
         deadlineTask = nil
     }
