@@ -1,0 +1,8 @@
+import JourneyLanguageServer
+import Testing
+
+struct TextDocumentTests {
+    @Test func placeholder() {
+        #expect(TextDocument("a").lineCount == 1)
+    }
+}
