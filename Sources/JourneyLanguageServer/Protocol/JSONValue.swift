@@ -58,6 +58,12 @@ public enum JSONValue: Sendable, Hashable, Codable, ExpressibleByStringLiteral, 
         return .null
     }
 
+    /// Element `index` of an array (`.null` when absent or not an array).
+    public subscript(index: Int) -> JSONValue {
+        if case .array(let elements) = self, elements.indices.contains(index) { return elements[index] }
+        return .null
+    }
+
     public var string: String? {
         if case .string(let value) = self { return value }
         return nil
