@@ -127,7 +127,7 @@ let package = Package(
             name: "HeraldBench",
             dependencies: [
                 "JourneyLanguage", "JourneyEngine", "HeraldSimulation", "HeraldSQLite", "HeraldChannels", "HeraldService",
-                "HeraldPostgres",
+                "HeraldPostgres", "JourneyLanguageServer",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),

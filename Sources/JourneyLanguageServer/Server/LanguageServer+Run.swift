@@ -24,8 +24,11 @@ extension LanguageServer {
                 return server.exitCode ?? (server.lifecycle == .shuttingDown ? 0 : 1)
             }
             framer.append(data)
-            while let frame = framer.next() {
-                for message in server.handle(frame) {
+            var frames: [MessageFramer.Frame] = []
+            while let frame = framer.next() { frames.append(frame) }
+            for (number, frame) in frames.enumerated() {
+                // A burst of edits that arrived together is checked once, after the last of them.
+                for message in server.handle(frame, deferDiagnostics: number < frames.count - 1) {
                     do {
                         try output.write(contentsOf: MessageFramer.frame(message.encoded()))
                     } catch {

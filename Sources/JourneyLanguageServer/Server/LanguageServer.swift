@@ -19,6 +19,8 @@ public struct LanguageServer {
     var workspace = Workspace()
     /// Notifications produced while handling the current message (diagnostics, log messages).
     var outbox: [JSONValue] = []
+    /// Journeys directories edited since their diagnostics were last published.
+    var stale: Set<String> = []
     let log: @Sendable (String) -> Void
     /// Set by the `exit` notification: 0 after `shutdown`, 1 without it.
     public private(set) var exitCode: Int32?
@@ -29,17 +31,22 @@ public struct LanguageServer {
     }
 
     /// Handles one frame of input.
-    public mutating func handle(_ frame: MessageFramer.Frame) -> [JSONValue] {
+    ///
+    /// - Parameter deferDiagnostics: when more input is already waiting, leave the diagnostics of
+    ///   edited files for later (``flushDiagnostics()`` or the next message), so a burst of edits
+    ///   is checked once. Requests always see every edit before them.
+    public mutating func handle(_ frame: MessageFramer.Frame, deferDiagnostics: Bool = false) -> [JSONValue] {
         switch frame {
-        case .message(let body): return handle(body: body)
+        case .message(let body): return handle(body: body, deferDiagnostics: deferDiagnostics)
         case .malformed(let problem):
             log("malformed frame: \(problem)")
-            return [Self.errorResponse(id: .null, ResponseError(ResponseError.parseErrorCode, "malformed message header: \(problem)"))]
+            let error = Self.errorResponse(id: .null, ResponseError(ResponseError.parseErrorCode, "malformed message header: \(problem)"))
+            return deferDiagnostics ? [error] : flushDiagnostics() + [error]
         }
     }
 
     /// Handles one message body (JSON text).
-    public mutating func handle(body: Data) -> [JSONValue] {
+    public mutating func handle(body: Data, deferDiagnostics: Bool = false) -> [JSONValue] {
         outbox = []
         let message: JSONValue
         do {
@@ -69,6 +76,7 @@ public struct LanguageServer {
         }
         let params = members["params"] ?? .null
         if let id, id != .null {
+            publishStale()
             let response: JSONValue
             do {
                 response = Self.response(id: id, result: try request(method, params: params))
@@ -79,8 +87,23 @@ public struct LanguageServer {
             return outbox + [response]
         }
         notification(method, params: params)
+        if !deferDiagnostics { publishStale() }
         return outbox
     }
+
+    /// The diagnostics of files edited since they were last published.
+    public mutating func flushDiagnostics() -> [JSONValue] {
+        outbox = []
+        publishStale()
+        return outbox
+    }
+
+    mutating func publishStale() {
+        for directory in stale.sorted() { publish(workspace.recompile(directory: directory)) }
+        stale = []
+    }
+
+    mutating func markStale(_ path: String) { stale.insert(workspace.unitDirectory(for: path)) }
 
     // MARK: Requests
 
@@ -159,7 +182,7 @@ public struct LanguageServer {
             case "textDocument/didClose": try didClose(params)
             case "textDocument/didSave": try didSave(params)
             case "workspace/didChangeWatchedFiles":
-                for directory in workspace.units.keys.sorted() { publish(workspace.recompile(unitOf: directory + "/_.journey")) }
+                stale.formUnion(workspace.units.keys)
             default: log("ignored unknown notification `\(method)`")
             }
         } catch {
@@ -189,7 +212,7 @@ public struct LanguageServer {
             throw .invalidParams("textDocument.text: expected a string")
         }
         workspace.documents[path] = Workspace.OpenDocument(uri: uri, version: params["textDocument"]["version"].int ?? 0, document: TextDocument(text))
-        publish(workspace.recompile(unitOf: path))
+        markStale(path)
     }
 
     mutating func didChange(_ params: JSONValue) throws(ResponseError) {
@@ -209,17 +232,17 @@ public struct LanguageServer {
         }
         open.version = params["textDocument"]["version"].int ?? open.version
         workspace.documents[path] = open
-        publish(workspace.recompile(unitOf: path))
+        markStale(path)
     }
 
     mutating func didClose(_ params: JSONValue) throws(ResponseError) {
         let path = try trackedPath(params)
         workspace.documents[path] = nil
-        publish(workspace.recompile(unitOf: path))
+        markStale(path)
     }
 
     mutating func didSave(_ params: JSONValue) throws(ResponseError) {
-        publish(workspace.recompile(unitOf: try trackedPath(params)))
+        markStale(try trackedPath(params))
     }
 
     // MARK: Requests on journey files
@@ -231,7 +254,7 @@ public struct LanguageServer {
         guard let document = workspace.document(for: path) else {
             throw .invalidParams("\(path) is neither open nor readable on disk")
         }
-        if workspace.unit(for: path)?.result.sources[path] == nil { publish(workspace.recompile(unitOf: path)) }
+        if workspace.unit(for: path)?.result.sources[path] == nil { publish(workspace.recompile(directory: workspace.unitDirectory(for: path))) }
         guard let unit = workspace.unit(for: path) else { throw .requestFailed("\(path) could not be compiled") }
         return (path, document, unit)
     }

@@ -141,14 +141,13 @@ struct Workspace {
 
     // MARK: Compiling
 
-    /// Compiles the unit of `path` with the open documents' text and returns the diagnostics to
-    /// publish: path → diagnostics, for every file that has some now or had some before.
-    mutating func recompile(unitOf path: String) -> [String: [Diagnostic]] {
-        let directory = unitDirectory(for: path)
+    /// Compiles the journeys directory `directory` with the open documents' text and returns the
+    /// diagnostics to publish: path → diagnostics, for every file that has some now or had some before.
+    mutating func recompile(directory: String) -> [String: [Diagnostic]] {
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         var overlays: [String: String] = [:]
         for (openPath, open) in documents where openPath.hasPrefix(prefix) { overlays[openPath] = open.document.text }
-        let result = JourneyCompiler.compile(directory: directory, overlays: overlays)
+        let result = JourneyCompiler.compile(directory: directory, overlays: overlays, versions: false)
 
         var indices: [String: JourneySourceIndex] = [:]
         for (file, text) in result.sources {
@@ -165,7 +164,7 @@ struct Workspace {
         units[directory] = unit
 
         var byFile: [String: [Diagnostic]] = [:]
-        let fallbackFile = result.sources.keys.sorted().first ?? path
+        let fallbackFile = result.sources.keys.sorted().first ?? directory
         for diagnostic in result.diagnostics {
             byFile[diagnostic.location?.file ?? fallbackFile, default: []].append(diagnostic)
         }
