@@ -54,7 +54,10 @@ enum LanguageServerBench {
         for edit in 0..<edits {
             let broken = edit % 2 == 0
             let change: JSONValue = [
-                "range": ["start": ["line": .int(line), "character": .int(column)], "end": ["line": .int(line), "character": .int(column + (broken ? 0 : 2))]],
+                "range": [
+                    "start": ["line": .int(line), "character": .int(column)],
+                    "end": ["line": .int(line), "character": .int(column + (broken ? 0 : 2))],
+                ],
                 "text": broken ? " +" : "",
             ]
             let started = ContinuousClock.now
@@ -76,7 +79,10 @@ enum LanguageServerBench {
         let p50 = latencies[latencies.count / 2]
         let p95 = latencies[min(latencies.count - 1, latencies.count * 95 / 100)]
         let check = checkTimes[checkTimes.count / 2]
-        print(String(format: "  lsp: %d journey files; diagnostics after an edit p50 %.1f ms, p95 %.1f ms, max %.1f ms", workspace.files, p50, p95, latencies.last!))
+        print(
+            String(
+                format: "  lsp: %d journey files; diagnostics after an edit p50 %.1f ms, p95 %.1f ms, max %.1f ms", workspace.files, p50, p95,
+                latencies.last!))
         table.add(
             "lsp: diagnostics after an edit, \(journeyCount) journeys (p50)", p50, "ms", reference: ("herald check of the directory, ms", check),
             target: "≤ 100 ms", met: p50 <= 100)
@@ -106,7 +112,8 @@ enum LanguageServerBench {
 
     /// The example schema, segments, policy and messages, and the example journeys copied until
     /// there are `journeyCount` of them (renamed `name_2`, `name_3`, … so names stay unique).
-    static func makeWorkspace(from examples: String, in dataDirectory: String) throws -> (root: String, journeys: String, edited: String, files: Int) {
+    static func makeWorkspace(from examples: String, in dataDirectory: String) throws -> (root: String, journeys: String, edited: String, files: Int)
+    {
         let manager = FileManager.default
         let root = URL(fileURLWithPath: dataDirectory).appendingPathComponent("lsp-\(ProcessInfo.processInfo.processIdentifier)").path
         let journeys = root + "/Journeys"

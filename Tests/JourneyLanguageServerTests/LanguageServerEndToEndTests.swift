@@ -54,7 +54,9 @@ struct LanguageServerEndToEndTests {
             #expect(diagnostic["range"] == range(of: "lifetime_valu", in: broken))
             // The checker counts scalars: the UTF-16 column is one more, because of the emoji.
             let line = try #require(broken.split(separator: "\n").first { $0.contains("lifetime_valu ") })
-            #expect(diagnostic["range"]["start"]["character"].int == line.unicodeScalars.distance(from: line.startIndex, to: line.range(of: "lifetime_valu")!.lowerBound) + 1)
+            #expect(
+                diagnostic["range"]["start"]["character"].int == line.unicodeScalars.distance(
+                    from: line.startIndex, to: line.range(of: "lifetime_valu")!.lowerBound) + 1)
 
             // An incremental change at a UTF-16 position after the emoji fixes it.
             mark = server.messageCount
@@ -118,13 +120,19 @@ struct LanguageServerEndToEndTests {
             let mark = server.messageCount
             server.notify(
                 "textDocument/didChange",
-                ["textDocument": ["uri": .string(uri), "version": 2], "contentChanges": [["range": edits[0]["range"], "text": edits[0]["newText"]]]])
+                [
+                    "textDocument": ["uri": .string(uri), "version": 2],
+                    "contentChanges": [["range": edits[0]["range"], "text": edits[0]["newText"]]],
+                ])
             #expect(try await server.diagnostics(for: uri, after: mark) == [])
 
             // Elsewhere in the file there is nothing to fix.
             let none = try await server.request(
                 "textDocument/codeAction",
-                ["textDocument": ["uri": .string(uri)], "range": ["start": ["line": 0, "character": 0], "end": ["line": 0, "character": 3]], "context": ["diagnostics": []]])
+                [
+                    "textDocument": ["uri": .string(uri)], "range": ["start": ["line": 0, "character": 0], "end": ["line": 0, "character": 3]],
+                    "context": ["diagnostics": []],
+                ])
             #expect(none["result"] == [])
         }
     }
@@ -189,7 +197,8 @@ struct LanguageServerEndToEndTests {
             try await server.open(fixture.url("Journeys/cart.journey"))
             func hover(_ needle: String, offset: Int = 1) async throws -> JSONValue {
                 try await server.request(
-                    "textDocument/hover", ["textDocument": ["uri": .string(uri)], "position": position(of: needle, in: text, offset: offset)])["result"]
+                    "textDocument/hover", ["textDocument": ["uri": .string(uri)], "position": position(of: needle, in: text, offset: offset)])[
+                        "result"]
             }
             #expect(try await hover("wait")["contents"]["value"].string?.contains("wait for event") == true)
             let attribute = try await hover("lifetime_value")
@@ -202,7 +211,8 @@ struct LanguageServerEndToEndTests {
             #expect(segment.contains("Spent over 500") && segment.contains("where customer.lifetime_value > 500"))
             #expect(try await hover("cart.updated")["contents"]["value"].string?.contains("`event.total`: `number`") == true)
             // Blank space: nothing.
-            let blank = try await server.request("textDocument/hover", ["textDocument": ["uri": .string(uri)], "position": ["line": 4, "character": 0]])
+            let blank = try await server.request(
+                "textDocument/hover", ["textDocument": ["uri": .string(uri)], "position": ["line": 4, "character": 0]])
             #expect(blank["result"] == .null)
         }
     }
@@ -215,7 +225,8 @@ struct LanguageServerEndToEndTests {
             func definition(_ needle: String, occurrence: Int = 1) async throws -> [JSONValue] {
                 try await server.request(
                     "textDocument/definition",
-                    ["textDocument": ["uri": .string(uri)], "position": position(of: needle, in: text, occurrence: occurrence, offset: 2)])["result"].array ?? []
+                    ["textDocument": ["uri": .string(uri)], "position": position(of: needle, in: text, occurrence: occurrence, offset: 2)])["result"]
+                    .array ?? []
             }
             #expect(
                 Set(try await definition("cart_reminder").compactMap { $0["uri"].string }) == [
@@ -224,7 +235,9 @@ struct LanguageServerEndToEndTests {
             #expect(try await definition("cart_nudge").map { $0["uri"] } == [.string(fixture.uri("Journeys/messages/cart_nudge/sms.mustache"))])
             let segments = WorkspaceFixture.files["Journeys/segments.journey"]!
             #expect(
-                try await definition("big_spenders") == [["uri": .string(fixture.uri("Journeys/segments.journey")), "range": range(of: "big_spenders", in: segments)]])
+                try await definition("big_spenders") == [
+                    ["uri": .string(fixture.uri("Journeys/segments.journey")), "range": range(of: "big_spenders", in: segments)]
+                ])
             let schema = WorkspaceFixture.files["Journeys/schema.journey"]!
             let schemaURI = JSONValue.string(fixture.uri("Journeys/schema.journey"))
             #expect(try await definition("cart.updated") == [["uri": schemaURI, "range": range(of: "cart.updated", in: schema)]])
@@ -237,7 +250,8 @@ struct LanguageServerEndToEndTests {
     @Test func documentSymbolsOutlineJourneysAndNestedSteps() async throws {
         try await withServer { server, fixture in
             try await server.open(fixture.url("Journeys/cart.journey"))
-            let response = try await server.request("textDocument/documentSymbol", ["textDocument": ["uri": .string(fixture.uri("Journeys/cart.journey"))]])
+            let response = try await server.request(
+                "textDocument/documentSymbol", ["textDocument": ["uri": .string(fixture.uri("Journeys/cart.journey"))]])
             let journey = try #require(response["result"].array?.first)
             #expect(response["result"].array?.count == 1)
             #expect(journey["name"] == "cart")
@@ -245,13 +259,18 @@ struct LanguageServerEndToEndTests {
             #expect(journey["range"]["start"] == ["line": 1, "character": 0])
             #expect(journey["range"]["end"]["line"] == 10)
             let steps = try #require(journey["children"].array)
-            #expect(steps.map { $0["name"] } == ["wait 1 hour", "reminder", "if customer.first_name != \"Zoë 😀\" and customer.lifetime_value > 100", "if customer in segment big_spenders"])
+            #expect(
+                steps.map { $0["name"] } == [
+                    "wait 1 hour", "reminder", "if customer.first_name != \"Zoë 😀\" and customer.lifetime_value > 100",
+                    "if customer in segment big_spenders",
+                ])
             #expect(steps[1]["detail"] == "send email cart_reminder")
             #expect(steps[1]["selectionRange"] == range(of: "reminder", in: WorkspaceFixture.cart))
             #expect(steps[2]["children"].array?.map { $0["name"] } == ["send sms cart_nudge"])
             #expect(steps[3]["children"].array?.map { $0["name"] } == ["vip_note"])
 
-            let schema = try await server.request("textDocument/documentSymbol", ["textDocument": ["uri": .string(fixture.uri("Journeys/schema.journey"))]])
+            let schema = try await server.request(
+                "textDocument/documentSymbol", ["textDocument": ["uri": .string(fixture.uri("Journeys/schema.journey"))]])
             let blocks = try #require(schema["result"][0]["children"].array)
             #expect(blocks.map { $0["name"] } == ["customer", "signed_up", "cart.updated", "order.completed"])
             #expect(blocks[0]["children"].array?.map { $0["detail"] } == ["string", "number", "bool"])
@@ -263,7 +282,8 @@ struct LanguageServerEndToEndTests {
             let uri = fixture.uri("Journeys/cart.journey")
             let messy = WorkspaceFixture.cart.replacingOccurrences(of: "  wait 1 hour", with: "  wait   1    hour  ")
             try await server.open(fixture.url("Journeys/cart.journey"), text: messy)
-            let response = try await server.request("textDocument/formatting", ["textDocument": ["uri": .string(uri)], "options": ["tabSize": 2, "insertSpaces": true]])
+            let response = try await server.request(
+                "textDocument/formatting", ["textDocument": ["uri": .string(uri)], "options": ["tabSize": 2, "insertSpaces": true]])
             let edits = try #require(response["result"].array)
             #expect(edits.count == 1)
             let expected = try #require(JourneyFormatter.format(messy).formatted)
@@ -273,13 +293,18 @@ struct LanguageServerEndToEndTests {
             #expect(edits.first?["range"] == ["start": ["line": 0, "character": 0], "end": ["line": .int(lines.count - 1), "character": 0]])
 
             // Already formatted: no edits.
-            server.notify("textDocument/didChange", ["textDocument": ["uri": .string(uri), "version": 2], "contentChanges": [["text": .string(expected)]]])
-            let clean = try await server.request("textDocument/formatting", ["textDocument": ["uri": .string(uri)], "options": ["tabSize": 2, "insertSpaces": true]])
+            server.notify(
+                "textDocument/didChange", ["textDocument": ["uri": .string(uri), "version": 2], "contentChanges": [["text": .string(expected)]]])
+            let clean = try await server.request(
+                "textDocument/formatting", ["textDocument": ["uri": .string(uri)], "options": ["tabSize": 2, "insertSpaces": true]])
             #expect(clean["result"] == [])
 
             // A syntax error: a clear error, nothing changed.
-            server.notify("textDocument/didChange", ["textDocument": ["uri": .string(uri), "version": 3], "contentChanges": [["text": "journey broken \"x\n"]]])
-            let broken = try await server.request("textDocument/formatting", ["textDocument": ["uri": .string(uri)], "options": ["tabSize": 2, "insertSpaces": true]])
+            server.notify(
+                "textDocument/didChange",
+                ["textDocument": ["uri": .string(uri), "version": 3], "contentChanges": [["text": "journey broken \"x\n"]]])
+            let broken = try await server.request(
+                "textDocument/formatting", ["textDocument": ["uri": .string(uri)], "options": ["tabSize": 2, "insertSpaces": true]])
             #expect(broken["error"]["code"] == -32803)
             #expect(broken["error"]["message"].string?.contains("syntax errors") == true)
         }
@@ -294,7 +319,8 @@ struct LanguageServerEndToEndTests {
             let prepare = try await server.request("textDocument/prepareRename", ["textDocument": ["uri": .string(cart)], "position": at])
             #expect(prepare["result"] == ["range": range(of: "big_spenders", in: text), "placeholder": "big_spenders"])
 
-            let rename = try await server.request("textDocument/rename", ["textDocument": ["uri": .string(cart)], "position": at, "newName": "high_value"])
+            let rename = try await server.request(
+                "textDocument/rename", ["textDocument": ["uri": .string(cart)], "position": at, "newName": "high_value"])
             let changes = try #require(rename["result"]["changes"].object)
             #expect(Set(changes.keys) == [cart, fixture.uri("Journeys/segments.journey"), fixture.uri("Journeys/welcome.journey")])
             #expect(changes[cart] == [["range": range(of: "big_spenders", in: text), "newText": "high_value"]])
@@ -305,15 +331,18 @@ struct LanguageServerEndToEndTests {
 
             // A step label, on a line with nothing else renamed.
             let label = try await server.request(
-                "textDocument/rename", ["textDocument": ["uri": .string(cart)], "position": position(of: "vip_note", in: text), "newName": "vip_reminder"])
+                "textDocument/rename",
+                ["textDocument": ["uri": .string(cart)], "position": position(of: "vip_note", in: text), "newName": "vip_reminder"])
             #expect(label["result"]["changes"] == [cart: [["range": range(of: "vip_note", in: text), "newText": "vip_reminder"]]])
 
             // Refused: an invalid name, a name taken, something that cannot be renamed.
-            let invalid = try await server.request("textDocument/rename", ["textDocument": ["uri": .string(cart)], "position": at, "newName": "2 big"])
+            let invalid = try await server.request(
+                "textDocument/rename", ["textDocument": ["uri": .string(cart)], "position": at, "newName": "2 big"])
             #expect(invalid["error"]["code"] == -32602)
             #expect(invalid["error"]["message"].string?.contains("not a valid name") == true)
             let taken = try await server.request(
-                "textDocument/rename", ["textDocument": ["uri": .string(cart)], "position": position(of: "vip_note", in: text), "newName": "reminder"])
+                "textDocument/rename",
+                ["textDocument": ["uri": .string(cart)], "position": position(of: "vip_note", in: text), "newName": "reminder"])
             #expect(taken["error"]["message"].string?.contains("already exists") == true)
             let keyword = try await server.request(
                 "textDocument/prepareRename", ["textDocument": ["uri": .string(cart)], "position": position(of: "trigger", in: text)])
@@ -327,7 +356,8 @@ struct LanguageServerEndToEndTests {
         let server = try LanguageServerProcess(root: fixture.root)
 
         // Before initialize: requests are refused.
-        let early = try await server.request("textDocument/hover", ["textDocument": ["uri": "file:///x.journey"], "position": ["line": 0, "character": 0]])
+        let early = try await server.request(
+            "textDocument/hover", ["textDocument": ["uri": "file:///x.journey"], "position": ["line": 0, "character": 0]])
         #expect(early["error"]["code"] == -32002)
         _ = try await server.request("initialize", ["rootUri": .string(fixture.root.absoluteString), "capabilities": [:]])
         server.notify("initialized", [:])
@@ -344,7 +374,9 @@ struct LanguageServerEndToEndTests {
         #expect(try await server.waitFor("an invalid request", after: mark) { $0["error"]["code"] == -32600 }["id"] == 1008)
         mark = server.messageCount
         server.sendRaw(Data("Content-Type: application/json\r\n\r\n".utf8))
-        #expect(try await server.waitFor("a header error", after: mark) { $0["error"]["code"] == -32700 }["error"]["message"].string?.contains("Content-Length") == true)
+        #expect(
+            try await server.waitFor("a header error", after: mark) { $0["error"]["code"] == -32700 }["error"]["message"].string?.contains(
+                "Content-Length") == true)
         // The same frame split in two writes still works afterwards.
         let hoverRequest: JSONValue = [
             "jsonrpc": "2.0", "id": 1009, "method": "textDocument/hover",
@@ -374,11 +406,15 @@ struct LanguageServerEndToEndTests {
 
         // A notification for a file outside the workspace is logged to the editor, not answered.
         mark = server.messageCount
-        server.notify("textDocument/didOpen", ["textDocument": ["uri": "file:///etc/x.journey", "languageId": "journey", "version": 1, "text": "journey x\n"]])
-        #expect(try await server.waitFor("a log message", after: mark) { $0["method"] == "window/logMessage" }["params"]["message"].string?.contains("outside the workspace") == true)
+        server.notify(
+            "textDocument/didOpen", ["textDocument": ["uri": "file:///etc/x.journey", "languageId": "journey", "version": 1, "text": "journey x\n"]])
+        #expect(
+            try await server.waitFor("a log message", after: mark) { $0["method"] == "window/logMessage" }["params"]["message"].string?.contains(
+                "outside the workspace") == true)
 
         // Still alive and well.
-        let symbols = try await server.request("textDocument/documentSymbol", ["textDocument": ["uri": .string(fixture.uri("Journeys/cart.journey"))]])
+        let symbols = try await server.request(
+            "textDocument/documentSymbol", ["textDocument": ["uri": .string(fixture.uri("Journeys/cart.journey"))]])
         #expect(symbols["result"][0]["name"] == "cart")
         #expect(try await server.stop() == 0)
         #expect(server.stdoutProblems.isEmpty)

@@ -15,7 +15,9 @@ extension JourneyCompiler {
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         for (path, text) in overlays where path.hasPrefix(prefix) {
             let components = path.dropFirst(prefix.count).split(separator: "/").map(String.init)
-            if path.hasSuffix(".journey"), !components.dropLast().contains(where: { JourneyDirectory.skippedDirectories.contains($0) || $0.hasPrefix(".") }) {
+            if path.hasSuffix(".journey"),
+                !components.dropLast().contains(where: { JourneyDirectory.skippedDirectories.contains($0) || $0.hasPrefix(".") })
+            {
                 loaded.sources[path] = text
                 loaded.diagnostics.removeAll { $0.location?.file == path }
             } else if components.count == 3, components[0] == "messages", components[2].hasSuffix(".mustache"),

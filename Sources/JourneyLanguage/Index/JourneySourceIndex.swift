@@ -137,7 +137,8 @@ extension JourneySourceIndex {
                 if let condition = segment.condition { expression(condition, event: nil) }
                 symbols.append(
                     Symbol(
-                        kind: .segment, name: segment.name.text, detail: segment.title, location: segment.location, nameLocation: segment.name.location,
+                        kind: .segment, name: segment.name.text, detail: segment.title, location: segment.location,
+                        nameLocation: segment.name.location,
                         nameLength: segment.name.length, lastLine: lastLine, children: []))
             case .policy(let policy):
                 see(policy.location)

@@ -29,10 +29,13 @@ extension LanguageServer {
     static let channels = ["email", "sms", "webhook"]
     static let days = ["day", "weekday", "weekend", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
     static let types = ["string", "number", "bool", "time", "duration", "object", "any", "list<string>", "list<number>"]
-    static let functions = ["lower", "upper", "trim", "length", "abs", "round", "floor", "ceil", "min", "max", "coalesce", "time", "local_hour", "local_weekday"]
+    static let functions = [
+        "lower", "upper", "trim", "length", "abs", "round", "floor", "ceil", "min", "max", "coalesce", "time", "local_hour", "local_weekday",
+    ]
     static let sendOptions = ["transactional", "marketing", "topic", "fallback", "when capped", "in quiet hours"]
     static let expressionWords = [
-        "customer.", "event.", "now", "true", "false", "null", "and", "or", "not", "exists", "in segment", "contains", "matches", "starts with", "ends with",
+        "customer.", "event.", "now", "true", "false", "null", "and", "or", "not", "exists", "in segment", "contains", "matches", "starts with",
+        "ends with",
         "in", "count(event", "last(event",
     ]
 
@@ -71,11 +74,14 @@ extension LanguageServer {
             if before.hasSuffix("event") {
                 var names = Set(schema.events.keys)
                 for reference in unit.allReferences where reference.kind == .event { names.insert(reference.name) }
-                return (names.sorted().map { Item(label: $0, kind: .event, detail: schema.events[$0] == nil ? nil : "declared in the schema") }, inside)
+                return (
+                    names.sorted().map { Item(label: $0, kind: .event, detail: schema.events[$0] == nil ? nil : "declared in the schema") }, inside
+                )
             }
             return ([], inside)
         }
-        let partial = String(String.UnicodeScalarView(prefix.unicodeScalars.reversed().prefix { Self.isNameStart($0) || ("0"..."9").contains($0) }.reversed()))
+        let partial = String(
+            String.UnicodeScalarView(prefix.unicodeScalars.reversed().prefix { Self.isNameStart($0) || ("0"..."9").contains($0) }.reversed()))
         let head = String(prefix.unicodeScalars.dropLast(partial.unicodeScalars.count))
         if head.hasSuffix("customer.") {
             var items = schema.attributes.keys.sorted().map { Item(label: $0, kind: .field, detail: schema.attributes[$0]) }
@@ -93,7 +99,9 @@ extension LanguageServer {
                 for declared in schema.events.values { properties.merge(declared) { first, _ in first } }
             }
             var items = properties.keys.sorted().map { Item(label: $0, kind: .property, detail: properties[$0]) }
-            items += Self.builtinProperties.keys.sorted().map { Item(label: $0, kind: .property, detail: "\(Self.builtinProperties[$0]!) (built in)") }
+            items += Self.builtinProperties.keys.sorted().map {
+                Item(label: $0, kind: .property, detail: "\(Self.builtinProperties[$0]!) (built in)")
+            }
             return (items, partial)
         }
         let words = head.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
@@ -173,7 +181,9 @@ extension LanguageServer {
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             if !trimmed.isEmpty, !trimmed.hasPrefix("#") {
                 if lineIndent == 0 { break }
-                if (lineIndent < indent && trimmed.contains("wait for event")) || trimmed.hasPrefix("trigger on event"), let name = Self.lastEventName(in: trimmed) {
+                if (lineIndent < indent && trimmed.contains("wait for event")) || trimmed.hasPrefix("trigger on event"),
+                    let name = Self.lastEventName(in: trimmed)
+                {
                     return name
                 }
             }

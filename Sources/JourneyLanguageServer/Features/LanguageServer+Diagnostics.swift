@@ -29,7 +29,9 @@ extension LanguageServer {
         for note in diagnostic.notes {
             if let location = note.location, let noteDocument = workspace.document(for: location.file) {
                 related.append([
-                    "location": ["uri": .string(workspace.uri(for: location.file)), "range": self.range(of: location, length: 1, in: noteDocument).json],
+                    "location": [
+                        "uri": .string(workspace.uri(for: location.file)), "range": self.range(of: location, length: 1, in: noteDocument).json,
+                    ],
                     "message": .string(note.message),
                 ])
             } else {

@@ -15,7 +15,9 @@ extension LanguageServer {
     }
 
     /// The segment name or step label under the cursor, or why there is nothing to rename.
-    func renameable(_ params: JSONValue, _ target: (path: String, document: TextDocument, unit: Workspace.Unit)) throws(ResponseError)
+    func renameable(
+        _ params: JSONValue, _ target: (path: String, document: TextDocument, unit: Workspace.Unit)
+    ) throws(ResponseError)
         -> JourneySourceIndex.Reference
     {
         let position = try position(params)
@@ -41,11 +43,13 @@ extension LanguageServer {
         guard let newName = params["newName"].string else { throw .invalidParams("newName: expected a string") }
         guard Self.isName(newName) else {
             throw .invalidParams(
-                "`\(newName)` is not a valid name: use letters, digits and `_`, not starting with a digit (for example `\(Self.suggestedName(newName))`)")
+                "`\(newName)` is not a valid name: use letters, digits and `_`, not starting with a digit (for example `\(Self.suggestedName(newName))`)"
+            )
         }
         let what = reference.kind == .segment ? "segment" : "step label"
         if newName != reference.name, !target.unit.declarations(of: reference.kind, named: newName).isEmpty {
-            throw .requestFailed("a \(what) named `\(newName)` already exists\(reference.kind == .segment ? "" : " in this journey"); choose another name")
+            throw .requestFailed(
+                "a \(what) named `\(newName)` already exists\(reference.kind == .segment ? "" : " in this journey"); choose another name")
         }
         var changes: [String: [JSONValue]] = [:]
         if newName != reference.name {

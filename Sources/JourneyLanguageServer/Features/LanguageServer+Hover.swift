@@ -5,7 +5,8 @@ import JourneyLanguage
 /// message's channels, subject and first line, a segment's definition.
 extension LanguageServer {
     static let builtinAttributes: [String: String] = [
-        "id": "string", "email": "string", "phone": "string", "time_zone": "string", "subscribed": "object (`subscribed.email`, `subscribed.sms`, … are bool)",
+        "id": "string", "email": "string", "phone": "string", "time_zone": "string",
+        "subscribed": "object (`subscribed.email`, `subscribed.sms`, … are bool)",
     ]
     static let builtinProperties: [String: String] = ["name": "string", "time": "time"]
 
@@ -46,7 +47,9 @@ extension LanguageServer {
             return "`customer.\(reference.name)`: `any` (not declared in the schema, so its type is checked at run time)"
         case .property(let event):
             if let type = Self.builtinProperties[reference.name] { return "`event.\(reference.name)`: `\(type)` (built in)" }
-            if let event, let type = schema.events[event]?[reference.name] { return "`event.\(reference.name)`: `\(type)` (a property of event \"\(event)\")" }
+            if let event, let type = schema.events[event]?[reference.name] {
+                return "`event.\(reference.name)`: `\(type)` (a property of event \"\(event)\")"
+            }
             let owners = schema.events.keys.sorted().compactMap { name in schema.events[name]![reference.name].map { "`\($0)` in \"\(name)\"" } }
             return owners.isEmpty
                 ? "`event.\(reference.name)`: `any` (not declared in the schema)" : "`event.\(reference.name)`: \(owners.joined(separator: ", "))"
@@ -62,9 +65,12 @@ extension LanguageServer {
                 let document = workspace.document(for: declaration.location.file)
             else { return "segment `\(reference.name)` (not declared)" }
             let lines = (symbol.location.line...max(symbol.location.line, symbol.lastLine)).map { String(document.line($0 - 1)) }
-            return "segment `\(reference.name)`" + (symbol.detail.map { ": \($0)" } ?? "") + "\n\n```herald\n" + lines.joined(separator: "\n") + "\n```"
+            return "segment `\(reference.name)`" + (symbol.detail.map { ": \($0)" } ?? "") + "\n\n```herald\n" + lines.joined(separator: "\n")
+                + "\n```"
         case .message(let channel):
-            guard let message = unit.messages[reference.name] else { return "message `\(reference.name)`: no templates in `messages/\(reference.name)/`" }
+            guard let message = unit.messages[reference.name] else {
+                return "message `\(reference.name)`: no templates in `messages/\(reference.name)/`"
+            }
             var text = "message `\(reference.name)` (\(message.channels.map(\.rawValue).joined(separator: ", ")))"
             if let subject = message.files["subject.mustache"].flatMap(Self.firstLine) { text += "\n\n**Subject:** \(subject)" }
             let bodyFile: String? =

@@ -55,11 +55,16 @@ public struct LanguageServer {
             log("malformed JSON: \(body.count) bytes")
             return [
                 Self.errorResponse(
-                    id: .null, ResponseError(ResponseError.parseErrorCode, "the message is not valid JSON (\(body.count) bytes); send one JSON-RPC object per frame"))
+                    id: .null,
+                    ResponseError(
+                        ResponseError.parseErrorCode, "the message is not valid JSON (\(body.count) bytes); send one JSON-RPC object per frame"))
             ]
         }
         guard case .object(let members) = message else {
-            return [Self.errorResponse(id: .null, ResponseError(ResponseError.invalidRequestCode, "a JSON-RPC message must be an object, not \(Self.kind(of: message))"))]
+            return [
+                Self.errorResponse(
+                    id: .null, ResponseError(ResponseError.invalidRequestCode, "a JSON-RPC message must be an object, not \(Self.kind(of: message))"))
+            ]
         }
         let id = members["id"]
         if let id {
@@ -211,7 +216,8 @@ public struct LanguageServer {
         guard let uri = params["textDocument"]["uri"].string, let text = params["textDocument"]["text"].string else {
             throw .invalidParams("textDocument.text: expected a string")
         }
-        workspace.documents[path] = Workspace.OpenDocument(uri: uri, version: params["textDocument"]["version"].int ?? 0, document: TextDocument(text))
+        workspace.documents[path] = Workspace.OpenDocument(
+            uri: uri, version: params["textDocument"]["version"].int ?? 0, document: TextDocument(text))
         markStale(path)
     }
 

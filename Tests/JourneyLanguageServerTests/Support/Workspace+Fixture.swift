@@ -24,41 +24,41 @@ struct WorkspaceFixture {
 
     static let files: [String: String] = [
         "Journeys/schema.journey": """
-            schema
-              customer
-                first_name string
-                lifetime_value number
-                vip bool
+        schema
+          customer
+            first_name string
+            lifetime_value number
+            vip bool
 
-              event "signed_up"
-                source string
-              event "cart.updated"
-                items number
-                total number
-              event "order.completed"
-                total number
+          event "signed_up"
+            source string
+          event "cart.updated"
+            items number
+            total number
+          event "order.completed"
+            total number
 
-            """,
+        """,
         "Journeys/segments.journey": """
-            segment big_spenders "Spent over 500"
-              where customer.lifetime_value > 500
+        segment big_spenders "Spent over 500"
+          where customer.lifetime_value > 500
 
-            """,
+        """,
         "Journeys/policy.journey": """
-            policy
-              time zone "UTC"
-              cap marketing 3 per day
+        policy
+          time zone "UTC"
+          cap marketing 3 per day
 
-            """,
+        """,
         "Journeys/cart.journey": cart,
         "Journeys/welcome.journey": """
-            journey welcome
-              trigger on event "signed_up"
-              send email welcome
-              if customer in segment big_spenders
-                exit "big"
+        journey welcome
+          trigger on event "signed_up"
+          send email welcome
+          if customer in segment big_spenders
+            exit "big"
 
-            """,
+        """,
         "Journeys/messages/cart_reminder/subject.mustache": "Your cart misses you\n",
         "Journeys/messages/cart_reminder/body.txt.mustache": "Hi {{customer.first_name}}, your cart is waiting.\n",
         "Journeys/messages/cart_nudge/sms.mustache": "Your cart is waiting 🛒\n",
