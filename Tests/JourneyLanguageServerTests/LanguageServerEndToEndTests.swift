@@ -98,6 +98,18 @@ struct LanguageServerEndToEndTests {
         }
     }
 
+    @Test func filesChangedOnDiskAreCheckedAgainWhenTheEditorSaysSo() async throws {
+        try await withServer { server, fixture in
+            let cart = fixture.uri("Journeys/cart.journey")
+            try await server.open(fixture.url("Journeys/cart.journey"))
+            let segments = WorkspaceFixture.files["Journeys/segments.journey"]!.replacingOccurrences(of: "big_spenders", with: "big_spender")
+            try segments.write(to: fixture.url("Journeys/segments.journey"), atomically: true, encoding: .utf8)
+            let mark = server.messageCount
+            server.notify("workspace/didChangeWatchedFiles", ["changes": [["uri": .string(fixture.uri("Journeys/segments.journey")), "type": 2]]])
+            #expect(try await server.diagnostics(for: cart, after: mark).map { $0["code"] } == ["E022-unknown-segment"])
+        }
+    }
+
     @Test func fixItsAreOfferedAsQuickFixes() async throws {
         try await withServer { server, fixture in
             let uri = fixture.uri("Journeys/cart.journey")
