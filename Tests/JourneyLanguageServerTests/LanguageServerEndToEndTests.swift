@@ -434,6 +434,35 @@ struct LanguageServerEndToEndTests {
         // After shutdown, stdout held nothing but protocol messages: every byte parsed as a frame.
     }
 
+    @Test func everyWorkspaceFolderCountsAndNoFolderAcceptsAnyFile() async throws {
+        let fixture = try WorkspaceFixture()
+        let other = try WorkspaceFixture()
+        let third = try WorkspaceFixture()
+        defer {
+            fixture.remove()
+            other.remove()
+            third.remove()
+        }
+        let server = try LanguageServerProcess(root: fixture.root)
+        let folders: JSONValue = [
+            ["uri": .string(fixture.root.absoluteString), "name": "a"], ["uri": .string(other.root.absoluteString), "name": "b"],
+        ]
+        _ = try await server.request("initialize", ["rootUri": .null, "workspaceFolders": folders, "capabilities": [:]])
+        func symbols(_ workspace: WorkspaceFixture) async throws -> JSONValue {
+            try await server.request("textDocument/documentSymbol", ["textDocument": ["uri": .string(workspace.uri("Journeys/cart.journey"))]])
+        }
+        #expect(try await symbols(fixture)["result"][0]["name"] == "cart")
+        #expect(try await symbols(other)["result"][0]["name"] == "cart")
+        #expect(try await symbols(third)["error"]["code"] == -32602)
+        #expect(try await server.stop() == 0)
+
+        let single = try LanguageServerProcess(root: fixture.root)
+        _ = try await single.request("initialize", ["rootUri": .null, "capabilities": [:]])
+        let anywhere = try await single.request("textDocument/documentSymbol", ["textDocument": ["uri": .string(third.uri("Journeys/cart.journey"))]])
+        #expect(anywhere["result"][0]["name"] == "cart")
+        #expect(try await single.stop() == 0)
+    }
+
     @Test func exitWithoutShutdownOrAtEndOfInputIsStatusOne() async throws {
         let fixture = try WorkspaceFixture()
         defer { fixture.remove() }

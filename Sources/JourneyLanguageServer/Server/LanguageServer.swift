@@ -144,14 +144,13 @@ public struct LanguageServer {
     }
 
     mutating func initialize(_ params: JSONValue) throws(ResponseError) -> JSONValue {
-        let rootURI = params["rootUri"].string ?? params["workspaceFolders"].array?.first?["uri"].string
-        if let rootURI {
-            workspace.root = try Workspace.path(fromURI: rootURI)
-        } else if let rootPath = params["rootPath"].string {
-            workspace.root = Workspace.standardized(rootPath)
-        }
+        // Every workspace folder counts; older clients send only rootUri (or rootPath).
+        var rootURIs = (params["workspaceFolders"].array ?? []).compactMap { $0["uri"].string }
+        if rootURIs.isEmpty, let rootURI = params["rootUri"].string { rootURIs = [rootURI] }
+        for uri in rootURIs { workspace.roots.append(try Workspace.path(fromURI: uri)) }
+        if rootURIs.isEmpty, let rootPath = params["rootPath"].string { workspace.roots = [Workspace.standardized(rootPath)] }
         lifecycle = .running
-        log("initialized; workspace \(workspace.root ?? "(none: every file is accepted)")")
+        log("initialized; workspace \(workspace.rootsDescription)")
         return [
             "capabilities": [
                 "positionEncoding": "utf-16",
@@ -203,7 +202,7 @@ public struct LanguageServer {
         guard let uri = params["textDocument"]["uri"].string else { throw .invalidParams("textDocument.uri: expected a string") }
         let path = try Workspace.path(fromURI: uri)
         guard workspace.isInWorkspace(path) else {
-            throw .invalidParams("\(path) is outside the workspace (\(workspace.root ?? "")); its diagnostics are not computed")
+            throw .invalidParams("\(path) is outside the workspace (\(workspace.rootsDescription)); its diagnostics are not computed")
         }
         guard path.hasSuffix(".journey") || path.hasSuffix(".mustache") else {
             throw .invalidParams("\(path) is not a journey file or a message template; the server ignores it")

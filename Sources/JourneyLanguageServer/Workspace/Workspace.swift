@@ -57,8 +57,10 @@ struct Workspace {
         }
     }
 
-    /// The standardized root path; `nil` when the editor named none (then any file is accepted).
-    var root: String?
+    /// The standardized paths of the workspace folders; empty when the editor named none (then
+    /// any file is accepted).
+    var roots: [String] = []
+    var rootsDescription: String { roots.isEmpty ? "(none: every file is accepted)" : roots.joined(separator: ", ") }
     var documents: [String: OpenDocument] = [:]
     var units: [String: Unit] = [:]
     /// Diagnostics last published, by path.
@@ -85,15 +87,15 @@ struct Workspace {
     }
 
     func isInWorkspace(_ path: String) -> Bool {
-        guard let root else { return true }
-        return path == root || path.hasPrefix(root == "/" ? "/" : root + "/")
+        guard !roots.isEmpty else { return true }
+        return roots.contains { root in path == root || path.hasPrefix(root == "/" ? "/" : root + "/") }
     }
 
     /// The path of `uri` when it is a journey file in the workspace, or the protocol error saying why not.
     func journeyPath(_ uri: String) throws(ResponseError) -> String {
         let path = try Self.path(fromURI: uri)
         guard isInWorkspace(path) else {
-            throw .invalidParams("\(path) is outside the workspace (\(root ?? "")); open its folder as the workspace to work on it")
+            throw .invalidParams("\(path) is outside the workspace (\(rootsDescription)); open its folder as the workspace to work on it")
         }
         guard path.hasSuffix(".journey") else {
             throw .invalidParams("\(path) is not a journey file: the server answers requests for `.journey` files only")
@@ -109,7 +111,7 @@ struct Workspace {
         if path.hasSuffix(".mustache"), components.count >= 4, components[components.count - 3] == "messages" {
             return Self.directory(of: Self.directory(of: directory))
         }
-        guard root != nil else { return directory }
+        guard !roots.isEmpty else { return directory }
         while true {
             let parent = Self.directory(of: directory)
             let name = (directory as NSString).lastPathComponent
