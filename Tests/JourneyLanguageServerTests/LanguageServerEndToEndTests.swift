@@ -162,6 +162,8 @@ struct LanguageServerEndToEndTests {
         ("  wait 1 hour", "  time zone \"Europe/", ["Europe/Paris", "America/New_York"], []),
         ("  wait 1 hour", "  send email welcome ", ["transactional", "fallback", "when capped"], []),
         ("  wait 1 hour", "  if coun", ["count(event", "customer.", "lower"], []),
+        ("  wait 1 hour", "  send email cart_reminder  # send ", [], ["email", "sms", "transactional"]),
+        ("  wait 1 hour", "  exit \"a \\\" # \" and customer.", ["first_name"], []),
         ("  trigger on event \"cart.updated\" where event.items > 0", " and event.", ["items", "total", "name"], ["source"]),
     ]
 

@@ -63,9 +63,22 @@ extension LanguageServer {
     /// The items for a line prefix, and the text before the cursor they replace.
     func completions(prefix: String, line: Int, document: TextDocument, unit: Workspace.Unit) -> (items: [Item], replaced: String) {
         let schema = unit.schema
+        // Where the cursor is: in a string (after an opening quote), in a comment, or in code.
+        var inString = false
+        var escaped = false
+        for scalar in prefix.unicodeScalars {
+            if escaped {
+                escaped = false
+            } else if inString && scalar == "\\" {
+                escaped = true
+            } else if scalar == "\"" {
+                inString.toggle()
+            } else if !inString && scalar == "#" {
+                return ([], "")
+            }
+        }
         // Inside a string: event names or time zones.
-        let quotes = prefix.unicodeScalars.filter { $0 == "\"" }.count - prefix.components(separatedBy: "\\\"").count + 1
-        if quotes % 2 == 1, let quote = prefix.lastIndex(of: "\"") {
+        if inString, let quote = prefix.lastIndex(of: "\"") {
             let inside = String(prefix[prefix.index(after: quote)...])
             let before = prefix[..<quote].trimmingCharacters(in: .whitespaces)
             if before.hasSuffix("time zone") {
