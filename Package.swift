@@ -45,6 +45,8 @@ let package = Package(
         .executableTarget(
             name: "journey-check", dependencies: ["JourneyLanguage"], path: "Sources/JourneyCheck", swiftSettings: swiftSettings
         ),
+        // The language server `herald lsp` runs: a hand-written LSP layer over the language module only.
+        .target(name: "JourneyLanguageServer", dependencies: ["JourneyLanguage"], swiftSettings: swiftSettings),
         // A small target that exists so `swift build` checks Journeys/ (through the build-tool plugin).
         .target(name: "HeraldJourneys", swiftSettings: swiftSettings, plugins: ["JourneyBuildCheck"]),
 
@@ -111,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "HeraldCLI",
             dependencies: [
-                "JourneyLanguage", "JourneyEngine", "HeraldSimulation", "HeraldChannels", "HeraldService",
+                "JourneyLanguage", "JourneyLanguageServer", "JourneyEngine", "HeraldSimulation", "HeraldChannels", "HeraldService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -125,7 +127,7 @@ let package = Package(
             name: "HeraldBench",
             dependencies: [
                 "JourneyLanguage", "JourneyEngine", "HeraldSimulation", "HeraldSQLite", "HeraldChannels", "HeraldService",
-                "HeraldPostgres",
+                "HeraldPostgres", "JourneyLanguageServer",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -156,6 +158,10 @@ let package = Package(
         // Broken/ and Golden/ are read from the source tree (via #filePath), not bundled.
         .testTarget(
             name: "JourneyLanguageTests", dependencies: ["JourneyLanguage"], exclude: ["Broken", "Golden"], swiftSettings: swiftSettings
+        ),
+        // The language server: the protocol layer in process, and the real `herald lsp` over pipes.
+        .testTarget(
+            name: "JourneyLanguageServerTests", dependencies: ["JourneyLanguageServer", "JourneyLanguage"], swiftSettings: swiftSettings
         ),
         .testTarget(name: "JourneyEngineTests", dependencies: ["JourneyEngine", "JourneyLanguage"], swiftSettings: swiftSettings),
         .testTarget(

@@ -15,6 +15,7 @@ struct Herald: AsyncParsableCommand {
             TestCommand.self,
             SendTestCommand.self,
             ServeCommand.self,
+            LSPCommand.self,
         ]
     )
 

@@ -66,7 +66,7 @@ public enum JourneyCompiler {
         return compile(files: sources, messages: sourcesByMessage)
     }
 
-    static func compile(files sources: [String: String], messages: [String: MessageSource]?) -> CompilationResult {
+    static func compile(files sources: [String: String], messages: [String: MessageSource]?, versions: Bool = true) -> CompilationResult {
         var diagnostics: [Diagnostic] = []
         var files: [SourceFileSyntax] = []
         for path in sources.keys.sorted() {
@@ -75,6 +75,7 @@ public enum JourneyCompiler {
             files.append(parsed.file)
         }
         var checker = CatalogChecker(files: files, messages: messages)
+        checker.computesVersions = versions
         let catalog = checker.run()
         diagnostics += checker.diagnostics
         let hasErrors = diagnostics.contains { $0.severity == .error }
