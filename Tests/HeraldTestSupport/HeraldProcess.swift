@@ -97,6 +97,15 @@ public final class HeraldProcess: @unchecked Sendable {
         Foundation.kill(process.processIdentifier, SIGCONT)
     }
 
+    /// SIGHUP: `herald serve` reloads its journeys.
+    public func hangUp() {
+        guard let process else { return }
+        Foundation.kill(process.processIdentifier, SIGHUP)
+    }
+
+    /// The log so far (stderr of every run of this process).
+    public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
     /// SIGTERM (after SIGCONT, in case it is frozen) and wait for the exit; returns its status.
     @discardableResult
     public func terminate() -> Int32 {
