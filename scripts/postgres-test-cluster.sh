@@ -65,6 +65,13 @@ launch() {
     local dir=$1 bin port
     bin=$(cat "$dir/bin")
     port=$(cat "$dir/port")
+    # The server must not inherit descriptors beyond 0-2: a caller that learns of this script's
+    # exit through such a descriptor (Foundation's Process does, on Linux) would otherwise wait
+    # until PostgreSQL stops. 255 is the one bash reads this script from.
+    local fd
+    for fd in $(ls /proc/$BASHPID/fd); do
+        ((fd > 2 && fd != 255)) && eval "exec $fd>&-" 2>/dev/null
+    done
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200 -c shared_buffers=64MB" \
         start >&2 || { cat "$dir/server.log" >&2; exit 1; }

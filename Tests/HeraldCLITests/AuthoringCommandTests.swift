@@ -70,34 +70,41 @@ struct CheckCommandTests {
 }
 
 struct FormatCommandTests {
-    /// The welcome journey with its layout spoiled (indentation and spacing only).
-    static func spoiled() throws -> String {
-        let text = try String(contentsOf: Paths.journeys.appendingPathComponent("welcome.journey"), encoding: .utf8)
-        return text.replacingOccurrences(of: "  send email welcome", with: "  send   email    welcome   ")
-            .replacingOccurrences(of: "priority 60", with: "priority   60")
+    /// The welcome journey with its layout spoiled (spacing only), in a copy of the example
+    /// journeys (so that it compiles with its messages and policy).
+    static func spoil(_ scratch: Scratch) throws -> (path: String, text: String) {
+        try scratch.copyExampleJourneys()
+        let path = scratch.file("Journeys/welcome.journey")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "  send email welcome\n", with: "  send   email    welcome   \n")
+            .replacingOccurrences(of: "  priority 60\n", with: "  priority   60\n")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return (path, text)
     }
 
     @Test func checkReportsWithoutWritingThenFormatRewrites() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let original = try Self.spoiled()
-        let path = try scratch.write("welcome.journey", original)
+        let (path, original) = try Self.spoil(scratch)
+        let journeys = scratch.file("Journeys")
 
-        let check = try await herald("fmt", "--check", scratch.path)
+        let check = try await herald("fmt", "--check", journeys)
         #expect(check.status == 1, "\(check)")
-        #expect(check.stdout.contains("would reformat \(path)"), "\(check)")
-        #expect(try scratch.read("welcome.journey") == original, "--check wrote the file")
+        #expect(check.stdout == "would reformat \(path)\n", "only the spoiled file: \(check)")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == original, "--check wrote the file")
 
-        let format = try await herald("fmt", scratch.path)
+        let format = try await herald("fmt", journeys)
         #expect(format.status == 0, "\(format)")
         #expect(format.stdout.contains("formatted \(path)"), "\(format)")
-        let formatted = try scratch.read("welcome.journey")
+        let formatted = try String(contentsOfFile: path, encoding: .utf8)
         #expect(formatted != original)
         #expect(formatted.contains("  send email welcome\n"))
 
-        let again = try await herald("fmt", "--check", scratch.path)
+        let again = try await herald("fmt", "--check", journeys)
         #expect(again.status == 0, "formatting is idempotent: \(again)")
         #expect(again.stdout.isEmpty)
+        let check2 = try await herald("check", journeys)
+        #expect(check2.status == 0, "the formatted journeys still compile: \(check2)")
     }
 
     @Test func exampleJourneysAreFormatted() async throws {

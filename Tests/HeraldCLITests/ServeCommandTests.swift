@@ -20,7 +20,7 @@ struct ServeCommandTests {
             ("missing.yaml", nil),
             ("unbalanced.yaml", "port: [8080\nhost: 127.0.0.1\n"),
             ("wrong-type.yaml", "port: eighty\n"),
-            ("out-of-range.yaml", "port: 70000\n"),
+            ("out-of-range.yaml", "delivery: { max_attempts: 0 }\n"),
             ("bad-storage.yaml", "storage: mysql\n"),
         ] as [(String, String?)])
     func aBadConfigurationFileStopsStartUpAndNamesTheFile(name: String, contents: String?) async throws {
@@ -34,7 +34,7 @@ struct ServeCommandTests {
         #expect(!result.stdout.contains("listening on"), "\(result)")
         // `out-of-range` names the setting; every other case the file.
         if name == "out-of-range.yaml" {
-            #expect(result.stderr.contains("70000"), "\(result)")
+            #expect(result.stderr.contains("max_attempts"), "\(result)")
         } else {
             #expect(result.stderr.contains(path), "the message names \(path): \(result)")
         }

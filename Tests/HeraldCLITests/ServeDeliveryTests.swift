@@ -37,7 +37,8 @@ struct ServeDeliveryTests {
         defer { server.stop() }
 
         let put = try await server.call(
-            .put, "/v1/customers/ada", body: #"{"email": "ada@example.com", "phone": "+14155550123", "time_zone": "Europe/London"}"#)
+            .put, "/v1/customers/ada",
+            body: #"{"email": "ada@example.com", "phone": "+14155550123", "time_zone": "Europe/London", "attributes": {"first_name": "Ada"}}"#)
         #expect(put.status == 200, "\(put.body)")
         let post = try await server.call(.post, "/v1/events", body: orderCompleted(id: "order-1", customer: "ada"))
         #expect(post.status == 202, "\(post.body)")
@@ -80,7 +81,7 @@ struct ServeDeliveryTests {
         let server = try await Served.start(scratch, arguments: ["--config", config])
         defer { server.stop() }
 
-        _ = try await server.call(.put, "/v1/customers/grace", body: #"{"email": "grace@example.com"}"#)
+        _ = try await server.call(.put, "/v1/customers/grace", body: #"{"email": "grace@example.com", "attributes": {"first_name": "Grace"}}"#)
         let first = try await server.call(.post, "/v1/events", body: orderCompleted(id: "order-1", customer: "grace"))
         #expect(first.json?["accepted"].number == 1)
         // Delivered to the local outbox…
