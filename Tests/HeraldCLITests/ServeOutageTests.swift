@@ -8,7 +8,9 @@ import Testing
 /// the test's own (`scripts/postgres-test-cluster.sh start/halt/resume`), not the shared test
 /// cluster, which other suites use at the same time; so this runs wherever PostgreSQL's server
 /// binaries are installed (`make deps` installs them), with or without HERALD_TEST_POSTGRES_URL.
-@Suite(.serialized)
+@Suite(
+    .serialized,
+    .enabled(if: PostgresTestCluster.serverInstalled || TestDatabase.isCI, Comment(rawValue: PostgresTestCluster.skipReason)))
 struct ServeOutageTests {
     @Test func postgresStopsAndRestartsUnderARunningService() async throws {
         let cluster = try await PostgresTestCluster.start()

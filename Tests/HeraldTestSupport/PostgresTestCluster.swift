@@ -13,6 +13,18 @@ public final class PostgresTestCluster: Sendable {
         self.url = url
     }
 
+    /// Whether PostgreSQL's server programs are installed here (`make deps` installs them).
+    public static var serverInstalled: Bool {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        if versions.contains(where: { FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\($0)/bin/pg_ctl") }) { return true }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/pg_ctl") }
+    }
+
+    /// Why a test of its own cluster is left out of this run (under `CI=true` it runs, and fails).
+    public static let skipReason =
+        "skipped: PostgreSQL's server programs (pg_ctl) are not installed; run `make deps` (under CI=true this fails instead)"
+
     static var script: String { HeraldCommand.packageRoot.appendingPathComponent("scripts/postgres-test-cluster.sh").path }
 
     /// Creates and starts a cluster in a fresh directory.
