@@ -188,6 +188,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                // The webhook receiver verifies signatures itself (HMAC-SHA256), not with Herald's signer.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/HeraldTestSupport",
             swiftSettings: swiftSettings
@@ -211,6 +213,15 @@ let package = Package(
                 // Writes rows the way an earlier version did (JSON aggregates), behind the store's back.
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The `herald` binary as users run it (check, fmt, graph, dry-run, test, send-test, serve):
+        // arguments, output, exit codes; `herald serve` under SIGHUP, a PostgreSQL outage, real
+        // email and SMS servers, and a bad configuration. It runs the binary that
+        // `swift build --build-tests` builds, so it links no Herald module itself.
+        .testTarget(
+            name: "HeraldCLITests",
+            dependencies: ["HeraldTestSupport", "JourneyLanguage", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         // Three `herald serve` processes on one PostgreSQL: kill -9, SIGSTOP past the lease, fencing.
