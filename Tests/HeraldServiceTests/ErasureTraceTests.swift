@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HeraldTestSupport
 import JourneyLanguage
 import Testing

@@ -60,8 +60,11 @@ struct DeliverySlots {
         if stopped { return .giveBack }
         var lane = lanes[destination] ?? Lane(limit: max(1, limit))
         lane.limit = max(1, limit)
-        defer { lanes[destination] = lane }
-        if lane.inFlight < lane.limit && inFlight < concurrency {
+        defer { lanes[destination] = lane.inFlight == 0 && lane.waiting.isEmpty ? nil : lane }
+        if lane.inFlight < lane.limit {
+            // Claims are bounded by `freeSlots`, so the worker as a whole has room; if it had not,
+            // waiting would be for a slot no attempt of this destination will free.
+            guard inFlight < concurrency else { return .giveBack }
             lane.inFlight += 1
             inFlight += 1
             return .start
