@@ -6,8 +6,9 @@ import Testing
 
 /// Right to be forgotten, checked where it matters: the bytes on disk. A real `herald serve` on the
 /// example journeys stores a customer (profile, events, messages, decisions), erases it through the
-/// API and shuts down; then no database file — main file, WAL or shared memory — may still contain
-/// the erased email, name or phone, while another customer's values are still found.
+/// API and shuts down; once the erasure is answered (the service still running) and again after the
+/// shutdown, no database file — main file, WAL or shared memory — may still contain the erased email,
+/// name, phone or customer id, while another customer's values are still found.
 @Suite struct ErasureTraceTests {
     static let apiKey = "test-key-0123"
 
@@ -76,8 +77,14 @@ import Testing
         #expect(delete.status == 204)
         let gone = try await HTTPCall.send(port: port, .get, "/v1/customers/erase-me", apiKey: Self.apiKey)
         #expect(gone.status == 404)
+        // Once the erasure is answered, the files are clean while the service runs (a crash now would
+        // leave them as they are) …
+        for value in [erased.email, erased.name, erased.phone, "erase-me"] {
+            let found = try Self.files(in: data, containing: value)
+            #expect(found.isEmpty, "\(value) is still in \(found) after the erasure, the service running")
+        }
+        // … and after shutdown.
         #expect(server.terminate() == 0, "graceful shutdown on SIGTERM")
-
         for value in [erased.email, erased.name, erased.phone, "erase-me"] {
             let found = try Self.files(in: data, containing: value)
             #expect(found.isEmpty, "\(value) is still in \(found) after the erasure and shutdown")
