@@ -145,8 +145,9 @@ import Testing
         if arrivals.count >= 2 {
             let gap = arrivals[1].at - arrivals[0].at
             // Retry-After: 3 (the backoff alone would be at most 0.05 s), while the other attempt of the
-            // same claim still hangs: the retry is due on its own time, within about a second.
-            #expect(gap >= 2.95 && gap < 4.5, "retried \(gap) s after a Retry-After of 3 s")
+            // same claim still hangs: the retry is due on its own time. Alone it comes about 3.01 s
+            // after; the margin is for a loaded machine (a batch's rhythm would be the 30 s timeout).
+            #expect(gap >= 2.95 && gap < 5, "retried \(gap) s after a Retry-After of 3 s")
             print("Retry-After 3 s: retried after \(gap) s")
         }
         let delivered = try await Self.eventually(within: 10) {

@@ -66,7 +66,7 @@ import Testing
             }
         }
         // Every event handled: the customer's messages are in the outbox.
-        let handled = try await DeliveryWorkerTests.eventually(within: 30) {
+        let handled = try await DeliveryWorkerTests.eventually(within: 90) {
             let reply = try await HTTPCall.send(port: port, .get, "/v1/customers/erase-me", apiKey: Self.apiKey)
             return (reply.json?["messages"].array.count ?? 0) > 0
         }
