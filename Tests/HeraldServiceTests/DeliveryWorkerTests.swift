@@ -190,42 +190,65 @@ import Testing
 
     @Test func aFullDestinationWaitsThenGivesBackWithoutHoldingTheOthers() {
         var slots = DeliverySlots(concurrency: 4)
-        #expect(slots.claimed(Self.claim("a1"), destination: "a", limit: 2) == .start)
-        #expect(slots.claimed(Self.claim("a2"), destination: "a", limit: 2) == .start)
-        #expect(slots.claimed(Self.claim("a3"), destination: "a", limit: 2) == .wait)
-        #expect(slots.claimed(Self.claim("a4"), destination: "a", limit: 2) == .wait)
-        #expect(slots.claimed(Self.claim("a5"), destination: "a", limit: 2) == .giveBack)
+        #expect(slots.claimed(Self.claim("a1"), destination: "a", limit: 2, now: 0) == .start)
+        #expect(slots.claimed(Self.claim("a2"), destination: "a", limit: 2, now: 0) == .start)
+        // Up to `concurrency` claims wait for a full destination, in order; the next goes back.
+        for index in 3...6 { #expect(slots.claimed(Self.claim("a\(index)"), destination: "a", limit: 2, now: 0) == .wait) }
+        // Nothing finished there yet: due again after as long as the destination has been busy
+        // (at least 50 ms, at most 1 s).
+        #expect(slots.claimed(Self.claim("a7"), destination: "a", limit: 2, now: 0.3) == .giveBack(retryAfter: 0.3))
+        #expect(slots.claimed(Self.claim("a8"), destination: "a", limit: 2, now: 7) == .giveBack(retryAfter: 1))
+        #expect(slots.waiting == 4)
         // Waiting claims hold no global slot: the other destination still gets the rest.
         #expect(slots.freeSlots == 2)
-        #expect(slots.claimed(Self.claim("b1"), destination: "b", limit: 2) == .start)
-        #expect(slots.claimed(Self.claim("b2"), destination: "b", limit: 2) == .start)
+        #expect(slots.claimed(Self.claim("b1"), destination: "b", limit: 2, now: 0) == .start)
+        #expect(slots.claimed(Self.claim("b2"), destination: "b", limit: 2, now: 0) == .start)
         #expect(slots.freeSlots == 0)
         // With no slot anywhere (claims never exceed the free slots), a claim is not held for a
         // destination with nothing in flight: no finishing attempt would ever start it.
-        #expect(slots.claimed(Self.claim("c1"), destination: "c", limit: 2) == .giveBack)
+        #expect(slots.claimed(Self.claim("c1"), destination: "c", limit: 2, now: 0) == .giveBack(retryAfter: 0.05))
         // A finished attempt hands its slot to its destination's oldest waiting claim.
-        #expect(slots.finished(destination: "a", now: 10, minimumLease: 30) == .init(start: Self.claim("a3")))
+        #expect(slots.finished(destination: "a", now: 10, minimumLease: 30, duration: 0.2) == .init(start: Self.claim("a3")))
         #expect(slots.inFlight(to: "a") == 2)
-        #expect(slots.finished(destination: "b", now: 10, minimumLease: 30) == .init(start: nil))
+        #expect(slots.finished(destination: "b", now: 10, minimumLease: 30, duration: 0.2) == .init(start: nil))
         #expect(slots.freeSlots == 1)
     }
 
     @Test func aWaitingClaimWhoseLeaseRunsShortIsGivenBack() {
         var slots = DeliverySlots(concurrency: 8)
-        #expect(slots.claimed(Self.claim("a1"), destination: "a", limit: 1) == .start)
-        #expect(slots.claimed(Self.claim("a2", leaseUntil: 35), destination: "a", limit: 1) == .wait)
-        #expect(slots.finished(destination: "a", now: 10, minimumLease: 30) == .init(start: nil, giveBack: [Self.claim("a2", leaseUntil: 35)]))
+        #expect(slots.claimed(Self.claim("a1"), destination: "a", limit: 1, now: 0) == .start)
+        #expect(slots.claimed(Self.claim("a2", leaseUntil: 35), destination: "a", limit: 1, now: 0) == .wait)
+        #expect(
+            slots.finished(destination: "a", now: 10, minimumLease: 30, duration: 0.2)
+                == .init(start: nil, giveBack: [Self.claim("a2", leaseUntil: 35)]))
         #expect(slots.inFlight == 0)
         #expect(slots.waiting == 0)
     }
 
+    @Test func aClaimGivenBackIsDueAboutWhenItsDestinationHasRoom() throws {
+        var slots = DeliverySlots(concurrency: 2)
+        #expect(slots.claimed(Self.claim("a1"), destination: "a", limit: 1, now: 0) == .start)
+        #expect(slots.claimed(Self.claim("a2"), destination: "a", limit: 1, now: 0) == .wait)
+        #expect(slots.claimed(Self.claim("a3"), destination: "a", limit: 1, now: 0) == .wait)
+        // Nothing finished there yet: as long as it has been busy (at least 50 ms).
+        #expect(slots.claimed(Self.claim("a4"), destination: "a", limit: 1, now: 0) == .giveBack(retryAfter: 0.05))
+        #expect(slots.finished(destination: "a", now: 10, minimumLease: 30, duration: 0.2) == .init(start: Self.claim("a2")))
+        #expect(slots.claimed(Self.claim("a5"), destination: "a", limit: 1, now: 0) == .wait)
+        // Two wait for one slot, attempts take 0.2 s: due again in about 0.6 s.
+        guard case .giveBack(let delay) = slots.claimed(Self.claim("a6"), destination: "a", limit: 1, now: 0) else {
+            Issue.record("a6 was not given back")
+            return
+        }
+        #expect(abs(delay - 0.6) < 1e-9)
+    }
+
     @Test func stoppingGivesBackWhatWaitsAndStartsNothing() {
         var slots = DeliverySlots(concurrency: 8)
-        #expect(slots.claimed(Self.claim("a1"), destination: "a", limit: 1) == .start)
-        #expect(slots.claimed(Self.claim("a2"), destination: "a", limit: 1) == .wait)
+        #expect(slots.claimed(Self.claim("a1"), destination: "a", limit: 1, now: 0) == .start)
+        #expect(slots.claimed(Self.claim("a2"), destination: "a", limit: 1, now: 0) == .wait)
         #expect(slots.stop() == [Self.claim("a2")])
         #expect(slots.freeSlots == 0)
-        #expect(slots.finished(destination: "a", now: 10, minimumLease: 30) == .init(start: nil))
-        #expect(slots.claimed(Self.claim("b1"), destination: "b", limit: 1) == .giveBack)
+        #expect(slots.finished(destination: "a", now: 10, minimumLease: 30, duration: 0.2) == .init(start: nil))
+        #expect(slots.claimed(Self.claim("b1"), destination: "b", limit: 1, now: 0) == .giveBack(retryAfter: 0))
     }
 }

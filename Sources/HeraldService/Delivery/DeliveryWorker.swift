@@ -29,14 +29,12 @@ final class DeliveryWorker: Service, Sendable {
     /// Attempts in flight to one destination at most (and never more than its channel allows).
     let perDestination: Int
     let lease: Double
-    /// How long a claim given back for a full destination waits before it is claimed again.
-    let busyDelay: Double
     private let slots: Mutex<DeliverySlots>
 
     init(
         store: any JourneyStore, delivery: any MessageDelivery, retry: RetrySchedule, ownership: ShardOwnershipCell,
         signal: Signal, inboxSignal: Signal, metrics: ServiceMetrics, clock: ServiceClock, logger: Logger,
-        concurrency: Int = 32, perDestination: Int? = nil, lease: Double = 60, busyDelay: Double = 1
+        concurrency: Int = 32, perDestination: Int? = nil, lease: Double = 60
     ) {
         self.store = store
         self.delivery = delivery
@@ -50,7 +48,6 @@ final class DeliveryWorker: Service, Sendable {
         self.concurrency = max(1, concurrency)
         self.perDestination = max(1, perDestination ?? max(1, concurrency / 2))
         self.lease = lease
-        self.busyDelay = busyDelay
         self.slots = Mutex(DeliverySlots(concurrency: max(1, concurrency)))
     }
 
@@ -63,7 +60,8 @@ final class DeliveryWorker: Service, Sendable {
             await withDiscardingTaskGroup { group in
                 await self.loop(&group)
                 let waiting = self.slots.withLock { $0.stop() }
-                await self.giveBack(waiting, retryAt: self.clock.now())
+                let now = self.clock.now()
+                await self.giveBack(waiting.map { ($0, now) })
             }
         } onGracefulShutdown: {
             self.signal.notify()
@@ -83,18 +81,18 @@ final class DeliveryWorker: Service, Sendable {
                     await signal.wait(timeout: 1)
                     continue
                 }
-                var busy: [OutboxClaim] = []
+                var busy: [(OutboxClaim, retryAt: Double)] = []
                 for claim in claims {
                     let destination = delivery.destination(of: claim.message)
                     let limit = min(destination.maxConcurrency, perDestination)
-                    switch slots.withLock({ $0.claimed(claim, destination: destination.key, limit: limit) }) {
+                    switch slots.withLock({ $0.claimed(claim, destination: destination.key, limit: limit, now: now) }) {
                     case .start: group.addTask { await self.work(claim, destination: destination.key) }
                     case .wait: break
-                    case .giveBack: busy.append(claim)
+                    case .giveBack(let delay): busy.append((claim, now + delay))
                     }
                 }
-                await giveBack(busy, retryAt: now + busyDelay)
-                // A full claim means more may be due right now.
+                await giveBack(busy)
+                // A full claim means more may be due right now (given-back ones are due later).
                 if claims.count == free { continue }
             }
             // Sleep until an attempt finishes (its slot frees), new messages or a retry are due, or
@@ -113,20 +111,32 @@ final class DeliveryWorker: Service, Sendable {
     private func work(_ first: OutboxClaim, destination: String) async {
         var claim = first
         while true {
+            let started = ContinuousClock.now
             await attempt(claim)
-            let handover = slots.withLock { $0.finished(destination: destination, now: clock.now(), minimumLease: lease / 2) }
-            await giveBack(handover.giveBack, retryAt: clock.now())
+            let duration = Self.seconds(ContinuousClock.now - started)
+            let now = clock.now()
+            let handover = slots.withLock {
+                $0.finished(destination: destination, now: now, minimumLease: lease / 2, duration: duration)
+            }
+            await giveBack(handover.giveBack.map { ($0, now) })
             guard let next = handover.start else { break }
             claim = next
         }
         signal.notify()  // a slot is free: claim more
     }
 
-    /// Returns claims that were never attempted: their counted attempt is taken back.
-    private func giveBack(_ claims: [OutboxClaim], retryAt: Double) async {
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// Returns claims that were never attempted, due again at `retryAt`: their counted attempt is
+    /// taken back.
+    private func giveBack(_ claims: [(claim: OutboxClaim, retryAt: Double)]) async {
         if claims.isEmpty { return }
         let records = claims.map {
-            DeliveryRecord(messageID: $0.message.id, token: $0.token, at: retryAt, outcome: .notAttempted(retryAt: retryAt), feedback: nil)
+            DeliveryRecord(
+                messageID: $0.claim.message.id, token: $0.claim.token, at: $0.retryAt, outcome: .notAttempted(retryAt: $0.retryAt),
+                feedback: nil)
         }
         do {
             try await store.recordDeliveries(records)
