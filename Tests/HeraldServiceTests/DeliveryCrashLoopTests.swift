@@ -15,6 +15,7 @@ import Testing
 ///   that cut one of its attempts off;
 /// - every attempt is counted: arrivals ≤ attempts ≤ arrivals + those kills.
 ///
+/// It runs on SQLite, and on PostgreSQL where one is available (`make test` starts one).
 /// `make test` runs it at a size that fits CI (3 kills, 3,000 events). The full size (20 kills,
 /// 50,000 events): `HERALD_CRASH_LOOP=full swift test --filter DeliveryCrashLoopTests` (see
 /// docs/service.md); `HERALD_CRASH_LOOP_EVENTS` and `HERALD_CRASH_LOOP_KILLS` set other sizes.
@@ -55,7 +56,14 @@ struct DeliveryCrashLoopTests {
         """,
     ]
 
-    /// Outbox rows: id → (status, attempts).
+    /// The store `herald serve` runs on.
+    enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+        case sqlite, postgres
+        var testDescription: String { rawValue }
+        static var available: [Backend] { TestDatabase.required ? [.sqlite, .postgres] : [.sqlite] }
+    }
+
+    /// Outbox rows of the SQLite file: id → (status, attempts).
     static func outbox(_ database: URL, inFlightOnly: Bool) throws -> [String: (status: Int, attempts: Int)] {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -71,7 +79,19 @@ struct DeliveryCrashLoopTests {
         }
     }
 
-    @Test func killNineNeverRepeatsARecordedDelivery() async throws {
+    @Test(arguments: Backend.available)
+    func killNineNeverRepeatsARecordedDelivery(_ backend: Backend) async throws {
+        let postgres = backend == .postgres ? try await TestDatabase.create() : nil
+        do {
+            try await crashLoop(postgres: postgres)
+        } catch {
+            await postgres?.drop()
+            throw error
+        }
+        await postgres?.drop()
+    }
+
+    func crashLoop(postgres: TestDatabase?) async throws {
         let size = Size.configured
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-crash-loop-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -103,12 +123,23 @@ struct DeliveryCrashLoopTests {
         """.write(to: channels, atomically: true, encoding: .utf8)
         let data = directory.appendingPathComponent("data")
         let database = data.appendingPathComponent("herald.sqlite")
-        let makeServer: @Sendable (Int) -> HeraldProcess = { port in
+        var environment = ["HERALD_API_KEY": Self.apiKey, "HERALD_LOG_LEVEL": "error", "HERALD_CHANNELS_CONFIG": channels.path]
+        var arguments = ["--data", data.path, "--journeys", journeys.path]
+        if let postgres {
+            // Short shard leases: a restarted node takes over its dead predecessor's shards soon.
+            let config = directory.appendingPathComponent("herald.yaml")
+            try "storage: { backend: postgres, postgres: { lease_seconds: 2, renew_seconds: 0.5 } }".write(
+                to: config, atomically: true, encoding: .utf8)
+            environment["HERALD_POSTGRES_URL"] = postgres.url
+            arguments += ["--config", config.path]
+        }
+        let outbox: @Sendable (_ inFlightOnly: Bool) async throws -> [String: (status: Int, attempts: Int)] = { inFlightOnly in
+            if let postgres { return try await postgres.outboxRows(inFlightOnly: inFlightOnly) }
+            return try Self.outbox(database, inFlightOnly: inFlightOnly)
+        }
+        let makeServer: @Sendable (Int) -> HeraldProcess = { [environment, arguments] port in
             HeraldProcess(
-                arguments: ["serve", "--port", "\(port)", "--data", data.path, "--journeys", journeys.path],
-                environment: [
-                    "HERALD_API_KEY": Self.apiKey, "HERALD_LOG_LEVEL": "error", "HERALD_CHANNELS_CONFIG": channels.path,
-                ],
+                arguments: ["serve", "--port", "\(port)"] + arguments, environment: environment,
                 logFile: directory.appendingPathComponent("server.log"))
         }
         let first = makeServer(0)
@@ -158,7 +189,7 @@ struct DeliveryCrashLoopTests {
                     current.withLock { $0 }.kill()
                     killTimes.withLock { $0.append(Date().timeIntervalSince1970) }
                     // What was in flight at the kill: claimed, its outcome not recorded.
-                    let inFlight = try Self.outbox(database, inFlightOnly: true)
+                    let inFlight = try await outbox(true)
                     inFlightAtKill.withLock { counts in for id in inFlight.keys { counts[id, default: 0] += 1 } }
                     try await Task.sleep(for: .milliseconds(Int.random(in: 50...300)))
                     let restarted = makeServer(port)
@@ -177,15 +208,15 @@ struct DeliveryCrashLoopTests {
         }
         #expect(current.withLock { $0 }.terminate() == 0, "graceful shutdown on SIGTERM")
 
-        let outbox = try Self.outbox(database, inFlightOnly: false)
+        let rows = try await outbox(false)
         let arrivals = receiver.arrivals.withLock { $0 }
         let cutOff = inFlightAtKill.withLock { $0 }
-        #expect(outbox.count == size.events, "\(outbox.count) messages for \(size.events) events")
-        #expect(Set(arrivals.keys) == Set(outbox.keys), "the receiver's webhook-ids and the outbox differ")
+        #expect(rows.count == size.events, "\(rows.count) messages for \(size.events) events")
+        #expect(Set(arrivals.keys) == Set(rows.keys), "the receiver's webhook-ids and the outbox differ")
         var undelivered = 0
         var repeated = 0
         var violations: [String] = []
-        for (id, row) in outbox {
+        for (id, row) in rows {
             if row.status != 1 { undelivered += 1 }
             let received = arrivals[id]?.count ?? 0
             let kills = cutOff[id] ?? 0
@@ -201,7 +232,7 @@ struct DeliveryCrashLoopTests {
         #expect(violations.isEmpty, "\(violations.count) violations, e.g. \(violations.prefix(5))")
         #expect(killTimes.withLock { $0.count } == size.kills)
         print(
-            "crash loop: \(size.events) events, \(size.kills) kills, \(outbox.count) webhooks, \(repeated) repeated (each in flight at a kill), \(cutOff.count) attempts cut off"
+            "crash loop (\(postgres == nil ? "sqlite" : "postgres")): \(size.events) events, \(size.kills) kills, \(rows.count) webhooks, \(repeated) repeated (each in flight at a kill), \(cutOff.count) attempts cut off"
         )
     }
 }
