@@ -202,7 +202,7 @@ struct DeliveryCrashLoopTests {
         #expect(acknowledged.withLock { $0 } == size.events)
 
         // Every event's webhook arrives (the timers included).
-        let deadline = Date().addingTimeInterval(size.events > 10_000 ? 600 : 120)
+        let deadline = Date().addingTimeInterval(size.events > 10_000 ? 1_800 : 180)
         while Date() < deadline, receiver.arrivals.withLock({ $0.count }) < size.events {
             try await Task.sleep(for: .milliseconds(200))
         }
