@@ -199,6 +199,8 @@ let package = Package(
             dependencies: [
                 "HeraldTestSupport", "HeraldService", "HeraldSQLite", "JourneyEngine", "JourneyLanguage", "HeraldSimulation",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // Reads the outbox of a killed `herald serve` (the delivery crash loop).
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

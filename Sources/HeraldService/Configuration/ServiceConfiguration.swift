@@ -52,7 +52,11 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
     }
 
     public struct Delivery: Sendable, Codable, Equatable {
+        /// Attempts in flight at once, in all.
         public var concurrency: Int = 32
+        /// Attempts in flight to one destination (an email or SMS provider, a webhook origin) at
+        /// most, so a hanging one cannot hold the others' slots; half of `concurrency` when unset.
+        public var perDestinationConcurrency: Int?
         public var leaseSeconds: Double = 60
         public var retryBaseSeconds: Double = 1
         public var retryCapSeconds: Double = 300
@@ -180,6 +184,9 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
         }
         guard limits.maxConnections >= 1 else { throw Invalid(description: "limits.max_connections must be at least 1") }
         guard delivery.maxAttempts >= 1 else { throw Invalid(description: "delivery.max_attempts must be at least 1") }
+        guard delivery.concurrency >= 1, (delivery.perDestinationConcurrency ?? 1) >= 1 else {
+            throw Invalid(description: "delivery.concurrency and delivery.per_destination_concurrency must be at least 1")
+        }
         guard apiKeys.allSatisfy({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) }) else {
             throw Invalid(description: "API keys must be non-empty and contain no spaces")
         }
@@ -261,6 +268,7 @@ extension ServiceConfiguration.Timers {
 extension ServiceConfiguration.Delivery {
     enum CodingKeys: String, CodingKey {
         case concurrency
+        case perDestinationConcurrency = "per_destination_concurrency"
         case leaseSeconds = "lease_seconds"
         case retryBaseSeconds = "retry_base_seconds"
         case retryCapSeconds = "retry_cap_seconds"
@@ -271,6 +279,7 @@ extension ServiceConfiguration.Delivery {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         concurrency = try c.decodeIfPresent(Int.self, forKey: .concurrency) ?? concurrency
+        perDestinationConcurrency = try c.decodeIfPresent(Int.self, forKey: .perDestinationConcurrency)
         leaseSeconds = try c.decodeIfPresent(Double.self, forKey: .leaseSeconds) ?? leaseSeconds
         retryBaseSeconds = try c.decodeIfPresent(Double.self, forKey: .retryBaseSeconds) ?? retryBaseSeconds
         retryCapSeconds = try c.decodeIfPresent(Double.self, forKey: .retryCapSeconds) ?? retryCapSeconds
