@@ -92,13 +92,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The service knows the store protocol and the channels, never a store by name: the
+        // composition root (`herald serve` in HeraldCLI) opens the store and hands it in.
         .target(
             name: "HeraldService",
             dependencies: [
-                "JourneyEngine", "JourneyLanguage", "HeraldChannels", "HeraldSQLite", "HeraldPostgres",
+                "JourneyEngine", "JourneyLanguage", "HeraldChannels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -107,12 +108,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: The command-line tool.
+        // MARK: The command-line tool, and the composition root of `herald serve` (Serve/): it reads
+        // the configuration, opens the store (SQLite or PostgreSQL) and picks the channels.
         .executableTarget(
             name: "HeraldCLI",
             dependencies: [
                 "JourneyLanguage", "JourneyEngine", "HeraldSimulation", "HeraldChannels", "HeraldService",
+                "HeraldSQLite", "HeraldPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -51,7 +51,7 @@ struct ServiceDryRunEquivalenceTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let journeys = root.appendingPathComponent("Journeys").path
-        guard case .compiled(let catalog, _) = JourneysToolchain().compile(directory: journeys) else {
+        guard let catalog = JourneyCompiler.compile(directory: journeys).catalog else {
             Issue.record("the example journeys do not compile")
             return
         }

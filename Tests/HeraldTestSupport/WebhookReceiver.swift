@@ -10,6 +10,8 @@ public final class WebhookReceiver: Sendable {
 
     /// `webhook-id` → arrival times (seconds since 1970).
     public let arrivals = Locked<[String: [Double]]>([:])
+    /// `webhook-id` → the body of its last arrival.
+    public let bodies = Locked<[String: String]>([:])
     public let signed = Locked(0)
     private let portBox = Locked<Int?>(nil)
     private let task = Locked<Task<Void, any Error>?>(nil)
@@ -20,6 +22,8 @@ public final class WebhookReceiver: Sendable {
         let router = Router()
         router.post("/hook") { request, _ -> HTTPResponse.Status in
             let id = request.headers[HTTPField.Name("webhook-id")!] ?? "missing"
+            let body = try await request.body.collect(upTo: 1 << 20)
+            self.bodies.withLock { $0[id] = String(buffer: body) }
             if request.headers[HTTPField.Name("webhook-signature")!]?.hasPrefix("v1,") == true { self.signed.withLock { $0 += 1 } }
             let now = Date().timeIntervalSince1970
             self.arrivals.withLock { $0[id, default: []].append(now) }
