@@ -41,7 +41,8 @@ enum ServeAssembly {
                 FileHandle.standardError.write(Data("\(d.file):\(d.line):\(d.column): \(d.severity): \(d.message)\n".utf8))
             }
             throw StartFailure(
-                "the journeys in \(service.journeys) did not pass the check (\(refused.diagnostics.count) problems): fix them and start again")
+                "the journeys in \(service.journeys) did not pass the check (\(refused.diagnostics.count) \(refused.diagnostics.count == 1 ? "error" : "errors")): fix them and start again"
+            )
         }
         do {
             try await server.application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
@@ -73,14 +74,14 @@ enum ServeAssembly {
             renderer: MessageRenderer(journeysDirectory: service.journeys))
     }
 
-    /// `bind(…): Address already in use (errno: 98)` → `address already in use`.
+    /// `bind(…): Address already in use (errno: 98)` → `address already in use (…)`.
     static func reason(_ error: any Error) -> String {
         let text = "\(error)"
-        if let range = text.range(of: "): "), let errno = text.range(of: " (errno:") {
-            return text[range.upperBound..<errno.lowerBound].lowercased()
-                + (text.contains("in use") ? " (another process listens there: stop it or choose another --port)" : "")
-        }
-        return text
+        guard let errno = text.range(of: " (errno:") else { return text }
+        var reason = text[..<errno.lowerBound]
+        if let colon = reason.range(of: ": ", options: .backwards) { reason = reason[colon.upperBound...] }
+        let plain = reason.trimmingCharacters(in: CharacterSet(charactersIn: ") ")).lowercased()
+        return plain + (plain.contains("in use") ? " (another process listens there: stop it or choose another --port)" : "")
     }
 }
 

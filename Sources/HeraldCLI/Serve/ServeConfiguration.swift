@@ -54,7 +54,7 @@ struct ServeConfiguration: Sendable, Equatable {
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
-            throw ServiceConfiguration.Invalid(description: "cannot read configuration file \(file): \(error.localizedDescription)")
+            throw ServiceConfiguration.Invalid(description: "cannot read configuration file \(file): \(OpenedStore.reason(error))")
         }
         var configuration = ServeConfiguration()
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return configuration }
@@ -75,6 +75,11 @@ struct ServeConfiguration: Sendable, Equatable {
         if let error = error as? DecodingError {
             switch error {
             case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+                // Yams wraps what it could not parse, and what a section refused, in `underlyingError`.
+                if let underlying = context.underlyingError {
+                    if let invalid = underlying as? ServiceConfiguration.Invalid { return invalid.description }
+                    return "not valid YAML: " + "\(underlying)".split(separator: "\n").joined(separator: " ")
+                }
                 let path = context.codingPath.map(\.stringValue).joined(separator: ".")
                 return "\(path.isEmpty ? "" : path + ": ")\(context.debugDescription)"
             case .keyNotFound(let key, _):

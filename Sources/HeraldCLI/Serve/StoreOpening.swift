@@ -57,14 +57,11 @@ struct OpenedStore: Sendable {
         }
     }
 
-    /// The plain reason of a file system or database error.
+    /// The plain reason of a file system or database error (`not a directory`).
     static func reason(_ error: any Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
-            let code = POSIXErrorCode(rawValue: Int32(underlying.code))
-        {
-            return String(cString: strerror(code.rawValue)).lowercased()
-        }
+        var ns = error as NSError
+        while let underlying = ns.userInfo[NSUnderlyingErrorKey] as? any Error { ns = underlying as NSError }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))).lowercased() }
         return "\(error)"
     }
 }

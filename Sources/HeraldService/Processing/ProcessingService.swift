@@ -116,6 +116,7 @@ final class ProcessingService: Service, Sendable {
                 entries = try await store.pendingInbox(
                     after: cursor, limit: options.batchSize * 4, ownership: ownership.current)
             } catch {
+                if isStopping { return }  // a query cut off by cancellation: nothing went wrong
                 logger.error("reading the inbox failed", metadata: ["error": "\(error)"])
                 await inboxSignal.wait(timeout: 1)
                 continue
