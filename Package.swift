@@ -57,7 +57,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Channels — libcurl transport, adapters, templates.
+        // MARK: Channels — libcurl transport, adapters, templates. Independent of the engine, the
+        // stores and the service; speaks the language module's vocabulary.
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
@@ -66,6 +67,8 @@ let package = Package(
         .target(
             name: "HeraldChannels",
             dependencies: [
+                // The shared vocabulary (`Value`, `Channel`, `MessageCategory`); Foundation only.
+                "JourneyLanguage",
                 "CCurl",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -175,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldChannelsTests",
-            dependencies: ["HeraldChannels"],
+            dependencies: ["HeraldChannels", "JourneyLanguage"],
             // Python test servers and example messages, read from the source tree by the tests.
             exclude: ["Servers", "Fixtures"],
             swiftSettings: swiftSettings
@@ -197,7 +200,8 @@ let package = Package(
         .testTarget(
             name: "HeraldServiceTests",
             dependencies: [
-                "HeraldTestSupport", "HeraldService", "HeraldSQLite", "JourneyEngine", "JourneyLanguage", "HeraldSimulation",
+                "HeraldTestSupport", "HeraldService", "HeraldSQLite", "HeraldChannels", "JourneyEngine", "JourneyLanguage",
+                "HeraldSimulation",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

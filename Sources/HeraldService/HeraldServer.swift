@@ -1,4 +1,5 @@
 import Foundation
+import HeraldChannels
 public import Hummingbird
 public import JourneyEngine
 public import Logging
@@ -60,9 +61,11 @@ public struct HeraldServer: Sendable {
         let scheduler = TimerScheduler(
             store: store, timers: timers, processing: processing, registry: registry, ownership: ownership, clock: clock,
             logger: logger)
-        let retry = RetrySchedule(
-            base: configuration.delivery.retryBaseSeconds, cap: configuration.delivery.retryCapSeconds,
-            maxAttempts: configuration.delivery.maxAttempts)
+        // The provider's Retry-After is honoured however long it is (the service's rule; a
+        // `send-test` through HeraldChannels alone caps it at an hour).
+        let retry = RetryPolicy(
+            maxAttempts: configuration.delivery.maxAttempts, baseDelay: .seconds(configuration.delivery.retryBaseSeconds),
+            maxDelay: .seconds(configuration.delivery.retryCapSeconds), maxRetryAfter: .seconds(Int64(Int32.max)))
         let deliveryWorker = DeliveryWorker(
             store: store, delivery: delivery, retry: retry,
             ownership: ownership, signal: deliverySignal, inboxSignal: processing.inboxSignal, metrics: metrics,

@@ -1,4 +1,5 @@
 import Foundation
+import JourneyLanguage
 import Testing
 
 @testable import HeraldChannels
@@ -7,10 +8,10 @@ import Testing
 struct ExampleMessageTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    @Test(arguments: ChannelKind.allCases)
-    func welcomeRendersOnEveryChannel(channel: ChannelKind) throws {
+    @Test(arguments: Channel.allCases)
+    func welcomeRendersOnEveryChannel(channel: Channel) throws {
         let renderer = MessageRenderer(journeysDirectory: Self.fixtures.appendingPathComponent("Journeys").path)
-        let customer = try TemplateValue(json: String(contentsOf: Self.fixtures.appendingPathComponent("customer.json"), encoding: .utf8))
+        let customer = try JSONDecoder().decode(Value.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("customer.json")))
         guard case .object(let profile) = customer else {
             Issue.record("customer.json is not an object")
             return

@@ -1,3 +1,4 @@
+public import JourneyLanguage
 public import Logging
 
 /// The entry point of delivery: routes each message to its channel's adapter under that
@@ -18,7 +19,7 @@ public final class MessageDispatcher: Sendable {
     }
 
     public let retryPolicy: RetryPolicy
-    private let routes: [ChannelKind: Route]
+    private let routes: [Channel: Route]
     private let transport: CurlTransport?
     private let random: @Sendable () -> Double
     private let sleep: @Sendable (Duration) async throws -> Void
@@ -48,7 +49,7 @@ public final class MessageDispatcher: Sendable {
             webhookURL: configuration.webhook.endpoint.url,
             webhookSecrets: configuration.webhook.endpoint.secrets
         )
-        var channels: [ChannelKind: any DeliveryChannel] = [:]
+        var channels: [Channel: any DeliveryChannel] = [:]
         switch configuration.email.transport {
         case .local: channels[.email] = local
         case .smtp(let server): channels[.email] = SMTPEmailChannel(settings: configuration.email.settings, server: server, transport: transport!)
@@ -77,15 +78,15 @@ public final class MessageDispatcher: Sendable {
     /// - Parameters:
     ///   - sleep: waits between retries (`Task.sleep` unless a test replaces it).
     public init(
-        channels: [ChannelKind: any DeliveryChannel],
-        limits: [ChannelKind: ChannelLimits] = [:],
+        channels: [Channel: any DeliveryChannel],
+        limits: [Channel: ChannelLimits] = [:],
         retryPolicy: RetryPolicy = RetryPolicy(),
         transport: CurlTransport? = nil,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         logger: Logger = Logger(label: "herald.channels")
     ) {
-        var routes: [ChannelKind: Route] = [:]
+        var routes: [Channel: Route] = [:]
         for (kind, channel) in channels {
             let limit = limits[kind] ?? ChannelLimits()
             routes[kind] = Route(channel: channel, concurrency: ConcurrencyLimit(limit.maxConcurrency), rate: limit.rateLimit.map(RateLimiter.init))

@@ -1,4 +1,5 @@
 import Foundation
+public import JourneyLanguage
 import Synchronization
 
 /// Renders the messages in a message directory (`Journeys/messages/<name>/`) for a customer.
@@ -30,7 +31,7 @@ public final class MessageRenderer: Sendable {
     /// - Throws: ``TemplateError`` when the message or its template for this channel does not
     ///   exist, a template does not parse, a variable is missing, a JSON payload is not valid
     ///   JSON, or the result is empty.
-    public func render(_ name: String, for channel: ChannelKind, context: TemplateContext) throws(TemplateError) -> RenderedContent {
+    public func render(_ name: String, for channel: Channel, context: TemplateContext) throws(TemplateError) -> RenderedContent {
         let templates = try load(name)
         let root = context.root
         switch channel {
@@ -76,9 +77,9 @@ public final class MessageRenderer: Sendable {
     }
 
     /// The channels message `name` has templates for.
-    public func channels(for name: String) throws(TemplateError) -> [ChannelKind] {
+    public func channels(for name: String) throws(TemplateError) -> [Channel] {
         let templates = try load(name)
-        var channels: [ChannelKind] = []
+        var channels: [Channel] = []
         if templates.subject != nil, templates.html != nil || templates.text != nil { channels.append(.email) }
         if templates.sms != nil { channels.append(.sms) }
         if templates.webhook != nil { channels.append(.webhook) }

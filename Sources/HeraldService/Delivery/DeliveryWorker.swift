@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import HeraldChannels
 import JourneyEngine
 import JourneyLanguage
 import Logging
@@ -13,7 +14,7 @@ import Synchronization
 final class DeliveryWorker: Service, Sendable {
     let store: any JourneyStore
     let delivery: any MessageDelivery
-    let retry: RetrySchedule
+    let retry: RetryPolicy
     let ownershipCell: ShardOwnershipCell
     var ownership: ShardOwnership { ownershipCell.current }
     let signal: Signal
@@ -25,7 +26,7 @@ final class DeliveryWorker: Service, Sendable {
     let lease: Double
 
     init(
-        store: any JourneyStore, delivery: any MessageDelivery, retry: RetrySchedule, ownership: ShardOwnershipCell,
+        store: any JourneyStore, delivery: any MessageDelivery, retry: RetryPolicy, ownership: ShardOwnershipCell,
         signal: Signal, inboxSignal: Signal, metrics: ServiceMetrics, clock: ServiceClock, logger: Logger,
         concurrency: Int = 32, lease: Double = 60
     ) {
@@ -87,23 +88,17 @@ final class DeliveryWorker: Service, Sendable {
         let now = clock.now()
         let message = claim.message
         let record: DeliveryRecord
-        switch result {
-        case .delivered(let detail):
+        switch retry.decision(after: result, attempt: claim.attempts + 1, randomFraction: .random(in: 0...1)) {
+        case .delivered(let providerID):
+            let detail = providerID.map { "provider id \($0)" } ?? "delivered"
             record = DeliveryRecord(
                 messageID: message.id, token: claim.token, at: now, outcome: .delivered(detail: detail),
                 feedback: feedback(message, delivered: true, detail: detail, at: now))
-        case .transient(let reason, let retryAfter):
-            if let delay = retry.delay(after: claim.attempts, retryAfter: retryAfter) {
-                record = DeliveryRecord(
-                    messageID: message.id, token: claim.token, at: now, outcome: .retry(at: now + delay, reason: reason),
-                    feedback: nil)
-            } else {
-                let reason = "gave up after \(claim.attempts + 1) attempts: \(reason)"
-                record = DeliveryRecord(
-                    messageID: message.id, token: claim.token, at: now, outcome: .deadLettered(reason: reason),
-                    feedback: feedback(message, delivered: false, detail: reason, at: now))
-            }
-        case .permanent(let reason):
+        case .retry(let delay):
+            guard case .transient(let reason, _) = result else { preconditionFailure("only a transient failure is retried") }
+            record = DeliveryRecord(
+                messageID: message.id, token: claim.token, at: now, outcome: .retry(at: now + delay.seconds, reason: reason), feedback: nil)
+        case .deadLetter(let reason):
             record = DeliveryRecord(
                 messageID: message.id, token: claim.token, at: now, outcome: .deadLettered(reason: reason),
                 feedback: feedback(message, delivered: false, detail: reason, at: now))
@@ -133,5 +128,11 @@ final class DeliveryWorker: Service, Sendable {
         InboxItem(
             id: "delivery:" + message.id, customerID: message.customerID,
             payload: .deliveryOutcome(messageID: message.id, delivered: delivered, detail: detail), acceptedAt: at)
+    }
+}
+
+extension Duration {
+    fileprivate var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldChannels
 import HeraldSQLite
 import HeraldService
 import HeraldTestSupport
@@ -14,12 +15,12 @@ import Testing
 final class ScriptedDelivery: MessageDelivery, Sendable {
     let flaky = Mutex<Set<String>>([])
 
-    func deliver(_ message: OutboxMessage, attempt: Int) async -> DeliveryAttempt {
+    func deliver(_ message: OutboxMessage, attempt: Int) async -> DeliveryOutcome {
         if message.customerID.hasPrefix("dead-") { return .permanent(reason: "HTTP 410 Gone from the test receiver") }
         if message.customerID.hasPrefix("flaky-"), flaky.withLock({ $0.insert(message.id).inserted }) {
-            return .transient(reason: "HTTP 503", retryAfter: 0)
+            return .transient(reason: "HTTP 503", retryAfter: .zero)
         }
-        return .delivered(detail: "ok")
+        return .delivered(providerMessageID: nil)
     }
 }
 
