@@ -64,12 +64,17 @@ public final class MessageRenderer: Sendable {
                     .channelNotAvailable, "message `\(name)` has no webhook template; add webhook.json.mustache", file: templates.directory)
             }
             let payload = Array(try webhook.render(root).utf8)
+            // Strict RFC 8259 (Foundation's parsers on Linux accept trailing commas and other JSON5
+            // liberties that receivers reject): the language module's parser, which the API uses too.
             do {
-                try StrictJSON.validate(payload)
+                _ = try JSONValueParser.parse(payload)
             } catch {
+                let before = payload[..<min(error.offset, payload.count)]
+                let line = before.count(where: { $0 == 0x0a }) + 1
+                let column = before.count - (before.lastIndex(of: 0x0a).map { $0 + 1 } ?? 0) + 1
                 throw TemplateError(
                     .invalidJSON,
-                    "the rendered webhook payload is not valid JSON: \(error.message) (at line \(error.line), column \(error.column) of the output)",
+                    "the rendered webhook payload is not valid JSON: \(error.message) (at line \(line), column \(column) of the output)",
                     file: webhook.file)
             }
             return .webhook(WebhookContent(payload: payload))
