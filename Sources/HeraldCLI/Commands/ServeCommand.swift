@@ -2,6 +2,12 @@ import ArgumentParser
 import Foundation
 import HeraldService
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// `herald serve`: run the orchestrator as a service (HTTP API, durable store, timers, delivery).
 /// The command is the composition root: ``ServeAssembly`` opens the store and picks the channels.
 /// See docs/service.md.
@@ -23,6 +29,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "full (default: WAL, synchronous=FULL, group commit) or relaxed (synchronous=NORMAL).")
     var durability: String?
     func run() async throws {
+        // SIGTERM and SIGINT stop `herald serve` whatever the parent left them as (an ignored
+        // signal stays ignored across exec: a background job of a script ignores SIGINT): during
+        // start-up they end the process, and once the service runs, its service group turns them
+        // into a graceful shutdown.
+        signal(SIGTERM, SIG_DFL)
+        signal(SIGINT, SIG_DFL)
         let overrides = ServeConfiguration.Overrides(
             host: host, port: port, journeys: journeys, data: data, outbox: outbox, durability: durability)
         do {

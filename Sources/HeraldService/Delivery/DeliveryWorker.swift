@@ -60,6 +60,7 @@ final class DeliveryWorker: Service, Sendable {
             do {
                 claims = try await store.claimOutbox(now: now, leaseFor: lease, limit: concurrency, ownership: ownership)
             } catch {
+                if Task.isCancelled { return }  // the service is stopping
                 logger.error("claiming outbox rows failed", metadata: ["error": "\(error)"])
                 await signal.wait(timeout: 1)
                 continue
