@@ -142,9 +142,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
-            // The delivery benchmark (webhooks vs wrk, SMTP) needs HeraldChannels, whose release build
-            // (swift-crypto's BoringSSL) is the slowest part of `make bench`'s build. To skip it, drop
-            // "HeraldChannels" above and the define below: the delivery rows then read "not built".
+            // The delivery benchmark (webhooks vs wrk, SMTP) is compiled with this define; without it
+            // the delivery rows read "not built". (HeraldChannels is built either way: HeraldService
+            // and the HTTP benchmark's channels to the local outbox use it.)
             swiftSettings: swiftSettings + [.define("HERALD_BENCH_DELIVERY")]
         ),
 
