@@ -59,7 +59,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Channels — libcurl transport, adapters, templates.
+        // MARK: Channels — libcurl transport, adapters, templates. Independent of the engine, the
+        // stores and the service; speaks the language module's vocabulary.
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
@@ -68,6 +69,8 @@ let package = Package(
         .target(
             name: "HeraldChannels",
             dependencies: [
+                // The shared vocabulary (`Value`, `Channel`, `MessageCategory`); Foundation only.
+                "JourneyLanguage",
                 "CCurl",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -94,13 +97,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The service knows the store protocol and the channels, never a store by name: the
+        // composition root (`herald serve` in HeraldCLI) opens the store and hands it in.
         .target(
             name: "HeraldService",
             dependencies: [
-                "JourneyEngine", "JourneyLanguage", "HeraldChannels", "HeraldSQLite", "HeraldPostgres",
+                "JourneyEngine", "JourneyLanguage", "HeraldChannels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -109,12 +113,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: The command-line tool.
+        // MARK: The command-line tool, and the composition root of `herald serve` (Serve/): it reads
+        // the configuration, opens the store (SQLite or PostgreSQL) and picks the channels.
         .executableTarget(
             name: "HeraldCLI",
             dependencies: [
                 "JourneyLanguage", "JourneyLanguageServer", "JourneyEngine", "HeraldSimulation", "HeraldChannels", "HeraldService",
+                "HeraldSQLite", "HeraldPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -133,9 +144,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
-            // The delivery benchmark (webhooks vs wrk, SMTP) needs HeraldChannels, whose release build
-            // (swift-crypto's BoringSSL) is the slowest part of `make bench`'s build. To skip it, drop
-            // "HeraldChannels" above and the define below: the delivery rows then read "not built".
+            // The delivery benchmark (webhooks vs wrk, SMTP) is compiled with this define; without it
+            // the delivery rows read "not built". (HeraldChannels is built either way: HeraldService
+            // and the HTTP benchmark's channels to the local outbox use it.)
             swiftSettings: swiftSettings + [.define("HERALD_BENCH_DELIVERY")]
         ),
 
@@ -173,7 +184,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldChannelsTests",
-            dependencies: ["HeraldChannels"],
+            dependencies: ["HeraldChannels", "JourneyLanguage"],
             // Python test servers and example messages, read from the source tree by the tests.
             exclude: ["Servers", "Fixtures"],
             swiftSettings: swiftSettings
@@ -197,7 +208,8 @@ let package = Package(
         .testTarget(
             name: "HeraldServiceTests",
             dependencies: [
-                "HeraldTestSupport", "HeraldService", "HeraldSQLite", "JourneyEngine", "JourneyLanguage", "HeraldSimulation",
+                "HeraldTestSupport", "HeraldService", "HeraldSQLite", "HeraldChannels", "JourneyEngine", "JourneyLanguage",
+                "HeraldSimulation",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 // Reads the outbox of a killed `herald serve` (the delivery crash loop).
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,5 +1,6 @@
 #if HERALD_BENCH_DELIVERY
 import Foundation
+import JourneyLanguage
 import HeraldChannels
 
 /// 5. Delivery: webhooks through MessageDispatcher (libcurl, signed, SSRF-checked) to a loopback

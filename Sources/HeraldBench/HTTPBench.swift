@@ -1,4 +1,6 @@
 import Foundation
+import HeraldChannels
+import HeraldSQLite
 import HeraldService
 import Hummingbird
 import Logging
@@ -36,20 +38,24 @@ enum HTTPBench {
             reference = ("same wrk script → nginx return 200, events/s", floor.requestsPerSecond * Double(batch))
         }
 
-        // Herald: the service as `herald serve` builds it, on a fresh data directory.
+        // Herald: the service as `herald serve` builds it (SQLite, channels to the local outbox),
+        // on a fresh data directory.
         var configuration = ServiceConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0
         configuration.journeys = options.journeys
-        configuration.data = directory + "/data"
-        configuration.delivery.outboxFolder = directory + "/outbox"
         configuration.apiKeys = ["bench-key"]
         configuration.logLevel = "warning"
         var logger = Logger(label: "herald-bench.http")
         logger.logLevel = .warning
+        try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
+        let store = try SQLiteJourneyStore(SQLiteConfiguration(path: directory + "/data/herald.sqlite"))
+        let delivery = ChannelsDelivery(
+            dispatcher: MessageDispatcher(configuration: .local(directory: directory + "/outbox"), logger: logger),
+            renderer: MessageRenderer(journeysDirectory: options.journeys))
         let listening = AsyncStream<Int>.makeStream()
         let server = try await HeraldServer.make(
-            configuration: configuration, toolchain: JourneysToolchain(), logger: logger,
+            configuration: configuration, store: store, delivery: delivery, logger: logger,
             onListening: { port in listening.continuation.yield(port) })
         // No signal handlers: the bench must stay killable with SIGTERM/SIGINT after this section.
         let running = Task { try await server.application.runService(gracefulShutdownSignals: []) }

@@ -348,20 +348,6 @@ public final class PostgresJourneyStore: JourneyStore {
         return result
     }
 
-    private struct PreparedCommit: Sendable {
-        var commit: CustomerCommit
-        var state: Data?
-        var outbox: [(message: OutboxMessage, data: Data)]
-        var log: [Data]
-
-        init(_ commit: CustomerCommit) throws {
-            self.commit = commit
-            if case .save(let state, _) = commit.change { self.state = Data(CustomerStateCoding.encode(state)) }
-            outbox = try commit.outbox.map { ($0, try StoreColumnCoding.encode($0)) }
-            log = try commit.log.map { try StoreColumnCoding.encode($0) }
-        }
-    }
-
     /// Commits a batch in one transaction. First the leases: the rows of the batch's shards are
     /// locked `FOR SHARE` (a takeover, which updates them, waits for this commit, and this commit
     /// waits for a takeover in progress) and each commit's lease must name the shard's current
@@ -379,7 +365,7 @@ public final class PostgresJourneyStore: JourneyStore {
         // Stable order by customer (deadlock-free across nodes); one customer's commits keep theirs.
         let prepared = try commits.enumerated()
             .sorted { ($0.element.customerID, $0.offset) < ($1.element.customerID, $1.offset) }
-            .map { try PreparedCommit($0.element) }
+            .map { try EncodedCommit($0.element) }
         var held: [Int: ShardLease] = [:]
         for commit in commits { if let lease = commit.lease { held[lease.shard] = lease } }
         let shards = held.keys.sorted()
@@ -426,7 +412,7 @@ public final class PostgresJourneyStore: JourneyStore {
     }
 
     /// The outbox, processed-inbox and log rows of a whole batch, one statement per table.
-    private static func applyRows(_ prepared: [PreparedCommit], connection: PostgresConnection, logger: Logger) async throws {
+    private static func applyRows(_ prepared: [EncodedCommit], connection: PostgresConnection, logger: Logger) async throws {
         var ids: [String] = []
         var customers: [String] = []
         var shards: [Int] = []
@@ -492,7 +478,7 @@ public final class PostgresJourneyStore: JourneyStore {
     /// One customer's changes; with `rowsLater`, its outbox, inbox and log rows are left to
     /// ``applyRows(_:connection:logger:)``.
     private static func apply(
-        _ prepared: PreparedCommit, connection: PostgresConnection, logger: Logger, rowsLater: Bool = false
+        _ prepared: EncodedCommit, connection: PostgresConnection, logger: Logger, rowsLater: Bool = false
     ) async throws {
         let commit = prepared.commit
         let id = commit.customerID

@@ -130,7 +130,7 @@ public final class SQLiteJourneyStore: JourneyStore {
 
     public func commit(_ commits: [CustomerCommit]) async throws {
         if commits.isEmpty { return }
-        let prepared = try commits.map { try PreparedCommit($0) }
+        let prepared = try commits.map { try EncodedCommit($0) }
         let erases = commits.contains { $0.change == .erase }
         try await writer.write { db in
             var checkedEpoch: Int64?
@@ -149,21 +149,7 @@ public final class SQLiteJourneyStore: JourneyStore {
         if erases { await writer.checkpoint() }
     }
 
-    private struct PreparedCommit: Sendable {
-        var commit: CustomerCommit
-        var state: Data?
-        var outbox: [(message: OutboxMessage, data: Data)]
-        var log: [Data]
-
-        init(_ commit: CustomerCommit) throws {
-            self.commit = commit
-            if case .save(let state, _) = commit.change { self.state = Data(CustomerStateCoding.encode(state)) }
-            outbox = try commit.outbox.map { ($0, try StoreColumnCoding.encode($0)) }
-            log = try commit.log.map { try StoreColumnCoding.encode($0) }
-        }
-    }
-
-    private static func apply(_ prepared: PreparedCommit, db: Database) throws {
+    private static func apply(_ prepared: EncodedCommit, db: Database) throws {
         let commit = prepared.commit
         let id = commit.customerID
         switch commit.change {

@@ -1,19 +1,21 @@
 import Foundation
 import HeraldChannels
-import HeraldSQLite
 public import Hummingbird
 public import JourneyEngine
 public import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// `herald serve`: the orchestrator as a service. Opens the SQLite store in the data directory,
-/// deploys the journeys, and runs the HTTP API with the processors, the timer scheduler, the
-/// delivery worker and housekeeping as services of one service group that stops gracefully on
-/// SIGTERM/SIGINT (the HTTP server first, then the workers finish their in-flight transactions).
+/// The orchestrator as a service, assembled from the parts its caller chose: the HTTP API, the
+/// processors, the timer scheduler, the delivery worker and housekeeping as services of one
+/// service group that stops gracefully on SIGTERM/SIGINT (the HTTP server first, then the workers
+/// finish their in-flight transactions). The caller opens the store and picks the channels
+/// (`herald serve` does it from the configuration: see HeraldCLI's `ServeAssembly`).
 ///
 /// ```swift
-/// let server = try await HeraldServer.start(configuration: config, toolchain: toolchain, logger: logger)
+/// let store = try SQLiteJourneyStore(SQLiteConfiguration(path: "data/herald.sqlite"))
+/// let server = try await HeraldServer.make(
+///     configuration: configuration, store: store, delivery: channelsDelivery, logger: logger)
 /// try await server.application.runService()
 /// ```
 public struct HeraldServer: Sendable {
@@ -24,11 +26,11 @@ public struct HeraldServer: Sendable {
     public let registry: JourneyRegistry
     public let metrics: ServiceMetrics
 
-    /// Builds everything and deploys the journeys. Throws when the journeys do not check (the
-    /// diagnostics are in the error) or the data directory is in use by another process.
+    /// Builds everything and deploys the journeys. Throws when the configuration is invalid or
+    /// the journeys do not check (``JourneyRegistry/Refused``, with the diagnostics).
     public static func make(
-        configuration: ServiceConfiguration, toolchain: any JourneyToolchain, delivery: (any MessageDelivery)? = nil,
-        store: (any JourneyStore)? = nil, logger: Logger, clock: ServiceClock = .system,
+        configuration: ServiceConfiguration, store: any JourneyStore, leasing: ShardLeasing = .singleNode,
+        delivery: any MessageDelivery, logger: Logger, clock: ServiceClock = .system,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> HeraldServer {
         try configuration.validate()
@@ -36,16 +38,13 @@ public struct HeraldServer: Sendable {
             throw ServiceConfiguration.Invalid(
                 description: "no API key is configured: set HERALD_API_KEY or api_keys in the configuration file")
         }
-        let opened = try await OpenedStore.open(
-            configuration, given: store, environment: ProcessInfo.processInfo.environment, logger: logger)
-        let store = opened.store
         let owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))"
         let ownership = ShardOwnershipCell(
-            try await store.acquireShards(owner: owner, leaseDuration: opened.leaseDuration, now: clock.now()))
+            try await store.acquireShards(owner: owner, leaseDuration: leasing.leaseDuration, now: clock.now()))
 
         let timers = NearTimers(horizon: configuration.timers.horizonSeconds, capacity: configuration.timers.maxInMemory)
         let registry = JourneyRegistry(
-            directory: configuration.journeys, toolchain: toolchain, store: store, clock: clock,
+            directory: configuration.journeys, store: store, clock: clock,
             onResume: { timers.signal.notify() })  // the scheduler wakes the customers holding its work
         try await registry.reload()
 
@@ -62,13 +61,11 @@ public struct HeraldServer: Sendable {
         let scheduler = TimerScheduler(
             store: store, timers: timers, processing: processing, registry: registry, ownership: ownership, clock: clock,
             logger: logger)
-        var retry = RetrySchedule(
-            base: configuration.delivery.retryBaseSeconds, cap: configuration.delivery.retryCapSeconds,
-            maxAttempts: configuration.delivery.maxAttempts)
-        let delivery = try delivery ?? makeChannelsDelivery(configuration, logger: logger)
-        if let channels = delivery as? ChannelsDelivery, configuration.delivery.channelsConfig != nil {
-            retry = channels.retrySchedule  // the channel file's `retry:` section wins
-        }
+        // The provider's Retry-After is honoured however long it is (the service's rule; a
+        // `send-test` through HeraldChannels alone caps it at an hour).
+        let retry = RetryPolicy(
+            maxAttempts: configuration.delivery.maxAttempts, baseDelay: .seconds(configuration.delivery.retryBaseSeconds),
+            maxDelay: .seconds(configuration.delivery.retryCapSeconds), maxRetryAfter: .seconds(Int64(Int32.max)))
         let deliveryWorker = DeliveryWorker(
             store: store, delivery: delivery, retry: retry,
             ownership: ownership, signal: deliverySignal, inboxSignal: processing.inboxSignal, metrics: metrics,
@@ -92,18 +89,18 @@ public struct HeraldServer: Sendable {
             processing, scheduler, deliveryWorker, housekeeping, ReloadOnHangup(registry: registry, logger: logger),
             ReadinessService(readiness: readiness),
         ]
-        if let cluster = opened.cluster {
+        if let renewal = leasing.renewal {
             // First in the group, so it stops last: shards are given back after in-flight work ends.
             services.insert(
                 ShardLeaseService(
-                    store: store, owner: owner, cell: ownership, leaseDuration: opened.leaseDuration,
-                    renewInterval: cluster.renewInterval, clock: clock, logger: logger,
+                    store: store, owner: owner, cell: ownership, leaseDuration: leasing.leaseDuration,
+                    renewInterval: renewal.interval, clock: clock, logger: logger,
                     onGain: { _ in
                         timers.rescan()
                         processing.rescanInbox()
                         deliverySignal.notify()
                     },
-                    release: { try await cluster.release(owner) }), at: 0)
+                    release: { try await renewal.release(owner) }), at: 0)
         }
         let application = Application(
             router: router,
@@ -119,34 +116,6 @@ public struct HeraldServer: Sendable {
             logger: logger)
         return HeraldServer(application: application, store: store, registry: registry, metrics: metrics)
     }
-
-    /// HeraldChannels as configured: the channel file when one is given, else every channel to the
-    /// local development outbox folder (so `make run` needs no provider).
-    static func makeChannelsDelivery(_ configuration: ServiceConfiguration, logger: Logger) throws -> ChannelsDelivery {
-        let channels: ChannelConfiguration
-        if let file = configuration.delivery.channelsConfig {
-            do {
-                channels = try ChannelConfiguration.load(file: file)
-            } catch {
-                throw ServiceConfiguration.Invalid(description: "\(error)")
-            }
-        } else {
-            channels = .local(directory: configuration.delivery.outboxFolder)
-        }
-        return ChannelsDelivery(
-            dispatcher: MessageDispatcher(configuration: channels, logger: logger),
-            renderer: MessageRenderer(journeysDirectory: configuration.journeys))
-    }
-
-    static func openSQLite(_ configuration: ServiceConfiguration) throws -> SQLiteJourneyStore {
-        let directory = URL(fileURLWithPath: configuration.data, isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try DataDirectoryLock.acquire(directory.appendingPathComponent("herald.lock").path)
-        return try SQLiteJourneyStore(
-            SQLiteConfiguration(
-                path: directory.appendingPathComponent("herald.sqlite").path,
-                durability: configuration.storage.durability, maxGroupSize: configuration.storage.maxGroupSize))
-    }
 }
 
 /// Marks the service not ready as soon as a graceful shutdown begins, so load balancers stop
@@ -156,39 +125,5 @@ struct ReadinessService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         readiness.set(false)
-    }
-}
-
-/// One `herald serve` per data directory: an exclusive `flock` held for the life of the process
-/// (released by the kernel even after `kill -9`).
-enum DataDirectoryLock {
-    struct Busy: Error, CustomStringConvertible {
-        var path: String
-        var description: String { "another herald process is using \(path)" }
-    }
-
-    nonisolated(unsafe) private static var held: [String: Int32] = [:]
-    private static let lock = NSLock()
-
-    static func acquire(_ path: String) throws {
-        try lock.withLock {
-            if held[path] != nil { throw Busy(path: path) }
-            let fd = open(path, O_RDWR | O_CREAT, 0o644)
-            guard fd >= 0 else { throw Busy(path: path) }
-            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-                close(fd)
-                throw Busy(path: path)
-            }
-            held[path] = fd
-        }
-    }
-
-    static func release(_ path: String) {
-        lock.withLock {
-            if let fd = held.removeValue(forKey: path) {
-                flock(fd, LOCK_UN)
-                close(fd)
-            }
-        }
     }
 }

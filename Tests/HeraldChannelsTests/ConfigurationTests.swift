@@ -1,3 +1,4 @@
+import JourneyLanguage
 import Testing
 
 @testable import HeraldChannels

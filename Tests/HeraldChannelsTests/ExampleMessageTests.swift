@@ -1,4 +1,5 @@
 import Foundation
+import JourneyLanguage
 import Testing
 
 @testable import HeraldChannels
@@ -7,10 +8,10 @@ import Testing
 struct ExampleMessageTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    @Test(arguments: ChannelKind.allCases)
-    func welcomeRendersOnEveryChannel(channel: ChannelKind) throws {
+    @Test(arguments: Channel.allCases)
+    func welcomeRendersOnEveryChannel(channel: Channel) throws {
         let renderer = MessageRenderer(journeysDirectory: Self.fixtures.appendingPathComponent("Journeys").path)
-        let customer = try TemplateValue(json: String(contentsOf: Self.fixtures.appendingPathComponent("customer.json"), encoding: .utf8))
+        let customer = try JSONDecoder().decode(Value.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("customer.json")))
         guard case .object(let profile) = customer else {
             Issue.record("customer.json is not an object")
             return
@@ -35,13 +36,13 @@ struct ExampleMessageTests {
         try #require(names.contains("order_confirmation"))
         for name in names {
             // Every other variable the message reads gets a value (a number renders in text and JSON alike).
-            var root: [String: TemplateValue] = ["customer": .object([:]), "event": .object([:]), "journey": .object([:])]
+            var root: [String: Value] = ["customer": .object([:]), "event": .object([:]), "journey": .object([:])]
             for variable in try renderer.variableNames(for: name) where variable != "customer.first_name" {
                 let path = variable.split(separator: ".").map(String.init)
                 root = Self.setting(path, to: .number(1), in: root)
             }
-            func context(_ root: [String: TemplateValue]) -> TemplateContext {
-                func object(_ key: String) -> [String: TemplateValue] {
+            func context(_ root: [String: Value]) -> TemplateContext {
+                func object(_ key: String) -> [String: Value] {
                     if case .object(let value) = root[key] { return value }
                     return [:]
                 }
@@ -59,13 +60,13 @@ struct ExampleMessageTests {
         }
     }
 
-    static func setting(_ path: [String], to value: TemplateValue, in object: [String: TemplateValue]) -> [String: TemplateValue] {
+    static func setting(_ path: [String], to value: Value, in object: [String: Value]) -> [String: Value] {
         guard let first = path.first else { return object }
         var object = object
         if path.count == 1 {
             object[first] = value
         } else {
-            var inner: [String: TemplateValue] = [:]
+            var inner: [String: Value] = [:]
             if case .object(let existing) = object[first] { inner = existing }
             object[first] = .object(setting(Array(path.dropFirst()), to: value, in: inner))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import JourneyLanguage
 import Testing
 
 @testable import HeraldChannels

@@ -11,15 +11,14 @@ import Glibc
 /// The connection limits as a configuration file gives them, the values refused, and the
 /// connection limit fitted to the open-file limit.
 struct ConnectionLimitsConfigurationTests {
-    static func load(_ yaml: String) throws -> ServiceConfiguration {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("herald-limits-\(UUID().uuidString).yaml")
-        try yaml.write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        return try ServiceConfiguration.load(file: file.path)
+    /// The configuration as the service decodes it from the file's document (`herald serve` reads
+    /// YAML or JSON into the same `Decodable`; JSON here, as HeraldService has no YAML parser).
+    static func load(_ json: String) throws -> ServiceConfiguration {
+        try JSONDecoder().decode(ServiceConfiguration.self, from: Data(json.utf8))
     }
 
     @Test func limitsAreReadFromTheFileWithDefaultsForTheRest() throws {
-        let configuration = try Self.load("limits: { idle_timeout_seconds: 5, max_connections: 100 }\n")
+        let configuration = try Self.load(#"{"limits": {"idle_timeout_seconds": 5, "max_connections": 100}}"#)
         #expect(configuration.limits.idleTimeoutSeconds == 5)
         #expect(configuration.limits.maxConnections == 100)
         #expect(configuration.limits.bodyTimeoutSeconds == 60)
@@ -28,16 +27,23 @@ struct ConnectionLimitsConfigurationTests {
     }
 
     @Test(arguments: [
-        ("limits: { idle_timeout_seconds: 0 }", "idle_timeout_seconds"),
-        ("limits: { body_timeout_seconds: -1 }", "body_timeout_seconds"),
-        ("limits: { body_timeout_seconds: .inf }", "body_timeout_seconds"),
-        ("limits: { max_connections: 0 }", "max_connections"),
+        (#"{"limits": {"idle_timeout_seconds": 0}}"#, "idle_timeout_seconds"),
+        (#"{"limits": {"body_timeout_seconds": -1}}"#, "body_timeout_seconds"),
+        (#"{"limits": {"max_connections": 0}}"#, "max_connections"),
     ])
-    func nonsenseLimitsAreRefusedWithTheirName(yaml: String, key: String) throws {
-        var configuration = try Self.load(yaml + "\n")
+    func nonsenseLimitsAreRefusedWithTheirName(json: String, key: String) throws {
+        var configuration = try Self.load(json)
         configuration.apiKeys = ["k"]
         let error = try #require(throws: ServiceConfiguration.Invalid.self) { try configuration.validate() }
         #expect(error.description.contains(key), "\(error.description)")
+    }
+
+    @Test func anEndlessBodyTimeoutIsRefused() throws {
+        var configuration = ServiceConfiguration()
+        configuration.apiKeys = ["k"]
+        configuration.limits.bodyTimeoutSeconds = .infinity
+        let error = try #require(throws: ServiceConfiguration.Invalid.self) { try configuration.validate() }
+        #expect(error.description.contains("body_timeout_seconds"), "\(error.description)")
     }
 
     @Test func theConnectionLimitFitsTheOpenFileLimit() throws {

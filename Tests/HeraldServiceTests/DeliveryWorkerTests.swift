@@ -44,7 +44,7 @@ import Testing
             var logger = Logger(label: "delivery-test")
             logger.logLevel = .critical
             worker = DeliveryWorker(
-                store: store, delivery: delivery, retry: delivery.retrySchedule, ownership: ShardOwnershipCell(ownership),
+                store: store, delivery: delivery, retry: delivery.dispatcher.retryPolicy, ownership: ShardOwnershipCell(ownership),
                 signal: signal, inboxSignal: Signal(), metrics: ServiceMetrics(), clock: .system, logger: logger,
                 concurrency: concurrency, perDestination: perDestination, lease: 120)
         }

@@ -73,15 +73,14 @@ struct PauseHoldTests {
     }
 
     @Test func pauseSwitchSetByAnotherNodeIsPickedUp() async throws {
-        let toolchain = ScriptedToolchain(journeys: ["welcome"], version: "v1")
-        try await TestServer.withServer(toolchain: toolchain) { _, server in
+        try await TestServer.withServer { _, server in
             #expect(server.registry.current?.paused.isEmpty == true)
             // Another node pauses through the shared store; this node reads the switches again.
-            try await server.store.setJourneyPaused("welcome", paused: true)
+            try await server.store.setJourneyPaused("pings", paused: true)
             try await server.registry.refreshControls()
-            #expect(server.registry.current?.paused == ["welcome"])
+            #expect(server.registry.current?.paused == ["pings"])
             let before = server.registry.resumeCount
-            try await server.store.setJourneyPaused("welcome", paused: false)
+            try await server.store.setJourneyPaused("pings", paused: false)
             try await server.registry.refreshControls()
             #expect(server.registry.current?.paused.isEmpty == true)
             #expect(server.registry.resumeCount == before + 1, "a resume is counted, so held customers are woken")

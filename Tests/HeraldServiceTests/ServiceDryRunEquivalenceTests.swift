@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HeraldChannels
 import HeraldService
 import HeraldSimulation
 import HeraldTestSupport
@@ -51,7 +52,7 @@ struct ServiceDryRunEquivalenceTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let journeys = root.appendingPathComponent("Journeys").path
-        guard case .compiled(let catalog, _) = JourneysToolchain().compile(directory: journeys) else {
+        guard let catalog = JourneyCompiler.compile(directory: journeys).catalog else {
             Issue.record("the example journeys do not compile")
             return
         }
@@ -112,7 +113,7 @@ struct ServiceDryRunEquivalenceTests {
 
 /// Keeps every message pending (no delivery outcome is fed back: the dry-run has none either).
 struct NeverDelivers: MessageDelivery {
-    func deliver(_ message: OutboxMessage, attempt: Int) async -> DeliveryAttempt {
-        .transient(reason: "held by the test", retryAfter: 1e9)
+    func deliver(_ message: OutboxMessage, attempt: Int) async -> DeliveryOutcome {
+        .transient(reason: "held by the test", retryAfter: .seconds(1_000_000_000))
     }
 }

@@ -178,15 +178,16 @@ struct SlowClientTests {
         var configuration = ServiceConfiguration()
         configuration.port = 0
         configuration.apiKeys = [key]
-        configuration.data = directory.appendingPathComponent("data").path
-        configuration.journeys = directory.path
+        let journeys = directory.appendingPathComponent("journeys")
+        try JourneyFixture.service.write(to: journeys)
+        configuration.journeys = journeys.path
         configuration.delivery.outboxFolder = directory.appendingPathComponent("outbox").path
         configure(&configuration)
         var logger = Logger(label: "herald-test")
         logger.logLevel = .warning
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let server = try await HeraldServer.make(
-            configuration: configuration, toolchain: ScriptedToolchain(), delivery: ScriptedDelivery(), logger: logger,
+            configuration: configuration, store: try TestServer.openStore(in: directory), delivery: ScriptedDelivery(), logger: logger,
             onListening: { continuation.yield($0) })
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.application.runService() }

@@ -16,8 +16,7 @@ import Testing
     @Test func timelineRecordsOfARealRunMatchTheJSONRoundTrip() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        guard case .compiled(let catalog, _) = JourneysToolchain().compile(directory: root.appendingPathComponent("Journeys").path)
-        else {
+        guard let catalog = JourneyCompiler.compile(directory: root.appendingPathComponent("Journeys").path).catalog else {
             Issue.record("the example journeys do not compile")
             return
         }

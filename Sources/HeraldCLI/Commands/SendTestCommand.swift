@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldChannels
+import JourneyLanguage
 
 /// `herald send-test`: renders one message for one customer and delivers it through the
 /// configured channel (the local outbox unless a configuration says otherwise), printing what
@@ -47,7 +48,7 @@ struct SendTestCommand: AsyncParsableCommand {
 
     func run() async throws {
         let requestedChannel = try channel.map { name in
-            guard let kind = ChannelKind(rawValue: name) else { throw ValidationError("--channel: expected email, sms or webhook, not `\(name)`") }
+            guard let kind = Channel(rawValue: name) else { throw ValidationError("--channel: expected email, sms or webhook, not `\(name)`") }
             return kind
         }
         guard let category = MessageCategory(rawValue: category) else {
@@ -67,7 +68,7 @@ struct SendTestCommand: AsyncParsableCommand {
 
         let renderer = MessageRenderer(journeysDirectory: journeys)
         let content: RenderedContent
-        let chosen: ChannelKind
+        let chosen: Channel
         do {
             chosen = try requestedChannel ?? renderer.channels(for: message).first ?? .email
             let context = TemplateContext(
@@ -119,7 +120,7 @@ struct SendTestCommand: AsyncParsableCommand {
     }
 
     /// A JSON object from a file or from inline text.
-    static func object(_ argument: String, what: String) throws -> [String: TemplateValue] {
+    static func object(_ argument: String, what: String) throws -> [String: Value] {
         let text: String
         if argument.trimmingCharacters(in: .whitespaces).hasPrefix("{") {
             text = argument
@@ -129,9 +130,9 @@ struct SendTestCommand: AsyncParsableCommand {
             }
             text = contents
         }
-        let value: TemplateValue
+        let value: Value
         do {
-            value = try TemplateValue(json: text)
+            value = try JSONDecoder().decode(Value.self, from: Data(text.utf8))
         } catch {
             throw ValidationError("\(what): not valid JSON: \(error)")
         }

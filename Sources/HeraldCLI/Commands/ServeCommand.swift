@@ -2,8 +2,15 @@ import ArgumentParser
 import Foundation
 import HeraldService
 
-/// `herald serve`: run the orchestrator as a service (HTTP API, durable SQLite store, timers,
-/// delivery). See docs/service.md.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `herald serve`: run the orchestrator as a service (HTTP API, durable store, timers, delivery).
+/// The command is the composition root: ``ServeAssembly`` opens the store and picks the channels.
+/// See docs/service.md.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -21,34 +28,32 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Folder of the local development channel.") var outbox: String?
     @Option(help: "full (default: WAL, synchronous=FULL, group commit) or relaxed (synchronous=NORMAL).")
     var durability: String?
-    @Option(help: ArgumentHelp("journeys (default) or probe (a test engine for the crash test).", visibility: .hidden))
-    var engine: String = "journeys"
-
     func run() async throws {
-        var overrides = HeraldServe.Overrides()
-        overrides.host = host
-        overrides.port = port
-        overrides.journeys = journeys
-        overrides.data = data
-        overrides.outbox = outbox
-        overrides.durability = durability
-        let configuration: ServiceConfiguration
+        // SIGTERM and SIGINT stop `herald serve` whatever the parent left them as (an ignored
+        // signal stays ignored across exec: a background job of a script ignores SIGINT): during
+        // start-up they end the process, and once the service runs, its service group turns them
+        // into a graceful shutdown.
+        signal(SIGTERM, SIG_DFL)
+        signal(SIGINT, SIG_DFL)
+        let overrides = ServeConfiguration.Overrides(
+            host: host, port: port, journeys: journeys, data: data, outbox: outbox, durability: durability)
         do {
-            configuration = try HeraldServe.configuration(
+            let configuration = try ServeConfiguration.resolve(
                 file: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
-        } catch let invalid as ServiceConfiguration.Invalid {
-            throw ValidationError(invalid.description)
+            try await ServeAssembly.run(configuration)
+        } catch {
+            // One line that says what failed and how to fix it, then a non-zero exit (no usage text:
+            // the command line was fine).
+            FileHandle.standardError.write(Data("herald: error: \(Self.describe(error))\n".utf8))
+            throw ExitCode.failure
         }
-        let toolchain: any JourneyToolchain
-        switch engine {
-        case "probe": toolchain = ProbeToolchain()
-        case "journeys": toolchain = try JourneysToolchain.make()
-        default: throw ValidationError("--engine must be journeys or probe")
-        }
-        do {
-            try await HeraldServe.run(configuration: configuration, toolchain: toolchain)
-        } catch let invalid as ServiceConfiguration.Invalid {
-            throw ValidationError(invalid.description)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let failure as StartFailure: failure.description
+        case let invalid as ServiceConfiguration.Invalid: invalid.description
+        default: String(describing: error)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JourneyLanguage
 import Yams
 
 /// Turns configuration text into a ``ChannelConfiguration``: YAML to a tree, unknown keys

@@ -1,4 +1,5 @@
 import Foundation
+public import JourneyLanguage
 
 /// Where an attempt goes, as far as sharing capacity is concerned: one email or SMS provider, one
 /// webhook origin (scheme, host and port). The delivery worker limits attempts in flight per
@@ -34,7 +35,7 @@ public struct DeliveryDestination: Sendable, Hashable, CustomStringConvertible {
 
 extension MessageDispatcher {
     /// The destination of a message on `channel` (with the recipient's own webhook URL, if any).
-    public func destination(channel: ChannelKind, webhookURL: String?) -> DeliveryDestination {
+    public func destination(channel: Channel, webhookURL: String?) -> DeliveryDestination {
         let limit = maxConcurrency(of: channel)
         guard channel == .webhook else { return DeliveryDestination(key: channel.rawValue, maxConcurrency: limit) }
         guard let url = webhookURL ?? configuredWebhookURL else { return DeliveryDestination(key: "webhook", maxConcurrency: limit) }

@@ -1,3 +1,4 @@
+public import JourneyLanguage
 public import Logging
 
 /// The entry point of delivery: routes each message to its channel's adapter under that
@@ -19,7 +20,7 @@ public final class MessageDispatcher: Sendable {
     }
 
     public let retryPolicy: RetryPolicy
-    private let routes: [ChannelKind: Route]
+    private let routes: [Channel: Route]
     private let transport: CurlTransport?
     private let random: @Sendable () -> Double
     private let sleep: @Sendable (Duration) async throws -> Void
@@ -49,7 +50,7 @@ public final class MessageDispatcher: Sendable {
             webhookURL: configuration.webhook.endpoint.url,
             webhookSecrets: configuration.webhook.endpoint.secrets
         )
-        var channels: [ChannelKind: any DeliveryChannel] = [:]
+        var channels: [Channel: any DeliveryChannel] = [:]
         switch configuration.email.transport {
         case .local: channels[.email] = local
         case .smtp(let server): channels[.email] = SMTPEmailChannel(settings: configuration.email.settings, server: server, transport: transport!)
@@ -78,15 +79,15 @@ public final class MessageDispatcher: Sendable {
     /// - Parameters:
     ///   - sleep: waits between retries (`Task.sleep` unless a test replaces it).
     public init(
-        channels: [ChannelKind: any DeliveryChannel],
-        limits: [ChannelKind: ChannelLimits] = [:],
+        channels: [Channel: any DeliveryChannel],
+        limits: [Channel: ChannelLimits] = [:],
         retryPolicy: RetryPolicy = RetryPolicy(),
         transport: CurlTransport? = nil,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         logger: Logger = Logger(label: "herald.channels")
     ) {
-        var routes: [ChannelKind: Route] = [:]
+        var routes: [Channel: Route] = [:]
         for (kind, channel) in channels {
             let limit = limits[kind] ?? ChannelLimits()
             routes[kind] = Route(
@@ -102,7 +103,7 @@ public final class MessageDispatcher: Sendable {
     }
 
     /// The channel's bound on messages in flight (1 for a channel that is not configured).
-    func maxConcurrency(of channel: ChannelKind) -> Int { routes[channel]?.maxConcurrency ?? 1 }
+    func maxConcurrency(of channel: Channel) -> Int { routes[channel]?.maxConcurrency ?? 1 }
 
     /// The webhook channel's configured endpoint, which messages without their own URL go to.
     var configuredWebhookURL: String? {

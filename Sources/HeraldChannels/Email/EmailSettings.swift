@@ -1,4 +1,5 @@
 import Foundation
+import JourneyLanguage
 
 /// What every email transport needs besides the connection: the sender and the unsubscribe links.
 public struct EmailSettings: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import Foundation
+import JourneyLanguage
 
 /// Email through an HTTP provider API: a JSON `POST` in the shape most providers accept
 /// (`from`, `to`, `reply_to`, `subject`, `html`, `text`, `headers`), with a bearer API key and an

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import JourneyLanguage
 
 /// The development channel: instead of sending, writes each message to a folder — an `.eml`
 /// file per email (open it in any mail client), a JSON file per SMS and per webhook. It checks

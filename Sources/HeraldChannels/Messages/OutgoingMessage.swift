@@ -1,3 +1,5 @@
+public import JourneyLanguage
+
 /// A rendered message ready for a channel: what the outbox holds and the adapters deliver.
 ///
 /// ```swift
@@ -33,22 +35,7 @@ public struct OutgoingMessage: Sendable, Hashable {
     }
 
     /// The channel the content was rendered for.
-    public var channel: ChannelKind { content.channel }
-}
-
-/// The three kinds of channel Herald delivers through.
-public enum ChannelKind: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
-    case email
-    case sms
-    case webhook
-
-    public var description: String { rawValue }
-}
-
-/// Marketing messages carry unsubscribe headers and obey consent; transactional ones do not.
-public enum MessageCategory: String, Sendable, Hashable, Codable {
-    case marketing
-    case transactional
+    public var channel: Channel { content.channel }
 }
 
 /// Who a message goes to. Each channel reads the field it needs.
@@ -78,7 +65,7 @@ public enum RenderedContent: Sendable, Hashable {
     case sms(SMSContent)
     case webhook(WebhookContent)
 
-    public var channel: ChannelKind {
+    public var channel: Channel {
         switch self {
         case .email: .email
         case .sms: .sms

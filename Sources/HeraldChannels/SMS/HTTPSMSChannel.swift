@@ -1,4 +1,5 @@
 import Foundation
+import JourneyLanguage
 
 /// SMS through an HTTP provider API.
 ///

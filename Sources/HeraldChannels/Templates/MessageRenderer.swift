@@ -1,4 +1,5 @@
 import Foundation
+public import JourneyLanguage
 import Synchronization
 
 /// Renders the messages in a message directory (`Journeys/messages/<name>/`) for a customer.
@@ -30,7 +31,7 @@ public final class MessageRenderer: Sendable {
     /// - Throws: ``TemplateError`` when the message or its template for this channel does not
     ///   exist, a template does not parse, a variable is missing, a JSON payload is not valid
     ///   JSON, or the result is empty.
-    public func render(_ name: String, for channel: ChannelKind, context: TemplateContext) throws(TemplateError) -> RenderedContent {
+    public func render(_ name: String, for channel: Channel, context: TemplateContext) throws(TemplateError) -> RenderedContent {
         let templates = try load(name)
         let root = context.root
         switch channel {
@@ -63,12 +64,17 @@ public final class MessageRenderer: Sendable {
                     .channelNotAvailable, "message `\(name)` has no webhook template; add webhook.json.mustache", file: templates.directory)
             }
             let payload = Array(try webhook.render(root).utf8)
+            // Strict RFC 8259 (Foundation's parsers on Linux accept trailing commas and other JSON5
+            // liberties that receivers reject): the language module's parser, which the API uses too.
             do {
-                try StrictJSON.validate(payload)
+                _ = try JSONValueParser.parse(payload)
             } catch {
+                let before = payload[..<min(error.offset, payload.count)]
+                let line = before.count(where: { $0 == 0x0a }) + 1
+                let column = before.count - (before.lastIndex(of: 0x0a).map { $0 + 1 } ?? 0) + 1
                 throw TemplateError(
                     .invalidJSON,
-                    "the rendered webhook payload is not valid JSON: \(error.message) (at line \(error.line), column \(error.column) of the output)",
+                    "the rendered webhook payload is not valid JSON: \(error.message) (at line \(line), column \(column) of the output)",
                     file: webhook.file)
             }
             return .webhook(WebhookContent(payload: payload))
@@ -76,9 +82,9 @@ public final class MessageRenderer: Sendable {
     }
 
     /// The channels message `name` has templates for.
-    public func channels(for name: String) throws(TemplateError) -> [ChannelKind] {
+    public func channels(for name: String) throws(TemplateError) -> [Channel] {
         let templates = try load(name)
-        var channels: [ChannelKind] = []
+        var channels: [Channel] = []
         if templates.subject != nil, templates.html != nil || templates.text != nil { channels.append(.email) }
         if templates.sms != nil { channels.append(.sms) }
         if templates.webhook != nil { channels.append(.webhook) }

@@ -1,4 +1,5 @@
 import Foundation
+import JourneyLanguage
 import Mustache
 
 /// One template file of a message (`subject.mustache`, `body.html.mustache`, …), parsed once.
@@ -44,7 +45,7 @@ struct MessageTemplate: Sendable {
     }
 
     /// Renders, after checking that every variable the template shows exists in `context`.
-    func render(_ context: TemplateValue) throws(TemplateError) -> String {
+    func render(_ context: Value) throws(TemplateError) -> String {
         if let missing = outline.firstMissingVariable(in: context) {
             let hint =
                 missing.suggestion.map { "; did you mean `\($0)`?" }

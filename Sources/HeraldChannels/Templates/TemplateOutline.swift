@@ -1,3 +1,5 @@
+import JourneyLanguage
+
 /// The tags of a Mustache template as a tree, with their positions: what the template reads from
 /// its context. swift-mustache renders a missing variable as nothing; Herald walks this outline
 /// against the context first and reports the missing variable instead.
@@ -64,7 +66,7 @@ struct TemplateOutline: Sendable, Hashable {
     /// The first variable that would render as nothing because the context lacks it. Sections
     /// are followed as swift-mustache renders them (each item of a list, into an object, skipped
     /// when falsy); a section's own name may be absent (it is then false).
-    func firstMissingVariable(in root: TemplateValue) -> Missing? {
+    func firstMissingVariable(in root: Value) -> Missing? {
         Self.check(nodes, stack: [root])
     }
 
@@ -87,7 +89,7 @@ struct TemplateOutline: Sendable, Hashable {
         return names
     }
 
-    private static func check(_ nodes: [Node], stack: [TemplateValue]) -> Missing? {
+    private static func check(_ nodes: [Node], stack: [Value]) -> Missing? {
         for node in nodes {
             switch node {
             case .variable(let name, let position):
@@ -129,11 +131,11 @@ struct TemplateOutline: Sendable, Hashable {
 
     /// Resolves a dotted name as swift-mustache does: the first part up the context stack, the
     /// rest inside what it found; a leading `.` looks in the innermost context only.
-    private static func resolve(_ name: String, in stack: [TemplateValue]) -> Result<TemplateValue, NotFound> {
+    private static func resolve(_ name: String, in stack: [Value]) -> Result<Value, NotFound> {
         if name == "." { return .success(stack.last ?? .null) }
         let parts = name.split(separator: ".").map(String.init)
         guard let first = parts.first else { return .failure(NotFound()) }
-        var current: TemplateValue
+        var current: Value
         if name.hasPrefix(".") {
             guard let fields = stack.last?.fields, let value = fields[first] else {
                 return .failure(NotFound(suggestion: closest(to: first, in: stack.last?.fields?.keys.map { $0 } ?? [])))

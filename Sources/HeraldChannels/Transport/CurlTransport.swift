@@ -21,7 +21,7 @@ import Glibc
 /// ```swift
 /// let transport = CurlTransport()
 /// defer { transport.shutdown() }
-/// let channels = try ChannelSet(configuration: config, transport: transport)
+/// let dispatcher = MessageDispatcher(configuration: config, transport: transport)
 /// ```
 public final class CurlTransport: Sendable {
     private let loops: [CurlEventLoop]

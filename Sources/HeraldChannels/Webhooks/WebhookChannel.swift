@@ -1,4 +1,5 @@
 import Foundation
+import JourneyLanguage
 
 /// Webhooks signed as the Standard Webhooks specification says (`webhook-id`,
 /// `webhook-timestamp`, `webhook-signature`), sent to an endpoint that passed the SSRF check,

@@ -1,21 +1,18 @@
 import Foundation
-public import HeraldSQLite
 public import JourneyEngine
-import Yams
 
-/// Everything `herald serve` can be told. Read from a YAML or JSON file (`--config`), then
-/// overridden by `HERALD_*` environment variables, then by command-line flags. Every field has a
-/// default, so an empty file (or none) is a valid configuration.
+/// How the service runs: address, API keys, journeys, processing, timers, delivery, limits and
+/// retention. `herald serve` reads it from a YAML or JSON file (`--config`), then `HERALD_*`
+/// environment variables, then command-line flags, together with the storage settings it uses to
+/// open the store (see HeraldCLI's `ServeConfiguration`). Every field has a default, so an empty
+/// file (or none) is a valid configuration.
 public struct ServiceConfiguration: Sendable, Codable, Equatable {
     public var host: String = "127.0.0.1"
     public var port: Int = 8080
     /// The journeys directory.
     public var journeys: String = "Journeys"
-    /// The data directory: the SQLite database and its lock live here.
-    public var data: String = "data"
     /// Bearer API keys accepted on every endpoint except `/healthz`.
     public var apiKeys: [String] = []
-    public var storage = Storage()
     public var processing = Processing()
     public var timers = Timers()
     public var delivery = Delivery()
@@ -25,17 +22,6 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
     public var logLevel: String = "info"
 
     public init() {}
-
-    public struct Storage: Sendable, Codable, Equatable {
-        /// `full` (default): WAL + synchronous=FULL + group commit. `relaxed`: synchronous=NORMAL —
-        /// survives a process crash, may lose the last commits on power loss.
-        public var durability: SQLiteConfiguration.Durability = .full
-        public var maxGroupSize: Int = 256
-        /// `sqlite` (default) or `postgres` (several nodes on one database; see docs/operations.md).
-        public var backend: StorageBackend = .sqlite
-        public var postgres = PostgresStorage()
-        public init() {}
-    }
 
     public struct Processing: Sendable, Codable, Equatable {
         /// Customer partitions processed concurrently (0: two per core).
@@ -109,37 +95,7 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
     /// A configuration problem, said plainly.
     public struct Invalid: Error, CustomStringConvertible {
         public var description: String
-    }
-
-    /// Reads a YAML (or JSON) file; keys are snake_case (`api_keys`, `max_body_bytes`).
-    public static func load(file: String) throws -> ServiceConfiguration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: file, encoding: .utf8)
-        } catch {
-            throw Invalid(description: "cannot read configuration file \(file): \(error.localizedDescription)")
-        }
-        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return ServiceConfiguration() }
-        do {
-            return try YAMLDecoder().decode(ServiceConfiguration.self, from: text)
-        } catch {
-            throw Invalid(description: "\(file): \(Self.describe(error))")
-        }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if let error = error as? DecodingError {
-            switch error {
-            case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-                let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-                return "\(path.isEmpty ? "" : path + ": ")\(context.debugDescription)"
-            case .keyNotFound(let key, _):
-                return "missing key \(key.stringValue)"
-            @unknown default:
-                return "\(error)"
-            }
-        }
-        return "\(error)"
+        public init(description: String) { self.description = description }
     }
 
     /// Applies `HERALD_*` environment variables.
@@ -152,17 +108,9 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
         if let host = environment["HERALD_HOST"] { self.host = host }
         try number("HERALD_PORT") { self.port = $0 }
         if let journeys = environment["HERALD_JOURNEYS"] { self.journeys = journeys }
-        if let data = environment["HERALD_DATA"] { self.data = data }
         if let keys = environment["HERALD_API_KEY"] {
             apiKeys += keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        if let durability = environment["HERALD_DURABILITY"] {
-            guard let value = SQLiteConfiguration.Durability(rawValue: durability) else {
-                throw Invalid(description: "HERALD_DURABILITY=\(durability): expected full or relaxed")
-            }
-            storage.durability = value
-        }
-        try applyStorageEnvironment(environment)
         try number("HERALD_PARTITIONS") { self.processing.partitions = $0 }
         if let folder = environment["HERALD_OUTBOX"] { delivery.outboxFolder = folder }
         if let file = environment["HERALD_CHANNELS_CONFIG"] { delivery.channelsConfig = file }
@@ -190,11 +138,10 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
         guard apiKeys.allSatisfy({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) }) else {
             throw Invalid(description: "API keys must be non-empty and contain no spaces")
         }
-        try validateStorage()
     }
 
     enum CodingKeys: String, CodingKey {
-        case host, port, journeys, data, storage, processing, timers, delivery, limits, retention
+        case host, port, journeys, processing, timers, delivery, limits, retention
         case apiKeys = "api_keys"
         case logLevel = "log_level"
     }
@@ -207,37 +154,13 @@ extension ServiceConfiguration {
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
         journeys = try c.decodeIfPresent(String.self, forKey: .journeys) ?? journeys
-        data = try c.decodeIfPresent(String.self, forKey: .data) ?? data
         apiKeys = try c.decodeIfPresent([String].self, forKey: .apiKeys) ?? apiKeys
-        storage = try c.decodeIfPresent(Storage.self, forKey: .storage) ?? storage
         processing = try c.decodeIfPresent(Processing.self, forKey: .processing) ?? processing
         timers = try c.decodeIfPresent(Timers.self, forKey: .timers) ?? timers
         delivery = try c.decodeIfPresent(Delivery.self, forKey: .delivery) ?? delivery
         limits = try c.decodeIfPresent(Limits.self, forKey: .limits) ?? limits
         retention = try c.decodeIfPresent(Retention.self, forKey: .retention) ?? retention
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
-    }
-}
-
-extension ServiceConfiguration.Storage {
-    enum CodingKeys: String, CodingKey {
-        case durability, backend, postgres
-        case maxGroupSize = "max_group_size"
-    }
-    public init(from decoder: any Decoder) throws {
-        // `storage: postgres` names the backend alone.
-        if let single = try? decoder.singleValueContainer(), let name = try? single.decode(String.self) {
-            guard let backend = ServiceConfiguration.StorageBackend(rawValue: name) else {
-                throw ServiceConfiguration.Invalid(description: "storage: \(name): expected sqlite or postgres")
-            }
-            self.backend = backend
-            return
-        }
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        backend = try c.decodeIfPresent(ServiceConfiguration.StorageBackend.self, forKey: .backend) ?? backend
-        postgres = try c.decodeIfPresent(ServiceConfiguration.PostgresStorage.self, forKey: .postgres) ?? postgres
-        durability = try c.decodeIfPresent(SQLiteConfiguration.Durability.self, forKey: .durability) ?? durability
-        maxGroupSize = try c.decodeIfPresent(Int.self, forKey: .maxGroupSize) ?? maxGroupSize
     }
 }
 

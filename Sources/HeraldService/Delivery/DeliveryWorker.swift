@@ -17,7 +17,7 @@ import Synchronization
 final class DeliveryWorker: Service, Sendable {
     let store: any JourneyStore
     let delivery: any MessageDelivery
-    let retry: RetrySchedule
+    let retry: RetryPolicy
     let ownershipCell: ShardOwnershipCell
     var ownership: ShardOwnership { ownershipCell.current }
     let signal: Signal
@@ -32,7 +32,7 @@ final class DeliveryWorker: Service, Sendable {
     private let slots: Mutex<DeliverySlots>
 
     init(
-        store: any JourneyStore, delivery: any MessageDelivery, retry: RetrySchedule, ownership: ShardOwnershipCell,
+        store: any JourneyStore, delivery: any MessageDelivery, retry: RetryPolicy, ownership: ShardOwnershipCell,
         signal: Signal, inboxSignal: Signal, metrics: ServiceMetrics, clock: ServiceClock, logger: Logger,
         concurrency: Int = 32, perDestination: Int? = nil, lease: Double = 60
     ) {
@@ -77,6 +77,7 @@ final class DeliveryWorker: Service, Sendable {
                 do {
                     claims = try await store.claimOutbox(now: now, leaseFor: lease, limit: free, ownership: ownership)
                 } catch {
+                    if Task.isCancelled { return }  // the service is stopping
                     logger.error("claiming outbox rows failed", metadata: ["error": "\(error)"])
                     await signal.wait(timeout: 1)
                     continue
@@ -153,23 +154,17 @@ final class DeliveryWorker: Service, Sendable {
         let now = clock.now()
         let message = claim.message
         let record: DeliveryRecord
-        switch result {
-        case .delivered(let detail):
+        switch retry.decision(after: result, attempt: claim.attempts + 1, randomFraction: .random(in: 0...1)) {
+        case .delivered(let providerID):
+            let detail = providerID.map { "provider id \($0)" } ?? "delivered"
             record = DeliveryRecord(
                 messageID: message.id, token: claim.token, at: now, outcome: .delivered(detail: detail),
                 feedback: feedback(message, delivered: true, detail: detail, at: now))
-        case .transient(let reason, let retryAfter):
-            if let delay = retry.delay(after: claim.attempts, retryAfter: retryAfter) {
-                record = DeliveryRecord(
-                    messageID: message.id, token: claim.token, at: now, outcome: .retry(at: now + delay, reason: reason),
-                    feedback: nil)
-            } else {
-                let reason = "gave up after \(claim.attempts + 1) attempts: \(reason)"
-                record = DeliveryRecord(
-                    messageID: message.id, token: claim.token, at: now, outcome: .deadLettered(reason: reason),
-                    feedback: feedback(message, delivered: false, detail: reason, at: now))
-            }
-        case .permanent(let reason):
+        case .retry(let delay):
+            guard case .transient(let reason, _) = result else { preconditionFailure("only a transient failure is retried") }
+            record = DeliveryRecord(
+                messageID: message.id, token: claim.token, at: now, outcome: .retry(at: now + delay.seconds, reason: reason), feedback: nil)
+        case .deadLetter(let reason):
             record = DeliveryRecord(
                 messageID: message.id, token: claim.token, at: now, outcome: .deadLettered(reason: reason),
                 feedback: feedback(message, delivered: false, detail: reason, at: now))
@@ -200,5 +195,11 @@ final class DeliveryWorker: Service, Sendable {
         InboxItem(
             id: "delivery:" + message.id, customerID: message.customerID,
             payload: .deliveryOutcome(messageID: message.id, delivered: delivered, detail: detail), acceptedAt: at)
+    }
+}
+
+extension Duration {
+    fileprivate var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

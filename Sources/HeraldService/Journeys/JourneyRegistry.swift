@@ -3,13 +3,14 @@ public import JourneyEngine
 public import JourneyLanguage
 import Synchronization
 
-/// The deployed journeys and the engine built from them. Reloading compiles the directory again and
-/// swaps the deployment atomically — or refuses with the diagnostics and keeps the running one.
+/// The deployed journeys and the journey engine built from them (the same engine the dry-run runs).
+/// Reloading compiles the directory again and swaps the deployment atomically — or refuses with the
+/// diagnostics and keeps the running one.
 public final class JourneyRegistry: Sendable {
     /// What is running now.
     public struct Deployment: Sendable {
         public var catalog: JourneyCatalog
-        public var engine: any CustomerEngine
+        public var engine: JourneyEngine
         public var paused: Set<String>
         /// Every version ever deployed (in-flight instances run on theirs).
         public var archive: [JourneyProgram]
@@ -39,7 +40,7 @@ public final class JourneyRegistry: Sendable {
     }
 
     let directory: String
-    let toolchain: any JourneyToolchain
+    let options: JourneyEngine.Options
     let store: any JourneyStore
     let clock: ServiceClock
     private let deployment = Mutex<Deployment?>(nil)
@@ -52,12 +53,12 @@ public final class JourneyRegistry: Sendable {
     private let reloading = AsyncLock()
 
     public init(
-        directory: String, toolchain: any JourneyToolchain, store: any JourneyStore, clock: ServiceClock,
+        directory: String, store: any JourneyStore, clock: ServiceClock, options: JourneyEngine.Options = JourneyEngine.Options(),
         onResume: @escaping @Sendable () -> Void = {}
     ) {
         self.onResume = onResume
         self.directory = directory
-        self.toolchain = toolchain
+        self.options = options
         self.store = store
         self.clock = clock
     }
@@ -83,17 +84,13 @@ public final class JourneyRegistry: Sendable {
     @discardableResult
     public func reload() async throws -> ReloadReport {
         try await reloading.run {
-            let compilation = toolchain.compile(directory: directory)
-            guard case .compiled(let catalog, let warnings) = compilation else {
-                if case .failed(let diagnostics) = compilation { throw Refused(diagnostics: diagnostics) }
-                throw Refused(diagnostics: [])
-            }
+            let (catalog, warnings) = try JourneyCompiler.compileForService(directory: directory).get()
             let now = clock.now()
             try await store.saveJourneyVersions(catalog.journeys, deployedAt: now)
             let archive = try await store.journeyVersions()
             let paused = try await store.pausedJourneys()
             let previous = current?.catalog
-            let engine = toolchain.makeEngine(catalog: catalog, archive: archive, paused: paused)
+            let engine = makeEngine(catalog: catalog, archive: archive, paused: paused)
             install(
                 Deployment(catalog: catalog, engine: engine, paused: paused, archive: archive, warnings: warnings, deployedAt: now))
             var changes: [ReloadReport.Change] = []
@@ -109,13 +106,21 @@ public final class JourneyRegistry: Sendable {
         }
     }
 
+    /// The engine for a deployment. Every archived version stays held, so in-flight instances keep
+    /// their program; paused journeys take no new entries and their instances hold.
+    private func makeEngine(catalog: JourneyCatalog, archive: [JourneyProgram], paused: Set<String>) -> JourneyEngine {
+        let current = Set(catalog.journeys.map { "\($0.name)@\($0.version)" })
+        let retained = archive.filter { !current.contains("\($0.name)@\($0.version)") }
+        return JourneyEngine(catalog: catalog, retainedPrograms: retained, paused: paused, options: options)
+    }
+
     /// Pauses (no new entries, waiting instances hold) or resumes a deployed journey.
     public func setPaused(_ name: String, _ paused: Bool) async throws {
         try await reloading.run {
             guard var current = current, current.catalog.journey(named: name) != nil else { throw UnknownJourney(name: name) }
             try await store.setJourneyPaused(name, paused: paused)
             if paused { current.paused.insert(name) } else { current.paused.remove(name) }
-            current.engine = toolchain.makeEngine(catalog: current.catalog, archive: current.archive, paused: current.paused)
+            current.engine = makeEngine(catalog: current.catalog, archive: current.archive, paused: current.paused)
             install(current)
         }
     }
@@ -128,7 +133,7 @@ public final class JourneyRegistry: Sendable {
             let paused = try await store.pausedJourneys()
             guard paused != current.paused else { return }
             current.paused = paused
-            current.engine = toolchain.makeEngine(catalog: current.catalog, archive: current.archive, paused: paused)
+            current.engine = makeEngine(catalog: current.catalog, archive: current.archive, paused: paused)
             install(current)
         }
     }

@@ -21,7 +21,7 @@ public struct CustomerStepper: Sendable {
 
     /// The wake-up time to commit for an aggregate: the engine's, brought forward to the held
     /// recheck when the customer holds paused work, and never in the past.
-    func wakeTime(of state: CustomerState, engine: any CustomerEngine, now: Double) -> Double? {
+    func wakeTime(of state: CustomerState, engine: JourneyEngine, now: Double) -> Double? {
         var next = engine.nextWakeAt(of: state)
         if engine.holdsWork(of: state) { next = min(next ?? .infinity, now + heldRetry) }
         if let at = next, at <= now { next = now + heldRetry }
@@ -57,7 +57,7 @@ public struct CustomerStepper: Sendable {
     }
 
     public func step(
-        _ work: [PartitionWork], loaded: [String: StoredCustomer], engine: any CustomerEngine,
+        _ work: [PartitionWork], loaded: [String: StoredCustomer], engine: JourneyEngine,
         ownership: ShardOwnership, now: Double
     ) -> Result {
         var inputs: [String: [InboxEntry]] = [:]
@@ -79,7 +79,7 @@ public struct CustomerStepper: Sendable {
 
             func absorb(_ output: EngineOutput) {
                 commit.outbox += output.outbox
-                let records = engine.records(of: output, customerID: id, now: now)
+                let records = EngineRecords(output)
                 commit.log += records.log
                 for (counter, delta) in records.counters { commit.counters[counter, default: 0] += delta }
             }

@@ -68,18 +68,29 @@ final class ProcessingService: Service, Sendable {
     }
 
     func run() async throws {
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.readInbox() }
-                for index in queues.indices {
-                    group.addTask { await self.runPartition(index) }
+        // Stops on a graceful shutdown and on cancellation alike (the service group cancels every
+        // service when one fails, such as the HTTP server finding its port taken): the partitions
+        // wait on their queues, which only closing wakes.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await self.readInbox() }
+                    for index in queues.indices {
+                        group.addTask { await self.runPartition(index) }
+                    }
                 }
+            } onGracefulShutdown: {
+                self.stop()
             }
-        } onGracefulShutdown: {
-            self.stopping.store(true, ordering: .relaxed)
-            for queue in self.queues { queue.close() }
-            self.inboxSignal.notify()
+        } onCancel: {
+            self.stop()
         }
+    }
+
+    private func stop() {
+        stopping.store(true, ordering: .relaxed)
+        for queue in queues { queue.close() }
+        inboxSignal.notify()
     }
 
     private var isStopping: Bool { stopping.load(ordering: .relaxed) || Task.isCancelled }
@@ -105,6 +116,7 @@ final class ProcessingService: Service, Sendable {
                 entries = try await store.pendingInbox(
                     after: cursor, limit: options.batchSize * 4, ownership: ownership.current)
             } catch {
+                if isStopping { return }  // a query cut off by cancellation: nothing went wrong
                 logger.error("reading the inbox failed", metadata: ["error": "\(error)"])
                 await inboxSignal.wait(timeout: 1)
                 continue

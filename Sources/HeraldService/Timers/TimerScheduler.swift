@@ -61,6 +61,7 @@ final class TimerScheduler: Service, Sendable {
                 timers.addScanned(page, complete: page.count < limit, until: until)
                 if page.count == limit { return }  // more to read: come back at once
             } catch {
+                if Task.isCancelled { return }  // the service is stopping
                 logger.error("reading the timer index failed", metadata: ["error": "\(error)"])
                 await timers.signal.wait(timeout: 1)
                 return

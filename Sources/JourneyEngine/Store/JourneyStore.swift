@@ -6,8 +6,8 @@ public import JourneyLanguage
 /// The unit of consistency is the customer (see docs/architecture.md). A processor loads customers,
 /// runs the engine, and commits every customer's new aggregate, next wake-up time, outbox rows and
 /// consumed inbox rows in one ``commit(_:)``. Implementations: ``MemoryJourneyStore`` (dry-runs,
-/// tests), `SQLiteJourneyStore` (the embedded default) and, later, PostgreSQL, where shards are
-/// leased per node and every write is fenced by the lease epoch.
+/// tests), `SQLiteJourneyStore` (HeraldSQLite, the embedded default) and `PostgresJourneyStore`
+/// (HeraldPostgres), where shards are leased per node and every write is fenced by the lease epoch.
 ///
 /// ```swift
 /// let outcomes = try await store.enqueue([item])              // durable before 202

@@ -1,4 +1,6 @@
 import Foundation
+import HeraldChannels
+import HeraldSQLite
 import HeraldService
 import HeraldTestSupport
 import HummingbirdTesting
@@ -9,67 +11,38 @@ import NIOCore
 import Synchronization
 import Testing
 
-/// A journeys toolchain the test controls: the probe engine, a catalog with the journeys it names,
-/// and a switch that makes the next compile fail (to test refused reloads).
-final class ScriptedToolchain: JourneyToolchain, Sendable {
-    let state = Mutex<(journeys: [JourneyProgram], failure: [JourneyDiagnostic]?)>(([], nil))
-
-    init(journeys: [String] = ["welcome"], version: String = "v1") {
-        state.withLock { $0.journeys = journeys.map { Self.journey($0, version: version) } }
-    }
-
-    static func journey(_ name: String, version: String) -> JourneyProgram {
-        let location = SourceLocation(file: "\(name).journey", line: 1, column: 1)
-        return JourneyProgram(
-            name: name, title: name, version: version, location: location, stage: .awareness, priority: 50,
-            trigger: .event(name: "signed_up", filter: nil), entry: .oneAtATime, exits: [], goal: nil, timeZone: nil,
-            caps: [], states: [JourneyState(id: 0, label: "done", stage: nil, location: location, kind: .exit(.completed))],
-            initial: 0)
-    }
-
-    func compile(directory: String) -> JourneyCompilation {
-        state.withLock { s in
-            if let failure = s.failure { return .failed(failure) }
-            return .compiled(
-                JourneyCatalog(journeys: s.journeys, segments: [:], policy: DeliveryPolicyProgram(), schema: Schema(), messages: [:]),
-                warnings: [])
-        }
-    }
-
-    func makeEngine(catalog: JourneyCatalog, archive: [JourneyProgram], paused: Set<String>) -> any CustomerEngine {
-        ProbeToolchain().makeEngine(catalog: catalog, archive: archive, paused: paused)
-    }
-}
-
 /// Fails permanently for customers whose id starts with `dead-`, transiently once for `flaky-`.
 final class ScriptedDelivery: MessageDelivery, Sendable {
     let flaky = Mutex<Set<String>>([])
 
-    func deliver(_ message: OutboxMessage, attempt: Int) async -> DeliveryAttempt {
+    func deliver(_ message: OutboxMessage, attempt: Int) async -> DeliveryOutcome {
         if message.customerID.hasPrefix("dead-") { return .permanent(reason: "HTTP 410 Gone from the test receiver") }
         if message.customerID.hasPrefix("flaky-"), flaky.withLock({ $0.insert(message.id).inserted }) {
-            return .transient(reason: "HTTP 503", retryAfter: 0)
+            return .transient(reason: "HTTP 503", retryAfter: .zero)
         }
-        return .delivered(detail: "ok")
+        return .delivered(providerMessageID: nil)
     }
 }
 
 enum TestServer {
     static let apiKey = "test-key-0123"
 
-    /// Runs a full server (SQLite in a temporary directory, all services) on a free port.
+    /// Runs a full server (SQLite in a temporary directory, all services, the real journey engine)
+    /// on a free port, on `journeys` (a directory) or else on ``JourneyFixture/service`` written to
+    /// a temporary one.
     static func withServer<T: Sendable>(
-        toolchain: ScriptedToolchain = ScriptedToolchain(),
+        journeys: URL? = nil,
         configure: (inout ServiceConfiguration) -> Void = { _ in },
         _ body: @escaping @Sendable (_ port: Int, _ server: HeraldServer) async throws -> T
     ) async throws -> T {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-test-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
+        let journeys = journeys ?? directory.appendingPathComponent("journeys")
+        if !FileManager.default.fileExists(atPath: journeys.path) { try JourneyFixture.service.write(to: journeys) }
         var configuration = ServiceConfiguration()
         configuration.port = 0
         configuration.apiKeys = [apiKey]
-        configuration.data = directory.appendingPathComponent("data").path
-        configuration.journeys = directory.path
+        configuration.journeys = journeys.path
         configuration.delivery.outboxFolder = directory.appendingPathComponent("outbox").path
         configuration.delivery.retryBaseSeconds = 0.05
         configuration.delivery.retryCapSeconds = 0.1
@@ -80,10 +53,17 @@ enum TestServer {
         var logger = Logger(label: "herald-test")
         logger.logLevel = .warning
         let server = try await HeraldServer.make(
-            configuration: configuration, toolchain: toolchain, delivery: ScriptedDelivery(), logger: logger)
+            configuration: configuration, store: try openStore(in: directory), delivery: ScriptedDelivery(), logger: logger)
         return try await server.application.test(.live) { client in
             try await body(client.port!, server)
         }
+    }
+
+    /// A fresh SQLite store in `directory/data`, as `herald serve` opens it.
+    static func openStore(in directory: URL) throws -> SQLiteJourneyStore {
+        let data = directory.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        return try SQLiteJourneyStore(SQLiteConfiguration(path: data.appendingPathComponent("herald.sqlite").path))
     }
 
     /// The example journeys (the repository's `Journeys/`).
@@ -106,14 +86,13 @@ enum TestServer {
         var configuration = ServiceConfiguration()
         configuration.port = 0
         configuration.apiKeys = [apiKey]
-        configuration.data = directory.appendingPathComponent("data").path
         configuration.journeys = journeys
         configuration.timers.horizonSeconds = 0.2  // re-read the timer index often: the clock jumps
         configuration.limits.syncWaitSeconds = 60  // PUT answers 200 once processed (see withServer)
         var logger = Logger(label: "herald-test")
         logger.logLevel = .warning
         let server = try await HeraldServer.make(
-            configuration: configuration, toolchain: JourneysToolchain(), delivery: NeverDelivers(), logger: logger,
+            configuration: configuration, store: try openStore(in: directory), delivery: NeverDelivers(), logger: logger,
             clock: ServiceClock { clock.withLock { $0 } })
         let store = server.store
         let settle: @Sendable () async throws -> Void = {

@@ -36,8 +36,10 @@ final class HousekeepingService: Service, Sendable {
                 await self.refreshGauges()
                 do {
                     try await self.registry.refreshControls()
-                } catch {
+                } catch  where !Task.isCancelled {  // cancelled: the service is stopping
                     self.logger.error("reading the journey pause switches failed", metadata: ["error": "\(error)"])
+                } catch {
+                    break
                 }
                 let now = self.clock.now()
                 if now - lastPrune >= self.retention.intervalSeconds {
