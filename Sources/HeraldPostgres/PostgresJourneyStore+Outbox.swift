@@ -44,11 +44,6 @@ extension PostgresJourneyStore {
         if records.isEmpty { return [] }
         let feedback = try records.map { record in try record.feedback.map { ($0, try StoreColumnCoding.encode($0.payload)) } }
         return try await transaction { connection in
-            // Feedback goes into the inbox, whose insertions are ordered by the inbox lock; take it
-            // first, before any outbox row, so lock order is the same everywhere.
-            if feedback.contains(where: { $0 != nil }) {
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.inboxLockKey))", logger: logger)
-            }
             var recorded: Set<String> = []
             for (record, feedback) in zip(records, feedback) {
                 let query: PostgresQuery
