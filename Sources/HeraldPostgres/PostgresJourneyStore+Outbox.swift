@@ -43,7 +43,7 @@ extension PostgresJourneyStore {
     public func recordDeliveries(_ records: [DeliveryRecord]) async throws -> Set<String> {
         if records.isEmpty { return [] }
         let feedback = try records.map { record in try record.feedback.map { ($0, try StoreColumnCoding.encode($0.payload)) } }
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             var recorded: Set<String> = []
             for (record, feedback) in zip(records, feedback) {
                 let query: PostgresQuery
@@ -185,7 +185,7 @@ extension PostgresJourneyStore {
 
     public func saveJourneyVersions(_ programs: [JourneyProgram], deployedAt: Double) async throws {
         let encoded = try programs.map { ($0.name, $0.version, try StoreColumnCoding.encode($0)) }
-        try await transaction { connection in
+        try await transaction { [self] connection in
             for (name, version, data) in encoded {
                 try await connection.query(
                     """

@@ -104,22 +104,68 @@ public final class PostgresJourneyStore: JourneyStore {
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws (the
     /// error is rethrown as is, so callers see ``JourneyStoreError``s unwrapped).
+    ///
+    /// A node frozen in the middle of a transaction comes back to a session PostgreSQL has ended
+    /// (``PostgresConfiguration/transactionBound``), and a query sent on such a connection never
+    /// returns; so the transaction is abandoned with ``ConnectionClosed`` as soon as its connection
+    /// is closed, and the pool replaces the connection.
     func transaction<T: Sendable>(
-        on client: PostgresClient? = nil, _ body: (PostgresConnection) async throws -> T
+        on client: PostgresClient? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let logger = self.logger
         return try await (client ?? self.client).withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
-            let value: T
-            do {
-                value = try await body(connection)
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
+            try await Self.abandoningIfClosed(connection) {
+                try await connection.query("BEGIN", logger: logger)
+                let value: T
+                do {
+                    value = try await body(connection)
+                } catch {
+                    if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
+                    throw error
+                }
+                try await connection.query("COMMIT", logger: logger)
+                return value
             }
-            try await connection.query("COMMIT", logger: logger)
-            return value
         }
+    }
+
+    /// The connection of a transaction was closed under it (PostgreSQL ended the session).
+    public struct ConnectionClosed: Error, CustomStringConvertible {
+        public var description: String { "the database ended the session in the middle of a transaction; nothing of it was committed" }
+    }
+
+    /// Runs `work`, but throws ``ConnectionClosed`` as soon as `connection` is closed instead of
+    /// waiting for a query that will never answer (that query's task is left behind).
+    private static func abandoningIfClosed<T: Sendable>(
+        _ connection: PostgresConnection, _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let waiting = Waiting<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            waiting.set(continuation)
+            let task = Task {
+                let result: Result<T, any Error>
+                do { result = .success(try await work()) } catch { result = .failure(error) }
+                waiting.take()?.resume(with: result)
+            }
+            Task {
+                while waiting.isWaiting {
+                    if connection.isClosed {
+                        waiting.take()?.resume(throwing: ConnectionClosed())
+                        task.cancel()
+                        return
+                    }
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
+    }
+
+    /// The continuation of ``abandoningIfClosed(_:_:)``, resumed once by whichever finishes first.
+    private final class Waiting<T: Sendable>: Sendable {
+        private let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+        func set(_ value: CheckedContinuation<T, any Error>) { continuation.withLock { $0 = value } }
+        func take() -> CheckedContinuation<T, any Error>? { continuation.withLock { $0.take() } }
+        var isWaiting: Bool { continuation.withLock { $0 != nil } }
     }
 
     // MARK: Ownership
@@ -132,7 +178,7 @@ public final class PostgresJourneyStore: JourneyStore {
         let duration = min(leaseDuration, configuration.leaseSeconds)
         let until = now + duration
         let shardCount = CustomerShard.count
-        let leases = try await transaction(on: leaseClient) { connection -> [ShardLease] in
+        let leases = try await transaction(on: leaseClient) { [self] connection -> [ShardLease] in
             try await connection.query(
                 """
                 INSERT INTO cluster_nodes (node, started_at, expires_at) VALUES (\(owner), \(now), \(until))
@@ -212,7 +258,7 @@ public final class PostgresJourneyStore: JourneyStore {
     /// instead of after the lease lapses.
     public func releaseShards(owner: String) async throws {
         granted.withLock { $0[owner] = nil }
-        try await transaction(on: leaseClient) { connection in
+        try await transaction(on: leaseClient) { [self] connection in
             try await connection.query(
                 """
                 UPDATE shard_leases SET owner = '', expires_at = 0
@@ -423,11 +469,12 @@ public final class PostgresJourneyStore: JourneyStore {
         let prepared = try commits.enumerated()
             .sorted { ($0.element.customerID, $0.offset) < ($1.element.customerID, $1.offset) }
             .map { try PreparedCommit($0.element) }
-        var held: [Int: ShardLease] = [:]
-        for commit in commits { if let lease = commit.lease { held[lease.shard] = lease } }
+        let held = commits.reduce(into: [Int: ShardLease]()) { held, commit in
+            if let lease = commit.lease { held[lease.shard] = lease }
+        }
         let shards = held.keys.sorted()
         do {
-            try await transaction { connection in
+            try await transaction { [self] connection in
                 for try await (shard, owner, epoch) in try await connection.query(
                     "SELECT shard, owner, epoch FROM shard_leases WHERE shard = ANY(\(shards)) ORDER BY shard FOR SHARE",
                     logger: logger

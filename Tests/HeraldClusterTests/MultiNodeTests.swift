@@ -21,7 +21,12 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(6)), .enabled(if: TestDatabase.required))
 struct MultiNodeTests {
     static let apiKey = "cluster-key-0123"
-    static let leaseSeconds = 3.0
+    /// The shard lease; renewals every third of it (the default).
+    static let leaseSeconds = 6.0
+    static var renewSeconds: Double { leaseSeconds / 3 }
+    /// A takeover is due within lease + one renewal of the fault; this much more is allowed for a
+    /// loaded 2-core machine (five test suites and builds at once), where a renewal can start late.
+    static let takeoverMargin = 6.0
     static let customers = (0..<30).map { "cust-\($0)" }
 
     /// The journeys: each counts the events it handles on the customer, so "processed exactly once"
@@ -105,15 +110,15 @@ struct MultiNodeTests {
           allow_private_networks: ["127.0.0.0/8"]
         """.write(to: channels, atomically: true, encoding: .utf8)
         let config = directory.appendingPathComponent("herald.yaml")
-        // Delivery leases outlast the pause, so a frozen node's in-flight deliveries stay its own.
+        // Delivery leases outlast the freeze (three leases), so a frozen node's in-flight
+        // deliveries stay its own.
         try """
         storage:
           backend: postgres
           postgres:
             lease_seconds: \(Self.leaseSeconds)
-            renew_seconds: 0.5
         delivery:
-          lease_seconds: 12
+          lease_seconds: 30
         processing:
           batch_size: 64
         """.write(to: config, atomically: true, encoding: .utf8)
@@ -155,6 +160,11 @@ struct MultiNodeTests {
         let killedPID = killed.pid
         let killedAt = Locked<Double>(0)
         let frozenAt = Locked<Double>(0)
+        let thawedAt = Locked<Double>(0)
+        /// Seconds from each fault until no shard is owned by the node it struck.
+        let takeovers = Locked<[String: Double]>([:])
+        /// The most shards the frozen node held at once after it resumed.
+        let heldAfterThaw = Locked(0)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             // Three feeders: each takes the next batch of the plan and sends it to the next node up,
@@ -169,12 +179,16 @@ struct MultiNodeTests {
                 try await feed.waitForAcknowledgements(by: 1, count: 5)
                 feed.markDown(1)
                 killed.kill()
-                killedAt.withLock { $0 = Date().timeIntervalSince1970 }
+                let kill = Date().timeIntervalSince1970
+                killedAt.withLock { $0 = kill }
                 try await feed.waitForAcknowledgements(count: 10)  // still flowing to the others
+                let killTakeover = try await Self.waitForTakeover(of: killedPID, store: store, seconds: 60)
+                takeovers.withLock { $0["kill"] = killTakeover.map { $0 - kill } }
                 try await killed.start()
                 feed.markUp(1)
 
-                // Freeze node 2 only while it holds shards and is acknowledging events.
+                // Freeze node 2 only while it holds shards and is acknowledging events, for three
+                // lease lengths; the others take its shards over meanwhile.
                 let holds = try await Self.waitUntil(seconds: 30) {
                     try await store.shardLeases().contains { $0.owner.contains("/\(pausedPID)/") }
                 }
@@ -182,17 +196,48 @@ struct MultiNodeTests {
                 try await feed.waitForAcknowledgements(by: 2, count: 5)
                 feed.markDown(2)
                 paused.freeze()
-                frozenAt.withLock { $0 = Date().timeIntervalSince1970 }
+                let freeze = Date().timeIntervalSince1970
+                frozenAt.withLock { $0 = freeze }
                 try await feed.waitForAcknowledgements(count: 10)
-                try await Task.sleep(for: .seconds(Self.leaseSeconds * 3))
+                let freezeTakeover = try await Self.waitForTakeover(of: pausedPID, store: store, seconds: Self.leaseSeconds * 3)
+                takeovers.withLock { $0["freeze"] = freezeTakeover.map { $0 - freeze } }
+                let resume = freeze + Self.leaseSeconds * 3
+                if resume > Date().timeIntervalSince1970 {
+                    try await Task.sleep(for: .seconds(resume - Date().timeIntervalSince1970))
+                }
                 paused.thaw()
+                thawedAt.withLock { $0 = Date().timeIntervalSince1970 }
                 feed.markUp(2)
+                // Back, it is fenced and gets at most its share again, never every shard.
+                let share = (CustomerShard.count + 2) / 3
+                _ = try await Self.waitUntil(seconds: 60) {
+                    let owners = try await store.shardLeases().map(\.owner)
+                    let held = owners.count { $0.contains("/\(pausedPID)/") }
+                    heldAfterThaw.withLock { $0 = max($0, held) }
+                    return held >= share - 2 && Set(owners.filter { !$0.isEmpty }).count == 3
+                }
                 try await feed.waitForAcknowledgements(by: 2, count: 5)
             }
             try await group.waitForAll()
         }
         let acked = feed.acknowledged.withLock { $0 }
         #expect(feed.unacknowledged.withLock { $0 } == 0, "batches were never acknowledged")
+
+        // The other nodes went on acknowledging through both faults: no request to a node that
+        // was up failed or timed out (the client gives up after 15 s).
+        let failures = feed.healthyFailures.withLock { $0 }
+        #expect(failures.isEmpty, "requests to healthy nodes failed: \(failures.prefix(5))")
+        // The struck node's shards were taken over within lease + one renewal (plus the margin).
+        let taken = takeovers.withLock { $0 }
+        for fault in ["kill", "freeze"] {
+            let seconds = try #require(taken[fault], "after the \(fault), the node's shards were never all taken over")
+            #expect(
+                seconds <= Self.leaseSeconds + Self.renewSeconds + Self.takeoverMargin,
+                "after the \(fault), its shards were taken over in \(seconds) s")
+        }
+        // After the freeze the node came back to a share, not to every shard.
+        let share = (CustomerShard.count + 2) / 3
+        #expect(heldAfterThaw.withLock { $0 } <= share, "the resumed node held \(heldAfterThaw.withLock { $0 }) shards")
 
         // What each customer must show: one count per acknowledged event of each kind.
         var expected: [String: [String: Int]] = [:]
@@ -294,20 +339,35 @@ struct MultiNodeTests {
         // The killed process owns nothing (its restart runs under a new node id).
         let owners = try await store.shardLeases().map(\.owner)
         #expect(!owners.contains { $0.contains("/\(killedPID)/") })
+        let latency = feed.latencies(during: [(0, kill), (kill, freeze), (freeze, thawedAt.withLock { $0 })])
         print(
             "cluster: \(acked.count) events, \(messageCount) messages, \(duplicates) delivered twice, "
-                + "\(fenced.count) fenced writes (\(fencedPaused.count) by the paused node, \(pausedCommits) of them commits)")
+                + "\(fenced.count) fenced writes (\(fencedPaused.count) by the paused node, \(pausedCommits) of them commits); "
+                + "takeover after kill \(taken["kill"] ?? -1) s, after freeze \(taken["freeze"] ?? -1) s; "
+                + "the resumed node held at most \(heldAfterThaw.withLock { $0 }) shards; "
+                + "acknowledgement latency p50/p99/max (ms) before the kill \(latency[0]), after it \(latency[1]), "
+                + "during the freeze \(latency[2])")
 
         for node in nodes { node.terminate() }
         try? FileManager.default.removeItem(at: directory)
         await database.drop()
     }
 
-    static func waitUntil(seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
+    /// Waits until no shard is owned by the process `pid`; returns when (nil if not within `seconds`).
+    static func waitForTakeover(of pid: Int32, store: PostgresJourneyStore, seconds: Double) async throws -> Double? {
+        let owned = try await waitUntil(seconds: seconds, pollMilliseconds: 100) {
+            try await !store.shardLeases().contains { $0.owner.contains("/\(pid)/") }
+        }
+        return owned ? Date().timeIntervalSince1970 : nil
+    }
+
+    static func waitUntil(
+        seconds: Double, pollMilliseconds: Int = 250, _ condition: () async throws -> Bool
+    ) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(250))
+            try await Task.sleep(for: .milliseconds(pollMilliseconds))
         }
         return try await condition()
     }
@@ -327,15 +387,38 @@ final class Feed: Sendable {
     /// Acknowledged batches per node.
     let acknowledgedBy: Locked<[Int]>
     let unacknowledged = Locked(0)
+    /// Requests to a node that was up from start to end and still failed (or timed out).
+    let healthyFailures = Locked<[String]>([])
+    /// (when, seconds) of every acknowledged request.
+    let acknowledgements = Locked<[(at: Double, seconds: Double)]>([])
     private let down = Locked<Set<Int>>([])
+    /// Bumped whenever a node goes down or comes up, to tell whether a request overlapped it.
+    private let changes = Locked(0)
     private let next = Locked(0)
     private let stopped = Atomic<Bool>(false)
 
     init(nodes: Int) { acknowledgedBy = Locked(Array(repeating: 0, count: nodes)) }
 
     func stop() { stopped.store(true, ordering: .relaxed) }
-    func markDown(_ node: Int) { down.withLock { _ = $0.insert(node) } }
-    func markUp(_ node: Int) { down.withLock { _ = $0.remove(node) } }
+    func markDown(_ node: Int) {
+        changes.withLock { $0 += 1 }
+        down.withLock { _ = $0.insert(node) }
+    }
+    func markUp(_ node: Int) {
+        down.withLock { _ = $0.remove(node) }
+        changes.withLock { $0 += 1 }
+    }
+
+    /// p50/p99/max acknowledgement latency in milliseconds of the requests in each period.
+    func latencies(during periods: [(Double, Double)]) -> [String] {
+        let all = acknowledgements.withLock { $0 }
+        return periods.map { from, to in
+            let sorted = all.filter { $0.at >= from && $0.at < to }.map(\.seconds).sorted()
+            guard !sorted.isEmpty else { return "-" }
+            func ms(_ q: Double) -> Int { Int(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] * 1000) }
+            return "\(ms(0.5))/\(ms(0.99))/\(Int(sorted.last! * 1000))"
+        }
+    }
 
     /// The next batch of 6 events of the plan.
     private func nextBatch() -> [(id: String, event: Event, body: String)] {
@@ -363,13 +446,27 @@ final class Feed: Sendable {
                 attempts += 1
                 target = (target + 1) % nodes.count
                 if down.withLock({ $0.contains(target) }) { continue }
-                if let reply = try? await HTTPCall.send(
-                    port: nodes[target].port, .post, "/v1/events", body: body, apiKey: MultiNodeTests.apiKey),
-                    reply.status == 202
-                {
+                let before = changes.withLock { $0 }
+                let started = Date().timeIntervalSince1970
+                let reply: HTTPCall.Reply?
+                var failure = ""
+                do {
+                    reply = try await HTTPCall.send(
+                        port: nodes[target].port, .post, "/v1/events", body: body, apiKey: MultiNodeTests.apiKey)
+                } catch {
+                    reply = nil
+                    failure = "\(error)"
+                }
+                let finished = Date().timeIntervalSince1970
+                if let reply, reply.status == 202 {
                     acknowledged.withLock { set in for event in batch { set[event.id] = event.event } }
                     acknowledgedBy.withLock { $0[target] += 1 }
+                    acknowledgements.withLock { $0.append((finished, finished - started)) }
                     break
+                }
+                if changes.withLock({ $0 }) == before {
+                    let what = reply.map { "HTTP \($0.status) \($0.body.prefix(200))" } ?? failure
+                    healthyFailures.withLock { $0.append("node-\(target) after \(finished - started) s: \(what)") }
                 }
                 if attempts >= 200 {
                     unacknowledged.withLock { $0 += 1 }

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// re-read the inbox and the timer index from the start so nothing due for those shards waits.
 ///
 /// Renewals run on the store's own lease connections, never behind request traffic. A lease that
-/// would run out before the next renewal could extend it (renewals failed or hang: the database is
+/// is about to run out (within half a renewal interval: renewals failed or hang, the database is
 /// unreachable, or this process was frozen) is dropped at once by a guard that does not wait for
 /// the renewal, so this node stops working on shards that the others are about to take over,
 /// rather than do work that the fencing check would refuse. On graceful shutdown it gives its
@@ -87,10 +87,10 @@ final class ShardLeaseService: Service, Sendable {
         }
     }
 
-    /// Stops working on shards whose lease runs out within one renewal interval: the next renewal
-    /// may not come in time, and their commits would be refused once another node takes them.
+    /// Stops working on shards whose lease runs out within half a renewal interval: renewals are
+    /// late or failing, and their commits would be refused once another node takes them.
     func dropExpiring() {
-        let dropped = cell.dropLeases(expiringBefore: clock.now() + renewInterval)
+        let dropped = cell.dropLeases(expiringBefore: clock.now() + renewInterval / 2)
         if dropped > 0 {
             logger.warning(
                 "shard leases about to lapse: no longer processing them", metadata: ["node": "\(owner)", "dropped": "\(dropped)"])
