@@ -4,8 +4,8 @@ import JourneyEngine
 import Logging
 
 /// 6. PostgreSQL: fully processed events per second with three nodes (three stores, each with its
-/// own connection pool, owner and third of the shards) on one database, against `pgbench -N` with
-/// 8 clients on the same server in the same run. The bench starts a private cluster with
+/// own connection pool, owner and third of the shards) on one database, and ingestion with 1, 2
+/// and 3 nodes, against `pgbench -N` with 8 clients on the same server in the same run. The bench starts a private cluster with
 /// scripts/postgres-test-cluster.sh (fsync on, as the tests run it) and stops it afterwards.
 enum PostgresBench {
     static let nodes = 3
@@ -112,6 +112,29 @@ enum PostgresBench {
         guard outcome.inputs == n else { throw BenchError("processed \(outcome.inputs) of \(n) events") }
         table.add(name, processed, "events/s", reference: ("pgbench -N tx/s, same server", tps), target: "≥ pgbench -N", met: processed >= tps)
         table.add("postgres: outbox rows per processed event", Double(outcome.outbox) / Double(n), "rows/event")
+
+        // Ingestion with 1, 2 and 3 nodes: 8 callers per node, 10 events per request (the way
+        // `POST /v1/events` batches arrive). Nothing orders insertions across nodes, so the rate
+        // should grow with nodes until the server is the limit. (Left unprocessed: this is last.)
+        let perRun = max(1_000, n / 2)
+        for count in 1...nodes {
+            let items = (0..<perRun).map { StoreDriver.event($0, run: "ingest\(count)-\(Int(now))", timestamp: now) }
+            let requests = stride(from: 0, to: perRun, by: 10).map { Array(items[$0..<min(perRun, $0 + 10)]) }
+            let callers = 8 * count
+            let ingestStarted = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for caller in 0..<callers {
+                    let store = stores[caller % count]
+                    group.addTask {
+                        for r in stride(from: caller, to: requests.count, by: callers) { _ = try await store.enqueue(requests[r]) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            table.add(
+                "postgres: ingestion, \(count) node\(count == 1 ? "" : "s") (10/request, \(callers) callers)",
+                Double(perRun) / seconds(since: ingestStarted), "events/s", reference: ("pgbench -N tx/s", tps))
+        }
     }
 
     static func drain(_ drivers: [StoreDriver]) async throws -> StoreDriver.Outcome {

@@ -27,6 +27,16 @@ public struct PostgresConfiguration: Sendable {
     /// How often the node renews its leases and rebalances (a third of the lease by default, so two
     /// renewals can fail before the lease lapses).
     public var renewSeconds: Double
+    /// How long a session may sit idle inside a transaction before PostgreSQL ends it, and how long
+    /// a statement waits for a lock: a node frozen mid-transaction (a GC pause, SIGSTOP, a VM
+    /// migration, a stuck disk) is cut off this soon and the locks it held go to the others.
+    /// `nil` (the default) means a third of the lease, at least 1 and at most 5 seconds.
+    public var idleTransactionSeconds: Double?
+    /// The longest any statement may run before PostgreSQL cancels it.
+    public var statementSeconds: Double = 30
+
+    /// The bound on idle time inside a transaction and on lock waits (see ``idleTransactionSeconds``).
+    public var transactionBound: Double { idleTransactionSeconds ?? min(5, max(1, leaseSeconds / 3)) }
 
     public enum TLSMode: String, Sendable, Hashable {
         case disable, require
@@ -86,12 +96,39 @@ public struct PostgresConfiguration: Sendable {
         return components.string ?? "(unparseable URL)"
     }
 
+    /// The pool for requests and processing: every session bounded (see ``transactionBound``).
     var clientConfiguration: PostgresClient.Configuration {
+        clientConfiguration(connections: maximumConnections, statementSeconds: statementSeconds)
+    }
+
+    /// The lease keeper's own small pool, never behind request traffic: its statements are cut
+    /// off after a renewal interval, so a renewal that cannot finish in time fails instead of
+    /// waiting while the lease runs out.
+    var leaseClientConfiguration: PostgresClient.Configuration {
+        var configuration = clientConfiguration(connections: 2, statementSeconds: max(0.5, renewSeconds))
+        configuration.options.connectTimeout = .milliseconds(Int64(max(1, renewSeconds) * 1000))
+        return configuration
+    }
+
+    private func clientConfiguration(connections: Int, statementSeconds: Double) -> PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database,
             tls: tls == .require ? .require(.makeClientConfiguration()) : .disable)
-        configuration.options.maximumConnections = maximumConnections
+        configuration.options.maximumConnections = connections
         configuration.options.minimumConnections = 0
+        configuration.options.additionalStartupParameters = sessionParameters(statementSeconds: statementSeconds)
         return configuration
+    }
+
+    /// The settings every session of a node starts with, in milliseconds: `statement_timeout`,
+    /// `lock_timeout` and `idle_in_transaction_session_timeout` (see ``transactionBound``).
+    public func sessionParameters(statementSeconds: Double? = nil) -> [(String, String)] {
+        let statement = statementSeconds ?? self.statementSeconds
+        func milliseconds(_ seconds: Double) -> String { "\(max(1, Int((seconds * 1000).rounded())))" }
+        return [
+            ("statement_timeout", milliseconds(statement)),
+            ("lock_timeout", milliseconds(min(transactionBound, statement))),
+            ("idle_in_transaction_session_timeout", milliseconds(transactionBound)),
+        ]
     }
 }

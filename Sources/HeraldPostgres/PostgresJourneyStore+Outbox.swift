@@ -44,12 +44,7 @@ extension PostgresJourneyStore {
     public func recordDeliveries(_ records: [DeliveryRecord]) async throws -> Set<String> {
         if records.isEmpty { return [] }
         let feedback = try records.map { record in try record.feedback.map { ($0, try StoreColumnCoding.encode($0.payload)) } }
-        return try await transaction { connection in
-            // Feedback goes into the inbox, whose insertions are ordered by the inbox lock; take it
-            // first, before any outbox row, so lock order is the same everywhere.
-            if feedback.contains(where: { $0 != nil }) {
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.inboxLockKey))", logger: logger)
-            }
+        return try await transaction { [self] connection in
             var recorded: Set<String> = []
             for (record, feedback) in zip(records, feedback) {
                 let query: PostgresQuery
@@ -197,7 +192,7 @@ extension PostgresJourneyStore {
 
     public func saveJourneyVersions(_ programs: [JourneyProgram], deployedAt: Double) async throws {
         let encoded = try programs.map { ($0.name, $0.version, try StoreColumnCoding.encode($0)) }
-        try await transaction { connection in
+        try await transaction { [self] connection in
             for (name, version, data) in encoded {
                 try await connection.query(
                     """

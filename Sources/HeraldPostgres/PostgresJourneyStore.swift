@@ -17,9 +17,15 @@ import Synchronization
 /// the commit is refused with ``JourneyStoreError/fenced(shard:epoch:)`` and recorded in
 /// `fenced_writes` (see ``fencedWrites(node:)``).
 ///
-/// Any node accepts events for any customer (the inbox is shared); the owner of the customer's
-/// shard processes them in inbox order. Outbox rows are claimed per shard with
+/// Any node accepts events for any customer (the inbox is shared): a batch is one `INSERT`
+/// statement, and nothing orders insertions across nodes, so ingestion grows with nodes. The owner
+/// of the customer's shard processes them in inbox order. Outbox rows are claimed per shard with
 /// `FOR UPDATE SKIP LOCKED` under a delivery lease.
+///
+/// Leases are renewed on a pool of their own (never behind request traffic), and every session is
+/// bounded: a statement runs at most ``PostgresConfiguration/statementSeconds``, waits for a lock
+/// and sits idle inside a transaction at most ``PostgresConfiguration/transactionBound``, so a node
+/// frozen in the middle of a transaction loses its session and its locks that soon.
 ///
 /// ```swift
 /// let store = try await PostgresJourneyStore.open(
@@ -28,6 +34,8 @@ import Synchronization
 /// ```
 public final class PostgresJourneyStore: JourneyStore {
     let client: PostgresClient
+    /// The lease keeper's own connections (see ``PostgresConfiguration/leaseClientConfiguration``).
+    let leaseClient: PostgresClient
     let logger: Logger
     public let configuration: PostgresConfiguration
     private let runner: Task<Void, Never>
@@ -37,11 +45,12 @@ public final class PostgresJourneyStore: JourneyStore {
     /// The leases last granted to each owner in this process, to tell which ones a renewal lost.
     private let granted = Mutex<[String: [Int: Int64]]>([:])
 
-    /// The advisory lock that orders inbox insertions (see ``enqueue(_:)``).
-    static let inboxLockKey: Int64 = 0x6865_7261_6c64_01
-
-    private init(client: PostgresClient, runner: Task<Void, Never>, configuration: PostgresConfiguration, logger: Logger) {
+    private init(
+        client: PostgresClient, leaseClient: PostgresClient, runner: Task<Void, Never>, configuration: PostgresConfiguration,
+        logger: Logger
+    ) {
         self.client = client
+        self.leaseClient = leaseClient
         self.runner = runner
         self.configuration = configuration
         self.logger = logger
@@ -52,8 +61,15 @@ public final class PostgresJourneyStore: JourneyStore {
         _ configuration: PostgresConfiguration, logger: Logger, connectTimeout: Double = 30
     ) async throws -> PostgresJourneyStore {
         let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
-        let runner = Task { await client.run() }
-        let store = PostgresJourneyStore(client: client, runner: runner, configuration: configuration, logger: logger)
+        let leaseClient = PostgresClient(configuration: configuration.leaseClientConfiguration, backgroundLogger: logger)
+        let runner = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await client.run() }
+                group.addTask { await leaseClient.run() }
+            }
+        }
+        let store = PostgresJourneyStore(
+            client: client, leaseClient: leaseClient, runner: runner, configuration: configuration, logger: logger)
         let deadline = ContinuousClock.now + .seconds(connectTimeout)
         while true {
             do {
@@ -88,20 +104,68 @@ public final class PostgresJourneyStore: JourneyStore {
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws (the
     /// error is rethrown as is, so callers see ``JourneyStoreError``s unwrapped).
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    ///
+    /// A node frozen in the middle of a transaction comes back to a session PostgreSQL has ended
+    /// (``PostgresConfiguration/transactionBound``), and a query sent on such a connection never
+    /// returns; so the transaction is abandoned with ``ConnectionClosed`` as soon as its connection
+    /// is closed, and the pool replaces the connection.
+    func transaction<T: Sendable>(
+        on client: PostgresClient? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         let logger = self.logger
-        return try await client.withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
-            let value: T
-            do {
-                value = try await body(connection)
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
+        return try await (client ?? self.client).withConnection { connection in
+            try await Self.abandoningIfClosed(connection) {
+                try await connection.query("BEGIN", logger: logger)
+                let value: T
+                do {
+                    value = try await body(connection)
+                } catch {
+                    if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
+                    throw error
+                }
+                try await connection.query("COMMIT", logger: logger)
+                return value
             }
-            try await connection.query("COMMIT", logger: logger)
-            return value
         }
+    }
+
+    /// The connection of a transaction was closed under it (PostgreSQL ended the session).
+    public struct ConnectionClosed: Error, CustomStringConvertible {
+        public var description: String { "the database ended the session in the middle of a transaction; nothing of it was committed" }
+    }
+
+    /// Runs `work`, but throws ``ConnectionClosed`` as soon as `connection` is closed instead of
+    /// waiting for a query that will never answer (that query's task is left behind).
+    private static func abandoningIfClosed<T: Sendable>(
+        _ connection: PostgresConnection, _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let waiting = Waiting<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            waiting.set(continuation)
+            let task = Task {
+                let result: Result<T, any Error>
+                do { result = .success(try await work()) } catch { result = .failure(error) }
+                waiting.take()?.resume(with: result)
+            }
+            Task {
+                while waiting.isWaiting {
+                    if connection.isClosed {
+                        waiting.take()?.resume(throwing: ConnectionClosed())
+                        task.cancel()
+                        return
+                    }
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
+    }
+
+    /// The continuation of ``abandoningIfClosed(_:_:)``, resumed once by whichever finishes first.
+    private final class Waiting<T: Sendable>: Sendable {
+        private let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+        func set(_ value: CheckedContinuation<T, any Error>) { continuation.withLock { $0 = value } }
+        func take() -> CheckedContinuation<T, any Error>? { continuation.withLock { $0.take() } }
+        var isWaiting: Bool { continuation.withLock { $0 != nil } }
     }
 
     // MARK: Ownership
@@ -114,7 +178,7 @@ public final class PostgresJourneyStore: JourneyStore {
         let duration = min(leaseDuration, configuration.leaseSeconds)
         let until = now + duration
         let shardCount = CustomerShard.count
-        let leases = try await transaction { connection -> [ShardLease] in
+        let leases = try await transaction(on: leaseClient) { [self] connection -> [ShardLease] in
             try await connection.query(
                 """
                 INSERT INTO cluster_nodes (node, started_at, expires_at) VALUES (\(owner), \(now), \(until))
@@ -194,7 +258,7 @@ public final class PostgresJourneyStore: JourneyStore {
     /// instead of after the lease lapses.
     public func releaseShards(owner: String) async throws {
         granted.withLock { $0[owner] = nil }
-        try await transaction { connection in
+        try await transaction(on: leaseClient) { [self] connection in
             try await connection.query(
                 """
                 UPDATE shard_leases SET owner = '', expires_at = 0
@@ -260,20 +324,45 @@ public final class PostgresJourneyStore: JourneyStore {
 
     // MARK: Inbox
 
-    /// Stores items durably, in order. Insertions are serialised by a transaction-scoped advisory
-    /// lock so that inbox sequences become visible in the order they were assigned: a reader that
-    /// has seen sequence *n* has seen every row below it, and so never skips one that committed late.
+    /// Stores items durably, in order, in one statement: nothing serialises insertions across
+    /// nodes, so sequences may become visible out of order (a row can commit after a higher one);
+    /// readers catch those by reading back over a window (see `ProcessingService`), bounded because
+    /// every statement is (``PostgresConfiguration/statementSeconds``).
     public func enqueue(_ items: [InboxItem]) async throws -> [EnqueueOutcome] {
         if items.isEmpty { return [] }
-        let encoded = try items.map { (item: $0, payload: try StoreColumnCoding.encode($0.payload)) }
-        return try await transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.inboxLockKey))", logger: logger)
-            var outcomes: [EnqueueOutcome] = []
-            outcomes.reserveCapacity(encoded.count)
-            for (item, payload) in encoded {
-                outcomes.append(try await Self.insert(item, payload: payload, connection: connection, logger: logger))
-            }
-            return outcomes
+        var ids: [String] = []
+        var customers: [String] = []
+        var shards: [Int] = []
+        var kinds: [String] = []
+        var payloads: [ByteBuffer] = []
+        var accepted: [Double] = []
+        for item in items {
+            ids.append(item.id)
+            customers.append(item.customerID)
+            shards.append(CustomerShard.of(item.customerID))
+            kinds.append(item.payload.kind)
+            payloads.append(ByteBuffer(bytes: try StoreColumnCoding.encode(item.payload)))
+            accepted.append(item.acceptedAt)
+        }
+        // In array order, so a batch's sequences keep its order; an id already stored (or earlier
+        // in the batch) inserts nothing and is a duplicate.
+        var sequences: [String: Int64] = [:]
+        for try await (sequence, id) in try await client.query(
+            """
+            INSERT INTO inbox (event_id, customer_id, shard, kind, payload, accepted_at)
+            SELECT event_id, customer_id, shard, kind, payload, accepted_at
+            FROM unnest(\(ids)::text[], \(customers)::text[], \(shards)::int[], \(kinds)::text[], \(payloads)::bytea[],
+                        \(accepted)::float8[]) WITH ORDINALITY
+                 AS row(event_id, customer_id, shard, kind, payload, accepted_at, position)
+            ORDER BY position
+            ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id
+            """, logger: logger
+        ).decode((Int64, String).self) {
+            sequences[id] = sequence
+        }
+        return items.map { item in
+            guard let sequence = sequences.removeValue(forKey: item.id) else { return .duplicate }
+            return .accepted(sequence: sequence)
         }
     }
 
@@ -366,11 +455,12 @@ public final class PostgresJourneyStore: JourneyStore {
         let prepared = try commits.enumerated()
             .sorted { ($0.element.customerID, $0.offset) < ($1.element.customerID, $1.offset) }
             .map { try EncodedCommit($0.element) }
-        var held: [Int: ShardLease] = [:]
-        for commit in commits { if let lease = commit.lease { held[lease.shard] = lease } }
+        let held = commits.reduce(into: [Int: ShardLease]()) { held, commit in
+            if let lease = commit.lease { held[lease.shard] = lease }
+        }
         let shards = held.keys.sorted()
         do {
-            try await transaction { connection in
+            try await transaction { [self] connection in
                 for try await (shard, owner, epoch) in try await connection.query(
                     "SELECT shard, owner, epoch FROM shard_leases WHERE shard = ANY(\(shards)) ORDER BY shard FOR SHARE",
                     logger: logger

@@ -144,43 +144,60 @@ enum PostgresMigrations {
     /// Applies the migrations not yet applied. Safe to call from several nodes at once.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
         try await client.withConnection { connection in
-            try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+            // Waiting for another node's migration, or running a long one, is not the bounded
+            // request traffic the session limits are for.
+            try await connection.query("SET statement_timeout = 0", logger: logger)
+            try await connection.query("SET lock_timeout = 0", logger: logger)
             do {
-                try await connection.query(
-                    """
-                    CREATE TABLE IF NOT EXISTS herald_migrations (
-                        version INTEGER PRIMARY KEY,
-                        name TEXT NOT NULL,
-                        applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-                    )
-                    """, logger: logger)
-                var applied: Set<Int> = []
-                for try await version in try await connection.query("SELECT version FROM herald_migrations", logger: logger)
-                    .decode(Int.self)
-                {
-                    applied.insert(version)
-                }
-                for migration in all where !applied.contains(migration.version) {
-                    logger.notice("applying migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
-                    try await connection.query("BEGIN", logger: logger)
-                    do {
-                        for statement in migration.statements {
-                            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                        }
-                        try await connection.query(
-                            "INSERT INTO herald_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
-                            logger: logger)
-                        try await connection.query("COMMIT", logger: logger)
-                    } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: logger)
-                        throw error
-                    }
-                }
+                try await migrateLocked(connection, logger: logger)
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+                _ = try? await connection.query("RESET statement_timeout", logger: logger)
+                _ = try? await connection.query("RESET lock_timeout", logger: logger)
                 throw error
             }
-            try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            try await connection.query("RESET statement_timeout", logger: logger)
+            try await connection.query("RESET lock_timeout", logger: logger)
         }
+    }
+
+    /// Takes the migration lock, applies what is missing and gives the lock back.
+    private static func migrateLocked(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+        do {
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS herald_migrations (
+                    version INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                )
+                """, logger: logger)
+            var applied: Set<Int> = []
+            for try await version in try await connection.query("SELECT version FROM herald_migrations", logger: logger)
+                .decode(Int.self)
+            {
+                applied.insert(version)
+            }
+            for migration in all where !applied.contains(migration.version) {
+                logger.notice("applying migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    for statement in migration.statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query(
+                        "INSERT INTO herald_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
+                        logger: logger)
+                    try await connection.query("COMMIT", logger: logger)
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        } catch {
+            _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            throw error
+        }
+        try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
     }
 }

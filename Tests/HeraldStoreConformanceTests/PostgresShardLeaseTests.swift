@@ -3,6 +3,8 @@ import HeraldPostgres
 import HeraldTestSupport
 import JourneyEngine
 import JourneyLanguage
+import Logging
+import PostgresNIO
 import Testing
 
 /// What only the shared store does: shards spread over the live nodes, lapse and are taken over
@@ -100,5 +102,112 @@ struct PostgresShardLeaseTests {
             let a = try await stores[0].acquireShards(owner: "a", leaseDuration: 10, now: 1_003)
             #expect(a.leases.count == CustomerShard.count)
         }
+    }
+}
+
+/// A node that stalls must not stop the others: lease renewals have their own connections, and a
+/// session left idle inside a transaction (a node frozen mid-commit) is ended by PostgreSQL, so its
+/// locks go to the others.
+@Suite(.enabled(if: StoreBackend.available.contains(.postgres)), .timeLimit(.minutes(2)))
+struct PostgresStallTests {
+    static let logger = Logger(label: "herald.test.stall")
+
+    /// A plain connection to the test's database with `parameters` (a "node" of the test's own).
+    static func connect(_ configuration: PostgresConfiguration, parameters: [(String, String)] = []) async throws -> PostgresConnection {
+        var connection = PostgresConnection.Configuration(
+            host: configuration.host, port: configuration.port, username: configuration.username,
+            password: configuration.password, database: configuration.database, tls: .disable)
+        connection.options.additionalStartupParameters = parameters
+        return try await PostgresConnection.connect(configuration: connection, id: 1, logger: logger)
+    }
+
+    static func rows(_ connection: PostgresConnection, _ sql: String) async throws -> Int {
+        var count = 0
+        for try await _ in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) { count += 1 }
+        return count
+    }
+
+    @Test func renewalsNeverWaitBehindRequestTraffic() async throws {
+        let database = try await TestDatabase.create()
+        defer { Task { await database.drop() } }
+        var configuration = try database.configuration(maximumConnections: 1, leaseSeconds: 10)
+        configuration.idleTransactionSeconds = 60  // the blocked request waits for the lock, not a timeout
+        let store = try await PostgresJourneyStore.open(configuration, logger: Self.logger)
+        defer { store.close() }
+
+        // Another session holds the inbox: the request takes this node's only pooled connection
+        // and waits on it.
+        let blocker = try await Self.connect(configuration)
+        try await blocker.query("BEGIN", logger: Self.logger)
+        try await blocker.query("LOCK TABLE inbox IN ACCESS EXCLUSIVE MODE", logger: Self.logger)
+        let stored = Locked(false)
+        let request = Task {
+            _ = try await store.enqueue([StoreConformanceTests.event("e1", customer: "c1")])
+            stored.withLock { $0 = true }
+        }
+        var waiting = 0
+        for _ in 0..<600 where waiting == 0 {
+            for try await count in try await blocker.query(
+                "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+                logger: Self.logger
+            ).decode(Int.self) {
+                waiting = count
+            }
+            if waiting == 0 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(waiting == 1, "the request never waited on the lock")
+
+        // The renewal runs on the lease connections meanwhile.
+        let ownership = try await store.acquireShards(owner: "a", leaseDuration: 10, now: 1_000)
+        #expect(ownership.leases.count == CustomerShard.count)
+        #expect(!stored.withLock { $0 }, "the request went through while the inbox was locked")
+
+        try await blocker.query("ROLLBACK", logger: Self.logger)
+        try await request.value
+        #expect(stored.withLock { $0 })
+        try await blocker.close()
+    }
+
+    @Test func aSessionFrozenInATransactionIsCutOffAndItsShardsTakenOver() async throws {
+        let database = try await TestDatabase.create()
+        defer { Task { await database.drop() } }
+        var configuration = try database.configuration(leaseSeconds: 10)
+        configuration.idleTransactionSeconds = 1
+        #expect(configuration.sessionParameters().contains { $0 == ("idle_in_transaction_session_timeout", "1000") })
+        let a = try await PostgresJourneyStore.open(configuration, logger: Self.logger)
+        let b = try await PostgresJourneyStore.open(configuration, logger: Self.logger)
+        defer {
+            a.close()
+            b.close()
+        }
+        let old = try await a.acquireShards(owner: "a", leaseDuration: 10, now: 1_000)
+        #expect(old.leases.count == CustomerShard.count)
+
+        // Node a freezes in the middle of a commit: its session holds shard 0's lease row (as a
+        // commit does) and goes quiet.
+        let frozen = try await Self.connect(configuration, parameters: configuration.sessionParameters())
+        try await frozen.query("BEGIN", logger: Self.logger)
+        for try await _ in try await frozen.query("SELECT owner FROM shard_leases WHERE shard = 0 FOR SHARE", logger: Self.logger) {}
+        var frozenPID = 0
+        for try await pid in try await frozen.query("SELECT pg_backend_pid()", logger: Self.logger).decode(Int.self) { frozenPID = pid }
+
+        // Past a's lease, b takes over what it can without waiting: every shard but the locked one.
+        let first = try await b.acquireShards(owner: "b", leaseDuration: 10, now: 1_020)
+        #expect(first.leases.count == CustomerShard.count - 1)
+        #expect(first.lease(for: 0) == nil)
+
+        // PostgreSQL ends the idle transaction; b's next renewal takes shard 0 as well.
+        var all = first
+        for _ in 0..<600 where all.leases.count < CustomerShard.count {
+            try await Task.sleep(for: .milliseconds(100))
+            all = try await b.acquireShards(owner: "b", leaseDuration: 10, now: 1_021)
+        }
+        #expect(all.leases.count == CustomerShard.count, "shard 0 was never taken over")
+        let shard0 = try #require(all.lease(for: 0))
+        #expect(shard0.epoch > (old.lease(for: 0)?.epoch ?? .max))
+        // The session is gone (PostgreSQL ended it; the frozen client finds out when it wakes).
+        let observer = try await Self.connect(configuration)
+        #expect(try await Self.rows(observer, "SELECT 1 FROM pg_stat_activity WHERE pid = \(frozenPID)") == 0)
+        try await observer.close()
     }
 }

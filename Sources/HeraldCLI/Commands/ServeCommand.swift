@@ -28,6 +28,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Folder of the local development channel.") var outbox: String?
     @Option(help: "full (default: WAL, synchronous=FULL, group commit) or relaxed (synchronous=NORMAL).")
     var durability: String?
+
+    /// A flag with a value it cannot take is a usage error (exit 2), like an unknown flag.
+    func validate() throws {
+        if let durability, !["full", "relaxed"].contains(durability) {
+            throw ValidationError("--durability \(durability): expected full or relaxed")
+        }
+    }
+
     func run() async throws {
         // SIGTERM and SIGINT stop `herald serve` whatever the parent left them as (an ignored
         // signal stays ignored across exec: a background job of a script ignores SIGINT): during

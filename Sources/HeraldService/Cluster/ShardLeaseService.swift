@@ -8,9 +8,12 @@ import ServiceLifecycle
 /// and, when it gains shards (a node died or left, or rebalancing handed some over), makes them
 /// re-read the inbox and the timer index from the start so nothing due for those shards waits.
 ///
-/// When renewals keep failing (the database is unreachable) and the leases run out, it drops
-/// every shard itself rather than let work be done that the fencing check would refuse. On
-/// graceful shutdown it gives its shards back so other nodes take them at once.
+/// Renewals run on the store's own lease connections, never behind request traffic. A lease that
+/// is about to run out (within half a renewal interval: renewals failed or hang, the database is
+/// unreachable, or this process was frozen) is dropped at once by a guard that does not wait for
+/// the renewal, so this node stops working on shards that the others are about to take over,
+/// rather than do work that the fencing check would refuse. On graceful shutdown it gives its
+/// shards back so other nodes take them at once.
 final class ShardLeaseService: Service, Sendable {
     let store: any JourneyStore
     let owner: String
@@ -42,9 +45,20 @@ final class ShardLeaseService: Service, Sendable {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await self.renew()
-                try? await Task.sleep(for: .milliseconds(Int64(self.renewInterval * 1000)))
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        await self.renew()
+                        try? await Task.sleep(for: .milliseconds(Int64(self.renewInterval * 1000)))
+                    }
+                }
+                group.addTask {
+                    let interval = Int64(max(10, min(250, self.renewInterval * 250)))
+                    while !Task.isCancelled {
+                        self.dropExpiring()
+                        try? await Task.sleep(for: .milliseconds(interval))
+                    }
+                }
             }
         }
         cell.update(ShardOwnership(owner: owner, leases: [:], ownsAll: false))
@@ -69,15 +83,17 @@ final class ShardLeaseService: Service, Sendable {
             if !gained.isEmpty { onGain(gained) }
         } catch {
             logger.error("renewing shard leases failed", metadata: ["node": "\(owner)", "error": "\(error)"])
-            // Stop working on shards whose lease has run out: their commits would be refused.
-            let now = clock.now()
-            var ownership = cell.current
-            let held = ownership.leases.count
-            ownership.leases = ownership.leases.filter { $0.value.expiresAt > now }
-            if ownership.leases.count != held {
-                cell.update(ownership)
-                logger.warning("shard leases lapsed", metadata: ["node": "\(owner)", "dropped": "\(held - ownership.leases.count)"])
-            }
+            dropExpiring()
+        }
+    }
+
+    /// Stops working on shards whose lease runs out within half a renewal interval: renewals are
+    /// late or failing, and their commits would be refused once another node takes them.
+    func dropExpiring() {
+        let dropped = cell.dropLeases(expiringBefore: clock.now() + renewInterval / 2)
+        if dropped > 0 {
+            logger.warning(
+                "shard leases about to lapse: no longer processing them", metadata: ["node": "\(owner)", "dropped": "\(dropped)"])
         }
     }
 }

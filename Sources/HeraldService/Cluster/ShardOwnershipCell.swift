@@ -27,4 +27,16 @@ final class ShardOwnershipCell: Sendable {
             return gained
         }
     }
+
+    /// Drops the leases that run out before `deadline` (they would lapse before the next renewal
+    /// could extend them) and returns how many were dropped.
+    @discardableResult
+    func dropLeases(expiringBefore deadline: Double) -> Int {
+        state.withLock { ownership in
+            if ownership.ownsAll { return 0 }
+            let held = ownership.leases.count
+            ownership.leases = ownership.leases.filter { $0.value.expiresAt > deadline }
+            return held - ownership.leases.count
+        }
+    }
 }

@@ -215,7 +215,8 @@ struct RequestPayloads {
             ? nil : "must be a phone number such as +447700900123 (digits, spaces, +, -, parentheses; at most 32)"
     }
 
-    /// `PUT /v1/customers/{id}`. `email` and `phone` may be `null` or `""` for none.
+    /// `PUT /v1/customers/{id}`. A field left out keeps its stored value; `email` and `phone` may be
+    /// `null` or `""` to remove the stored one (passed on as `""`, which the engine clears).
     static func profile(id: String, from body: Value) throws -> CustomerProfile {
         guard case .object(let fields) = body else {
             throw APIError.invalid([ValidationProblem(path: "$", message: "must be an object")])
@@ -236,8 +237,9 @@ struct RequestPayloads {
         }
         func optionalString(_ key: String, emptyIsNone: Bool = false, check: (String) -> String?) -> String? {
             switch fields[key] {
-            case nil, .null?: return nil
-            case .string(let text)? where emptyIsNone && text.isEmpty: return nil
+            case nil: return nil
+            case .null?: return emptyIsNone ? "" : nil
+            case .string(let text)? where emptyIsNone && text.isEmpty: return ""
             case .string(let text)?:
                 if let message = check(text) {
                     problems.append(ValidationProblem(path: key, message: message))

@@ -104,17 +104,20 @@ final class ProcessingService: Service, Sendable {
 
     // MARK: Inbox reader
 
-    /// Pages through unprocessed inbox rows in sequence order and routes each to its partition.
+    /// Pages through unprocessed inbox rows in sequence order and routes each to its partition;
+    /// every second it also reads back over the last minute of sequences it passed, for rows that
+    /// committed after higher ones (see ``InboxCursor``).
     private func readInbox() async {
-        var cursor: Int64 = 0
+        var cursor = InboxCursor(window: 60, interval: 1, now: clock.now())
         var lastRescan = clock.now()
         while !isStopping {
-            if rescanRequested.exchange(false, ordering: .relaxed) { cursor = 0 }
+            if rescanRequested.exchange(false, ordering: .relaxed) { cursor.restart(at: clock.now()) }
+            if let start = cursor.readBack(at: clock.now()) {
+                if await !readBack(after: start, until: cursor.position) { return }
+            }
             let entries: [InboxEntry]
-            inFlight.withLock { $0.committedSinceRead.removeAll(keepingCapacity: true) }
             do {
-                entries = try await store.pendingInbox(
-                    after: cursor, limit: options.batchSize * 4, ownership: ownership.current)
+                entries = try await read(after: cursor.position)
             } catch {
                 if isStopping { return }  // a query cut off by cancellation: nothing went wrong
                 logger.error("reading the inbox failed", metadata: ["error": "\(error)"])
@@ -126,20 +129,52 @@ final class ProcessingService: Service, Sendable {
                 // Now and then read from the start again: rows whose batch failed are retried by
                 // their partition, but this catches anything that slipped through.
                 if clock.now() - lastRescan > 10 {
-                    cursor = 0
+                    cursor.restart(at: clock.now())
                     lastRescan = clock.now()
                 }
                 continue
             }
-            for entry in entries {
-                let fresh = inFlight.withLock { t in
-                    !t.committedSinceRead.contains(entry.sequence) && t.inFlight.insert(entry.sequence).inserted
-                }
-                guard fresh else { continue }
-                if await !queues[partition(of: entry.item.customerID)].push(.input(entry)) { return }
-            }
-            cursor = entries.last!.sequence
+            if await !route(entries) { return }
+            cursor.advance(to: entries.last!.sequence, at: clock.now())
         }
+    }
+
+    /// One page of unprocessed rows after `sequence`, of the shards this node owns.
+    private func read(after sequence: Int64) async throws -> [InboxEntry] {
+        inFlight.withLock { $0.committedSinceRead.removeAll(keepingCapacity: true) }
+        return try await store.pendingInbox(after: sequence, limit: options.batchSize * 4, ownership: ownership.current)
+    }
+
+    /// Reads the unprocessed rows in `(start, end]` again and routes those not in a partition yet.
+    /// Returns `false` when the service stops.
+    private func readBack(after start: Int64, until end: Int64) async -> Bool {
+        var position = start
+        while position < end, !isStopping {
+            let entries: [InboxEntry]
+            do {
+                entries = try await read(after: position)
+            } catch {
+                logger.error("reading the inbox back failed", metadata: ["error": "\(error)"])
+                return true
+            }
+            guard let last = entries.last else { return true }
+            if await !route(entries.filter { $0.sequence <= end }) { return false }
+            position = last.sequence
+        }
+        return true
+    }
+
+    /// Hands the rows not yet in a partition (nor committed since the read) to their partitions.
+    /// Returns `false` when the service stops.
+    private func route(_ entries: [InboxEntry]) async -> Bool {
+        for entry in entries {
+            let fresh = inFlight.withLock { t in
+                !t.committedSinceRead.contains(entry.sequence) && t.inFlight.insert(entry.sequence).inserted
+            }
+            guard fresh else { continue }
+            if await !queues[partition(of: entry.item.customerID)].push(.input(entry)) { return false }
+        }
+        return true
     }
 
     // MARK: Partitions
