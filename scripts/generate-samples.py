@@ -3,7 +3,8 @@
 
     python3 scripts/generate-samples.py [--seed 42] [--customers 300] [--out Journeys/samples]
 
-Writes customers.ndjson, customers.csv (the same customers, without list attributes) and
+Writes customers.ndjson, customers.csv (the same customers and subscriptions, topics included,
+without list attributes, which no journey reads) and
 events.ndjson: a week of events (Monday 2026-03-02 to Sunday 2026-03-08, UTC) that exercises every
 example journey, plus older orders marked "history": true (what the win-back segment looks at;
 the dry-run imports them into behavioural history without replaying them).
@@ -174,8 +175,8 @@ def main():
     with open(os.path.join(args.out, "events.ndjson"), "w") as f:
         for e in events:
             f.write(json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n")
-    columns = ["id", "email", "phone", "time_zone", "subscribed_email", "subscribed_sms", "first_name", "country", "plan", "vip",
-               "lifetime_value", "orders_count", "signed_up_at", "last_order_at"]
+    columns = ["id", "email", "phone", "time_zone", "subscribed_email", "subscribed_sms", "subscriptions.topic:surveys", "first_name",
+               "country", "plan", "vip", "lifetime_value", "orders_count", "signed_up_at", "last_order_at"]
     with open(os.path.join(args.out, "customers.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(columns)
@@ -183,6 +184,7 @@ def main():
             a, s = c["attributes"], c["subscriptions"]
             row = [c["id"], c.get("email") or "", c.get("phone") or "", c.get("time_zone") or "",
                    "" if "email" not in s else str(s["email"]).lower(), "" if "sms" not in s else str(s["sms"]).lower(),
+                   "" if "topic:surveys" not in s else str(s["topic:surveys"]).lower(),
                    a["first_name"], a["country"], a["plan"], str(a["vip"]).lower(), a["lifetime_value"], a["orders_count"],
                    a["signed_up_at"], a.get("last_order_at", "")]
             w.writerow(row)

@@ -127,7 +127,7 @@ public struct DryRunJSONRenderer {
             ("id", .string(c.id)),
             ("time_zone", .string(c.timeZone)),
             ("events", .int(c.eventCount)),
-            ("timeline", .array(c.timeline.compactMap(record))),
+            ("timeline", .array(c.timeline.compactMap { record($0, timeZone: c.timeZone(at: $0.at)) })),
             (
                 "sends",
                 .array(
@@ -142,8 +142,9 @@ public struct DryRunJSONRenderer {
     }
 
     /// A timeline record: `at`, `journey`, `entry`, `kind` and the kind's own fields.
-    /// `stepReached` records are left out (the report counts them).
-    public static func record(_ r: TimelineRecord) -> JSONNode? {
+    /// `stepReached` records are left out (the report counts them). Instants inside reasons are
+    /// written in `timeZone`.
+    public static func record(_ r: TimelineRecord, timeZone: String = "UTC") -> JSONNode? {
         var fields: [(String, JSONNode)] = [("at", .time(r.at)), ("journey", .string(r.journey)), ("entry", .int(r.entrySequence))]
         func kind(_ name: String, _ extra: [(String, JSONNode)]) {
             fields.append(("kind", .string(name)))
@@ -173,21 +174,21 @@ public struct DryRunJSONRenderer {
                 [
                     ("step", .string(step)), ("message", .string(message)), ("channel", .string(channel.rawValue)),
                     ("requested_channel", .string(requested.rawValue)), ("message_id", .string(id)),
-                    ("notes", .array(notes.map { .string(ReasonText.explanation($0)) })),
+                    ("notes", .array(notes.map { .string(ReasonText.explanation(ReasonText.fallbackCause($0), timeZone: timeZone)) })),
                 ])
         case .deferred(let step, let message, let channel, let until, let reason):
             kind(
                 "deferred",
                 [
                     ("step", .string(step)), ("message", .string(message)), ("channel", .string(channel.rawValue)), ("until", .time(until)),
-                    ("rule", .string(ReasonText.rule(reason))), ("reason", .string(ReasonText.explanation(reason))),
+                    ("rule", .string(ReasonText.rule(reason))), ("reason", .string(ReasonText.explanation(reason, timeZone: timeZone))),
                 ])
         case .skipped(let step, let message, let channel, let reason):
             kind(
                 "skipped",
                 [
                     ("step", .string(step)), ("message", .string(message)), ("channel", .string(channel.rawValue)),
-                    ("rule", .string(ReasonText.rule(reason))), ("reason", .string(ReasonText.explanation(reason))),
+                    ("rule", .string(ReasonText.rule(reason))), ("reason", .string(ReasonText.explanation(reason, timeZone: timeZone))),
                 ])
         case .sendCancelled(let step, let message, let channel, let because):
             kind(

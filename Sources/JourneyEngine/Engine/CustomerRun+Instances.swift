@@ -108,6 +108,9 @@ extension CustomerRun {
                 switch wait {
                 case .duration(let seconds, _):
                     deadline = t + max(0, seconds)
+                case .calendarDays(let days, _):
+                    let zone = LocalClock.zone(zoneID(journeyZone: program.timeZone)) ?? LocalClock.zone("UTC")!
+                    deadline = LocalClock.adding(calendarDays: max(1, days), to: t, in: zone)
                 case .untilLocalTime(let time, let weekdays, _):
                     let zone = LocalClock.zone(zoneID(journeyZone: program.timeZone)) ?? LocalClock.zone("UTC")!
                     deadline = LocalClock.nextOccurrence(of: time, weekdays: weekdays, after: t, in: zone)

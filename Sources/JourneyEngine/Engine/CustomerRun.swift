@@ -58,7 +58,7 @@ struct CustomerRun {
                 completeInstant(at: t)
             }
         }
-        fireTimers(upTo: now, inclusive: true)
+        fireTimers(upTo: now)
         prune()
         state.nextWakeAt = nextDue()
     }
@@ -70,13 +70,15 @@ struct CustomerRun {
         return max(t, state.clock ?? t)
     }
 
-    /// Starts the customer's clock if new, sets up schedules, and fires the timers due strictly
-    /// before `t` (events come before timers at the same instant).
+    /// Starts the customer's clock if new, sets up schedules, and fires the timers due at or
+    /// before `t`: timers come before an input at the same instant, so an event at exactly a
+    /// wait's timeout arrives too late. The service's scheduler may fire that timer before the
+    /// event reaches it or after; either order gives this result, so both worlds agree.
     private mutating func begin(at t: Double) {
         if state.clock == nil { state.clock = t }
         ensureSchedules()
         updateHolds(at: t)
-        fireTimers(upTo: t, inclusive: false)
+        fireTimers(upTo: t)
         advanceClock(to: t)
     }
 
@@ -193,8 +195,9 @@ struct CustomerRun {
         }
     }
 
-    private mutating func fireTimers(upTo limit: Double, inclusive: Bool) {
-        while let t = nextDue(), t < limit || (inclusive && t == limit) {
+    /// Fires everything due at or before `limit`, in time order.
+    private mutating func fireTimers(upTo limit: Double) {
+        while let t = nextDue(), t <= limit {
             firings += 1
             advanceClock(to: t)
             if firings > 10_000 {
@@ -247,7 +250,7 @@ struct CustomerRun {
             return
         }
         switch wait {
-        case .duration(_, let next), .untilLocalTime(_, _, let next):
+        case .duration(_, let next), .calendarDays(_, let next), .untilLocalTime(_, _, let next):
             advance(i, to: next, program: program, at: t)
         case .event(_, _, _, _, let onTimeout):
             record(.timedOut(step: program.states[id].label), instance: i, at: t)
@@ -268,9 +271,29 @@ struct CustomerRun {
         }
         profileChanged()
         if state.profile.timeZone != previousZone {
-            // Schedules follow the customer's new zone.
+            // Schedules and `wait until` deadlines follow the customer's new zone.
             state.schedules.removeAll()
             ensureSchedules()
+            rescheduleLocalTimeWaits(at: t)
+        }
+    }
+
+    /// After a time zone change: every instance waiting `until` a local time waits for the next
+    /// occurrence of that time, strictly after `t`, in the zone now in force (the rule schedules
+    /// follow too). The new deadline is recorded as a new `waiting` row.
+    private mutating func rescheduleLocalTimeWaits(at t: Double) {
+        let engine = engine
+        for i in state.instances.indices where state.instances[i].isActive && state.instances[i].deadline != nil {
+            guard let k = heldIndex(of: i) else { continue }
+            let id = state.instances[i].state
+            guard engine.held[k].states.indices.contains(id),
+                case .wait(.untilLocalTime(let time, let weekdays, _)) = engine.held[k].states[id].kind
+            else { continue }
+            let zone = LocalClock.zone(zoneID(journeyZone: engine.held[k].timeZone)) ?? LocalClock.zone("UTC")!
+            let deadline = LocalClock.nextOccurrence(of: time, weekdays: weekdays, after: t, in: zone)
+            guard deadline != state.instances[i].deadline else { continue }
+            state.instances[i].deadline = deadline
+            record(.waiting(step: engine.held[k].states[id].label, until: deadline, forEvent: nil), instance: i, at: t)
         }
     }
 

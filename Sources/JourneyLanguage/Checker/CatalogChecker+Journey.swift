@@ -272,6 +272,13 @@ extension CatalogChecker {
             label = "wait_" + duration.text.split(separator: " ").joined(separator: "_")
             elapsed += duration.seconds
             checkGoalWindow(after: elapsed, at: step, &lowering)
+        case .waitCalendarDays(let duration):
+            let days = Int((duration.seconds / 86_400).rounded())
+            kind = .wait(.calendarDays(days, next: next))
+            label = "wait_" + duration.text.split(separator: " ").joined(separator: "_")
+            // A calendar day lasts 23 hours at the least (the spring-forward day).
+            elapsed += Double(days) * 86_400 - 3_600
+            checkGoalWindow(after: elapsed, at: step, &lowering)
         case .waitUntil(let time, let weekdays):
             kind = .wait(.untilLocalTime(time, weekdays: weekdays, next: next))
             label = "wait_until_" + time.description.filter { $0 != ":" }

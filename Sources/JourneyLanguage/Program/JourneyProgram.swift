@@ -118,12 +118,17 @@ public struct Variant: Sendable, Hashable, Codable {
 }
 
 public enum Wait: Sendable, Hashable, Codable {
+    /// A fixed duration: `wait 7 days` is 7 × 24 hours, whatever the clocks do.
     case duration(seconds: Double, next: StateID)
+    /// `days` calendar days in the customer's time zone, ending at the local time of day the wait
+    /// started (`wait 7 calendar days`): across a daylight-saving change it lasts an hour more or
+    /// less than `days` × 24 hours.
+    case calendarDays(Int, next: StateID)
     /// Until the next occurrence of a local time of day in the customer's time zone, optionally
     /// only on the given weekdays. "Next" is strictly after the moment the wait starts.
     case untilLocalTime(LocalTime, weekdays: Set<Weekday>?, next: StateID)
     /// For a matching event, or until `timeout` seconds pass. An event at exactly the timeout
-    /// instant counts as received (events are processed before timers due at the same instant).
+    /// instant is too late (timers are processed before inputs at the same instant).
     case event(name: String, filter: Expression?, timeout: Double, onEvent: StateID, onTimeout: StateID)
 }
 

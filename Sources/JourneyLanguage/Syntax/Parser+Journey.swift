@@ -6,6 +6,8 @@ extension Parser {
 
     static let journeySettingKeywords = ["stage", "priority", "trigger", "entry", "exit", "goal", "cap", "time"]
     static let stepKeywords = ["wait", "send", "if", "split", "set", "increment", "unset", "exit", "stage", "step"]
+    /// How other languages spell `else if`.
+    static let elseIfMisspellings = ["elif", "elsif", "elseif"]
 
     mutating func parseJourney() throws -> JourneySyntax {
         let keyword = advance()
@@ -119,6 +121,13 @@ extension Parser {
             if current.isWord("segment") {
                 advance()
                 return .segment(try expectSimpleName("a segment name"))
+            }
+            if current.kind == .identifier, let suggestion = Suggestions.closest(to: current.text, in: ["event", "segment"]) {
+                // `trigger on evnt "x"`
+                try fail(
+                    at: current,
+                    "expected `event \"name\"` or `segment name` after `trigger on`, found \(current.display); did you mean `\(suggestion)`?",
+                    fixIts: [.init(location: location(current), length: current.length, replacement: suggestion)])
             }
             try expected("`event \"name\"` or `segment name` after `trigger on`")
         }
@@ -239,11 +248,22 @@ extension Parser {
             try expectNewline()
         case "else":
             try fail(at: start, "`else` without a matching `if` at the same indentation")
+        case "elif", "elsif", "elseif":
+            try fail(
+                .unknownStatement, at: start, "`\(start.text)` is not a keyword; write `else if` (after an `if` at the same indentation)",
+                fixIts: [.init(location: location(start), length: start.length, replacement: "else if")])
         case "received", "timeout":
             try fail(at: start, "`\(start.text) ->` belongs under a `wait for event … up to …` step")
         default:
             let candidates = label == nil ? Self.stepKeywords + Self.journeySettingKeywords : Self.stepKeywords
             let (hint, suggestion) = Suggestions.didYouMean(start.text, in: Set(candidates))
+            if let suggestion, !Self.stepKeywords.contains(suggestion) {
+                // `prority 50`: a misspelt setting, not a step.
+                try fail(
+                    .unknownSetting, at: start, "unknown setting \(start.display)\(hint)",
+                    notes: [.init("journey settings are stage, priority, trigger, entry, exit on/when, goal, cap and time zone")],
+                    fixIts: [.init(location: location(start), length: start.length, replacement: suggestion)])
+            }
             try fail(
                 .unknownStatement, at: start, "unknown step \(start.display)\(hint)",
                 notes: [.init("steps are wait, send, if, split, set, increment, unset, exit and stage")],
@@ -335,6 +355,26 @@ extension Parser {
         if case .timeOfDay = current.kind {
             try fail(at: current, "write `wait until \(current.text)` to wait for a time of day")
         }
+        if case .number(let amount) = current.kind, peek().isWord("calendar") {
+            // `wait 7 calendar days`: whole local days, keeping the time of day.
+            let start = advance()
+            advance()  // calendar
+            let unit = current
+            guard unit.isWord("day") || unit.isWord("days") || unit.isWord("week") || unit.isWord("weeks") else {
+                try fail(
+                    .unknownUnit, at: unit, "a calendar wait counts days or weeks (`wait 7 calendar days`), found \(unit.display)",
+                    notes: [.init("for hours or minutes, write a fixed wait (`wait 3 hours`)")])
+            }
+            advance()
+            let perUnit = unit.text.hasPrefix("week") ? 7.0 : 1.0
+            guard amount >= 1, amount == amount.rounded(), amount * perUnit <= 3_660 else {
+                try fail(.valueOutOfRange, at: start, "a calendar wait is a whole number of days or weeks, from 1 day to 10 years")
+            }
+            let days = amount * perUnit
+            let text = "\(start.text) calendar \(unit.text.hasPrefix("week") ? "week" : "day")\(amount == 1 ? "" : "s")"
+            try expectNewline()
+            return .waitCalendarDays(DurationLiteral(seconds: days * 86_400, text: text, location: location(start), length: span(from: start)))
+        }
         let duration = try parseDuration()
         try expectNewline()
         return .waitDuration(duration)
@@ -414,10 +454,17 @@ extension Parser {
         arms.append(BranchArmSyntax(condition: condition, body: requireSteps(after: keyword), location: location(keyword)))
         var otherwise: [StepSyntax]?
         var otherwiseLocation: SourceLocation?
-        while current.isWord("else") {
+        while current.isWord("else") || Self.elseIfMisspellings.contains(where: current.isWord) {
             let elseToken = advance()
-            if current.isWord("if") {
-                advance()
+            let misspelt = elseToken.text != "else"
+            if misspelt {
+                // Read it as the `else if` it means, so that the arms after it still parse.
+                report(
+                    .unknownStatement, at: elseToken, "`\(elseToken.text)` is not a keyword; write `else if`",
+                    fixIts: [.init(location: location(elseToken), length: elseToken.length, replacement: "else if")])
+            }
+            if misspelt || current.isWord("if") {
+                if !misspelt { advance() }
                 do {
                     let condition = try parseExpression()
                     try expectNewline()

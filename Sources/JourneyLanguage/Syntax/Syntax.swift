@@ -161,6 +161,8 @@ struct StepSyntax: Sendable {
 
 indirect enum StepKindSyntax: Sendable {
     case waitDuration(DurationLiteral)
+    /// `wait 7 calendar days` (`seconds` is days × 86 400; the text says `calendar`).
+    case waitCalendarDays(DurationLiteral)
     case waitUntil(LocalTime, weekdays: Set<Weekday>?)
     case waitForEvent(WaitForEventSyntax)
     case send(SendSyntax)
