@@ -167,6 +167,11 @@ def main():
             if rng.random() < 0.3:
                 event(cid, "order.completed", local_daytime(rng, rng.randint(1, 6), off), {"order_id": f"o-{cid}-1", "total": 75.0, "items": 1})
 
+    # Every tenth customer has a birthday in the sample week (the birthday journey); derived from
+    # the position, not drawn from the generator, so the rest of the data stays as it was.
+    for index, c in enumerate(customers):
+        if index % 10 == 3:
+            c["attributes"]["birthday"] = f"{1970 + index % 40}-03-{2 + index % 7:02d}"
     events.sort(key=lambda e: (e["timestamp"], e["id"]))
     with open(os.path.join(args.out, "customers.ndjson"), "w") as f:
         for c in customers:
@@ -176,7 +181,7 @@ def main():
         for e in events:
             f.write(json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n")
     columns = ["id", "email", "phone", "time_zone", "subscribed_email", "subscribed_sms", "subscriptions.topic:surveys", "first_name",
-               "country", "plan", "vip", "lifetime_value", "orders_count", "signed_up_at", "last_order_at"]
+               "country", "plan", "vip", "lifetime_value", "orders_count", "signed_up_at", "last_order_at", "birthday"]
     with open(os.path.join(args.out, "customers.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(columns)
@@ -186,7 +191,7 @@ def main():
                    "" if "email" not in s else str(s["email"]).lower(), "" if "sms" not in s else str(s["sms"]).lower(),
                    "" if "topic:surveys" not in s else str(s["topic:surveys"]).lower(),
                    a["first_name"], a["country"], a["plan"], str(a["vip"]).lower(), a["lifetime_value"], a["orders_count"],
-                   a["signed_up_at"], a.get("last_order_at", "")]
+                   a["signed_up_at"], a.get("last_order_at", ""), a.get("birthday", "")]
             w.writerow(row)
     print(f"{len(customers)} customers, {len(events)} events → {os.path.normpath(args.out)}")
 

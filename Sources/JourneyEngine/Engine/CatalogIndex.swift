@@ -38,7 +38,7 @@ struct CatalogIndex: Sendable {
             case .segmentEntry(let segment):
                 segmentTriggers[segment, default: []].append(i)
                 tracked.insert(segment)
-            case .schedule: scheduleJourneys.append(i)
+            case .schedule, .calendar: scheduleJourneys.append(i)
             }
         }
         trackedSegments = tracked.sorted()

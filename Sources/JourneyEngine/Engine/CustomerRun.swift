@@ -270,6 +270,7 @@ struct CustomerRun {
             state.profile.attributes[key] = value == .null ? nil : coerce(value, as: engine.index.timeAttributes[key])
         }
         profileChanged()
+        rescheduleAnniversaries(changed: Set(update.attributes.keys))
         if state.profile.timeZone != previousZone {
             // Schedules and `wait until` deadlines follow the customer's new zone.
             state.schedules.removeAll()
@@ -473,7 +474,12 @@ struct CustomerRun {
         if state.schedules.isEmpty && scheduled.isEmpty { return }
         if state.schedules.count > scheduled.count || state.schedules.keys.contains(where: { engine.currentIndex[$0] == nil }) {
             state.schedules = state.schedules.filter { name, _ in
-                engine.currentProgram(named: name).map { if case .schedule = $0.trigger { true } else { false } } ?? false
+                engine.currentProgram(named: name).map {
+                    switch $0.trigger {
+                    case .schedule, .calendar: true
+                    default: false
+                    }
+                } ?? false
             }
         }
         guard let clock = state.clock else { return }
@@ -483,15 +489,44 @@ struct CustomerRun {
         }
     }
 
-    private mutating func nextScheduleTime(_ program: JourneyProgram, after t: Double) -> Double {
-        guard case .schedule(_, let at, let weekdays) = program.trigger else { return .infinity }
+    /// The next firing strictly after `t`, or `nil` when there is none (an anniversary of an
+    /// attribute the customer does not have).
+    private mutating func nextScheduleTime(_ program: JourneyProgram, after t: Double) -> Double? {
         let zone = LocalClock.zone(zoneID(journeyZone: program.timeZone)) ?? LocalClock.zone("UTC")!
-        return LocalClock.nextOccurrence(of: at, weekdays: weekdays, after: t, in: zone)
+        switch program.trigger {
+        case .schedule(_, let at, let weekdays):
+            return LocalClock.nextOccurrence(of: at, weekdays: weekdays, after: t, in: zone)
+        case .calendar(_, let at, .anniversary(let path)):
+            let value = ExpressionEvaluator.asTime(evaluator(journeyZone: program.timeZone, event: nil, at: t).value(of: .customer(path)))
+            guard let value else { return nil }
+            let date = CivilDate(dayNumber: LocalClock.calendarDay(of: value, in: zone))
+            return CalendarSchedule.next(.anniversary(date), at: at, after: t, in: zone)
+        case .calendar(_, let at, .monthly(let day)):
+            return CalendarSchedule.next(.monthly(day), at: at, after: t, in: zone)
+        case .calendar(_, let at, .everyWeeks(let n, let weekdays)):
+            return CalendarSchedule.next(.everyWeeks(n, weekdays), at: at, after: t, in: zone)
+        default:
+            return nil
+        }
+    }
+
+    /// After a profile update: anniversaries of attributes it changed are computed again.
+    private mutating func rescheduleAnniversaries(changed keys: Set<String>) {
+        guard !keys.isEmpty else { return }
+        for j in engine.index.scheduleJourneys {
+            guard case .calendar(_, _, .anniversary(let path)) = journeys[j].trigger, let first = path.first, keys.contains(first) else { continue }
+            state.schedules[journeys[j].name] = nil
+        }
+        ensureSchedules()
     }
 
     private mutating func fireSchedule(_ program: JourneyProgram, at t: Double) {
         state.schedules[program.name] = nextScheduleTime(program, after: t)
-        guard case .schedule(let segment, _, _) = program.trigger else { return }
+        let segment: String?
+        switch program.trigger {
+        case .schedule(let s, _, _), .calendar(let s, _, _): segment = s
+        default: return
+        }
         if let segment {
             guard let definition = catalog.segments[segment], evaluator(journeyZone: program.timeZone, event: nil, at: t).holds(definition) else {
                 return

@@ -38,6 +38,13 @@ public enum LocalClock {
         return (day, local - Double(day) * 86_400)
     }
 
+    /// The calendar day (days since 1970-01-01) a time stands for: a date value (`1990-02-28`,
+    /// stored as its midnight UTC) is that date; any other instant is its local date in `zone`.
+    public static func calendarDay(of t: Double, in zone: TimeZone) -> Int {
+        if t.truncatingRemainder(dividingBy: 86_400) == 0 { return Int(t / 86_400) }
+        return localDay(of: t, in: zone).day
+    }
+
     /// ISO weekday (1 = Monday … 7 = Sunday) of a local day number.
     public static func weekday(ofDay day: Int) -> Weekday {
         // 1970-01-01 was a Thursday (4).

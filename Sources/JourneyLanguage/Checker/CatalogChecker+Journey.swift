@@ -186,6 +186,29 @@ extension CatalogChecker {
         case .schedule(let weekdays, let time, let segment):
             if let segment, !resolveSegment(segment) { return nil }
             return .schedule(segment: segment?.text, at: time, weekdays: weekdays)
+        case .calendar(let rule, let time, let segment):
+            if let segment, !resolveSegment(segment) { return nil }
+            switch rule {
+            case .everyWeeks(let n, let weekdays): return .calendar(segment: segment?.text, at: time, rule: .everyWeeks(n, weekdays: weekdays))
+            case .monthly(let day): return .calendar(segment: segment?.text, at: time, rule: .monthly(day))
+            case .anniversary(let syntax):
+                let typed = check(syntax, in: ExpressionScope(description: "the anniversary's date", allowsEvent: false, eventName: nil))
+                if typed.expression == TypedExpression.invalid.expression { return nil }  // already reported
+                guard case .customer(let path) = typed.expression else {
+                    error(
+                        .typeMismatch, at: syntax.location, length: syntax.length,
+                        "an anniversary is of a customer attribute that holds a date (`customer.birthday`)")
+                    return nil
+                }
+                guard typed.type == .time || typed.type == .any else {
+                    error(
+                        .typeMismatch, at: syntax.location, length: syntax.length,
+                        "an anniversary needs a date, but `customer.\(path.joined(separator: "."))` is \(typed.type.spoken); declare it `time` in the schema"
+                    )
+                    return nil
+                }
+                return .calendar(segment: segment?.text, at: time, rule: .anniversary(attribute: path))
+            }
         }
     }
 

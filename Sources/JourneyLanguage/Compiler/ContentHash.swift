@@ -30,7 +30,7 @@ enum ContentHash {
         switch program.trigger {
         case .event(_, let filter): scan(filter)
         case .segmentEntry(let segment): names.insert(segment)
-        case .schedule(let segment, _, _): if let segment { names.insert(segment) }
+        case .schedule(let segment, _, _), .calendar(let segment, _, _): if let segment { names.insert(segment) }
         }
         for exit in program.exits {
             switch exit {

@@ -104,6 +104,21 @@ public enum JourneyGraph {
         case .schedule(let segment, let time, let weekdays):
             let days = weekdays.map { $0.sorted().map(\.name).joined(separator: ", ") } ?? "day"
             return "every \(days) at \(time)" + (segment.map { "\nfor segment \($0)" } ?? "")
+        case .calendar(let segment, let time, let rule):
+            return "\(describe(rule)) at \(time)" + (segment.map { "\nfor segment \($0)" } ?? "")
+        }
+    }
+
+    /// `every month on the last day`, `every 2 weeks on monday`, `on anniversary of customer.birthday`.
+    public static func describe(_ rule: CalendarRule) -> String {
+        switch rule {
+        case .everyWeeks(let n, let weekdays): return "every \(n) weeks on " + weekdays.sorted().map(\.name).joined(separator: ", ")
+        case .monthly(.day(let day)): return "every month on day \(day)"
+        case .monthly(.lastDay): return "every month on the last day"
+        case .monthly(.weekday(let weekday, let ordinal)):
+            let word = ["last", "", "first", "second", "third", "fourth"][ordinal + 1]
+            return "every month on the \(word) \(weekday.name)"
+        case .anniversary(let path): return "on anniversary of customer.\(path.joined(separator: "."))"
         }
     }
 

@@ -233,6 +233,29 @@ public enum Trigger: Sendable, Hashable, Codable {
     /// Enter every member of the segment (everyone when `nil`) at a local time in the customer's own
     /// time zone, on the given weekdays (every day when `nil`).
     case schedule(segment: String?, at: LocalTime, weekdays: Set<Weekday>?)
+    /// Enter every member of the segment (everyone when `nil`) at a local time in the customer's
+    /// own time zone, on the days of a calendar rule (monthly, every N weeks, an anniversary).
+    case calendar(segment: String?, at: LocalTime, rule: CalendarRule)
+}
+
+/// The days a calendar trigger fires on.
+public enum CalendarRule: Sendable, Hashable, Codable {
+    /// Every `weeks` weeks on `weekdays`. Weeks are counted from the week of Monday 1970-01-05, the
+    /// same weeks for every customer (`every 2 weeks` fires in even-numbered weeks).
+    case everyWeeks(Int, weekdays: Set<Weekday>)
+    /// Every month on one day of it.
+    case monthly(MonthDay)
+    /// Every year on the month and day of a `time` attribute (`customer.birthday`); 29 February
+    /// is 28 February in years without it. No attribute, no firing.
+    case anniversary(attribute: [String])
+}
+
+public enum MonthDay: Sendable, Hashable, Codable {
+    /// Day 1–31; a month without that day fires on its last day.
+    case day(Int)
+    case lastDay
+    /// The `ordinal`th (1–4) weekday of the month, or the last one (`ordinal` -1).
+    case weekday(Weekday, ordinal: Int)
 }
 
 public enum EntryRule: Sendable, Hashable, Codable {

@@ -184,6 +184,9 @@ extension Parser {
             return ExpressionSyntax(kind: .string(value), location: here, length: token.length)
         case .timeOfDay:
             try fail(at: token, "a time of day is not a value in expressions; use `local_hour(now)` to test the hour")
+        case .date(let date):
+            advance()
+            return ExpressionSyntax(kind: .date(date), location: here, length: token.length)
         case .symbol where token.text == "(":
             advance()
             var inner = try parseExpression()

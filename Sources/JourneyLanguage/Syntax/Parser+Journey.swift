@@ -122,6 +122,14 @@ extension Parser {
                 advance()
                 return .segment(try expectSimpleName("a segment name"))
             }
+            if current.isWord("anniversary") {
+                // `trigger on anniversary of customer.birthday at 09:00`
+                advance()
+                try expectWord("of", "after `anniversary` (`on anniversary of customer.birthday at 09:00`)")
+                let attribute = try parseExpression()
+                let (time, segment) = try parseScheduleTail()
+                return .calendar(.anniversary(attribute), at: time, segment: segment)
+            }
             if current.kind == .identifier, let suggestion = Suggestions.closest(to: current.text, in: ["event", "segment"]) {
                 // `trigger on evnt "x"`
                 try fail(
@@ -130,6 +138,52 @@ extension Parser {
                     fixIts: [.init(location: location(current), length: current.length, replacement: suggestion)])
             }
             try expected("`event \"name\"` or `segment name` after `trigger on`")
+        }
+        if current.isWord("every"), peek().isWord("month") {
+            // `every month on day 1 | on the last day | on the first monday at 09:00`
+            advance()
+            advance()
+            try expectWord("on", "after `every month` (`on day 1`, `on the last day`, `on the first monday`)")
+            if current.isWord("the") { advance() }
+            let day: MonthDay
+            if current.isWord("day") {
+                advance()
+                guard case .number(let n) = current.kind, n == n.rounded(), (1...31).contains(n) else {
+                    try expected("a day of the month from 1 to 31")
+                }
+                advance()
+                day = .day(Int(n))
+            } else if let ordinal = Self.ordinals[current.text], current.kind == .identifier {
+                advance()
+                if ordinal == -1, current.isWord("day") {
+                    advance()
+                    day = .lastDay
+                } else {
+                    guard let weekday = Self.weekdayNames[current.text], current.kind == .identifier else {
+                        try expected("a weekday after `\(peek(-1).text)` (`the first monday`\(ordinal == -1 ? ", `the last day`" : ""))")
+                    }
+                    advance()
+                    day = .weekday(weekday, ordinal: ordinal)
+                }
+            } else {
+                try expected("`day N`, `the last day` or `the first|second|third|fourth|last <weekday>` after `every month on`")
+            }
+            let (time, segment) = try parseScheduleTail()
+            return .calendar(.monthly(day), at: time, segment: segment)
+        }
+        if current.isWord("every"), case .number(let n) = peek().kind {
+            // `every 2 weeks on monday at 09:00`
+            advance()
+            let count = advance()
+            guard n == n.rounded(), (1...52).contains(n) else {
+                try fail(.valueOutOfRange, at: count, "a week interval is a whole number from 1 to 52")
+            }
+            guard current.isWord("weeks") || current.isWord("week") else { try expected("`weeks` after `every \(count.text)`") }
+            advance()
+            try expectWord("on", "and the weekdays (`every 2 weeks on monday at 09:00`)")
+            let weekdays = try parseWeekdays()
+            let (time, segment) = try parseScheduleTail()
+            return .calendar(.everyWeeks(Int(n), weekdays: weekdays), at: time, segment: segment)
         }
         if current.isWord("every") {
             advance()
@@ -150,6 +204,21 @@ extension Parser {
             return .schedule(weekdays: weekdays, at: time, segment: segment)
         }
         try expected("`on event`, `on segment` or `every` after `trigger`")
+    }
+
+    static let ordinals = ["first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1]
+
+    /// `at 09:00 [for segment NAME]` after a schedule's days.
+    mutating func parseScheduleTail() throws -> (LocalTime, Name?) {
+        try expectWord("at", "and a time of day (`at 09:00`)")
+        let time = try expectTime()
+        var segment: Name?
+        if current.isWord("for") {
+            advance()
+            try expectWord("segment", "after `for`")
+            segment = try expectSimpleName("a segment name")
+        }
+        return (time, segment)
     }
 
     mutating func parseEntry() throws -> EntryRule {

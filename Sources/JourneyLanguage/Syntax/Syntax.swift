@@ -147,6 +147,13 @@ enum TriggerSyntax: Sendable {
     case event(StringLiteral, filter: ExpressionSyntax?)
     case segment(Name)
     case schedule(weekdays: Set<Weekday>?, at: LocalTime, segment: Name?)
+    case calendar(CalendarRuleSyntax, at: LocalTime, segment: Name?)
+}
+
+enum CalendarRuleSyntax: Sendable {
+    case everyWeeks(Int, weekdays: Set<Weekday>)
+    case monthly(MonthDay)
+    case anniversary(ExpressionSyntax)
 }
 
 struct StepSyntax: Sendable {
@@ -242,6 +249,8 @@ indirect enum ExpressionKindSyntax: Sendable {
     case bool(Bool)
     case null
     case duration(Double)
+    /// `2026-03-01`: a time (the date's midnight UTC, read back as that date by date functions).
+    case date(CivilDate)
     /// A dotted name: `customer.x`, `event.items`, `now`.
     case path([String])
     case unary(UnaryOperator, ExpressionSyntax)
