@@ -90,4 +90,22 @@ struct CalendarScheduleTests {
         c.profile(CustomerProfile(id: "c", attributes: ["birthday": .null]), at: utc("2027-03-11T00:00:00Z"))
         #expect(c.state.schedules["birthday"] == nil)
     }
+
+    /// `wait until customer.trial_ends_at - 3 days`: three days before, at once when that has
+    /// passed or the attribute is missing.
+    @Test(arguments: [
+        ("2026-03-20T12:00:00Z" as String?, "2026-03-17T12:00:00Z"),
+        ("2026-03-02T12:00:00Z", "2026-03-01T00:00:00Z"),
+        (nil, "2026-03-01T00:00:00Z"),
+    ])
+    func waitUntilAnAttribute(trialEnds: String?, expected: String) throws {
+        let journey = JourneyBuilder(
+            "trial", steps: [.waitUntilTime(.binary(.subtract, attr("trial_ends_at"), .literal(.duration(3 * day)))), .send(.email, "ending")])
+        let engine = JourneyEngine(catalog: catalog([journey]))
+        let attributes: [String: Value] = trialEnds.map { ["trial_ends_at": .string($0)] } ?? [:]
+        var c = CustomerDriver(engine, profile: CustomerProfile(id: "c", email: "c@x.y", attributes: attributes), at: utc("2026-03-01T00:00:00Z"))
+        c.event("start", at: utc("2026-03-01T00:00:00Z"))
+        c.advance(to: utc("2026-04-01T00:00:00Z"))
+        #expect(c.outbox.map { Value.formatTime($0.at) } == [expected])
+    }
 }

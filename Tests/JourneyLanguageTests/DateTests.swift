@@ -110,4 +110,20 @@ struct DateTests {
         let result = compile(Self.schema + "journey j\n  trigger \(text)\n  exit \"x\"\n")
         #expect(result.errors.first?.message == message, "\(result.errors.map(\.message))")
     }
+
+    /// `wait until <time>`: an instant relative to an attribute.
+    @Test func waitUntilATime() throws {
+        let source = Self.schema + "journey j\n  trigger on event \"x\"\n  wait until customer.birthday - 3 days\n  wait until 09:00\n  exit \"x\"\n"
+        let program = try #require(compile(source).catalog?.journeys.first)
+        guard case .wait(.untilTime(let expression, next: 1)) = program.states[0].kind else {
+            Issue.record("not a wait until a time: \(program.states[0].kind)")
+            return
+        }
+        #expect("\(expression)" == "customer.birthday - 3 days")
+        #expect(program.states[0].label.hasPrefix("wait_until_customer_birthday"))
+        #expect(program.states[1].kind == .wait(.untilLocalTime(LocalTime(hour: 9, minute: 0), weekdays: nil, next: 2)))
+        #expect(JourneyGraph.describe(program.states[0]) == "wait until customer.birthday - 3 days")
+        let bad = compile(Self.schema + "journey j\n  trigger on event \"x\"\n  wait until customer.first_name\n  exit \"x\"\n")
+        #expect(bad.errors.map(\.message) == ["`wait until` needs a time, such as `customer.trial_ends_at - 3 days`, but this is a string"])
+    }
 }

@@ -250,7 +250,7 @@ struct CustomerRun {
             return
         }
         switch wait {
-        case .duration(_, let next), .calendarDays(_, let next), .untilLocalTime(_, _, let next):
+        case .duration(_, let next), .calendarDays(_, let next), .untilLocalTime(_, _, let next), .untilTime(_, let next):
             advance(i, to: next, program: program, at: t)
         case .event(_, _, _, _, let onTimeout):
             record(.timedOut(step: program.states[id].label), instance: i, at: t)

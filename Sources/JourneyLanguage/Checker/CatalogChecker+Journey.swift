@@ -302,6 +302,16 @@ extension CatalogChecker {
             // A calendar day lasts 23 hours at the least (the spring-forward day).
             elapsed += Double(days) * 86_400 - 3_600
             checkGoalWindow(after: elapsed, at: step, &lowering)
+        case .waitUntilTime(let syntax):
+            let typed = check(syntax, in: ExpressionScope(description: "the wait's time", allowsEvent: true, eventName: nil))
+            if typed.type != .time, typed.type != .any {
+                error(
+                    .typeMismatch, at: syntax.location, length: syntax.length,
+                    "`wait until` needs a time, such as `customer.trial_ends_at - 3 days`, but this is \(typed.type.spoken)",
+                    notes: [.init("for a time of day, write `wait until 09:00`; for a delay, `wait 3 days`")])
+            }
+            kind = .wait(.untilTime(typed.expression, next: next))
+            label = "wait_until_" + Self.slug("\(typed.expression)")
         case .waitUntil(let time, let weekdays):
             kind = .wait(.untilLocalTime(time, weekdays: weekdays, next: next))
             label = "wait_until_" + time.description.filter { $0 != ":" }

@@ -86,6 +86,7 @@ public enum JourneyGraph {
         case .branch: return "if"
         case .split(let split): return "split \(ExpressionPrinter.quote(split.name))"
         case .wait(.duration(let seconds, _)): return "wait \(CatalogChecker.describe(seconds: seconds))"
+        case .wait(.untilTime(let expression, _)): return "wait until \(expression)"
         case .wait(.calendarDays(let days, _)): return "wait \(days) calendar day\(days == 1 ? "" : "s")"
         case .wait(.untilLocalTime(let time, let weekdays, _)):
             return "wait until \(time)" + (weekdays.map { " on " + $0.sorted().map(\.name).joined(separator: ", ") } ?? "")
@@ -136,7 +137,8 @@ public enum JourneyGraph {
                 for variant in split.variants {
                     edges.append(Edge(from: from, to: "s\(variant.target)", label: "\(variant.name) \(CatalogChecker.formatPercent(variant.weight))"))
                 }
-            case .wait(.duration(_, let next)), .wait(.calendarDays(_, let next)), .wait(.untilLocalTime(_, _, let next)):
+            case .wait(.duration(_, let next)), .wait(.calendarDays(_, let next)), .wait(.untilLocalTime(_, _, let next)),
+                .wait(.untilTime(_, let next)):
                 edges.append(Edge(from: from, to: "s\(next)", label: nil))
             case .wait(.event(_, _, _, let onEvent, let onTimeout)):
                 edges.append(Edge(from: from, to: "s\(onEvent)", label: "received"))

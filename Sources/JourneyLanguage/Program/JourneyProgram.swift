@@ -124,6 +124,9 @@ public enum Wait: Sendable, Hashable, Codable {
     /// started (`wait 7 calendar days`): across a daylight-saving change it lasts an hour more or
     /// less than `days` × 24 hours.
     case calendarDays(Int, next: StateID)
+    /// Until the instant a `time` expression gives when the wait starts (`wait until
+    /// customer.trial_ends_at - 3 days`); at once when it is `null` or already past.
+    case untilTime(Expression, next: StateID)
     /// Until the next occurrence of a local time of day in the customer's time zone, optionally
     /// only on the given weekdays. "Next" is strictly after the moment the wait starts.
     case untilLocalTime(LocalTime, weekdays: Set<Weekday>?, next: StateID)

@@ -208,6 +208,11 @@ extension Parser {
 
     static let ordinals = ["first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1]
 
+    static func isTimeOfDay(_ token: Token) -> Bool {
+        if case .timeOfDay = token.kind { return true }
+        return false
+    }
+
     /// `at 09:00 [for segment NAME]` after a schedule's days.
     mutating func parseScheduleTail() throws -> (LocalTime, Name?) {
         try expectWord("at", "and a time of day (`at 09:00`)")
@@ -358,6 +363,12 @@ extension Parser {
         advance()
         if current.isWord("until") {
             advance()
+            if current.kind != .identifier || !["weekdays", "weekday"].contains(current.text), !Self.isTimeOfDay(current) {
+                // `wait until customer.trial_ends_at - 3 days`: an instant from an expression.
+                let expression = try parseExpression()
+                try expectNewline()
+                return .waitUntilTime(expression)
+            }
             let time = try expectTime()
             var weekdays: Set<Weekday>?
             if current.isWord("on") {

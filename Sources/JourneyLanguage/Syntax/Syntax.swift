@@ -171,6 +171,8 @@ indirect enum StepKindSyntax: Sendable {
     /// `wait 7 calendar days` (`seconds` is days × 86 400; the text says `calendar`).
     case waitCalendarDays(DurationLiteral)
     case waitUntil(LocalTime, weekdays: Set<Weekday>?)
+    /// `wait until customer.trial_ends_at - 3 days`.
+    case waitUntilTime(ExpressionSyntax)
     case waitForEvent(WaitForEventSyntax)
     case send(SendSyntax)
     case branch([BranchArmSyntax], otherwise: [StepSyntax]?, otherwiseLocation: SourceLocation?)
