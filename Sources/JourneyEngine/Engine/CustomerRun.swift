@@ -388,8 +388,9 @@ struct CustomerRun {
             holds(filter, program: program, event: matched, at: t)
         {
             if engine.isPaused(program.name) {
-                // Held: the first matching event before the timeout is kept for the resume.
-                if state.instances[i].heldEvent == nil, t <= state.instances[i].deadline ?? .infinity {
+                // Held: the first matching event before the timeout is kept for the resume (one at
+                // the timeout instant is too late, as when the journey runs).
+                if state.instances[i].heldEvent == nil, t < state.instances[i].deadline ?? .infinity {
                     state.instances[i].heldEvent = matched
                 }
                 return
