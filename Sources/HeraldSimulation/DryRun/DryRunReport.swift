@@ -51,9 +51,18 @@ public struct DryRunReport: Sendable {
                         let rate = cell.entries > 0 ? Double(cell.conversions) / Double(cell.entries) : nil
                         var uplift: Double?
                         if !cell.control, let rate, let controlRate, controlRate > 0 { uplift = rate / controlRate - 1 }
-                        return VariantReport(
+                        var report = VariantReport(
                             name: name, isControl: cell.control, entries: cell.entries, conversions: cell.conversions, conversionRate: rate,
                             upliftVsControl: uplift, pointsVsControl: cell.control ? nil : zip(rate, controlRate).map { $0 - $1 })
+                        report.rateInterval = ExperimentStatistics.wilson(cell.conversions, cell.entries)
+                        if !cell.control, let control {
+                            let mine = (cell.conversions, cell.entries)
+                            let theirs = (control.conversions, control.entries)
+                            report.pointsInterval = ExperimentStatistics.difference(mine, theirs)
+                            report.pValue = ExperimentStatistics.pValue(mine, theirs)
+                            report.enoughData = ExperimentStatistics.enoughData(mine, theirs)
+                        }
+                        return report
                     })
             }
         }
@@ -323,6 +332,14 @@ public struct VariantReport: Sendable {
     public var upliftVsControl: Double?
     /// Difference in conversion rate against control, as a fraction (0.05 = +5 points).
     public var pointsVsControl: Double?
+    /// 95 % interval of the conversion rate (Wilson score).
+    public var rateInterval: ClosedRange<Double>?
+    /// 95 % interval of `pointsVsControl` (Newcombe); `nil` for the control or without one.
+    public var pointsInterval: ClosedRange<Double>?
+    /// Two-proportion z-test against the control group.
+    public var pValue: Double?
+    /// Whether this variant and the control are large enough to tell (see ``ExperimentStatistics``).
+    public var enoughData = false
 }
 
 public struct StageReport: Sendable {

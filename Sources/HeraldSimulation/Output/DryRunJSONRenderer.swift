@@ -52,6 +52,9 @@ public struct DryRunJSONRenderer {
     static func nestedCounts(_ map: [String: [String: Int]]) -> JSONNode { .sorted(map.mapValues(counts)) }
     static func optionalNumber(_ x: Double?) -> JSONNode { x.map(JSONNode.number) ?? .null }
 
+    /// `[lower, upper]`, or `null`.
+    static func interval(_ x: ClosedRange<Double>?) -> JSONNode { x.map { .array([.number($0.lowerBound), .number($0.upperBound)]) } ?? .null }
+
     static func journey(_ j: JourneyReport) -> JSONNode {
         .object([
             ("name", .string(j.journey)),
@@ -105,6 +108,10 @@ public struct DryRunJSONRenderer {
                                             ("conversions", .int(v.conversions)), ("rate", optionalNumber(v.conversionRate)),
                                             ("uplift_vs_control", optionalNumber(v.upliftVsControl)),
                                             ("points_vs_control", optionalNumber(v.pointsVsControl)),
+                                            ("rate_interval", interval(v.rateInterval)),
+                                            ("points_interval", interval(v.pointsInterval)),
+                                            ("p_value", optionalNumber(v.pValue)),
+                                            ("enough_data", .bool(v.enoughData)),
                                         ])
                                     })
                             ),
