@@ -42,10 +42,19 @@ struct ExperimentStatisticsTests {
         let variant = try #require(experiment.variants.first { !$0.isControl && $0.entries > 0 })
         #expect(variant.rateInterval != nil)
         #expect(variant.pValue != nil)
+        // Per-variant counts at every step after the split, in step order.
+        let first = try #require(variant.steps.first)
+        #expect(first.step.hasPrefix("send_email_winback_"))
+        #expect(first.reached == variant.entries)
+        #expect(variant.steps.last?.step.hasPrefix("completed") == true)
+        #expect(zip(variant.steps, variant.steps.dropFirst()).allSatisfy { $0.reached >= $1.reached })
         let text = DryRunTextRenderer(result: result, showTimelines: false).render()
         #expect(text.contains(" · p = "))
         #expect(text.contains("too few to tell"))
+        #expect(text.contains("      steps: send_email_winback_discount "))
         let json = DryRunJSONRenderer(result: result).render()
-        #expect(json.contains("\"p_value\"") && json.contains("\"rate_interval\"") && json.contains("\"enough_data\""))
+        #expect(
+            json.contains("\"p_value\"") && json.contains("\"rate_interval\"") && json.contains("\"enough_data\"")
+                && json.contains("\"reached\": 19"))
     }
 }

@@ -40,6 +40,8 @@ public struct DryRunReport: Sendable {
             }
         }
         for (journey, splits) in experiments {
+            let variantSteps = builders[journey]?.variantSteps ?? [:]
+            let journeySteps = builders[journey]?.steps ?? []
             builders[journey]?.experiments = splits.keys.sorted().map { split in
                 let cells = splits[split]!
                 let control = cells.values.first { $0.control }
@@ -55,6 +57,10 @@ public struct DryRunReport: Sendable {
                             name: name, isControl: cell.control, entries: cell.entries, conversions: cell.conversions, conversionRate: rate,
                             upliftVsControl: uplift, pointsVsControl: cell.control ? nil : zip(rate, controlRate).map { $0 - $1 })
                         report.rateInterval = ExperimentStatistics.wilson(cell.conversions, cell.entries)
+                        let reached = variantSteps[split]?[name] ?? [:]
+                        report.steps = journeySteps.compactMap { step in
+                            reached[step.step].map { VariantStepCount(step: step.step, reached: $0) }
+                        }
                         if !cell.control, let control {
                             let mine = (cell.conversions, cell.entries)
                             let theirs = (control.conversions, control.entries)
@@ -135,6 +141,10 @@ struct ReportTally {
                 builders.values[b].notEntered[ReasonText.notEntered(reason), default: 0] += 1
             case .stepReached(let step, let stage):
                 builders.values[b].reach(step, stage: stage)
+                // After a split: the step counts for the entry's variant(s) too.
+                if let assigned = variants[EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence)] {
+                    for a in assigned { builders.values[b].variantSteps[a.split, default: [:]][a.variant, default: [:]][step, default: 0] += 1 }
+                }
                 if let stage {
                     stageReached[stage, default: 0] += 1
                     stagesReached |= 1 << UInt32(Stage.allCases.firstIndex(of: stage)!)
@@ -226,6 +236,8 @@ public struct JourneyReport: Sendable {
     public var conversions = 0
     public var timesToConvert: [Double] = []
     public var experiments: [ExperimentReport] = []
+    /// Steps reached after a split, per split, variant and step (filled into `experiments`).
+    var variantSteps: [String: [String: [String: Int]]] = [:]
 
     init(program: JourneyProgram) {
         journey = program.name
@@ -287,6 +299,9 @@ public struct JourneyReport: Sendable {
         decisions.reasons.merge(other.decisions.reasons, uniquingKeysWith: +)
         conversions += other.conversions
         timesToConvert.append(contentsOf: other.timesToConvert)
+        for (split, variants) in other.variantSteps {
+            for (variant, steps) in variants { variantSteps[split, default: [:]][variant, default: [:]].merge(steps, uniquingKeysWith: +) }
+        }
     }
 }
 
@@ -340,6 +355,13 @@ public struct VariantReport: Sendable {
     public var pValue: Double?
     /// Whether this variant and the control are large enough to tell (see ``ExperimentStatistics``).
     public var enoughData = false
+    /// The steps this variant's entries reached after the split, in the journey's step order.
+    public var steps: [VariantStepCount] = []
+}
+
+public struct VariantStepCount: Sendable, Equatable {
+    public var step: String
+    public var reached: Int
 }
 
 public struct StageReport: Sendable {

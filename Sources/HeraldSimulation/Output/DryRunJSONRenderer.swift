@@ -112,6 +112,7 @@ public struct DryRunJSONRenderer {
                                             ("points_interval", interval(v.pointsInterval)),
                                             ("p_value", optionalNumber(v.pValue)),
                                             ("enough_data", .bool(v.enoughData)),
+                                            ("steps", .array(v.steps.map { .object([("step", .string($0.step)), ("reached", .int($0.reached))]) })),
                                         ])
                                     })
                             ),

@@ -107,6 +107,7 @@ public struct DryRunTextRenderer {
                 if let p = v.pValue { line += String(format: " · p = %.3f", p) }
                 if !v.isControl, v.pValue != nil, !v.enoughData { line += " · too few to tell" }
                 out.append(line)
+                if !v.steps.isEmpty { out.append("      steps: " + v.steps.map { "\($0.step) \($0.reached)" }.joined(separator: " · ")) }
             }
         }
         return out
