@@ -7,7 +7,7 @@ PORT ?= 8080
 # The API key `make run` accepts (override: make run HERALD_API_KEY=...).
 HERALD_API_KEY ?= dev-key
 
-.PHONY: deps test build run bench check clean format lint
+.PHONY: deps test test-count build run bench check clean format lint
 
 # System and Python packages the build and the tests use. Idempotent; quiet when already present.
 deps:
@@ -21,6 +21,11 @@ build: deps
 test: deps lint
 	$(SWIFT) build --build-tests
 	./scripts/postgres-test-cluster.sh run $(SWIFT) test --skip-build --parallel --num-workers 2
+
+# The number of tests per test module, as the table in docs/architecture.md (a parameterized test
+# counts once).
+test-count:
+	@SWIFT=$(SWIFT) ./scripts/test-count.sh
 
 # The benchmarks (BENCHMARKS.md): release build of herald-bench only, then one table. The
 # receivers for the delivery benchmark (nginx, wrk) are installed when missing. Reduce sizes with

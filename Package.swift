@@ -45,6 +45,8 @@ let package = Package(
         .executableTarget(
             name: "journey-check", dependencies: ["JourneyLanguage"], path: "Sources/JourneyCheck", swiftSettings: swiftSettings
         ),
+        // The language server `herald lsp` runs: a hand-written LSP layer over the language module only.
+        .target(name: "JourneyLanguageServer", dependencies: ["JourneyLanguage"], swiftSettings: swiftSettings),
         // A small target that exists so `swift build` checks Journeys/ (through the build-tool plugin).
         .target(name: "HeraldJourneys", swiftSettings: swiftSettings, plugins: ["JourneyBuildCheck"]),
 
@@ -111,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "HeraldCLI",
             dependencies: [
-                "JourneyLanguage", "JourneyEngine", "HeraldSimulation", "HeraldChannels", "HeraldService",
+                "JourneyLanguage", "JourneyLanguageServer", "JourneyEngine", "HeraldSimulation", "HeraldChannels", "HeraldService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -125,7 +127,7 @@ let package = Package(
             name: "HeraldBench",
             dependencies: [
                 "JourneyLanguage", "JourneyEngine", "HeraldSimulation", "HeraldSQLite", "HeraldChannels", "HeraldService",
-                "HeraldPostgres",
+                "HeraldPostgres", "JourneyLanguageServer",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -157,6 +159,10 @@ let package = Package(
         .testTarget(
             name: "JourneyLanguageTests", dependencies: ["JourneyLanguage"], exclude: ["Broken", "Golden"], swiftSettings: swiftSettings
         ),
+        // The language server: the protocol layer in process, and the real `herald lsp` over pipes.
+        .testTarget(
+            name: "JourneyLanguageServerTests", dependencies: ["JourneyLanguageServer", "JourneyLanguage"], swiftSettings: swiftSettings
+        ),
         .testTarget(name: "JourneyEngineTests", dependencies: ["JourneyEngine", "JourneyLanguage"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HeraldSimulationTests",
@@ -182,6 +188,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                // The webhook receiver verifies signatures itself (HMAC-SHA256), not with Herald's signer.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/HeraldTestSupport",
             swiftSettings: swiftSettings
@@ -191,6 +199,8 @@ let package = Package(
             dependencies: [
                 "HeraldTestSupport", "HeraldService", "HeraldSQLite", "JourneyEngine", "JourneyLanguage", "HeraldSimulation",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // Reads the outbox of a killed `herald serve` (the delivery crash loop).
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -205,6 +215,15 @@ let package = Package(
                 // Writes rows the way an earlier version did (JSON aggregates), behind the store's back.
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The `herald` binary as users run it (check, fmt, graph, dry-run, test, send-test, serve):
+        // arguments, output, exit codes; `herald serve` under SIGHUP, a PostgreSQL outage, real
+        // email and SMS servers, and a bad configuration. It runs the binary that
+        // `swift build --build-tests` builds, so it links no Herald module itself.
+        .testTarget(
+            name: "HeraldCLITests",
+            dependencies: ["HeraldTestSupport", "JourneyLanguage", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         // Three `herald serve` processes on one PostgreSQL: kill -9, SIGSTOP past the lease, fencing.

@@ -3,7 +3,8 @@
 # Safe to run repeatedly: it only installs what is missing.
 set -euo pipefail
 
-apt_packages=(libcurl4-openssl-dev pkg-config libsqlite3-dev python3)
+# openssl: the SMTP tests make a throw-away certificate with the `openssl` command.
+apt_packages=(libcurl4-openssl-dev pkg-config libsqlite3-dev python3 openssl)
 # PostgreSQL server binaries for the scale-out tests (scripts/postgres-test-cluster.sh).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
 missing=()
@@ -19,12 +20,20 @@ if ((${#missing[@]})); then
 fi
 
 # The channel tests run Python test servers: aiosmtpd (SMTP) and the standard library (HTTP);
-# the service tests run schemathesis against docs/openapi.yaml.
+# the service tests run schemathesis against docs/openapi.yaml through its `st` program, so for
+# schemathesis the check is the program on PATH, not the import.
 # pip first (it follows the python3 on PATH); on a Debian Python that refuses pip installs
 # (PEP 668), the Debian package instead.
 python_packages=(aiosmtpd schemathesis)
+# What proves a package usable: a Python import, or (for schemathesis) the program the tests run.
+present() {
+    case "$1" in
+    schemathesis) command -v st >/dev/null 2>&1 && python3 -c "import schemathesis" 2>/dev/null ;;
+    *) python3 -c "import $1" 2>/dev/null ;;
+    esac
+}
 for p in "${python_packages[@]}"; do
-    python3 -c "import $p" 2>/dev/null && continue
+    present "$p" && continue
     echo "installing Python package: $p"
     python3 -m pip install -q "$p" 2>/dev/null \
         || python3 -m pip install -q --break-system-packages "$p" 2>/dev/null \
@@ -34,5 +43,16 @@ for p in "${python_packages[@]}"; do
             $sudo_cmd apt-get update -qq
             DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "python3-$p" >/dev/null
         }
-    python3 -c "import $p" || { echo "error: could not install the Python package $p" >&2; exit 1; }
+    present "$p" || {
+        if [ "$p" = schemathesis ] && python3 -c "import schemathesis" 2>/dev/null; then
+            where=$(python3 -c 'import os, site, sysconfig
+for d in (sysconfig.get_path("scripts"), os.path.join(site.getuserbase(), "bin")):
+    if os.access(os.path.join(d, "st"), os.X_OK): print(d); break' 2>/dev/null || true)
+            echo "error: schemathesis is installed but its \`st\` program is not on PATH" \
+                "(${where:+it is in $where; }add pip's scripts folder to PATH)" >&2
+        else
+            echo "error: could not install the Python package $p" >&2
+        fi
+        exit 1
+    }
 done

@@ -44,6 +44,7 @@ struct HeraldBench {
         await section("timers") { try await TimerBench.run(options, into: &$0) }
         await section("postgres") { try await PostgresBench.run(options, into: &$0) }
         await section("delivery") { try await DeliveryBench.run(options, into: &$0) }
+        await section("lsp") { try LanguageServerBench.run(options, into: &$0) }
         print("")
         table.print()
     }

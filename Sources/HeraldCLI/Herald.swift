@@ -16,6 +16,7 @@ struct Herald: AsyncParsableCommand {
             TestCommand.self,
             SendTestCommand.self,
             ServeCommand.self,
+            LSPCommand.self,
         ]
     )
 

@@ -22,7 +22,8 @@ extension PostgresJourneyStore {
         var claims: [OutboxClaim] = []
         for try await (message, attempts, token, until) in try await client.query(
             """
-            UPDATE outbox SET lease_until = \(now + duration), lease_token = lease_token + 1, claimed_by = \(claimer)
+            UPDATE outbox SET lease_until = \(now + duration), lease_token = lease_token + 1, claimed_by = \(claimer),
+                attempts = attempts + 1
             WHERE id IN (
                 SELECT id FROM outbox
                 WHERE status = 0 AND next_attempt_at <= \(now) AND (lease_until IS NULL OR lease_until <= \(now))
@@ -33,7 +34,7 @@ extension PostgresJourneyStore {
         ).decode((Data, Int, Int64, Double).self) {
             claims.append(
                 OutboxClaim(
-                    message: try StoreColumnCoding.decode(OutboxMessage.self, from: message), attempts: attempts, token: token,
+                    message: try StoreColumnCoding.decode(OutboxMessage.self, from: message), attempts: attempts - 1, token: token,
                     leaseUntil: until))
         }
         return claims.sorted { ($0.message.at, $0.message.id) < ($1.message.at, $1.message.id) }
@@ -55,20 +56,26 @@ extension PostgresJourneyStore {
                 switch record.outcome {
                 case .delivered:
                     query = """
-                        UPDATE outbox SET status = 1, attempts = attempts + 1, lease_until = NULL, finished_at = \(record.at),
+                        UPDATE outbox SET status = 1, lease_until = NULL, finished_at = \(record.at),
                             last_error = NULL
                         WHERE id = \(record.messageID) AND status = 0 AND lease_token = \(record.token) RETURNING 1
                         """
                 case .retry(let at, let reason):
                     query = """
-                        UPDATE outbox SET attempts = attempts + 1, lease_until = NULL, next_attempt_at = \(at),
+                        UPDATE outbox SET lease_until = NULL, next_attempt_at = \(at),
                             last_error = \(reason)
                         WHERE id = \(record.messageID) AND status = 0 AND lease_token = \(record.token) RETURNING 1
                         """
                 case .deadLettered(let reason):
                     query = """
-                        UPDATE outbox SET status = 2, attempts = attempts + 1, lease_until = NULL, finished_at = \(record.at),
+                        UPDATE outbox SET status = 2, lease_until = NULL, finished_at = \(record.at),
                             last_error = \(reason)
+                        WHERE id = \(record.messageID) AND status = 0 AND lease_token = \(record.token) RETURNING 1
+                        """
+                case .notAttempted(let at):
+                    // Claimed but never started: the attempt counted by the claim is given back.
+                    query = """
+                        UPDATE outbox SET attempts = attempts - 1, lease_until = NULL, next_attempt_at = \(at)
                         WHERE id = \(record.messageID) AND status = 0 AND lease_token = \(record.token) RETURNING 1
                         """
                 }

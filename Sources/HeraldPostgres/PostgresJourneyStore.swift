@@ -548,7 +548,12 @@ public final class PostgresJourneyStore: JourneyStore {
                 WHERE seq = ANY(\(commit.processed)) AND processed_at IS NULL
                 """, logger: logger)
         }
-        if commit.change != .erase {
+        if commit.change == .erase {
+            // Right to be forgotten: the customer's handled inbox rows (event ids, the erasure itself)
+            // go too. Rows accepted after the erasure are still pending and stay.
+            try await connection.query(
+                "DELETE FROM inbox WHERE customer_id = \(id) AND processed_at IS NOT NULL", logger: logger)
+        } else {
             for (entry, data) in zip(commit.log, prepared.log) {
                 try await connection.query(
                     "INSERT INTO customer_log (customer_id, at, entry) VALUES (\(id), \(entry.at), \(data))", logger: logger)

@@ -17,6 +17,10 @@ final class GroupCommitWriter: Sendable {
     private struct Queue: ~Copyable {
         var jobs: [Job] = []
         var draining = false
+        /// The first `urgentCount` jobs were submitted as urgent.
+        var urgentCount = 0
+        /// Callers waiting for a WAL checkpoint after the current group.
+        var checkpoints: [CheckedContinuation<Void, Never>] = []
     }
 
     private let pool: DatabasePool
@@ -32,7 +36,9 @@ final class GroupCommitWriter: Sendable {
     }
 
     /// Runs `work` inside the next group commit and returns its result once the group is durable.
-    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// An `urgent` transaction (a delivery outcome: until it is durable, a crash sends the message
+    /// again) goes ahead of the queued ones, into the very next group.
+    func write<T: Sendable>(urgent: Bool = false, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let box = ResultBox<T>()
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             submit(
@@ -43,15 +49,35 @@ final class GroupCommitWriter: Sendable {
                     },
                     finish: { error in
                         if let error { continuation.resume(throwing: error) } else { continuation.resume() }
-                    }))
+                    }), urgent: urgent)
         }
         guard let value = box.value.withLock({ $0 }) else { throw JourneyStoreErrorInternal.missingResult }
         return value
     }
 
-    private func submit(_ job: Job) {
+    /// Copies the whole WAL into the database file and truncates it to zero bytes, right after the
+    /// group being written (after an erasure, so no earlier page image with the erased values stays
+    /// in the WAL). A checkpoint that readers block past the busy timeout is left to the next one.
+    func checkpoint() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let start = queue.withLock { q -> Bool in
+                q.checkpoints.append(continuation)
+                if q.draining { return false }
+                q.draining = true
+                return true
+            }
+            if start { thread.async { self.drain() } }
+        }
+    }
+
+    private func submit(_ job: Job, urgent: Bool) {
         let start = queue.withLock { q -> Bool in
-            q.jobs.append(job)
+            if urgent {
+                q.jobs.insert(job, at: q.urgentCount)
+                q.urgentCount += 1
+            } else {
+                q.jobs.append(job)
+            }
             if q.draining { return false }
             q.draining = true
             return true
@@ -61,14 +87,21 @@ final class GroupCommitWriter: Sendable {
 
     private func drain() {
         while true {
-            let group = queue.withLock { q -> [Job] in
+            let (group, checkpoints) = queue.withLock { q -> ([Job], [CheckedContinuation<Void, Never>]) in
                 let take = Array(q.jobs.prefix(maxGroupSize))
                 q.jobs.removeFirst(take.count)
-                if take.isEmpty { q.draining = false }
-                return take
+                q.urgentCount = max(0, q.urgentCount - take.count)
+                let checkpoints = q.checkpoints
+                q.checkpoints = []
+                if take.isEmpty && checkpoints.isEmpty { q.draining = false }
+                return (take, checkpoints)
             }
-            if group.isEmpty { return }
-            commit(group)
+            if group.isEmpty && checkpoints.isEmpty { return }
+            if !group.isEmpty { commit(group) }
+            if !checkpoints.isEmpty {
+                _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+                for waiter in checkpoints { waiter.resume() }
+            }
         }
     }
 

@@ -22,6 +22,8 @@ public final class SQLiteJourneyStore: JourneyStore {
         let synchronous = configuration.durability == .full ? "FULL" : "NORMAL"
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            // Deleted and overwritten content is zeroed, so an erased customer leaves no bytes behind.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         config.busyMode = .timeout(10)
         config.maximumReaderCount = 4
@@ -129,6 +131,7 @@ public final class SQLiteJourneyStore: JourneyStore {
     public func commit(_ commits: [CustomerCommit]) async throws {
         if commits.isEmpty { return }
         let prepared = try commits.map { try PreparedCommit($0) }
+        let erases = commits.contains { $0.change == .erase }
         try await writer.write { db in
             var checkedEpoch: Int64?
             for commit in prepared {
@@ -141,6 +144,9 @@ public final class SQLiteJourneyStore: JourneyStore {
                 try Self.apply(commit, db: db)
             }
         }
+        // secure_delete zeroed the erased rows in the pages this commit wrote, but the WAL still holds
+        // the earlier page images with the values: copy the WAL back and truncate it now.
+        if erases { await writer.checkpoint() }
     }
 
     private struct PreparedCommit: Sendable {
@@ -210,6 +216,11 @@ public final class SQLiteJourneyStore: JourneyStore {
                 sql: "UPDATE inbox SET processed_at = ?, payload = NULL WHERE seq = ? AND processed_at IS NULL")
             for sequence in commit.processed { try statement.execute(arguments: [commit.at, sequence]) }
         }
+        if commit.change == .erase {
+            // Right to be forgotten: the customer's handled inbox rows (event ids, the erasure itself)
+            // go too. Rows accepted after the erasure are still pending and stay.
+            try db.execute(sql: "DELETE FROM inbox WHERE customer_id = ? AND processed_at IS NOT NULL", arguments: [id])
+        }
         if !prepared.log.isEmpty, commit.change != .erase {
             let statement = try db.cachedStatement(sql: "INSERT INTO customer_log (customer_id, at, entry) VALUES (?, ?, ?)")
             for (entry, data) in zip(commit.log, prepared.log) { try statement.execute(arguments: [id, entry.at, data]) }
@@ -261,7 +272,7 @@ public final class SQLiteJourneyStore: JourneyStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    UPDATE outbox SET lease_until = ?, lease_token = lease_token + 1
+                    UPDATE outbox SET lease_until = ?, lease_token = lease_token + 1, attempts = attempts + 1
                     WHERE id IN (
                         SELECT id FROM outbox INDEXED BY outbox_due
                         WHERE status = 0 AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
@@ -271,7 +282,7 @@ public final class SQLiteJourneyStore: JourneyStore {
             return try rows.map { row in
                 OutboxClaim(
                     message: try StoreColumnCoding.decode(OutboxMessage.self, from: row["message"] as Data),
-                    attempts: row["attempts"], token: row["lease_token"], leaseUntil: row["lease_until"])
+                    attempts: (row["attempts"] as Int) - 1, token: row["lease_token"], leaseUntil: row["lease_until"])
             }
         }
         return claims.sorted { ($0.message.at, $0.message.id) < ($1.message.at, $1.message.id) }
@@ -281,28 +292,28 @@ public final class SQLiteJourneyStore: JourneyStore {
     public func recordDeliveries(_ records: [DeliveryRecord]) async throws -> Set<String> {
         if records.isEmpty { return [] }
         let feedback = try records.map { record in try record.feedback.map { ($0, try StoreColumnCoding.encode($0.payload)) } }
-        return try await writer.write { db in
+        return try await writer.write(urgent: true) { db in
             var recorded: Set<String> = []
             for (record, feedback) in zip(records, feedback) {
                 switch record.outcome {
                 case .delivered:
                     try db.cachedStatement(
                         sql: """
-                            UPDATE outbox SET status = 1, attempts = attempts + 1, lease_until = NULL, finished_at = ?,
+                            UPDATE outbox SET status = 1, lease_until = NULL, finished_at = ?,
                             last_error = NULL WHERE id = ? AND status = 0 AND lease_token = ?
                             """
                     ).execute(arguments: [record.at, record.messageID, record.token])
                 case .retry(let at, let reason):
                     try db.cachedStatement(
                         sql: """
-                            UPDATE outbox SET attempts = attempts + 1, lease_until = NULL, next_attempt_at = ?, last_error = ?
+                            UPDATE outbox SET lease_until = NULL, next_attempt_at = ?, last_error = ?
                             WHERE id = ? AND status = 0 AND lease_token = ?
                             """
                     ).execute(arguments: [at, reason, record.messageID, record.token])
                 case .deadLettered(let reason):
                     try db.cachedStatement(
                         sql: """
-                            UPDATE outbox SET status = 2, attempts = attempts + 1, lease_until = NULL, finished_at = ?,
+                            UPDATE outbox SET status = 2, lease_until = NULL, finished_at = ?,
                             last_error = ? WHERE id = ? AND status = 0 AND lease_token = ?
                             """
                     ).execute(arguments: [record.at, reason, record.messageID, record.token])
@@ -313,6 +324,14 @@ public final class SQLiteJourneyStore: JourneyStore {
                                 SELECT id, customer_id, message, attempts, ?, ? FROM outbox WHERE id = ?
                                 """, arguments: [reason, record.at, record.messageID])
                     }
+                case .notAttempted(let at):
+                    // Claimed but never started: the attempt counted by the claim is given back.
+                    try db.cachedStatement(
+                        sql: """
+                            UPDATE outbox SET attempts = attempts - 1, lease_until = NULL, next_attempt_at = ?
+                            WHERE id = ? AND status = 0 AND lease_token = ?
+                            """
+                    ).execute(arguments: [at, record.messageID, record.token])
                 }
                 guard db.changesCount == 1 else { continue }
                 recorded.insert(record.messageID)

@@ -73,7 +73,7 @@ public struct HeraldServer: Sendable {
             store: store, delivery: delivery, retry: retry,
             ownership: ownership, signal: deliverySignal, inboxSignal: processing.inboxSignal, metrics: metrics,
             clock: clock, logger: logger, concurrency: configuration.delivery.concurrency,
-            lease: configuration.delivery.leaseSeconds)
+            perDestination: configuration.delivery.perDestinationConcurrency, lease: configuration.delivery.leaseSeconds)
         let housekeeping = HousekeepingService(
             store: store, registry: registry, timers: timers, metrics: metrics, retention: configuration.retention, clock: clock, logger: logger)
         let readiness = Readiness()
@@ -107,7 +107,8 @@ public struct HeraldServer: Sendable {
         }
         let application = Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald"),
+            server: HTTPServerSettings.server(configuration.limits, logger: logger),
+            configuration: HTTPServerSettings.application(configuration, logger: logger),
             services: services,
             onServerRunning: { channel in
                 readiness.set(true)

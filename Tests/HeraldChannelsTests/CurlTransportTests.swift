@@ -4,19 +4,42 @@ import Testing
 @testable import HeraldChannels
 
 struct CurlTransportTests {
+    /// The server holds `/hangx1/` for 30 s. The test cancels once the server has the request (not
+    /// after a guessed sleep), and needs no wall-clock bound: had the cancellation not aborted the
+    /// transfer, it would end in a 200 answer after 30 s, not in a `.cancelled` error.
     @Test func cancellingTheTaskAbortsTheTransfer() async throws {
         try await TestServer.with("provider_server.py") { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
             let request = TransportRequest(
                 url: server.url("/hangx1/slow"), payload: .http(method: "POST", headers: [("Idempotency-Key", "c1")], body: Array("{}".utf8)))
-            let start = ContinuousClock.now
             let task = Task { try await transport.execute(request) }
-            try await Task.sleep(for: .milliseconds(200))
+            let arrived = try await eventually(timeout: 60) { try await !server.received(under: "/hangx1/", transport: transport).isEmpty }
+            try #require(arrived, "the request never reached the server")
             task.cancel()
             let error = try await #require(throws: TransportError.self) { try await task.value }
             #expect(error.kind == .cancelled)
-            #expect(ContinuousClock.now - start < .seconds(3))
+            // The loop is not stuck on the aborted transfer: the next request goes through.
+            let next = try await transport.execute(
+                TransportRequest(url: server.url("/ok/after"), payload: .http(method: "POST", headers: [], body: Array("{}".utf8))))
+            #expect(next.status == 200)
+        }
+    }
+
+    /// A task cancelled before its transfer reaches the loop fails with `.cancelled` (the loop finishes
+    /// it on arrival) and sends nothing.
+    @Test func cancellingBeforeTheTransferStartsSendsNothing() async throws {
+        try await TestServer.with("provider_server.py") { server in
+            let transport = CurlTransport()
+            defer { transport.shutdown() }
+            let request = TransportRequest(url: server.url("/ok/never"), payload: .http(method: "POST", headers: [], body: Array("{}".utf8)))
+            let task = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return try await transport.execute(request)
+            }
+            let error = try await #require(throws: TransportError.self) { try await task.value }
+            #expect(error.kind == .cancelled)
+            #expect(try await server.received(under: "/ok/never", transport: transport).isEmpty)
         }
     }
 

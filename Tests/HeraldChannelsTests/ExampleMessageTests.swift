@@ -23,4 +23,52 @@ struct ExampleMessageTests {
         #expect(content.channel == channel)
         #expect(try renderer.variableNames(for: "welcome").contains("customer.first_name"))
     }
+
+    /// Every message shipped in Journeys/messages renders on each of its channels for a customer who
+    /// gave no first name (templates are strict: an unguarded `{{customer.first_name}}` would
+    /// dead-letter a transactional order confirmation), and greets a customer who did by name.
+    @Test func shippedMessagesRenderWithAndWithoutAFirstName() throws {
+        let messages = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Journeys/messages")
+        let renderer = MessageRenderer(messagesDirectory: messages.path)
+        let names = try FileManager.default.contentsOfDirectory(atPath: messages.path).sorted()
+        try #require(names.contains("order_confirmation"))
+        for name in names {
+            // Every other variable the message reads gets a value (a number renders in text and JSON alike).
+            var root: [String: TemplateValue] = ["customer": .object([:]), "event": .object([:]), "journey": .object([:])]
+            for variable in try renderer.variableNames(for: name) where variable != "customer.first_name" {
+                let path = variable.split(separator: ".").map(String.init)
+                root = Self.setting(path, to: .number(1), in: root)
+            }
+            func context(_ root: [String: TemplateValue]) -> TemplateContext {
+                func object(_ key: String) -> [String: TemplateValue] {
+                    if case .object(let value) = root[key] { return value }
+                    return [:]
+                }
+                return TemplateContext(customer: object("customer"), event: object("event"), journey: object("journey"))
+            }
+            let named = Self.setting(["customer", "first_name"], to: .string("Ada"), in: root)
+            for channel in try renderer.channels(for: name) {
+                let anonymous = try renderer.render(name, for: channel, context: context(root))
+                #expect(!String(describing: anonymous).contains("Ada"))
+                let greeted = try renderer.render(name, for: channel, context: context(named))
+                if try renderer.variableNames(for: name).contains("customer.first_name") {
+                    #expect(String(describing: greeted).contains("Ada"), "\(name) on \(channel) does not greet by name")
+                }
+            }
+        }
+    }
+
+    static func setting(_ path: [String], to value: TemplateValue, in object: [String: TemplateValue]) -> [String: TemplateValue] {
+        guard let first = path.first else { return object }
+        var object = object
+        if path.count == 1 {
+            object[first] = value
+        } else {
+            var inner: [String: TemplateValue] = [:]
+            if case .object(let existing) = object[first] { inner = existing }
+            object[first] = .object(setting(Array(path.dropFirst()), to: value, in: inner))
+        }
+        return object
+    }
 }

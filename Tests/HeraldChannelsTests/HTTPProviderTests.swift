@@ -41,8 +41,11 @@ struct HTTPProviderTests {
         try await TestServer.with("provider_server.py") { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
+            // 3 s per attempt: the hanging server holds its request for 30 s, so the first attempt still
+            // times out, while a healthy attempt gets the margin a loaded 2-core machine needs (a 700 ms
+            // bound could time the healthy retries out there too and use up the attempts).
             let dispatcher = MessageDispatcher(
-                channels: [.email: emailChannel(server, path, transport, timeout: .milliseconds(700))], retryPolicy: Fixtures.quickRetry)
+                channels: [.email: emailChannel(server, path, transport, timeout: .seconds(3))], retryPolicy: Fixtures.quickRetry)
             let report = try await dispatcher.deliver(Fixtures.email(key: "retry-me"))
             #expect(report.isDelivered, "\(report)")
             #expect(report.attempts.dropLast().allSatisfy { if case .transient = $0 { true } else { false } })

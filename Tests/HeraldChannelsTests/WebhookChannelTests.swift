@@ -47,8 +47,11 @@ struct WebhookChannelTests {
         try await TestServer.with("provider_server.py", ["--secret", Fixtures.secretA.value]) { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
+            // 3 s per attempt: the hanging server holds its request for 30 s, so the first attempt still
+            // times out, while a healthy attempt gets the margin a loaded 2-core machine needs (a 700 ms
+            // bound could time the healthy retries out there too and use up the attempts).
             let dispatcher = MessageDispatcher(
-                channels: [.webhook: try channel(server, path, transport, timeout: .milliseconds(700))], retryPolicy: Fixtures.quickRetry)
+                channels: [.webhook: try channel(server, path, transport, timeout: .seconds(3))], retryPolicy: Fixtures.quickRetry)
             let report = try await dispatcher.deliver(Fixtures.webhook(key: "msg_retry"))
             #expect(report.result == .delivered(providerMessageID: "msg_retry"), "\(report)")
             let requests = try await server.received(under: path, transport: transport)

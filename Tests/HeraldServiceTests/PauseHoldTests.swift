@@ -57,7 +57,7 @@ struct PauseHoldTests {
             // Resumed: the held reminder goes on at once (decided after the 2-minute settle window
             // from the resume), not at the hour it was originally due.
             #expect(try await HTTPCall.send(port: port, .post, "/v1/journeys/cart_abandonment/resume").status == 200)
-            let resumed = try await TestServer.eventually(timeout: 20) {
+            let resumed = try await TestServer.eventually(timeout: 60) {
                 let customer = try await store.loadCustomers(["p1"])["p1"]
                 return customer?.state.instances.first?.heldSince == nil && customer?.state.pendingSends.count == 1
             }

@@ -26,12 +26,9 @@ struct DryRunTests {
     @Test func samplesExerciseEveryExampleJourney() throws {
         let catalog = try Self.catalog()
         let (customers, events) = try Self.samples()
-        let clock = ContinuousClock()
-        var result: DryRunResult?
-        let elapsed = clock.measure {
-            result = DryRun(catalog: catalog).run(customers: customers, events: events.events, history: events.history)
-        }
-        let run = try #require(result)
+        // No wall-clock bound here: a debug build on a loaded 2-core machine can take any time. The
+        // dry-run's speed is a benchmark row (`make bench`, "dry-run 1M customers" in BENCHMARKS.md).
+        let run = DryRun(catalog: catalog).run(customers: customers, events: events.events, history: events.history)
         let report = run.report
         for journey in catalog.journeys {
             let entries = report.journeys.first { $0.journey == journey.name }?.entries ?? 0
@@ -41,8 +38,6 @@ struct DryRunTests {
         #expect(report.journeys.contains { !$0.experiments.isEmpty })
         #expect(report.journeys.contains { $0.conversions > 0 })
         #expect(report.journeys.contains { $0.decisions.deferred > 0 })
-        // Debug builds on a loaded machine are slow; release is far below this.
-        #expect(elapsed < .seconds(5))
     }
 
     /// Customers are replayed and tallied on several threads: the output is the one a single

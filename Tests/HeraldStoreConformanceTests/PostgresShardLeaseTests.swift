@@ -8,7 +8,7 @@ import Testing
 /// What only the shared store does: shards spread over the live nodes, lapse and are taken over
 /// under a new epoch, and come back when a node gives them up. Several store instances on one
 /// database stand for several nodes; time is passed in, so nothing sleeps.
-@Suite(.enabled(if: StoreBackend.available.contains(.postgres)))
+@Suite(.enabled(if: StoreBackend.available.contains(.postgres), Comment(rawValue: TestDatabase.skipReason)))
 struct PostgresShardLeaseTests {
     static func withNodes(_ count: Int, _ body: ([PostgresJourneyStore]) async throws -> Void) async throws {
         let database = try await TestDatabase.create()

@@ -73,3 +73,13 @@ struct StoreUnderTest: Sendable {
     /// for durable backends.
     var overwriteState: (@Sendable (_ customerID: String, _ bytes: Data) async throws -> Void)? = nil
 }
+
+/// The conformance cases take their backends from ``StoreBackend/available``, so without a cluster
+/// the PostgreSQL cases are simply not generated. This test stands for them: `swift test` lists it
+/// as skipped, with the reason, so a run that left PostgreSQL out says so.
+@Suite struct PostgresBackendCoverage {
+    @Test(.enabled(if: TestDatabase.required, Comment(rawValue: TestDatabase.skipReason)))
+    func postgresCasesAreIncluded() {
+        #expect(StoreBackend.available.contains(.postgres))
+    }
+}

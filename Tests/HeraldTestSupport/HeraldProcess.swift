@@ -49,32 +49,34 @@ public final class HeraldProcess: @unchecked Sendable {
         process.standardError = log
         try process.run()
         self.process = process
-        let reader = stdout.fileHandleForReading
+        // Read stdout as it comes (a blocking read would make the deadline useless when the
+        // process prints nothing), and keep draining it so the child never blocks on a full pipe.
+        let output = Locked("")
+        stdout.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if !data.isEmpty { output.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        }
         let deadline = Date().addingTimeInterval(timeout)
-        var buffer = ""
         var found: Int?
         while Date() < deadline, found == nil {
-            let data = reader.availableData
-            if data.isEmpty {
-                if !process.isRunning { break }
-                try await Task.sleep(for: .milliseconds(20))
-                continue
-            }
-            buffer += String(decoding: data, as: UTF8.self)
+            let buffer = output.withLock { $0 }
+            // The whole line, so that a port read half-way is not taken for another.
             if let range = buffer.range(of: "listening on http://127.0.0.1:"),
-                let line = buffer[range.upperBound...].split(separator: "\n").first, let port = Int(line)
+                let end = buffer[range.upperBound...].firstIndex(of: "\n"), let port = Int(buffer[range.upperBound..<end])
             {
                 found = port
+            } else if !process.isRunning {
+                break
+            } else {
+                try await Task.sleep(for: .milliseconds(20))
             }
         }
         guard let found else {
             process.terminate()
             let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-            throw TestSupportFailure("\(name) did not start:\n\(buffer)\n\(text.suffix(3000))")
+            throw TestSupportFailure("\(name) did not start:\n\(output.withLock { $0 })\n\(text.suffix(3000))")
         }
         port = found
-        // Keep draining stdout so the child never blocks on a full pipe.
-        reader.readabilityHandler = { handle in _ = handle.availableData }
     }
 
     /// `kill -9`: no chance to finish or give anything back.
@@ -96,6 +98,15 @@ public final class HeraldProcess: @unchecked Sendable {
         guard let process else { return }
         Foundation.kill(process.processIdentifier, SIGCONT)
     }
+
+    /// SIGHUP: `herald serve` reloads its journeys.
+    public func hangUp() {
+        guard let process else { return }
+        Foundation.kill(process.processIdentifier, SIGHUP)
+    }
+
+    /// The log so far (stderr of every run of this process).
+    public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     /// SIGTERM (after SIGCONT, in case it is frozen) and wait for the exit; returns its status.
     @discardableResult

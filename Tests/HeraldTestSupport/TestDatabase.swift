@@ -32,6 +32,13 @@ public struct TestDatabase: Sendable {
     /// Whether PostgreSQL tests run here: a cluster is configured, or this is CI.
     public static var required: Bool { clusterURL != nil || isCI }
 
+    /// Why the PostgreSQL tests are left out of this run: the comment of every `.enabled(if:
+    /// TestDatabase.required, …)` trait, which `swift test` prints next to each skipped test. (Under
+    /// `CI=true` nothing is skipped: without a cluster the tests fail with `Missing`'s message.)
+    public static let skipReason =
+        "skipped: PostgreSQL tests need HERALD_TEST_POSTGRES_URL (run `make test`, or "
+        + "`scripts/postgres-test-cluster.sh run swift test …`); under CI=true they fail instead of skipping"
+
     public static func create(prefix: String = "herald_test_") async throws -> TestDatabase {
         guard let base = clusterURL else { throw Missing() }
         let admin = try PostgresConfiguration(url: base)

@@ -26,10 +26,17 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(help: "Check each file on its own, without the other files of its directory.")
     var standalone = false
 
+    @Option(help: "Stop printing a file's diagnostics after this many errors (0: print all; json always has all).")
+    var errorLimit: Int = DiagnosticsFormatter.defaultErrorLimit
+
     @Flag(help: "Fail (exit 1) on warnings too.")
     var warningsAsErrors = false
 
     func run() async throws {
+        guard errorLimit >= 0 else {
+            FileHandle.standardError.write(Data("herald check: --error-limit must be 0 (no limit) or more\n".utf8))
+            throw ExitCode(2)
+        }
         guard let style = DiagnosticsFormatter.Style(rawValue: format) else {
             FileHandle.standardError.write(Data("herald check: --format must be plain, annotated or json\n".utf8))
             throw ExitCode(2)
@@ -42,7 +49,8 @@ struct CheckCommand: AsyncParsableCommand {
             print(report.rendered(style: .json), terminator: "")
         } else {
             let summary = report.missingPaths.isEmpty ? report.summary + "\n" : ""
-            FileHandle.standardError.write(Data((report.rendered(style: style) + summary).utf8))
+            let limit = errorLimit > 0 ? errorLimit : nil
+            FileHandle.standardError.write(Data((report.rendered(style: style, errorLimit: limit) + summary).utf8))
         }
         var code = report.exitCode
         if code == 0, warningsAsErrors, report.diagnostics.contains(where: { $0.severity == .warning }) { code = 1 }

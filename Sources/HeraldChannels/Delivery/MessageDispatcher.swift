@@ -14,6 +14,7 @@ public final class MessageDispatcher: Sendable {
     private struct Route: Sendable {
         let channel: any DeliveryChannel
         let concurrency: ConcurrencyLimit
+        let maxConcurrency: Int
         let rate: RateLimiter?
     }
 
@@ -88,7 +89,9 @@ public final class MessageDispatcher: Sendable {
         var routes: [ChannelKind: Route] = [:]
         for (kind, channel) in channels {
             let limit = limits[kind] ?? ChannelLimits()
-            routes[kind] = Route(channel: channel, concurrency: ConcurrencyLimit(limit.maxConcurrency), rate: limit.rateLimit.map(RateLimiter.init))
+            routes[kind] = Route(
+                channel: channel, concurrency: ConcurrencyLimit(limit.maxConcurrency), maxConcurrency: max(1, limit.maxConcurrency),
+                rate: limit.rateLimit.map(RateLimiter.init))
         }
         self.routes = routes
         self.retryPolicy = retryPolicy
@@ -96,6 +99,18 @@ public final class MessageDispatcher: Sendable {
         self.random = random
         self.sleep = sleep
         self.logger = logger
+    }
+
+    /// The channel's bound on messages in flight (1 for a channel that is not configured).
+    func maxConcurrency(of channel: ChannelKind) -> Int { routes[channel]?.maxConcurrency ?? 1 }
+
+    /// The webhook channel's configured endpoint, which messages without their own URL go to.
+    var configuredWebhookURL: String? {
+        switch routes[.webhook]?.channel {
+        case let webhook as WebhookChannel: webhook.endpoint.url
+        case let local as LocalOutboxChannel: local.webhookURL
+        default: nil
+        }
     }
 
     /// One attempt through the message's channel, after waiting for the channel's rate limit

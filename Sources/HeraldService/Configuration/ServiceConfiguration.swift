@@ -52,7 +52,11 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
     }
 
     public struct Delivery: Sendable, Codable, Equatable {
+        /// Attempts in flight at once, in all.
         public var concurrency: Int = 32
+        /// Attempts in flight to one destination (an email or SMS provider, a webhook origin) at
+        /// most, so a hanging one cannot hold the others' slots; half of `concurrency` when unset.
+        public var perDestinationConcurrency: Int?
         public var leaseSeconds: Double = 60
         public var retryBaseSeconds: Double = 1
         public var retryCapSeconds: Double = 300
@@ -70,6 +74,17 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
         /// How long `PUT`/`DELETE /v1/customers/{id}` wait for the change to be processed
         /// before answering 202 instead of 200/204.
         public var syncWaitSeconds: Double = 5
+        /// A connection is closed when it sends no complete request head within this many seconds
+        /// (of connecting, or of the previous response), or nothing at all for this long while a
+        /// body is being read. Idle keep-alive connections close after it too.
+        public var idleTimeoutSeconds: Double = 30
+        /// A request's body must arrive in full within this many seconds of its head, however
+        /// slowly it trickles; otherwise the connection is closed. Also bounds how long the rest
+        /// of a refused (413) body is read and discarded before closing.
+        public var bodyTimeoutSeconds: Double = 60
+        /// Connections open at once; beyond it new ones wait in the listen backlog until one closes.
+        /// Lowered at start-up to fit the process's open-file limit.
+        public var maxConnections: Int = 4_096
         public init() {}
     }
 
@@ -162,7 +177,16 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
         guard limits.maxBodyBytes > 0, limits.maxBatchEvents > 0 else {
             throw Invalid(description: "limits must be positive")
         }
+        guard limits.idleTimeoutSeconds > 0, limits.bodyTimeoutSeconds > 0, limits.idleTimeoutSeconds.isFinite,
+            limits.bodyTimeoutSeconds.isFinite
+        else {
+            throw Invalid(description: "limits.idle_timeout_seconds and limits.body_timeout_seconds must be positive numbers of seconds")
+        }
+        guard limits.maxConnections >= 1 else { throw Invalid(description: "limits.max_connections must be at least 1") }
         guard delivery.maxAttempts >= 1 else { throw Invalid(description: "delivery.max_attempts must be at least 1") }
+        guard delivery.concurrency >= 1, (delivery.perDestinationConcurrency ?? 1) >= 1 else {
+            throw Invalid(description: "delivery.concurrency and delivery.per_destination_concurrency must be at least 1")
+        }
         guard apiKeys.allSatisfy({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) }) else {
             throw Invalid(description: "API keys must be non-empty and contain no spaces")
         }
@@ -244,6 +268,7 @@ extension ServiceConfiguration.Timers {
 extension ServiceConfiguration.Delivery {
     enum CodingKeys: String, CodingKey {
         case concurrency
+        case perDestinationConcurrency = "per_destination_concurrency"
         case leaseSeconds = "lease_seconds"
         case retryBaseSeconds = "retry_base_seconds"
         case retryCapSeconds = "retry_cap_seconds"
@@ -254,6 +279,7 @@ extension ServiceConfiguration.Delivery {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         concurrency = try c.decodeIfPresent(Int.self, forKey: .concurrency) ?? concurrency
+        perDestinationConcurrency = try c.decodeIfPresent(Int.self, forKey: .perDestinationConcurrency)
         leaseSeconds = try c.decodeIfPresent(Double.self, forKey: .leaseSeconds) ?? leaseSeconds
         retryBaseSeconds = try c.decodeIfPresent(Double.self, forKey: .retryBaseSeconds) ?? retryBaseSeconds
         retryCapSeconds = try c.decodeIfPresent(Double.self, forKey: .retryCapSeconds) ?? retryCapSeconds
@@ -268,12 +294,18 @@ extension ServiceConfiguration.Limits {
         case maxBodyBytes = "max_body_bytes"
         case maxBatchEvents = "max_batch_events"
         case syncWaitSeconds = "sync_wait_seconds"
+        case idleTimeoutSeconds = "idle_timeout_seconds"
+        case bodyTimeoutSeconds = "body_timeout_seconds"
+        case maxConnections = "max_connections"
     }
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? maxBodyBytes
         maxBatchEvents = try c.decodeIfPresent(Int.self, forKey: .maxBatchEvents) ?? maxBatchEvents
         syncWaitSeconds = try c.decodeIfPresent(Double.self, forKey: .syncWaitSeconds) ?? syncWaitSeconds
+        idleTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds) ?? idleTimeoutSeconds
+        bodyTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .bodyTimeoutSeconds) ?? bodyTimeoutSeconds
+        maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections) ?? maxConnections
     }
 }
 

@@ -54,6 +54,13 @@ public struct ChannelsDelivery: MessageDelivery {
         }
     }
 
+    public func destination(of message: OutboxMessage) -> DeliveryDestination {
+        guard let kind = ChannelKind(rawValue: message.channel.rawValue) else {
+            return DeliveryDestination(key: message.channel.rawValue, maxConcurrency: 1)
+        }
+        return dispatcher.destination(channel: kind, webhookURL: Self.fields(message.context["customer"])["webhook_url"]?.text)
+    }
+
     static func fields(_ value: Value?) -> [String: Value] {
         if case .object(let fields)? = value { return fields }
         return [:]

@@ -1,4 +1,6 @@
+public import HeraldChannels
 public import JourneyEngine
+import JourneyLanguage
 
 /// What one delivery attempt came to, as a channel adapter reports it.
 public enum DeliveryAttempt: Sendable, Hashable {
@@ -14,6 +16,17 @@ public enum DeliveryAttempt: Sendable, Hashable {
 /// produces a second message at a receiver that honours it.
 public protocol MessageDelivery: Sendable {
     func deliver(_ message: OutboxMessage, attempt: Int) async -> DeliveryAttempt
+
+    /// Where the message goes, so the delivery worker can bound attempts in flight per destination
+    /// (one hanging webhook endpoint must not hold the slots of the others). By default one
+    /// destination per channel, without a bound of its own.
+    func destination(of message: OutboxMessage) -> DeliveryDestination
+}
+
+extension MessageDelivery {
+    public func destination(of message: OutboxMessage) -> DeliveryDestination {
+        DeliveryDestination(key: message.channel.rawValue, maxConcurrency: .max)
+    }
 }
 
 /// Exponential backoff with full jitter: attempt *n* waits a uniformly random time in

@@ -49,6 +49,14 @@ struct HeraldAPI: Sendable {
             buffer = try await request.body.collect(upTo: limits.maxBodyBytes)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw Self.tooLarge(limits.maxBodyBytes)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // The client stopped sending, or was cut off by the body or idle timeout: its fault, not
+            // the server's (and it will not read this answer).
+            throw APIError(
+                .badRequest, code: "body_incomplete",
+                message: "the request body ended before it was complete (the connection closed or timed out)")
         }
         return try RequestPayloads.parseJSON(Array(buffer.readableBytesView))
     }
@@ -59,12 +67,23 @@ struct HeraldAPI: Sendable {
             details: [.object(["limit": .number(Double(limit))])])
     }
 
+    /// The customer id in the path, percent-decoded (`/v1/customers/j%C3%BCrgen%20smith%2F1` names
+    /// `jürgen smith/1`), so GET, PUT and DELETE name the customer an event's `customer_id` names.
     private func customerID(_ context: BasicRequestContext) throws -> String {
-        let id = try context.parameters.require("id")
-        if let problem = RequestPayloads.identifierProblem(id) {
-            throw APIError.invalid([ValidationProblem(path: "id", message: problem)])
+        try Self.pathParameter(context, "id")
+    }
+
+    static func pathParameter(_ context: BasicRequestContext, _ name: String) throws -> String {
+        let raw = try context.parameters.require(name)
+        switch RequestPayloads.percentDecoded(raw) {
+        case .failure(let problem):
+            throw APIError.invalid([ValidationProblem(path: name, message: problem.message)])
+        case .success(let value):
+            if let problem = RequestPayloads.identifierProblem(value) {
+                throw APIError.invalid([ValidationProblem(path: name, message: problem)])
+            }
+            return value
         }
-        return id
     }
 
     // MARK: Ingestion
@@ -114,8 +133,15 @@ struct HeraldAPI: Sendable {
         return try await customerResponse(id, status: .ok)
     }
 
+    /// Erases a stored customer: 204 once done, 202 if it takes longer than the sync wait. A
+    /// customer that is not stored is 404 and nothing is enqueued, so the answer never claims an
+    /// erasure that did not happen (events accepted but not yet processed create the customer
+    /// afterwards; repeat the DELETE then).
     func deleteCustomer(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let id = try customerID(context)
+        guard try await store.loadCustomers([id])[id] != nil else {
+            throw APIError.notFound("no customer with id \(id) is stored; nothing was erased")
+        }
         let processed = try await enqueueAndWait(customerID: id, payload: .erase)
         if processed { return Response(status: .noContent) }
         return JSONResponse.make(.accepted, .object(["id": .string(id), "status": .string("accepted")]))
@@ -146,51 +172,7 @@ struct HeraldAPI: Sendable {
         }
         async let log = store.customerLog(customerID: id, limit: 20)
         async let messages = store.outbox(customerID: id, limit: 20)
-        let profile = stored.state.profile
-        var body: [String: Value] = [
-            "id": .string(id),
-            "profile": Self.render(profile),
-            "version": .number(Double(stored.version)),
-            "next_wake_at": stored.nextWakeAt.map { .string(Value.formatTime($0)) } ?? .null,
-            "updated_at": .string(Value.formatTime(stored.updatedAt)),
-        ]
-        body["state"] = (try? Self.valueOf(stored.state)) ?? .null
-        body["recent_decisions"] = .list(
-            try await log.map { entry in
-                .object([
-                    "at": .string(Value.formatTime(entry.at)), "kind": .string(entry.kind),
-                    "journey": entry.journey.map(Value.string) ?? .null, "summary": .string(entry.summary),
-                    "detail": entry.detail,
-                ])
-            })
-        body["messages"] = .list(
-            try await messages.map { status in
-                .object([
-                    "id": .string(status.message.id), "journey": .string(status.message.journey),
-                    "step": .string(status.message.step), "channel": .string(status.message.channel.rawValue),
-                    "message": .string(status.message.message), "state": .string(status.state.rawValue),
-                    "attempts": .number(Double(status.attempts)),
-                    "next_attempt_at": status.nextAttemptAt.map { .string(Value.formatTime($0)) } ?? .null,
-                    "last_error": status.lastError.map(Value.string) ?? .null,
-                ])
-            })
-        return JSONResponse.make(status, .object(body))
-    }
-
-    static func render(_ profile: CustomerProfile) -> Value {
-        .object([
-            "id": .string(profile.id),
-            "email": profile.email.map(Value.string) ?? .null,
-            "phone": profile.phone.map(Value.string) ?? .null,
-            "time_zone": profile.timeZone.map(Value.string) ?? .null,
-            "subscriptions": .object(profile.subscriptions.mapValues(Value.bool)),
-            "attributes": .object(profile.attributes),
-        ])
-    }
-
-    /// Any `Encodable` as a JSON `Value` (for showing the engine's aggregate as it encodes itself).
-    static func valueOf(_ value: some Encodable) throws -> Value {
-        try JSONDecoder().decode(Value.self, from: try JSONEncoder().encode(value))
+        return JSONResponse.make(status, APIResource.customer(stored, id: id, log: try await log, messages: try await messages))
     }
 
     // MARK: Journeys
@@ -211,7 +193,7 @@ struct HeraldAPI: Sendable {
             journeys.append(
                 .object([
                     "name": .string(journey.name), "title": .string(journey.title), "version": .string(journey.version),
-                    "priority": .number(Double(journey.priority)), "stage": journey.stage.map { .string($0.rawValue) } ?? .null,
+                    "priority": APIResource.integer(journey.priority), "stage": journey.stage.map { .string($0.rawValue) } ?? .null,
                     "paused": .bool(deployment.paused.contains(journey.name)),
                     "steps": .list(journey.states.map { .string($0.label) }),
                     "versions": .list(archived),
@@ -222,7 +204,7 @@ struct HeraldAPI: Sendable {
             .ok,
             .object([
                 "journeys": .list(journeys), "deployed_at": .string(Value.formatTime(deployment.deployedAt)),
-                "warnings": .list(deployment.warnings.map(Self.render)),
+                "warnings": .list(deployment.warnings.map(APIResource.diagnostic)),
             ]))
     }
 
@@ -237,26 +219,18 @@ struct HeraldAPI: Sendable {
                         report.journeys.map {
                             .object(["name": .string($0.name), "version": .string($0.version), "status": .string($0.status)])
                         }),
-                    "warnings": .list(report.warnings.map(Self.render)),
+                    "warnings": .list(report.warnings.map(APIResource.diagnostic)),
                 ]))
         } catch let refused as JourneyRegistry.Refused {
             throw APIError(
                 .unprocessableContent, code: "journeys_invalid",
                 message: "the journeys did not pass the check; the running version stays deployed",
-                details: refused.diagnostics.map(Self.render))
+                details: refused.diagnostics.map(APIResource.diagnostic))
         }
     }
 
-    static func render(_ diagnostic: JourneyDiagnostic) -> Value {
-        .object([
-            "file": .string(diagnostic.file), "line": .number(Double(diagnostic.line)),
-            "column": .number(Double(diagnostic.column)), "severity": .string(diagnostic.severity),
-            "message": .string(diagnostic.message), "id": diagnostic.id.map(Value.string) ?? .null,
-        ])
-    }
-
     func pause(_ context: BasicRequestContext, _ paused: Bool) async throws -> Response {
-        let name = try context.parameters.require("name")
+        let name = try Self.pathParameter(context, "name")
         do {
             try await registry.setPaused(name, paused)
         } catch is JourneyRegistry.UnknownJourney {
@@ -280,10 +254,13 @@ struct HeraldAPI: Sendable {
         }
         var before: Int64?
         if let text = query.get("before") {
-            if let value = Int64(text), value > 0 {
-                before = value
+            // Any positive integer: one beyond 64 bits is above every sequence, so it pages from the newest.
+            if !text.isEmpty, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+                text.contains(where: { $0 != "0" })
+            {
+                before = Int64(text) ?? Int64.max
             } else {
-                problems.append(ValidationProblem(path: "before", message: "must be a positive integer"))
+                problems.append(ValidationProblem(path: "before", message: "must be a positive integer (a next_before from the previous page)"))
             }
         }
         if !problems.isEmpty { throw APIError.invalid(problems) }
@@ -291,17 +268,8 @@ struct HeraldAPI: Sendable {
         return JSONResponse.make(
             .ok,
             .object([
-                "dead_letters": .list(
-                    letters.map { letter in
-                        .object([
-                            "sequence": .number(Double(letter.sequence)), "message_id": .string(letter.message.id),
-                            "customer_id": .string(letter.message.customerID), "journey": .string(letter.message.journey),
-                            "step": .string(letter.message.step), "channel": .string(letter.message.channel.rawValue),
-                            "message": .string(letter.message.message), "attempts": .number(Double(letter.attempts)),
-                            "reason": .string(letter.reason), "at": .string(Value.formatTime(letter.at)),
-                        ])
-                    }),
-                "next_before": letters.count == limit ? .number(Double(letters.last!.sequence)) : .null,
+                "dead_letters": .list(letters.map(APIResource.deadLetter)),
+                "next_before": letters.count == limit ? letters.last.map { APIResource.integer($0.sequence) } ?? .null : .null,
             ]))
     }
 

@@ -126,7 +126,9 @@ struct RequestPayloads {
         }
     }
 
-    /// Why a string cannot be an id or a name, if it cannot.
+    /// Why a string cannot be an id or a name, if it cannot. An id is any text of 1 to 256 UTF-8
+    /// bytes without control characters: spaces, slashes, percent signs and non-ASCII letters are
+    /// all fine (in a URL path they are percent-encoded, as `jürgen smith/1` is `j%C3%BCrgen%20smith%2F1`).
     static func identifierProblem(_ text: String) -> String? {
         if text.isEmpty { return "must not be empty" }
         if text.utf8.count > maxIDLength { return "must be at most \(maxIDLength) bytes" }
@@ -136,7 +138,84 @@ struct RequestPayloads {
         return nil
     }
 
-    /// `PUT /v1/customers/{id}`.
+    /// A path segment as sent (`j%C3%BCrgen%20smith%2F1`) decoded to the id it names
+    /// (`jürgen smith/1`). Every `%` must start a `%XX` escape and the bytes must be UTF-8; `+`
+    /// stays a plus (it means a space only in query strings).
+    static func percentDecoded(_ segment: String) -> Result<String, PercentDecodingProblem> {
+        let bytes = Array(segment.utf8)
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(bytes.count)
+        var index = 0
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%") {
+                guard index + 2 < bytes.count, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) else {
+                    return .failure(PercentDecodingProblem(message: "has a % that does not start a %XX escape; write a literal % as %25"))
+                }
+                decoded.append(high << 4 | low)
+                index += 3
+            } else {
+                decoded.append(bytes[index])
+                index += 1
+            }
+        }
+        guard let text = String(validating: decoded, as: UTF8.self) else {
+            return .failure(PercentDecodingProblem(message: "percent-decodes to bytes that are not UTF-8"))
+        }
+        return .success(text)
+    }
+
+    struct PercentDecodingProblem: Error {
+        var message: String
+    }
+
+    /// Why an email address cannot be used, if it cannot: one address `local@domain` (no display
+    /// name, no list), the local part a dot-atom of letters, digits and ``!#$%&'*+-/=?^_`{|}~``
+    /// (non-ASCII allowed), the domain dot-separated labels of letters, digits and hyphens.
+    static func emailProblem(_ text: String) -> String? {
+        let example = "must be one email address such as ada@example.com"
+        if text.utf8.count > 320 { return "must be at most 320 bytes" }
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2 else {
+            return parts.count < 2 ? "\(example) (it has no @)" : "\(example) (it has more than one @; give one address, not a list)"
+        }
+        let (local, domain) = (parts[0], parts[1])
+        let atext = Set("!#$%&'*+-/=?^_`{|}~")
+        func dotAtom(_ text: Substring, allowed: (Character) -> Bool) -> Bool {
+            !text.isEmpty
+                && text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { atom in
+                    !atom.isEmpty && atom.allSatisfy(allowed)
+                }
+        }
+        guard local.utf8.count <= 64,
+            dotAtom(local, allowed: { $0.isLetter || $0.isNumber || atext.contains($0) || !$0.isASCII && !$0.isWhitespace })
+        else {
+            return "\(example) (the part before @ may hold letters, digits, dots and !#$%&'*+-/=?^_`{|}~, but no spaces, commas or quotes)"
+        }
+        let labelsValid = domain.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            (1...63).contains(label.utf8.count) && label.first != "-" && label.last != "-"
+                && label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
+        }
+        guard domain.utf8.count <= 255, labelsValid else {
+            return "\(example) (the part after @ must be a domain such as example.com)"
+        }
+        return nil
+    }
+
+    /// Why a phone number cannot be used, if it cannot.
+    static func phoneProblem(_ text: String) -> String? {
+        text.count <= 32 && text.allSatisfy({ $0.isASCII && ($0.isNumber || "+-() ".contains($0)) }) && text.contains(where: \.isNumber)
+            ? nil : "must be a phone number such as +447700900123 (digits, spaces, +, -, parentheses; at most 32)"
+    }
+
+    /// `PUT /v1/customers/{id}`. `email` and `phone` may be `null` or `""` for none.
     static func profile(id: String, from body: Value) throws -> CustomerProfile {
         guard case .object(let fields) = body else {
             throw APIError.invalid([ValidationProblem(path: "$", message: "must be an object")])
@@ -147,12 +226,18 @@ struct RequestPayloads {
             problems.append(ValidationProblem(path: key, message: "unknown field (expected one of \(allowed.sorted().joined(separator: ", ")))"))
         }
         var profile = CustomerProfile(id: id)
-        if case .string(let bodyID)? = fields["id"], bodyID != id {
-            problems.append(ValidationProblem(path: "id", message: "does not match the id in the path (\(id))"))
+        switch fields["id"] {
+        case nil: break
+        case .string(let bodyID)? where bodyID == id: break
+        case .string?:
+            problems.append(ValidationProblem(path: "id", message: "does not match the id in the path (\(id)); leave it out or repeat the path's id"))
+        default:
+            problems.append(ValidationProblem(path: "id", message: "must be a string equal to the id in the path (\(id))"))
         }
-        func optionalString(_ key: String, check: (String) -> String?) -> String? {
+        func optionalString(_ key: String, emptyIsNone: Bool = false, check: (String) -> String?) -> String? {
             switch fields[key] {
             case nil, .null?: return nil
+            case .string(let text)? where emptyIsNone && text.isEmpty: return nil
             case .string(let text)?:
                 if let message = check(text) {
                     problems.append(ValidationProblem(path: key, message: message))
@@ -164,13 +249,8 @@ struct RequestPayloads {
                 return nil
             }
         }
-        profile.email = optionalString("email") { text in
-            text.count <= 320 && text.contains("@") && !text.contains(where: \.isWhitespace) ? nil : "must be an email address"
-        }
-        profile.phone = optionalString("phone") { text in
-            text.count <= 32 && text.allSatisfy({ $0.isNumber || "+-() ".contains($0) }) && text.contains(where: \.isNumber)
-                ? nil : "must be a phone number such as +447700900123"
-        }
+        profile.email = optionalString("email", emptyIsNone: true, check: emailProblem)
+        profile.phone = optionalString("phone", emptyIsNone: true, check: phoneProblem)
         profile.timeZone = optionalString("time_zone") { text in
             TimeZone(identifier: text) != nil
                 ? nil : "unknown time zone \"\(text)\": use an IANA name such as Europe/Paris"

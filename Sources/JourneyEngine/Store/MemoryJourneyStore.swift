@@ -128,6 +128,13 @@ public final class MemoryJourneyStore: JourneyStore {
                 message: message, state: .pending, attempts: 0, nextAttemptAt: message.at, leaseUntil: nil, token: 0)
         }
         for sequence in commit.processed { c.inbox[sequence]?.processed = true }
+        if commit.change == .erase {
+            // The customer's handled inbox rows go too; rows accepted after the erasure stay.
+            for (sequence, row) in c.inbox where row.processed && row.entry.item.customerID == id {
+                c.inbox[sequence] = nil
+                c.inboxIDs[row.entry.item.id] = nil
+            }
+        }
         if commit.change != .erase, !commit.log.isEmpty { c.log[id, default: []].append(contentsOf: commit.log) }
         for (counter, delta) in commit.counters { c.counters[counter, default: 0] += delta }
     }
@@ -164,6 +171,7 @@ public final class MemoryJourneyStore: JourneyStore {
                 c.nextToken += 1
                 c.outbox[row.message.id]?.token = token
                 c.outbox[row.message.id]?.leaseUntil = now + duration
+                c.outbox[row.message.id]?.attempts += 1  // counted before the attempt starts
                 return OutboxClaim(message: row.message, attempts: row.attempts, token: token, leaseUntil: now + duration)
             }
         }
@@ -175,7 +183,6 @@ public final class MemoryJourneyStore: JourneyStore {
             var recorded: Set<String> = []
             for record in records {
                 guard var row = c.outbox[record.messageID], row.state == .pending, row.token == record.token else { continue }
-                row.attempts += 1
                 row.leaseUntil = nil
                 switch record.outcome {
                 case .delivered:
@@ -192,6 +199,9 @@ public final class MemoryJourneyStore: JourneyStore {
                         DeadLetter(
                             sequence: Int64(c.deadLetters.count + 1), message: row.message, attempts: row.attempts,
                             reason: reason, at: record.at))
+                case .notAttempted(let at):
+                    row.attempts -= 1
+                    row.nextAttemptAt = at
                 }
                 c.outbox[record.messageID] = row
                 if let feedback = record.feedback { _ = Self.insert(feedback, into: &c) }

@@ -2,9 +2,12 @@ import JourneyLanguage
 
 /// An outbox row leased to a delivery worker. Only the holder of the current `token` may record its
 /// outcome; a worker whose lease lapsed (it stalled, or crashed and restarted) is ignored.
+///
+/// The claim counts the attempt it leases (the row's `attempts` grows by one in the claim's own
+/// transaction), so an attempt cut off by a crash is counted although its outcome never was.
 public struct OutboxClaim: Sendable, Hashable {
     public var message: OutboxMessage
-    /// Delivery attempts made before this one.
+    /// Delivery attempts made before this one (the row's count, less this claim's own).
     public var attempts: Int
     public var token: Int64
     public var leaseUntil: Double
@@ -26,6 +29,9 @@ public struct DeliveryRecord: Sendable, Hashable {
         case retry(at: Double, reason: String)
         /// A permanent failure (or retries exhausted): a dead-letter record with the reason.
         case deadLettered(reason: String)
+        /// The claim is given back unattempted (its destination was busy, or the worker is stopping):
+        /// the attempt its claim counted is returned and the message is due again at `at`.
+        case notAttempted(retryAt: Double)
     }
 
     public var messageID: String

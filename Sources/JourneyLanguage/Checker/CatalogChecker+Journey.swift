@@ -152,7 +152,7 @@ extension CatalogChecker {
             priority: priority, trigger: trigger, entry: entry, exits: exits, goal: goal, timeZone: timeZone, caps: caps,
             states: states, initial: initial
         )
-        program.version = ContentHash.version(of: program, segments: segments)
+        if computesVersions { program.version = ContentHash.version(of: program, segments: segments) }
         return program
     }
 

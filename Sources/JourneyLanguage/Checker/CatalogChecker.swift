@@ -51,6 +51,9 @@ struct CatalogChecker {
     var journeyNames: Set<String> = []
     /// Undeclared events already reported (each is reported once).
     var warnedEvents: Set<String> = []
+    /// Whether compiled journeys get their version (the content hash, most of the cost of
+    /// compiling); editors checking as the user types do without it.
+    var computesVersions = true
 
     init(files: [SourceFileSyntax], messages: [String: MessageSource]?) {
         self.files = files

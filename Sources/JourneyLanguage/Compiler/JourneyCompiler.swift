@@ -81,7 +81,7 @@ public enum JourneyCompiler {
         }
     }
 
-    static func compile(files sources: [String: String], messages: [String: MessageSource]?) -> CompilationResult {
+    static func compile(files sources: [String: String], messages: [String: MessageSource]?, versions: Bool = true) -> CompilationResult {
         var diagnostics: [Diagnostic] = []
         var files: [SourceFileSyntax] = []
         for path in sources.keys.sorted() {
@@ -90,6 +90,7 @@ public enum JourneyCompiler {
             files.append(parsed.file)
         }
         var checker = CatalogChecker(files: files, messages: messages)
+        checker.computesVersions = versions
         let catalog = checker.run()
         diagnostics += checker.diagnostics
         diagnostics = withoutUnterminatedStringEchoes(diagnostics)

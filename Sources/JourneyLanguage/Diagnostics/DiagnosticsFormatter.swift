@@ -16,13 +16,21 @@ public struct DiagnosticsFormatter: Sendable {
         case plain, annotated, json
     }
 
+    /// How many errors the text styles print per file before they stop (as `clang -ferror-limit`
+    /// does): a file with thousands of problems usually has one cause, and the first errors show it.
+    public static let defaultErrorLimit = 50
+
     public var style: Style
     /// File path → source text, used by the annotated style to show the offending line.
     public var sources: [String: String]
+    /// The text styles print at most this many errors per file, then one line saying how many
+    /// errors and warnings were left out; `nil` prints everything. The JSON style is never cut.
+    public var errorLimit: Int?
 
-    public init(style: Style = .annotated, sources: [String: String] = [:]) {
+    public init(style: Style = .annotated, sources: [String: String] = [:], errorLimit: Int? = Self.defaultErrorLimit) {
         self.style = style
         self.sources = sources
+        self.errorLimit = errorLimit.map { max(1, $0) }
     }
 
     /// Orders diagnostics by file, line and column (keeping the order of equal positions).
@@ -37,16 +45,44 @@ public struct DiagnosticsFormatter: Sendable {
         }.map(\.element)
     }
 
+    /// Renders the diagnostics in file, line and column order. Linear in the size of the output
+    /// and the sources: each file's line starts are found once, not once per diagnostic.
     public func format(_ diagnostics: [Diagnostic]) -> String {
         let ordered = Self.sorted(diagnostics)
-        switch style {
-        case .plain:
-            return ordered.map(plain).joined()
-        case .annotated:
-            return ordered.map(annotated).joined()
-        case .json:
-            return json(ordered)
+        if style == .json { return json(ordered) }
+        var lines = SourceLines.Cache(sources: sources)
+        var out = ""
+        var index = ordered.startIndex
+        while index < ordered.endIndex {
+            // One run per file (the order groups them); diagnostics without a location form their own run.
+            let file = ordered[index].location?.file
+            var end = index
+            while end < ordered.endIndex, ordered[end].location?.file == file { end += 1 }
+            var errors = 0
+            var position = index
+            while position < end {
+                let diagnostic = ordered[position]
+                if let errorLimit, let file, diagnostic.severity == .error, errors == errorLimit {
+                    out += Self.cutOff(file: file, shown: errorLimit, rest: ordered[position..<end])
+                    break
+                }
+                if diagnostic.severity == .error { errors += 1 }
+                out += style == .plain ? plain(diagnostic) : annotated(diagnostic, lines: &lines)
+                position += 1
+            }
+            index = end
         }
+        return out
+    }
+
+    /// `a.journey: note: stopped after 50 errors; 3950 more errors and 2 warnings not shown (...)`.
+    private static func cutOff(file: String, shown: Int, rest: ArraySlice<Diagnostic>) -> String {
+        let errors = rest.filter { $0.severity == .error }.count
+        let warnings = rest.filter { $0.severity == .warning }.count
+        var hidden = "\(errors) more error\(errors == 1 ? "" : "s")"
+        if warnings > 0 { hidden += " and \(warnings) warning\(warnings == 1 ? "" : "s")" }
+        return "\(file): note: stopped after \(shown) errors in this file; \(hidden) not shown "
+            + "(fix these first, or use --format json for every diagnostic)\n"
     }
 
     /// "2 errors, 1 warning" (or "no problems").
@@ -69,9 +105,9 @@ public struct DiagnosticsFormatter: Sendable {
         return out
     }
 
-    private func annotated(_ diagnostic: Diagnostic) -> String {
+    private func annotated(_ diagnostic: Diagnostic, lines: inout SourceLines.Cache) -> String {
         var out = diagnostic.description + "\n"
-        if let location = diagnostic.location, let line = sourceLine(location) {
+        if let location = diagnostic.location, let line = lines.line(location) {
             let number = String(location.line)
             let gutter = String(repeating: " ", count: number.count)
             out += " \(number) | \(line)\n"
@@ -93,23 +129,6 @@ public struct DiagnosticsFormatter: Sendable {
             }
         }
         return out
-    }
-
-    private func sourceLine(_ location: SourceLocation) -> String? {
-        guard let text = sources[location.file], location.line >= 1 else { return nil }
-        var current = 1
-        var lineStart = text.startIndex
-        var index = text.startIndex
-        while index < text.endIndex, current < location.line {
-            if text[index] == "\n" || text[index] == "\r\n" {
-                current += 1
-                lineStart = text.index(after: index)
-            }
-            index = text.index(after: index)
-        }
-        guard current == location.line else { return nil }
-        let lineEnd = text[lineStart...].firstIndex { $0 == "\n" || $0 == "\r\n" || $0 == "\r" } ?? text.endIndex
-        return String(text[lineStart..<lineEnd])
     }
 
     private func json(_ diagnostics: [Diagnostic]) -> String {

@@ -21,8 +21,9 @@ public enum CheckerDriver {
         /// 0 when there are no errors, 1 when there are, 2 when a path does not exist.
         public var exitCode: Int32 { !missingPaths.isEmpty ? 2 : hasErrors ? 1 : 0 }
 
-        public func rendered(style: DiagnosticsFormatter.Style) -> String {
-            DiagnosticsFormatter(style: style, sources: sources).format(diagnostics)
+        /// The diagnostics as text (at most `errorLimit` errors per file) or JSON (all of them).
+        public func rendered(style: DiagnosticsFormatter.Style, errorLimit: Int? = DiagnosticsFormatter.defaultErrorLimit) -> String {
+            DiagnosticsFormatter(style: style, sources: sources, errorLimit: errorLimit).format(diagnostics)
         }
 
         /// `checked 9 files: no problems`.

@@ -9,7 +9,8 @@ webhook-id header), so one server serves concurrent tests:
   /fail500xN/...     500 for the first N attempts of a message, then 200
   /retry429xN/...    429 with Retry-After: 1 for the first N attempts, then 200
   /bad400/...        400 {"error": "invalid recipient"}
-  /hangxN/...        sleeps 5 s (past the client's timeout) for the first N attempts, then 200
+  /hangxN/...        holds the request 30 s (far past any client timeout the tests set, so a
+                     test can cancel or time out at leisure) for the first N attempts, then 200
   /resetxN/...       resets the connection for the first N attempts, then 200
   /redirect/...      302 to http://127.0.0.1:9/
   GET /_received     every request so far, as JSON
@@ -106,7 +107,7 @@ class Handler(BaseHTTPRequestHandler):
         if name == "bad400":
             return self.send_json(400, {"error": "invalid recipient"})
         if name == "hang" and failing:
-            time.sleep(5)
+            time.sleep(30)
             return self.send_json(200, {"id": f"late-{number}"})
         if name == "reset" and failing:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -159,6 +159,17 @@ struct TemporaryDirectory {
     }
 }
 
+/// Polls `condition` until it holds, or gives up after `timeout` seconds (generous: the tests run on
+/// a loaded machine; the wait ends as soon as the event happens).
+func eventually(timeout: Double = 30, _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}
+
 /// Messages for the tests.
 enum Fixtures {
     static func email(

@@ -73,6 +73,9 @@ enum TestServer {
         configuration.delivery.outboxFolder = directory.appendingPathComponent("outbox").path
         configuration.delivery.retryBaseSeconds = 0.05
         configuration.delivery.retryCapSeconds = 0.1
+        // PUT/DELETE answer 200/204 once processed, 202 after this wait: the tests expect 200/204,
+        // so the wait is the margin a loaded 2-core machine needs, not the 5 s default.
+        configuration.limits.syncWaitSeconds = 60
         configure(&configuration)
         var logger = Logger(label: "herald-test")
         logger.logLevel = .warning
@@ -106,6 +109,7 @@ enum TestServer {
         configuration.data = directory.appendingPathComponent("data").path
         configuration.journeys = journeys
         configuration.timers.horizonSeconds = 0.2  // re-read the timer index often: the clock jumps
+        configuration.limits.syncWaitSeconds = 60  // PUT answers 200 once processed (see withServer)
         var logger = Logger(label: "herald-test")
         logger.logLevel = .warning
         let server = try await HeraldServer.make(
@@ -114,7 +118,7 @@ enum TestServer {
         let store = server.store
         let settle: @Sendable () async throws -> Void = {
             let now = clock.withLock { $0 }
-            let idle = try await eventually(timeout: 20) {
+            let idle = try await eventually(timeout: 60) {
                 let s = try await store.statistics(now: now)
                 return s.pendingInbox == 0 && s.timersDue == 0
             }
@@ -125,9 +129,10 @@ enum TestServer {
         }
     }
 
-    /// Polls until `condition` holds (or fails the wait after `timeout` seconds).
+    /// Polls until `condition` holds (or fails the wait after `timeout` seconds). The time-out is
+    /// generous for a loaded machine; the wait ends as soon as the condition holds.
     static func eventually(
-        timeout: Double = 10, _ condition: @Sendable () async throws -> Bool
+        timeout: Double = 60, _ condition: @Sendable () async throws -> Bool
     ) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
