@@ -213,6 +213,8 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 // Reads the outbox of a killed `herald serve` (the delivery crash loop).
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // Reads the example configuration file as `herald serve` does.
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

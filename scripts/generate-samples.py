@@ -3,7 +3,8 @@
 
     python3 scripts/generate-samples.py [--seed 42] [--customers 300] [--out Journeys/samples]
 
-Writes customers.ndjson, customers.csv (the same customers, without list attributes) and
+Writes customers.ndjson, customers.csv (the same customers and subscriptions, topics included,
+without list attributes, which no journey reads) and
 events.ndjson: a week of events (Monday 2026-03-02 to Sunday 2026-03-08, UTC) that exercises every
 example journey, plus older orders marked "history": true (what the win-back segment looks at;
 the dry-run imports them into behavioural history without replaying them).
@@ -166,6 +167,11 @@ def main():
             if rng.random() < 0.3:
                 event(cid, "order.completed", local_daytime(rng, rng.randint(1, 6), off), {"order_id": f"o-{cid}-1", "total": 75.0, "items": 1})
 
+    # Every tenth customer has a birthday in the sample week (the birthday journey); derived from
+    # the position, not drawn from the generator, so the rest of the data stays as it was.
+    for index, c in enumerate(customers):
+        if index % 10 == 3:
+            c["attributes"]["birthday"] = f"{1970 + index % 40}-03-{2 + index % 7:02d}"
     events.sort(key=lambda e: (e["timestamp"], e["id"]))
     with open(os.path.join(args.out, "customers.ndjson"), "w") as f:
         for c in customers:
@@ -174,8 +180,8 @@ def main():
     with open(os.path.join(args.out, "events.ndjson"), "w") as f:
         for e in events:
             f.write(json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n")
-    columns = ["id", "email", "phone", "time_zone", "subscribed_email", "subscribed_sms", "first_name", "country", "plan", "vip",
-               "lifetime_value", "orders_count", "signed_up_at", "last_order_at"]
+    columns = ["id", "email", "phone", "time_zone", "subscribed_email", "subscribed_sms", "subscriptions.topic:surveys", "first_name",
+               "country", "plan", "vip", "lifetime_value", "orders_count", "signed_up_at", "last_order_at", "birthday"]
     with open(os.path.join(args.out, "customers.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(columns)
@@ -183,8 +189,9 @@ def main():
             a, s = c["attributes"], c["subscriptions"]
             row = [c["id"], c.get("email") or "", c.get("phone") or "", c.get("time_zone") or "",
                    "" if "email" not in s else str(s["email"]).lower(), "" if "sms" not in s else str(s["sms"]).lower(),
+                   "" if "topic:surveys" not in s else str(s["topic:surveys"]).lower(),
                    a["first_name"], a["country"], a["plan"], str(a["vip"]).lower(), a["lifetime_value"], a["orders_count"],
-                   a["signed_up_at"], a.get("last_order_at", "")]
+                   a["signed_up_at"], a.get("last_order_at", ""), a.get("birthday", "")]
             w.writerow(row)
     print(f"{len(customers)} customers, {len(events)} events → {os.path.normpath(args.out)}")
 

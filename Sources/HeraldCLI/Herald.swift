@@ -7,6 +7,7 @@ struct Herald: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Multichannel campaign orchestration: journeys as code.",
+        version: Herald.version,
         subcommands: [
             CheckCommand.self,
             FormatCommand.self,
@@ -19,12 +20,17 @@ struct Herald: AsyncParsableCommand {
         ]
     )
 
+    /// `herald --version`.
+    static let version = "herald 0.2.0 (journey language 2)"
+
     /// Runs the command, mapping usage problems (an unknown flag, a missing argument, a failed
     /// validation — ArgumentParser's 64) to exit status 2, the convention `herald check` documents:
     /// 0 clean, 1 errors found, 2 the command itself was used wrongly.
     static func main() async {
+        var parsed: (any ParsableCommand)?
         do {
             var command = try parseAsRoot()
+            parsed = command
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -32,7 +38,12 @@ struct Herald: AsyncParsableCommand {
             }
         } catch {
             if exitCode(for: error).rawValue == ExitCode.validationFailure.rawValue {
-                let message = fullMessage(for: error)
+                var message = fullMessage(for: error)
+                if let parsed, let name = type(of: parsed).configuration.commandName, !(parsed is Herald) {
+                    // A problem the subcommand found while running: its own usage line, not the root's.
+                    let usage = usageString(for: type(of: parsed))
+                    message = "Error: \(Self.message(for: error))\nUsage: \(usage)\n  See 'herald \(name) --help' for more information."
+                }
                 FileHandle.standardError.write(Data((message + "\n").utf8))
                 Foundation.exit(2)
             }

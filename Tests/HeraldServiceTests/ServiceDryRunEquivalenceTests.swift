@@ -96,6 +96,68 @@ struct ServiceDryRunEquivalenceTests {
         #expect(actual == expected, "service only: \(actual.subtracting(expected).sorted()); dry-run only: \(expected.subtracting(actual).sorted())")
     }
 
+    /// An event stamped at the very instant a `wait for event ... up to` ends is too late in both
+    /// worlds (timers come first at an instant); one a second earlier is received in both.
+    @Test(arguments: [(0.0, true), (-1.0, false)])
+    func eventAtTheTimeoutInstantIsDecidedTheSameWay(offset: Double, timesOut: Bool) async throws {
+        let journeys = Self.exampleJourneys
+        let catalog = try #require(JourneyCompiler.compile(directory: journeys).catalog, "the example journeys do not compile")
+        let profiles = [Self.profiles[0]]  // lifetime value 900: the timeout branch sends vip_discount
+        let enter = CustomerEvent(id: "t0", customerID: "d1", name: "cart.updated", properties: ["items": .number(2)], timestamp: Self.start + 60)
+        let until = Self.start + 4 * 86_400
+        let options = DryRunOptions(from: Self.start, until: until)
+        let probe = DryRun(catalog: catalog).run(customers: profiles, events: [enter], options: options)
+        let deadline = try #require(
+            probe.customers.first?.timeline.lazy.compactMap { record -> Double? in
+                if case .waiting(_, let until, "email.clicked"?) = record.kind { until } else { nil }
+            }.first)
+        let events = [enter, CustomerEvent(id: "t1", customerID: "d1", name: "email.clicked", timestamp: deadline + offset)]
+        let dryRun = DryRun(catalog: catalog).run(customers: profiles, events: events, options: options)
+        let timeline = try #require(dryRun.customers.first?.timeline)
+        #expect(timeline.contains { if case .timedOut = $0.kind { true } else { false } } == timesOut)
+        #expect(timeline.contains { if case .eventReceived(_, "email.clicked") = $0.kind { true } else { false } } == !timesOut)
+        let expected = Set(dryRun.customers.flatMap(\.outbox).map { "\($0.id) \($0.channel.rawValue) \($0.message) @\(Int($0.at))" })
+        #expect(expected.contains { $0.contains("vip_discount") } == timesOut)
+        let actual = try await Self.serviceSends(journeys: journeys, profiles: profiles, events: events, until: until)
+        #expect(actual == expected, "service only: \(actual.subtracting(expected).sorted()); dry-run only: \(expected.subtracting(actual).sorted())")
+    }
+
+    static var exampleJourneys: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Journeys").path
+    }
+
+    /// The sends the service makes for these inputs, on a clock the test moves to each event's
+    /// time (letting due timers fire first) and then to `until`.
+    static func serviceSends(journeys: String, profiles: [CustomerProfile], events: [CustomerEvent], until: Double) async throws -> Set<String> {
+        let clock = Locked(Self.start)
+        return try await TestServer.withClockedServer(journeys: journeys, clock: clock) { port, server, settle in
+            let store = server.store
+            for profile in profiles {
+                let body = try String(decoding: JSONEncoder().encode(Self.body(profile)), as: UTF8.self)
+                #expect(try await HTTPCall.send(port: port, .put, "/v1/customers/\(profile.id)", body: body).status == 200)
+            }
+            try await settle()
+            for event in events {
+                clock.withLock { $0 = event.timestamp }
+                try await settle()
+                let body = try String(decoding: JSONEncoder().encode(Self.body(event)), as: UTF8.self)
+                #expect(try await HTTPCall.send(port: port, .post, "/v1/events", body: body).status == 202)
+                try await settle()
+            }
+            clock.withLock { $0 = until }
+            try await settle()
+            var sends: Set<String> = []
+            for profile in profiles {
+                for status in try await store.outbox(customerID: profile.id, limit: 1_000) {
+                    let m = status.message
+                    sends.insert("\(m.id) \(m.channel.rawValue) \(m.message) @\(Int(m.at))")
+                }
+            }
+            return sends
+        }
+    }
+
     static func body(_ profile: CustomerProfile) -> Value {
         .object([
             "email": profile.email.map(Value.string) ?? .null, "phone": profile.phone.map(Value.string) ?? .null,

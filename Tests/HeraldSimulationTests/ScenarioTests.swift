@@ -10,6 +10,7 @@ struct ScenarioTests {
 
     @Test(arguments: [
         ("+0", 0.0), ("+1h", 3_600), ("+1h30m", 5_400), ("+2d 3h", 183_600), ("+90s", 90), ("-1d", -86_400), ("2w", 1_209_600),
+        ("+15d 2m", 1_296_120),
     ])
     func relativeTimes(text: String, offset: Double) {
         #expect(ScenarioFile.parseTime(text, start: Self.start) == Self.start + offset)
@@ -53,6 +54,13 @@ struct ScenarioTests {
         ("c1 not converted", .converted(customer: "c1", journey: nil, negated: true)),
         ("c3 in variant B", .variant(customer: "c3", variant: "B", split: nil)),
         ("c3 in variant B of subject", .variant(customer: "c3", variant: "B", split: "subject")),
+        // A relative time of several words, as documented (`+2d 3h`), after `at` and `until`.
+        (
+            "send email digest to c1 at +15d 2m from news",
+            .send(channel: .email, message: "digest", customer: "c1", at: start + 1_296_120, journey: "news", negated: false)
+        ),
+        ("deferred sms to c4 until +2d 3h", .deferred(channel: .sms, message: nil, customer: "c4", until: start + 183_600)),
+        ("c1 exited by \"no answer\"", .exited(customer: "c1", journey: nil, reason: "\"no answer\"")),
     ])
     func expectationGrammar(text: String, kind: ScenarioExpectation.Kind) throws {
         #expect(try ScenarioExpectation.parse(text, start: Self.start, line: 1).kind == kind)
@@ -100,6 +108,76 @@ struct ScenarioTests {
         let error = try #require(throws: ScenarioError.self) { try ScenarioFile.parse(yaml, file: "Journeys/tests/x.yaml") }
         #expect(error.line == 5)
         #expect(error.description.hasPrefix("Journeys/tests/x.yaml:5: error: an event needs `at`"))
+    }
+
+    /// `by "no answer"`, `by no answer` and `by exit "no answer"` all name an `exit "no answer"` step.
+    @Test(arguments: ["\"no answer\"", "no answer", "exit \"no answer\""])
+    func explicitExitReasonsMatchWithOrWithoutQuotes(reason: String) {
+        #expect(ScenarioExpectation.exitReason(.explicit("no answer"), matches: reason))
+        #expect(!ScenarioExpectation.exitReason(.explicit("no answer at all"), matches: reason))
+        #expect(!ScenarioExpectation.exitReason(.goal, matches: reason))
+    }
+
+    @Test func exitedByNothingSaysWhatAReasonIs() throws {
+        let error = try #require(throws: (any Error).self) { try ScenarioExpectation.parse("c1 exited by", start: 0, line: 1) }
+        #expect("\(error)".contains("`by` needs a reason"))
+    }
+
+    /// One unreadable case fails alone; the other cases of the file still run.
+    @Test func aBadCaseFailsOnlyItself() throws {
+        let journey = JourneyProgram.simple(name: "hello", trigger: "signed_up", message: "welcome")
+        let catalog = JourneyCatalog(journeys: [journey], segments: [:], policy: DeliveryPolicyProgram(), schema: Schema(), messages: [:])
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-cases-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("cases.yaml")
+        try """
+        scenarios:
+          - scenario: good before
+            customers: [c1]
+            events: [{at: +0, name: signed_up}]
+            expect: [send email welcome to c1]
+          - scenario: misspelt
+            customers: [c1]
+            events: [{at: +0, name: signed_up}]
+            expect: [c1 wandered off]
+          - scenario: good after
+            customers: [c1]
+            events: [{at: +0, name: signed_up}]
+            expect: [c1 entered hello]
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let summary = ScenarioRunner { _ in catalog }.run(paths: [file.path])
+        #expect(summary.results.map(\.name) == ["good before", "misspelt", "good after"])
+        #expect(summary.results.map(\.passed) == [true, false, true])
+        #expect(summary.results[1].error?.contains("cases.yaml:9: error: cannot read expectation \"c1 wandered off\"") == true)
+        #expect(summary.render().hasSuffix("2 passed, 1 failed\n"))
+    }
+
+    /// A journey longer than the default horizon: the failure says where the replay stopped,
+    /// why, and who was still waiting.
+    @Test func aFailureSaysWhereTheReplayStopped() throws {
+        let source = """
+            journey slow "Slow"
+              trigger on event "signed_up"
+              wait 20 days
+              send email welcome
+
+            """
+        let catalog = try #require(JourneyCompiler.compile(sources: ["slow.journey": source]).catalog)
+        let yaml = """
+            customers: [c1]
+            events: [{at: +0, name: signed_up}]
+            expect: [send email welcome to c1]
+            """
+        let scenario = try #require(try ScenarioFile.parse(yaml, file: "t.yaml").first)
+        let result = ScenarioRunner { _ in catalog }.run(scenario, catalog: catalog)
+        #expect(result.failures.count == 1)
+        #expect(result.notes.first?.contains("the replay stopped at 2026-03-16T09:00:00Z (+14d, the default") == true)
+        #expect(result.notes.contains("c1 was still in slow at wait_20_days until 2026-03-22T09:00:00Z"))
+        #expect(TestSummary(results: [result]).render().contains("note: the replay stopped at"))
+        // With `until` far enough, it passes.
+        let longer = try #require(try ScenarioFile.parse(yaml + "\nuntil: +21d", file: "t.yaml").first)
+        #expect(ScenarioRunner { _ in catalog }.run(longer, catalog: catalog).passed)
     }
 
     @Test func scenarioFileDefaults() throws {

@@ -52,8 +52,9 @@ struct EngineConstructTests {
         (900.0, nil as Double?, ["email cart_reminder", "email vip_discount"]),
         (100.0, nil, ["email cart_reminder", "sms cart_nudge"]),
         (100.0, 2 * hour, ["email cart_reminder"]),
-        // An event at exactly the timeout counts as received.
-        (100.0, day, ["email cart_reminder"]),
+        // An event at exactly the timeout is too late; a second before, it is received.
+        (100.0, day - 1, ["email cart_reminder"]),
+        (100.0, day, ["email cart_reminder", "sms cart_nudge"]),
         (100.0, day + 1, ["email cart_reminder", "sms cart_nudge"]),
     ])
     func waitForEventPaths(lifetimeValue: Double, clickAfter: Double?, expected: [String]) {

@@ -100,6 +100,56 @@ struct LocalTimeTests {
         #expect(c.outbox.map { Value.formatTime($0.at) } == ["2026-03-23T08:00:00Z", "2026-03-30T07:00:00Z", "2026-04-06T07:00:00Z"])
     }
 
+    /// A `wait until 10:00` started in Paris, when the customer moves to New York before 10:00
+    /// Paris: the wait ends at 10:00 New York time (the rule schedules follow), and the timeline
+    /// records the new deadline. Without a change the deadline is 10:00 Paris.
+    @Test(arguments: [
+        ("America/New_York", "2026-03-10T14:00:00Z"),  // EDT since 8 March: 10:00 = 14:00Z
+        ("Asia/Tokyo", "2026-03-11T01:00:00Z"),  // 16:00 in Tokyo at the change: tomorrow's 10:00
+        ("Europe/Paris", "2026-03-10T09:00:00Z"),  // no change
+    ])
+    func waitUntilFollowsATimeZoneChange(newZone: String, expected: String) throws {
+        let journey = JourneyBuilder("j", steps: [.waitUntil(LocalTime(hour: 10, minute: 0)), .send(.email, "hello")])
+        let engine = JourneyEngine(catalog: catalog([journey]))
+        let start = utc("2026-03-10T06:00:00Z")  // 07:00 in Paris
+        var c = CustomerDriver(engine, profile: CustomerProfile(id: "c", email: "c@x.y", timeZone: "Europe/Paris"), at: start)
+        c.event("start", at: start)
+        #expect(c.state.instances.first?.deadline == utc("2026-03-10T09:00:00Z"))
+        c.profile(CustomerProfile(id: "c", timeZone: newZone), at: utc("2026-03-10T07:00:00Z"))
+        c.advance(to: utc("2026-03-12T00:00:00Z"))
+        let sent = try #require(c.outbox.first)
+        #expect(Value.formatTime(sent.at) == expected)
+        let waits = c.timeline.compactMap { if case .waiting(_, let until, nil) = $0.kind { Value.formatTime(until) } else { nil } }
+        #expect(waits == (newZone == "Europe/Paris" ? [expected] : ["2026-03-10T09:00:00Z", expected]))
+    }
+
+    /// `wait 2 calendar days` keeps the local time of day across the spring-forward change (New
+    /// York, 8 March 2026): 47 hours. `wait 2 days` is 48 hours and drifts to 11:00 local.
+    @Test(arguments: [
+        (Step.waitCalendarDays(2), "2026-03-09T14:00:00Z"),  // 10:00 EDT
+        (Step.wait(2 * day), "2026-03-09T15:00:00Z"),  // 11:00 EDT
+    ])
+    func calendarDaysKeepTheLocalTimeAcrossDST(wait: Step, expected: String) throws {
+        let engine = JourneyEngine(catalog: catalog([JourneyBuilder("j", steps: [wait, .send(.email, "hello")])]))
+        let start = utc("2026-03-07T15:00:00Z")  // Saturday 10:00 EST
+        var c = CustomerDriver(engine, profile: CustomerProfile(id: "c", email: "c@x.y", timeZone: "America/New_York"), at: start)
+        c.event("start", at: start)
+        c.advance(to: utc("2026-03-12T00:00:00Z"))
+        #expect(c.outbox.map { Value.formatTime($0.at) } == [expected])
+    }
+
+    @Test(arguments: [
+        // (zone, start, days, expected): autumn (25-hour day), a zone without DST, a gap at the
+        // target time (02:30 does not exist on 29 March 2026 in Paris: 03:00 CEST).
+        ("Europe/Paris", "2026-10-24T08:00:00Z", 1, "2026-10-25T09:00:00Z"),
+        ("Asia/Tokyo", "2026-03-07T01:00:00Z", 3, "2026-03-10T01:00:00Z"),
+        ("Europe/Paris", "2026-03-28T01:30:00Z", 1, "2026-03-29T01:00:00Z"),
+    ])
+    func calendarDayArithmetic(zone: String, start: String, days: Int, expected: String) throws {
+        let tz = try #require(LocalClock.zone(zone))
+        #expect(Value.formatTime(LocalClock.adding(calendarDays: days, to: utc(start), in: tz)) == expected)
+    }
+
     @Test func localHourAndWeekdayFunctions() {
         let evaluator = ExpressionEvaluator(
             profile: CustomerProfile(id: "c"), event: nil, now: t0, timeZone: "Pacific/Kiritimati", history: EventHistory(), segments: [:])

@@ -124,13 +124,16 @@ struct PausedJourneyTests {
         #expect(r.state.instances.allSatisfy { $0.heldEvent == nil })
     }
 
-    @Test func anEventAfterTheHeldWaitsTimeoutIsNotKept() {
+    /// After the timeout, or at its very instant (too late, as when the journey runs), a held
+    /// wait keeps no event.
+    @Test(arguments: [2 * day, day])
+    func anEventAfterTheHeldWaitsTimeoutIsNotKept(clickAfter: Double) {
         let running = JourneyEngine(catalog: catalog([Self.clicks]))
         let paused = JourneyEngine(catalog: catalog([Self.clicks]), paused: ["clicks"])
         var c = CustomerDriver(running)
         c.event("start", at: t0)
         var p = Self.redeploy(c, paused)
-        p.event("click", at: t0 + 2 * day, id: "after-redeploy-6")
+        p.event("click", at: t0 + clickAfter, id: "after-redeploy-6")
         #expect(p.state.instances.first?.heldEvent == nil)
         var r = Self.redeploy(p, running)
         Self.wakeIfDue(&r, now: t0 + 3 * day)

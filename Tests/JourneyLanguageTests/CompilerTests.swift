@@ -217,8 +217,29 @@ struct CompilerTests {
         #expect(a == c)
     }
 
+    /// `wait N calendar days|weeks` compiles to a calendar wait of whole days.
+    @Test(arguments: [("7 calendar days", 7), ("1 calendar day", 1), ("2 calendar weeks", 14)])
+    func calendarWaits(text: String, days: Int) throws {
+        let program = try #require(compile("journey j\n  trigger on event \"x\"\n  wait \(text)\n  exit \"done\"\n").catalog?.journeys.first)
+        #expect(program.states[0].kind == .wait(.calendarDays(days, next: 1)))
+        #expect(program.states[0].label == "wait_" + text.replacingAll(" ", with: "_"))
+        #expect(JourneyGraph.describe(program.states[0]) == "wait \(days) calendar day\(days == 1 ? "" : "s")")
+    }
+
+    @Test(arguments: [
+        ("wait 3 calendar hours", DiagnosticID.unknownUnit, "a calendar wait counts days or weeks (`wait 7 calendar days`), found `hours`"),
+        ("wait 1.5 calendar days", .valueOutOfRange, "a calendar wait is a whole number of days or weeks, from 1 day to 10 years"),
+        ("wait 0 calendar days", .valueOutOfRange, "a calendar wait is a whole number of days or weeks, from 1 day to 10 years"),
+    ])
+    func badCalendarWaits(text: String, id: DiagnosticID, message: String) throws {
+        let result = compile("journey j\n  trigger on event \"x\"\n  \(text)\n  exit \"done\"\n")
+        #expect(result.errors.map(\.id) == [id])
+        #expect(result.errors.first?.message == message)
+    }
+
     @Test(arguments: [
         ("wait 1 hour", "wait 2 hours"),
+        ("wait 1 hour", "wait 1 calendar day"),
         ("priority 80", "priority 81"),
         ("send sms cart_nudge fallback email", "send sms cart_nudge"),
         ("\"Cart abandonment recovery\"", "\"Cart recovery\""),

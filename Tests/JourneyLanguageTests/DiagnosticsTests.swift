@@ -95,6 +95,30 @@ struct DiagnosticsTests {
             "journey a\n  trigger on event \"cart.updated\" where 1️⃣now > 3 days\n  exit \"x\"\n",
             .typeMismatch, "cannot apply `>` to a time and a duration; to compare with a time in the past, write `now - …`"
         ),
+        (
+            "journey a\n  trigger on 1️⃣evnt \"cart.updated\"\n  exit \"x\"\n",
+            .expected, "expected `event \"name\"` or `segment name` after `trigger on`, found `evnt`; did you mean `event`?"
+        ),
+        (
+            "journey a\n  trigger on event \"cart.updated\"\n  if customer.lifetime_value > 5\n    exit \"x\"\n  1️⃣elif customer.lifetime_value > 2\n    exit \"y\"\n  else\n    exit \"z\"\n",
+            .unknownStatement, "`elif` is not a keyword; write `else if`"
+        ),
+        (
+            "journey a\n  trigger on event \"cart.updated\"\n  1️⃣elsif customer.lifetime_value > 2\n    exit \"y\"\n",
+            .unknownStatement, "`elsif` is not a keyword; write `else if` (after an `if` at the same indentation)"
+        ),
+        (
+            "journey a\n  1️⃣prority 50\n  trigger on event \"cart.updated\"\n  exit \"x\"\n",
+            .unknownSetting, "unknown setting `prority`; did you mean `priority`?"
+        ),
+        (
+            "journey a\n  trigger on event \"cart.updated\"\n  if customer.lifetime_value > 5 1️⃣and\n    customer.first_name == \"x\"\n    exit \"x\"\n",
+            .expected, "`and` ends the line: a condition that continues on the next line starts that line with `and`"
+        ),
+        (
+            "journey a\n  trigger on event \"cart.updated\"\n  wait for event 1️⃣\"email.clicked up to 1 day\n  exit \"x\"\n",
+            .unterminatedString, "unterminated string; add a closing `\"` before the end of the line"
+        ),
     ])
     func diagnosticAtMarker(marked: String, id: DiagnosticID, message: String) throws {
         let source = MarkedSource(Self.schema + marked)
@@ -106,6 +130,24 @@ struct DiagnosticsTests {
         #expect(diagnostic.location?.line == marker.line)
         #expect(diagnostic.location?.column == marker.column)
         #expect(result.catalog == nil || diagnostic.severity != .error)
+    }
+
+    /// The mistakes authors make most report one error each, with no echoes after it.
+    @Test(arguments: [
+        "journey a\n  trigger on evnt \"cart.updated\"\n  exit \"x\"\n",
+        "journey a\n  trigger on event \"cart.updated\"\n  if customer.lifetime_value > 5\n    exit \"x\"\n  elif customer.lifetime_value > 2\n    exit \"y\"\n  else\n    exit \"z\"\n",
+        "journey a\n  prority 50\n  trigger on event \"cart.updated\"\n  exit \"x\"\n",
+        "journey a\n  trigger on event \"cart.updated\"\n  if customer.lifetime_value > 5 and\n    customer.first_name == \"x\"\n    exit \"x\"\n",
+        "journey a\n  trigger on event \"cart.updated\"\n  wait for event \"email.clicked up to 1 day\n    timeout ->\n      exit \"x\"\n",
+        "journey a \"Title\n  trigger on event \"cart.updated\"\n  exit \"x\"\n",
+    ])
+    func oneErrorWithoutEchoes(source: String) throws {
+        let result = compile(Self.schema + source)
+        #expect(result.errors.count == 1, "\(result.errors.map(\.message))")
+        // A fix-it where the error is a misspelling.
+        if source.contains("evnt") || source.contains("elif") || source.contains("prority") {
+            #expect(result.errors.first?.fixIts.isEmpty == false)
+        }
     }
 
     @Test func plainRendering() throws {

@@ -61,6 +61,7 @@ struct FormatterTests {
         ("journey a\n  trigger on event \"x\" where -1 < - 2\n", "journey a\n  trigger on event \"x\" where -1 < -2\n"),
         ("journey a\n  trigger on event \"x\" where max( 1,2 )-1 > 0\n", "journey a\n  trigger on event \"x\" where max(1, 2) - 1 > 0\n"),
         ("\n\n\njourney a\n\n\n\n  trigger on event \"x\"\n\n\n", "journey a\n\n  trigger on event \"x\"\n"),
+        ("journey a\n  wait   7  calendar   days\n", "journey a\n  wait 7 calendar days\n"),
         (
             "segment a where customer.x == 1\nsegment b where customer.y == 2\n",
             "segment a where customer.x == 1\n\nsegment b where customer.y == 2\n"

@@ -82,6 +82,7 @@ struct ParserTests {
         case .bool(let b): return String(b)
         case .null: return "null"
         case .duration(let d): return "\(Int(d))s"
+        case .date(let d): return "date(\(d))"
         case .path(let p): return p.joined(separator: ".")
         case .unary(let op, let x): return "\(op.rawValue)(\(shape(x)))"
         case .binary(let op, let l, let r): return "\(op.rawValue)(\(shape(l)), \(shape(r)))"

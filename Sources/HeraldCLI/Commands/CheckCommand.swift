@@ -15,10 +15,12 @@ struct CheckCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "Journey directories or files.")
+    @Argument(help: "Journey directories or files.", completion: .file(extensions: ["journey"]))
     var paths: [String] = ["Journeys"]
 
-    @Option(help: "How to print diagnostics: plain, annotated or json (json goes to standard output).")
+    @Option(
+        help: "How to print diagnostics: plain, annotated or json (json goes to standard output).",
+        completion: .list(["plain", "annotated", "json"]))
     var format: String = "annotated"
 
     @Flag(help: "Check each file on its own, without the other files of its directory.")

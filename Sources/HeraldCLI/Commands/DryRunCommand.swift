@@ -18,13 +18,13 @@ struct DryRunCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The journeys directory.")
+    @Option(help: "The journeys directory.", completion: .directory)
     var journeys = "Journeys"
 
-    @Option(help: "Customers: NDJSON (one profile per line) or CSV (a header row; .csv).")
+    @Option(help: "Customers: NDJSON (one profile per line) or CSV (a header row; .csv).", completion: .file(extensions: ["ndjson", "jsonl", "csv"]))
     var customers: String
 
-    @Option(help: "Events: NDJSON, one event per line.")
+    @Option(help: "Events: NDJSON, one event per line.", completion: .file(extensions: ["ndjson", "jsonl"]))
     var events: String
 
     @Option(help: "Start of the replay (RFC 3339; default: the first event). Earlier events only feed behavioural history.")
@@ -51,7 +51,7 @@ struct DryRunCommand: AsyncParsableCommand {
     @Flag(help: "Leave out the timelines (text format).")
     var reportOnly = false
 
-    enum OutputFormat: String, ExpressibleByArgument {
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
         case text, json
     }
 
@@ -75,6 +75,15 @@ struct DryRunCommand: AsyncParsableCommand {
         let result = DryRun(catalog: catalog, seed: seed).run(
             customers: loadedCustomers.customers, events: loadedEvents.events, history: loadedEvents.history, options: options,
             issues: loadedCustomers.issues + loadedEvents.issues)
+        // A customer the input does not have is a mistake (a typo, the wrong file): say so, exit 1.
+        for (flag, id) in [("customer", customer), ("explain", explain)] {
+            guard let id, result.customer(id) == nil else { continue }
+            let known = result.customers.prefix(3).map(\.id).joined(separator: ", ")
+            let hint = result.customers.isEmpty ? "the input has no customers" : "it has \(result.customers.count), such as \(known)"
+            FileHandle.standardError.write(
+                Data("herald dry-run: --\(flag) \(id): no customer `\(id)` in \(customers) or \(events) (\(hint))\n".utf8))
+            throw ExitCode(1)
+        }
         switch format {
         case .text:
             var text = DryRunTextRenderer(result: result, customer: customer, showTimelines: !reportOnly).render()

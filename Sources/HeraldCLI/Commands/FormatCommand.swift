@@ -14,7 +14,7 @@ struct FormatCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "Journey directories or files.")
+    @Argument(help: "Journey directories or files.", completion: .file(extensions: ["journey"]))
     var paths: [String] = ["Journeys"]
 
     @Flag(help: "Only report files that are not formatted (exit 1 if any).")

@@ -14,21 +14,17 @@ struct GraphCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "A journey file or directory.")
+    @Argument(help: "A journey file or directory.", completion: .file(extensions: ["journey"]))
     var path: String
 
     @Option(help: "dot (Graphviz) or mermaid.")
-    var format: String = "dot"
+    var format: GraphFormat = .dot
 
-    @Option(help: "Draw only the journey with this name.")
+    @Option(help: "Draw only the journey with this name.", completion: .custom(JourneyNames.complete))
     var journey: String?
 
     func run() async throws {
-        guard let graphFormat = JourneyGraph.Format(rawValue: format) else {
-            FileHandle.standardError.write(Data("herald graph: --format must be dot or mermaid\n".utf8))
-            throw ExitCode(2)
-        }
-        let outcome = GraphDriver.render(path: path, format: graphFormat, journey: journey)
+        let outcome = GraphDriver.render(path: path, format: format.graphFormat, journey: journey)
         if !outcome.diagnostics.isEmpty {
             let text = DiagnosticsFormatter(style: .annotated, sources: outcome.sources).format(outcome.diagnostics)
             FileHandle.standardError.write(Data(text.utf8))
@@ -38,5 +34,40 @@ struct GraphCommand: AsyncParsableCommand {
         }
         if let output = outcome.output { print(output, terminator: "") }
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+    }
+}
+
+/// `--format` of `herald graph` (the shell completes its values).
+enum GraphFormat: String, ExpressibleByArgument, CaseIterable {
+    case dot, mermaid
+
+    var graphFormat: JourneyGraph.Format {
+        switch self {
+        case .dot: .dot
+        case .mermaid: .mermaid
+        }
+    }
+}
+
+/// Shell completion of journey names: the journeys of the path already on the command line (a
+/// directory or a file's directory), else of `Journeys/`.
+enum JourneyNames {
+    @Sendable static func complete(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
+        var directory = "Journeys"
+        for word in words.dropFirst() where !word.hasPrefix("-") {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: word, isDirectory: &isDirectory) else { continue }
+            directory = isDirectory.boolValue ? word : (word as NSString).deletingLastPathComponent
+            break
+        }
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var names: [String] = []
+        for file in files.sorted() where file.hasSuffix(".journey") {
+            guard let text = try? String(contentsOfFile: "\(directory)/\(file)", encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n") where line.hasPrefix("journey ") {
+                if let name = line.dropFirst(8).split(separator: " ").first { names.append(String(name)) }
+            }
+        }
+        return names.filter { $0.hasPrefix(prefix) }
     }
 }

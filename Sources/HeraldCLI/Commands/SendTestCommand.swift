@@ -22,25 +22,27 @@ struct SendTestCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The journeys folder; messages are read from its messages/ subfolder.")
+    @Option(help: "The journeys folder; messages are read from its messages/ subfolder.", completion: .directory)
     var journeys: String = "Journeys"
 
     @Option(help: "The message to render (a folder under <journeys>/messages/).")
     var message: String
 
-    @Option(help: "The customer profile: a JSON file, or JSON text starting with '{'.")
+    @Option(help: "The customer profile: a JSON file, or JSON text starting with '{'.", completion: .file(extensions: ["json"]))
     var customer: String
 
-    @Option(help: "The triggering event's properties: a JSON file or JSON text (default: none).")
+    @Option(help: "The triggering event's properties: a JSON file or JSON text (default: none).", completion: .file(extensions: ["json"]))
     var event: String?
 
-    @Option(help: "email, sms or webhook (default: the first the message has templates for).")
+    @Option(help: "email, sms or webhook (default: the first the message has templates for).", completion: .list(["email", "sms", "webhook"]))
     var channel: String?
 
-    @Option(help: "marketing or transactional.")
+    @Option(help: "marketing or transactional.", completion: .list(["marketing", "transactional"]))
     var category: String = "transactional"
 
-    @Option(help: "The channel configuration file (YAML or JSON). Default: every channel to the local outbox.")
+    @Option(
+        help: "The channel configuration file (YAML or JSON). Default: every channel to the local outbox.",
+        completion: .file(extensions: ["yaml", "yml", "json"]))
     var config: String?
 
     @Option(help: "The idempotency key (default: a new one per run).")
@@ -129,6 +131,12 @@ struct SendTestCommand: AsyncParsableCommand {
                 throw ValidationError("\(what): cannot read \(argument) (give a JSON file or JSON text starting with '{')")
             }
             text = contents
+        }
+        // The language's JSON parser says what is wrong and where, in words (JSONDecoder's
+        // errors are a `DecodingError` dump).
+        if let problem = JSONArgument.problem(in: text) {
+            let source = argument.trimmingCharacters(in: .whitespaces).hasPrefix("{") ? "the JSON text" : argument
+            throw ValidationError("\(what): \(source) is not valid JSON: \(problem)")
         }
         let value: Value
         do {

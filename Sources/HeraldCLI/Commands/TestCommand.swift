@@ -17,7 +17,7 @@ struct TestCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "Scenario files or directories.")
+    @Argument(help: "Scenario files or directories.", completion: .file(extensions: ["yaml", "yml"]))
     var paths: [String] = ["Journeys/tests"]
 
     func run() async throws {

@@ -46,6 +46,7 @@ public struct DryRun: Sendable {
         var pastByCustomer: [String: [CustomerEvent]] = [:]
         for event in history { pastByCustomer[event.customerID, default: []].append(event) }
         var outside = 0
+        var replayed = 0
         for event in events {
             if event.timestamp < from {
                 pastByCustomer[event.customerID, default: []].append(event)
@@ -56,6 +57,7 @@ public struct DryRun: Sendable {
                 continue
             }
             byCustomer[event.customerID, default: []].append(event)
+            replayed += 1
         }
         var updatesByCustomer: [String: [ProfileUpdate]] = [:]
         for update in profileUpdates where update.at >= from && update.at <= until {
@@ -99,7 +101,7 @@ public struct DryRun: Sendable {
         results.reserveCapacity(ids.count)
         for slice in done.withLock({ $0 }) { results.append(contentsOf: slice) }
         return DryRunResult(
-            from: from, until: until, seed: options.seed, customers: results, eventCount: events.count - outside, issues: issues,
+            from: from, until: until, seed: options.seed, customers: results, eventCount: replayed, issues: issues,
             notes: notes, engine: engine, threads: options.threads)
     }
 }
@@ -115,17 +117,24 @@ extension DryRun {
         if let past { engine.importHistory(past, into: &state) }
         var output = EngineOutput()
         engine.handle(.profile(profile), state: &state, now: from, appendingTo: &output)
+        var zones = [ZoneChange(at: from, zone: engine.timeZoneIdentifier(for: state.profile, journey: nil))]
         var inputs: [(at: Double, order: Int, input: EngineInput)] = []
         inputs.reserveCapacity(updates.count + own.count)
         for (n, update) in updates.enumerated() { inputs.append((update.at, n, .profile(update.profile))) }
         let base = inputs.count
         for (n, event) in own.enumerated() { inputs.append((event.timestamp, base + n, .event(event))) }
         inputs.sort { $0.at != $1.at ? $0.at < $1.at : $0.order < $1.order }
-        for item in inputs { engine.handle(item.input, state: &state, now: item.at, appendingTo: &output) }
+        for item in inputs {
+            engine.handle(item.input, state: &state, now: item.at, appendingTo: &output)
+            if case .profile = item.input {
+                let zone = engine.timeZoneIdentifier(for: state.profile, journey: nil)
+                if zone != zones[zones.count - 1].zone { zones.append(ZoneChange(at: max(item.at, from), zone: zone)) }
+            }
+        }
         engine.handle(.wake, state: &state, now: until, appendingTo: &output)
         return CustomerResult(
-            id: profile.id, timeZone: engine.timeZoneIdentifier(for: state.profile, journey: nil), eventCount: own.count,
-            timeline: output.timeline, outbox: output.outbox, finalState: state)
+            id: profile.id, timeZone: zones[zones.count - 1].zone, eventCount: own.count, timeline: output.timeline, outbox: output.outbox,
+            finalState: state, zoneChanges: zones)
     }
 }
 
@@ -169,12 +178,44 @@ public struct DryRunOptions: Sendable {
 /// One customer's replay.
 public struct CustomerResult: Sendable {
     public var id: String
-    /// The zone the customer's local times were computed in (after defaults).
+    /// The zone the customer's local times were computed in at the end of the replay (after
+    /// defaults).
     public var timeZone: String
     public var eventCount: Int
     public var timeline: [TimelineRecord]
     public var outbox: [OutboxMessage]
     public var finalState: CustomerState
+    /// The zones in force over the replay, oldest first: the first at the start, then one per
+    /// profile update that changed the zone.
+    public var zoneChanges: [ZoneChange]
+
+    public init(
+        id: String, timeZone: String, eventCount: Int, timeline: [TimelineRecord], outbox: [OutboxMessage], finalState: CustomerState,
+        zoneChanges: [ZoneChange] = []
+    ) {
+        self.id = id
+        self.timeZone = timeZone
+        self.eventCount = eventCount
+        self.timeline = timeline
+        self.outbox = outbox
+        self.finalState = finalState
+        self.zoneChanges = zoneChanges
+    }
+
+    /// The zone in force at `t`: from a change on, the new zone.
+    public func timeZone(at t: Double) -> String {
+        zoneChanges.last { $0.at <= t }?.zone ?? zoneChanges.first?.zone ?? timeZone
+    }
+}
+
+/// The customer's zone from `at` on.
+public struct ZoneChange: Sendable, Equatable {
+    public var at: Double
+    public var zone: String
+    public init(at: Double, zone: String) {
+        self.at = at
+        self.zone = zone
+    }
 }
 
 public struct DryRunResult: Sendable {

@@ -40,6 +40,8 @@ public struct DryRunReport: Sendable {
             }
         }
         for (journey, splits) in experiments {
+            let variantSteps = builders[journey]?.variantSteps ?? [:]
+            let journeySteps = builders[journey]?.steps ?? []
             builders[journey]?.experiments = splits.keys.sorted().map { split in
                 let cells = splits[split]!
                 let control = cells.values.first { $0.control }
@@ -51,9 +53,22 @@ public struct DryRunReport: Sendable {
                         let rate = cell.entries > 0 ? Double(cell.conversions) / Double(cell.entries) : nil
                         var uplift: Double?
                         if !cell.control, let rate, let controlRate, controlRate > 0 { uplift = rate / controlRate - 1 }
-                        return VariantReport(
+                        var report = VariantReport(
                             name: name, isControl: cell.control, entries: cell.entries, conversions: cell.conversions, conversionRate: rate,
                             upliftVsControl: uplift, pointsVsControl: cell.control ? nil : zip(rate, controlRate).map { $0 - $1 })
+                        report.rateInterval = ExperimentStatistics.wilson(cell.conversions, cell.entries)
+                        let reached = variantSteps[split]?[name] ?? [:]
+                        report.steps = journeySteps.compactMap { step in
+                            reached[step.step].map { VariantStepCount(step: step.step, reached: $0) }
+                        }
+                        if !cell.control, let control {
+                            let mine = (cell.conversions, cell.entries)
+                            let theirs = (control.conversions, control.entries)
+                            report.pointsInterval = ExperimentStatistics.difference(mine, theirs)
+                            report.pValue = ExperimentStatistics.pValue(mine, theirs)
+                            report.enoughData = ExperimentStatistics.enoughData(mine, theirs)
+                        }
+                        return report
                     })
             }
         }
@@ -126,6 +141,10 @@ struct ReportTally {
                 builders.values[b].notEntered[ReasonText.notEntered(reason), default: 0] += 1
             case .stepReached(let step, let stage):
                 builders.values[b].reach(step, stage: stage)
+                // After a split: the step counts for the entry's variant(s) too.
+                if let assigned = variants[EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence)] {
+                    for a in assigned { builders.values[b].variantSteps[a.split, default: [:]][a.variant, default: [:]][step, default: 0] += 1 }
+                }
                 if let stage {
                     stageReached[stage, default: 0] += 1
                     stagesReached |= 1 << UInt32(Stage.allCases.firstIndex(of: stage)!)
@@ -217,6 +236,8 @@ public struct JourneyReport: Sendable {
     public var conversions = 0
     public var timesToConvert: [Double] = []
     public var experiments: [ExperimentReport] = []
+    /// Steps reached after a split, per split, variant and step (filled into `experiments`).
+    var variantSteps: [String: [String: [String: Int]]] = [:]
 
     init(program: JourneyProgram) {
         journey = program.name
@@ -278,6 +299,9 @@ public struct JourneyReport: Sendable {
         decisions.reasons.merge(other.decisions.reasons, uniquingKeysWith: +)
         conversions += other.conversions
         timesToConvert.append(contentsOf: other.timesToConvert)
+        for (split, variants) in other.variantSteps {
+            for (variant, steps) in variants { variantSteps[split, default: [:]][variant, default: [:]].merge(steps, uniquingKeysWith: +) }
+        }
     }
 }
 
@@ -323,6 +347,21 @@ public struct VariantReport: Sendable {
     public var upliftVsControl: Double?
     /// Difference in conversion rate against control, as a fraction (0.05 = +5 points).
     public var pointsVsControl: Double?
+    /// 95 % interval of the conversion rate (Wilson score).
+    public var rateInterval: ClosedRange<Double>?
+    /// 95 % interval of `pointsVsControl` (Newcombe); `nil` for the control or without one.
+    public var pointsInterval: ClosedRange<Double>?
+    /// Two-proportion z-test against the control group.
+    public var pValue: Double?
+    /// Whether this variant and the control are large enough to tell (see ``ExperimentStatistics``).
+    public var enoughData = false
+    /// The steps this variant's entries reached after the split, in the journey's step order.
+    public var steps: [VariantStepCount] = []
+}
+
+public struct VariantStepCount: Sendable, Equatable {
+    public var step: String
+    public var reached: Int
 }
 
 public struct StageReport: Sendable {

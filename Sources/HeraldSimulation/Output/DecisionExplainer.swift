@@ -12,7 +12,7 @@ public struct DecisionExplainer {
         for record in customer.timeline {
             switch record.kind {
             case .sent, .deferred, .skipped, .sendCancelled:
-                if let line = TimelineText.line(record, timeZone: customer.timeZone) { out.append("  " + line) }
+                if let line = TimelineText.line(record, timeZone: customer.timeZone(at: record.at)) { out.append("  " + line) }
             default:
                 break
             }

@@ -52,6 +52,9 @@ public struct DryRunJSONRenderer {
     static func nestedCounts(_ map: [String: [String: Int]]) -> JSONNode { .sorted(map.mapValues(counts)) }
     static func optionalNumber(_ x: Double?) -> JSONNode { x.map(JSONNode.number) ?? .null }
 
+    /// `[lower, upper]`, or `null`.
+    static func interval(_ x: ClosedRange<Double>?) -> JSONNode { x.map { .array([.number($0.lowerBound), .number($0.upperBound)]) } ?? .null }
+
     static func journey(_ j: JourneyReport) -> JSONNode {
         .object([
             ("name", .string(j.journey)),
@@ -105,6 +108,11 @@ public struct DryRunJSONRenderer {
                                             ("conversions", .int(v.conversions)), ("rate", optionalNumber(v.conversionRate)),
                                             ("uplift_vs_control", optionalNumber(v.upliftVsControl)),
                                             ("points_vs_control", optionalNumber(v.pointsVsControl)),
+                                            ("rate_interval", interval(v.rateInterval)),
+                                            ("points_interval", interval(v.pointsInterval)),
+                                            ("p_value", optionalNumber(v.pValue)),
+                                            ("enough_data", .bool(v.enoughData)),
+                                            ("steps", .array(v.steps.map { .object([("step", .string($0.step)), ("reached", .int($0.reached))]) })),
                                         ])
                                     })
                             ),
@@ -127,7 +135,7 @@ public struct DryRunJSONRenderer {
             ("id", .string(c.id)),
             ("time_zone", .string(c.timeZone)),
             ("events", .int(c.eventCount)),
-            ("timeline", .array(c.timeline.compactMap(record))),
+            ("timeline", .array(c.timeline.compactMap { record($0, timeZone: c.timeZone(at: $0.at)) })),
             (
                 "sends",
                 .array(
@@ -142,8 +150,9 @@ public struct DryRunJSONRenderer {
     }
 
     /// A timeline record: `at`, `journey`, `entry`, `kind` and the kind's own fields.
-    /// `stepReached` records are left out (the report counts them).
-    public static func record(_ r: TimelineRecord) -> JSONNode? {
+    /// `stepReached` records are left out (the report counts them). Instants inside reasons are
+    /// written in `timeZone`.
+    public static func record(_ r: TimelineRecord, timeZone: String = "UTC") -> JSONNode? {
         var fields: [(String, JSONNode)] = [("at", .time(r.at)), ("journey", .string(r.journey)), ("entry", .int(r.entrySequence))]
         func kind(_ name: String, _ extra: [(String, JSONNode)]) {
             fields.append(("kind", .string(name)))
@@ -173,21 +182,21 @@ public struct DryRunJSONRenderer {
                 [
                     ("step", .string(step)), ("message", .string(message)), ("channel", .string(channel.rawValue)),
                     ("requested_channel", .string(requested.rawValue)), ("message_id", .string(id)),
-                    ("notes", .array(notes.map { .string(ReasonText.explanation($0)) })),
+                    ("notes", .array(notes.map { .string(ReasonText.explanation(ReasonText.fallbackCause($0), timeZone: timeZone)) })),
                 ])
         case .deferred(let step, let message, let channel, let until, let reason):
             kind(
                 "deferred",
                 [
                     ("step", .string(step)), ("message", .string(message)), ("channel", .string(channel.rawValue)), ("until", .time(until)),
-                    ("rule", .string(ReasonText.rule(reason))), ("reason", .string(ReasonText.explanation(reason))),
+                    ("rule", .string(ReasonText.rule(reason))), ("reason", .string(ReasonText.explanation(reason, timeZone: timeZone))),
                 ])
         case .skipped(let step, let message, let channel, let reason):
             kind(
                 "skipped",
                 [
                     ("step", .string(step)), ("message", .string(message)), ("channel", .string(channel.rawValue)),
-                    ("rule", .string(ReasonText.rule(reason))), ("reason", .string(ReasonText.explanation(reason))),
+                    ("rule", .string(ReasonText.rule(reason))), ("reason", .string(ReasonText.explanation(reason, timeZone: timeZone))),
                 ])
         case .sendCancelled(let step, let message, let channel, let because):
             kind(

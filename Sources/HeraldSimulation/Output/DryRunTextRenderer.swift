@@ -1,3 +1,4 @@
+import Foundation
 public import JourneyEngine
 public import JourneyLanguage
 
@@ -97,8 +98,16 @@ public struct DryRunTextRenderer {
             for v in e.variants {
                 var line = "    \(v.name)\(v.isControl ? " (control)" : ""): \(v.conversions)/\(v.entries)"
                 if let rate = v.conversionRate { line += " = \(Self.percent(rate))" }
+                if let interval = v.rateInterval { line += " [\(Self.percent(interval.lowerBound))–\(Self.percent(interval.upperBound))]" }
                 if let uplift = v.upliftVsControl { line += " · uplift \(uplift >= 0 ? "+" : "")\(Self.percent(uplift)) vs control" }
+                if let points = v.pointsVsControl, let interval = v.pointsInterval {
+                    func signed(_ x: Double) -> String { (x >= 0 ? "+" : "−") + String(format: "%.1f", abs(x) * 100) }
+                    line += " · \(signed(points)) points [\(signed(interval.lowerBound)), \(signed(interval.upperBound))]"
+                }
+                if let p = v.pValue { line += String(format: " · p = %.3f", p) }
+                if !v.isControl, v.pValue != nil, !v.enoughData { line += " · too few to tell" }
                 out.append(line)
+                if !v.steps.isEmpty { out.append("      steps: " + v.steps.map { "\($0.step) \($0.reached)" }.joined(separator: " · ")) }
             }
         }
         return out

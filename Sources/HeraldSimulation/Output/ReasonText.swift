@@ -41,6 +41,13 @@ public enum ReasonText {
         }
     }
 
+    /// Why a fallback happened: the reason inside a `fellBack` note (the line already says
+    /// which channel it fell back from), any other note as it is.
+    public static func fallbackCause(_ reason: DecisionReason) -> DecisionReason {
+        if case .fellBack(_, let because) = reason { return because }
+        return reason
+    }
+
     public static func conflictWinner(_ reason: DecisionReason) -> String? {
         switch reason {
         case .conflict(let winner, _): winner

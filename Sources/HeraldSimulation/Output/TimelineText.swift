@@ -4,7 +4,8 @@ public import JourneyLanguage
 /// One line per timeline record, for people.
 public enum TimelineText {
     /// The record as words, or `nil` for records timelines leave out (`stepReached`; reports count those).
-    public static func describe(_ kind: TimelineKind) -> String? {
+    /// Instants inside reasons are written in `timeZone`.
+    public static func describe(_ kind: TimelineKind, timeZone: String = "UTC") -> String? {
         switch kind {
         case .entered(let trigger): "entered (\(trigger))"
         case .notEntered(let trigger, let reason): "not entered (\(trigger)): \(reason)"
@@ -21,13 +22,14 @@ public enum TimelineText {
         case .attributesUpdated(let step, let attributes): "at \(step): updated \(attributes.joined(separator: ", "))"
         case .sent(_, let message, let requested, let channel, let id, let notes):
             if channel != requested {
-                "sent \(channel.rawValue) \(message) [\(id)] — fell back from \(requested.rawValue): \(notes.map { ReasonText.explanation($0) }.joined(separator: "; "))"
+                "sent \(channel.rawValue) \(message) [\(id)] — fell back from \(requested.rawValue): \(notes.map { ReasonText.explanation(ReasonText.fallbackCause($0), timeZone: timeZone) }.joined(separator: "; "))"
             } else {
                 "sent \(channel.rawValue) \(message) [\(id)]"
             }
         case .deferred(_, let message, let channel, let until, let reason):
-            "deferred \(channel.rawValue) \(message) until \(Value.formatTime(until)): \(ReasonText.explanation(reason))"
-        case .skipped(_, let message, let channel, let reason): "skipped \(channel.rawValue) \(message): \(ReasonText.explanation(reason))"
+            "deferred \(channel.rawValue) \(message) until \(Value.formatTime(until)): \(ReasonText.explanation(reason, timeZone: timeZone))"
+        case .skipped(_, let message, let channel, let reason):
+            "skipped \(channel.rawValue) \(message): \(ReasonText.explanation(reason, timeZone: timeZone))"
         case .sendCancelled(_, let message, let channel, let reason): "cancelled \(channel.rawValue) \(message): instance exited (\(reason))"
         case .exited(let step, let reason): "exited at \(step): \(reason)"
         case .converted(let goal, let time, let variants):
@@ -41,7 +43,7 @@ public enum TimelineText {
 
     /// `2026-03-02T11:00:00Z 12:00 local  cart_abandonment#1  sent email cart_reminder [...]`
     public static func line(_ record: TimelineRecord, timeZone: String) -> String? {
-        guard let text = describe(record.kind) else { return nil }
+        guard let text = describe(record.kind, timeZone: timeZone) else { return nil }
         var local = ""
         if let zone = LocalClock.zone(timeZone) {
             let minutes = Int(LocalClock.localDay(of: record.at, in: zone).secondsOfDay / 60)
@@ -51,8 +53,8 @@ public enum TimelineText {
         return "\(Value.formatTime(record.at)) \(local) local  \(who)  \(text)"
     }
 
-    /// Every line of one customer's timeline.
+    /// Every line of one customer's timeline, each in the zone in force at its instant.
     public static func lines(_ customer: CustomerResult) -> [String] {
-        customer.timeline.compactMap { line($0, timeZone: customer.timeZone) }
+        customer.timeline.compactMap { line($0, timeZone: customer.timeZone(at: $0.at)) }
     }
 }

@@ -26,6 +26,19 @@ public struct Scenario: Sendable {
     public var seed: UInt64
 }
 
+/// One case of a scenario file: ready to run, or unreadable (reported as that case's failure).
+public enum ScenarioCase: Sendable {
+    case ready(Scenario)
+    case unreadable(name: String, file: String, line: Int, error: ScenarioError)
+
+    public func get() throws -> Scenario {
+        switch self {
+        case .ready(let scenario): return scenario
+        case .unreadable(_, _, _, let error): throw error
+        }
+    }
+}
+
 /// A scenario file that could not be read.
 public struct ScenarioError: Error, CustomStringConvertible, Sendable {
     public var file: String
@@ -39,13 +52,23 @@ public enum ScenarioFile {
     public static let defaultStart = 1_772_442_000.0
 
     public static func load(path: String) throws -> [Scenario] {
+        try loadCases(path: path).map { try $0.get() }
+    }
+
+    /// The file's scenarios, each read on its own: a case that cannot be read (a bad expectation,
+    /// a bad time) is a failure of that case only. Throws when the file as a whole cannot be read.
+    public static func loadCases(path: String) throws -> [ScenarioCase] {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw ScenarioError(file: path, line: 1, message: "cannot read the file")
         }
-        return try parse(text, file: path)
+        return try parseCases(text, file: path)
     }
 
     public static func parse(_ text: String, file: String) throws -> [Scenario] {
+        try parseCases(text, file: file).map { try $0.get() }
+    }
+
+    public static func parseCases(_ text: String, file: String) throws -> [ScenarioCase] {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else { throw ScenarioError(file: file, line: 1, message: "the file is empty") }
@@ -65,9 +88,17 @@ public enum ScenarioFile {
         defaults = try readDefaults(root, file: file, directory: directory, inherited: defaults)
         if let list = root["scenarios"] {
             guard let items = list.sequence else { throw ScenarioError(file: file, line: line(list), message: "`scenarios` is a list") }
-            return try items.map { try scenario($0, file: file, directory: directory, defaults: defaults) }
+            return items.map { item in
+                do {
+                    return .ready(try scenario(item, file: file, directory: directory, defaults: defaults))
+                } catch {
+                    let name = (item["scenario"] ?? item["name"])?.string ?? "scenario at line \(line(item))"
+                    let failure = error as? ScenarioError ?? ScenarioError(file: file, line: line(item), message: "\(error)")
+                    return .unreadable(name: name, file: file, line: line(item), error: failure)
+                }
+            }
         }
-        return [try scenario(root, file: file, directory: directory, defaults: defaults)]
+        return [.ready(try scenario(root, file: file, directory: directory, defaults: defaults))]
     }
 
     struct Defaults {

@@ -40,8 +40,23 @@ public struct ScenarioExpectation: Sendable, Hashable {
         if words.first == "expect" { words.removeFirst() }
         func fail(_ message: String) -> Message { Message("cannot read expectation \"\(text)\": \(message)") }
         func time(_ word: String) throws -> Double {
-            guard let t = ScenarioFile.parseTime(word, start: start) else { throw fail("\"\(word)\" is not a time (+1h, +2d, RFC 3339)") }
+            guard let t = ScenarioFile.parseTime(word, start: start) else { throw fail("\"\(word)\" is not a time (+1h, +2d 3h, RFC 3339)") }
             return t
+        }
+        /// A time that may take several words (`+15d 2m`): the value and the words after it that
+        /// continue the duration (a number with a unit, no sign).
+        func time(at rest: ArraySlice<String>) throws -> (Double, consumed: Int) {
+            var text = rest[rest.startIndex + 1]
+            var consumed = 2
+            var next = rest.startIndex + 2
+            if text.hasPrefix("+") || text.hasPrefix("-") {
+                while next < rest.endIndex, let first = rest[next].first, first.isNumber, ScenarioFile.parseDuration(rest[next]) != nil {
+                    text += " " + rest[next]
+                    next += 1
+                    consumed += 1
+                }
+            }
+            return (try time(text), consumed)
         }
         /// `[channel] [message] to <customer>` from `words[i...]`, and what follows.
         func target(_ i: Int) throws -> (Channel?, String?, String, ArraySlice<String>) {
@@ -66,12 +81,13 @@ public struct ScenarioExpectation: Sendable, Hashable {
             while let word = rest.first {
                 guard rest.count >= 2 else { throw fail("`\(word)` needs a value") }
                 let value = rest[rest.startIndex + 1]
+                var consumed = 2
                 switch word {
-                case "at" where allowAt: at = try time(value)
+                case "at" where allowAt: (at, consumed) = try time(at: rest)
                 case "from", "in": journey = value
                 default: throw fail("unexpected `\(word)` (expected `at <time>` or `from <journey>`)")
                 }
-                rest = rest.dropFirst(2)
+                rest = rest.dropFirst(consumed)
             }
             return (at, journey)
         }
@@ -99,14 +115,15 @@ public struct ScenarioExpectation: Sendable, Hashable {
                 }
                 guard remaining.count >= 2 else { throw fail("`\(word)` needs a value") }
                 let value = remaining[remaining.startIndex + 1]
+                var consumed = 2
                 switch word {
-                case "until" where first == "deferred": until = try time(value)
+                case "until" where first == "deferred": (until, consumed) = try time(at: remaining)
                 case "from", "in": journey = value
                 default:
                     throw fail(
                         "unexpected `\(word)` (expected `\(first == "deferred" ? "until <time>`, `" : "")from <journey>` or `because <reason>`)")
                 }
-                remaining = remaining.dropFirst(2)
+                remaining = remaining.dropFirst(consumed)
             }
             kind =
                 first == "skipped"
@@ -131,6 +148,9 @@ public struct ScenarioExpectation: Sendable, Hashable {
                 if let by = rest.firstIndex(of: "by") {
                     if by == 2 { journey = rest[1] } else if by != 1 { throw fail("expected `exited [journey] by <reason>`") }
                     reason = rest[(by + 1)...].joined(separator: " ")
+                    guard reason?.isEmpty == false else {
+                        throw fail("`by` needs a reason: goal, completed, event <name>, exit condition, or an exit's words (`exit \"no answer\"`)")
+                    }
                     if reason == "exit condition" || reason == "condition" { reason = "exit condition" }
                 } else if rest.count == 2 {
                     journey = rest[1]
@@ -151,6 +171,18 @@ public struct ScenarioExpectation: Sendable, Hashable {
             }
         }
         return ScenarioExpectation(text: text, line: line, kind: kind)
+    }
+
+    /// Whether an expectation's `by <reason>` names this exit: its description (`goal`,
+    /// `event order.completed`, `exit "no answer"`), or an explicit exit's words with or without
+    /// the quotes (`"no answer"`, `no answer`).
+    static func exitReason(_ exit: ExitReason, matches wanted: String) -> Bool {
+        if exit.description == wanted { return true }
+        guard case .explicit(let words) = exit else { return false }
+        var bare = wanted
+        if bare.hasPrefix("exit ") { bare.removeFirst(5) }
+        if bare.count >= 2, bare.first == "\"", bare.last == "\"" { bare = String(bare.dropFirst().dropLast()) }
+        return bare == words
     }
 
     /// Whether `text` (case-insensitive) names the rule of `reason` — `conflict`, `cap`, `cap <name>`,
@@ -258,7 +290,7 @@ public struct ScenarioExpectation: Sendable, Hashable {
                 if case .exited(_, let why) = r.kind, journey == nil || r.journey == journey { return (r.journey, why) }
                 return nil
             }
-            if exits.contains(where: { reason == nil || $0.1.description == reason || "\($0.1)" == "exit \"\(reason!)\"" }) { return nil }
+            if exits.contains(where: { reason == nil || Self.exitReason($0.1, matches: reason!) }) { return nil }
             return exits.isEmpty ? "no exit" : "exits: " + exits.map { "\($0.0) by \($0.1)" }.joined(separator: ", ")
         case .converted(_, let journey, let negated):
             let conversions = timeline.filter { if case .converted = $0.kind { journey == nil || $0.journey == journey } else { false } }

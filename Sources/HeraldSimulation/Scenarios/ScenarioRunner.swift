@@ -43,12 +43,19 @@ public struct ScenarioRunner: Sendable {
         var results: [ScenarioResult] = []
         var catalogs: [String: Result<JourneyCatalog, any Error>] = [:]
         for file in Self.scenarioFiles(in: paths) {
-            let scenarios: [Scenario]
-            do { scenarios = try ScenarioFile.load(path: file) } catch {
+            let cases: [ScenarioCase]
+            do { cases = try ScenarioFile.loadCases(path: file) } catch {
                 results.append(ScenarioResult(file: file, name: (file as NSString).lastPathComponent, error: "\(error)"))
                 continue
             }
-            for scenario in scenarios {
+            for item in cases {
+                let scenario: Scenario
+                switch item {
+                case .ready(let ready): scenario = ready
+                case .unreadable(let name, let file, _, let error):
+                    results.append(ScenarioResult(file: file, name: name, error: "\(error)"))
+                    continue
+                }
                 let key = (scenario.journeys as NSString).standardizingPath
                 if catalogs[key] == nil { catalogs[key] = Result { try loadCatalog(key) } }
                 switch catalogs[key]! {
@@ -65,8 +72,8 @@ public struct ScenarioRunner: Sendable {
     public func run(_ scenario: Scenario, catalog: JourneyCatalog) -> ScenarioResult {
         let dryRun = DryRun(catalog: catalog, seed: scenario.seed)
         let lastEvent = scenario.events.map(\.timestamp).max() ?? scenario.start
-        let options = DryRunOptions(
-            from: min(scenario.start, scenario.events.map(\.timestamp).min() ?? scenario.start), until: scenario.until ?? lastEvent + 14 * 86_400)
+        let until = scenario.until ?? lastEvent + Self.defaultHorizon
+        let options = DryRunOptions(from: min(scenario.start, scenario.events.map(\.timestamp).min() ?? scenario.start), until: until)
         let result = dryRun.run(
             customers: scenario.customers, events: scenario.events, history: scenario.history, profileUpdates: scenario.profileUpdates,
             options: options)
@@ -80,8 +87,26 @@ public struct ScenarioRunner: Sendable {
                         timeline: customer.map(TimelineText.lines) ?? ["(no customer \(expectation.customer) in the scenario)"]))
             }
         }
-        return ScenarioResult(file: scenario.file, name: scenario.name, failures: failures, error: nil, expectations: scenario.expectations.count)
+        var notes: [String] = []
+        if !failures.isEmpty {
+            // Say where the replay stopped and why, and who was still on the way: a journey
+            // longer than the horizon is cut short, which would otherwise look like a wrong send.
+            let why = scenario.until == nil ? "the default: 14 days after the last event; set `until:` to run longer" : "its `until`"
+            let relative = DurationText.format(until - scenario.start)
+            notes.append("the replay stopped at \(Value.formatTime(until)) (+\(relative), \(why))")
+            for customer in result.customers {
+                for instance in customer.finalState.instances where instance.isActive {
+                    let waiting = instance.deadline.map { " until \(Value.formatTime($0))" } ?? ""
+                    notes.append("\(customer.id) was still in \(instance.journey) at \(instance.step)\(waiting)")
+                }
+            }
+        }
+        return ScenarioResult(
+            file: scenario.file, name: scenario.name, failures: failures, error: nil, expectations: scenario.expectations.count, notes: notes)
     }
+
+    /// How long after the last event a scenario without `until` runs.
+    public static let defaultHorizon = 14 * 86_400.0
 }
 
 public struct ScenarioFailure: Sendable {
@@ -98,6 +123,8 @@ public struct ScenarioResult: Sendable {
     /// The scenario could not run (unreadable file, journeys that do not compile).
     public var error: String?
     public var expectations = 0
+    /// Where a failed scenario's replay stopped and who was still in a journey then.
+    public var notes: [String] = []
 
     public var passed: Bool { failures.isEmpty && error == nil }
 }
@@ -119,6 +146,7 @@ public struct TestSummary: Sendable {
                 out.append("        timeline of \(f.expectation.customer):")
                 out.append(contentsOf: f.timeline.map { "          " + $0 })
             }
+            out.append(contentsOf: r.notes.map { "      note: " + $0 })
         }
         out.append("\(passed) passed, \(failed) failed")
         return out.joined(separator: "\n") + "\n"

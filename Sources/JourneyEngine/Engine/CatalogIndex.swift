@@ -38,7 +38,7 @@ struct CatalogIndex: Sendable {
             case .segmentEntry(let segment):
                 segmentTriggers[segment, default: []].append(i)
                 tracked.insert(segment)
-            case .schedule: scheduleJourneys.append(i)
+            case .schedule, .calendar: scheduleJourneys.append(i)
             }
         }
         trackedSegments = tracked.sorted()
@@ -115,6 +115,7 @@ extension JourneyProgram {
             switch state.kind {
             case .branch(let branches, _): result.append(contentsOf: branches.map(\.condition))
             case .wait(.event(_, let filter?, _, _, _)): result.append(filter)
+            case .wait(.untilTime(let expression, _)): result.append(expression)
             case .update(let updates, _):
                 for update in updates {
                     switch update.operation {

@@ -108,6 +108,12 @@ extension CustomerRun {
                 switch wait {
                 case .duration(let seconds, _):
                     deadline = t + max(0, seconds)
+                case .untilTime(let expression, _):
+                    let value = evaluator(journeyZone: program.timeZone, event: state.instances[i].lastEvent, at: t).value(of: expression)
+                    deadline = max(t, ExpressionEvaluator.asTime(value) ?? t)
+                case .calendarDays(let days, _):
+                    let zone = LocalClock.zone(zoneID(journeyZone: program.timeZone)) ?? LocalClock.zone("UTC")!
+                    deadline = LocalClock.adding(calendarDays: max(1, days), to: t, in: zone)
                 case .untilLocalTime(let time, let weekdays, _):
                     let zone = LocalClock.zone(zoneID(journeyZone: program.timeZone)) ?? LocalClock.zone("UTC")!
                     deadline = LocalClock.nextOccurrence(of: time, weekdays: weekdays, after: t, in: zone)

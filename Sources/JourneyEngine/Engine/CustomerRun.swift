@@ -58,7 +58,7 @@ struct CustomerRun {
                 completeInstant(at: t)
             }
         }
-        fireTimers(upTo: now, inclusive: true)
+        fireTimers(upTo: now)
         prune()
         state.nextWakeAt = nextDue()
     }
@@ -70,13 +70,15 @@ struct CustomerRun {
         return max(t, state.clock ?? t)
     }
 
-    /// Starts the customer's clock if new, sets up schedules, and fires the timers due strictly
-    /// before `t` (events come before timers at the same instant).
+    /// Starts the customer's clock if new, sets up schedules, and fires the timers due at or
+    /// before `t`: timers come before an input at the same instant, so an event at exactly a
+    /// wait's timeout arrives too late. The service's scheduler may fire that timer before the
+    /// event reaches it or after; either order gives this result, so both worlds agree.
     private mutating func begin(at t: Double) {
         if state.clock == nil { state.clock = t }
         ensureSchedules()
         updateHolds(at: t)
-        fireTimers(upTo: t, inclusive: false)
+        fireTimers(upTo: t)
         advanceClock(to: t)
     }
 
@@ -193,8 +195,9 @@ struct CustomerRun {
         }
     }
 
-    private mutating func fireTimers(upTo limit: Double, inclusive: Bool) {
-        while let t = nextDue(), t < limit || (inclusive && t == limit) {
+    /// Fires everything due at or before `limit`, in time order.
+    private mutating func fireTimers(upTo limit: Double) {
+        while let t = nextDue(), t <= limit {
             firings += 1
             advanceClock(to: t)
             if firings > 10_000 {
@@ -247,7 +250,7 @@ struct CustomerRun {
             return
         }
         switch wait {
-        case .duration(_, let next), .untilLocalTime(_, _, let next):
+        case .duration(_, let next), .calendarDays(_, let next), .untilLocalTime(_, _, let next), .untilTime(_, let next):
             advance(i, to: next, program: program, at: t)
         case .event(_, _, _, _, let onTimeout):
             record(.timedOut(step: program.states[id].label), instance: i, at: t)
@@ -267,10 +270,31 @@ struct CustomerRun {
             state.profile.attributes[key] = value == .null ? nil : coerce(value, as: engine.index.timeAttributes[key])
         }
         profileChanged()
+        rescheduleAnniversaries(changed: Set(update.attributes.keys))
         if state.profile.timeZone != previousZone {
-            // Schedules follow the customer's new zone.
+            // Schedules and `wait until` deadlines follow the customer's new zone.
             state.schedules.removeAll()
             ensureSchedules()
+            rescheduleLocalTimeWaits(at: t)
+        }
+    }
+
+    /// After a time zone change: every instance waiting `until` a local time waits for the next
+    /// occurrence of that time, strictly after `t`, in the zone now in force (the rule schedules
+    /// follow too). The new deadline is recorded as a new `waiting` row.
+    private mutating func rescheduleLocalTimeWaits(at t: Double) {
+        let engine = engine
+        for i in state.instances.indices where state.instances[i].isActive && state.instances[i].deadline != nil {
+            guard let k = heldIndex(of: i) else { continue }
+            let id = state.instances[i].state
+            guard engine.held[k].states.indices.contains(id),
+                case .wait(.untilLocalTime(let time, let weekdays, _)) = engine.held[k].states[id].kind
+            else { continue }
+            let zone = LocalClock.zone(zoneID(journeyZone: engine.held[k].timeZone)) ?? LocalClock.zone("UTC")!
+            let deadline = LocalClock.nextOccurrence(of: time, weekdays: weekdays, after: t, in: zone)
+            guard deadline != state.instances[i].deadline else { continue }
+            state.instances[i].deadline = deadline
+            record(.waiting(step: engine.held[k].states[id].label, until: deadline, forEvent: nil), instance: i, at: t)
         }
     }
 
@@ -364,8 +388,9 @@ struct CustomerRun {
             holds(filter, program: program, event: matched, at: t)
         {
             if engine.isPaused(program.name) {
-                // Held: the first matching event before the timeout is kept for the resume.
-                if state.instances[i].heldEvent == nil, t <= state.instances[i].deadline ?? .infinity {
+                // Held: the first matching event before the timeout is kept for the resume (one at
+                // the timeout instant is too late, as when the journey runs).
+                if state.instances[i].heldEvent == nil, t < state.instances[i].deadline ?? .infinity {
                     state.instances[i].heldEvent = matched
                 }
                 return
@@ -450,7 +475,12 @@ struct CustomerRun {
         if state.schedules.isEmpty && scheduled.isEmpty { return }
         if state.schedules.count > scheduled.count || state.schedules.keys.contains(where: { engine.currentIndex[$0] == nil }) {
             state.schedules = state.schedules.filter { name, _ in
-                engine.currentProgram(named: name).map { if case .schedule = $0.trigger { true } else { false } } ?? false
+                engine.currentProgram(named: name).map {
+                    switch $0.trigger {
+                    case .schedule, .calendar: true
+                    default: false
+                    }
+                } ?? false
             }
         }
         guard let clock = state.clock else { return }
@@ -460,15 +490,44 @@ struct CustomerRun {
         }
     }
 
-    private mutating func nextScheduleTime(_ program: JourneyProgram, after t: Double) -> Double {
-        guard case .schedule(_, let at, let weekdays) = program.trigger else { return .infinity }
+    /// The next firing strictly after `t`, or `nil` when there is none (an anniversary of an
+    /// attribute the customer does not have).
+    private mutating func nextScheduleTime(_ program: JourneyProgram, after t: Double) -> Double? {
         let zone = LocalClock.zone(zoneID(journeyZone: program.timeZone)) ?? LocalClock.zone("UTC")!
-        return LocalClock.nextOccurrence(of: at, weekdays: weekdays, after: t, in: zone)
+        switch program.trigger {
+        case .schedule(_, let at, let weekdays):
+            return LocalClock.nextOccurrence(of: at, weekdays: weekdays, after: t, in: zone)
+        case .calendar(_, let at, .anniversary(let path)):
+            let value = ExpressionEvaluator.asTime(evaluator(journeyZone: program.timeZone, event: nil, at: t).value(of: .customer(path)))
+            guard let value else { return nil }
+            let date = CivilDate(dayNumber: LocalClock.calendarDay(of: value, in: zone))
+            return CalendarSchedule.next(.anniversary(date), at: at, after: t, in: zone)
+        case .calendar(_, let at, .monthly(let day)):
+            return CalendarSchedule.next(.monthly(day), at: at, after: t, in: zone)
+        case .calendar(_, let at, .everyWeeks(let n, let weekdays)):
+            return CalendarSchedule.next(.everyWeeks(n, weekdays), at: at, after: t, in: zone)
+        default:
+            return nil
+        }
+    }
+
+    /// After a profile update: anniversaries of attributes it changed are computed again.
+    private mutating func rescheduleAnniversaries(changed keys: Set<String>) {
+        guard !keys.isEmpty else { return }
+        for j in engine.index.scheduleJourneys {
+            guard case .calendar(_, _, .anniversary(let path)) = journeys[j].trigger, let first = path.first, keys.contains(first) else { continue }
+            state.schedules[journeys[j].name] = nil
+        }
+        ensureSchedules()
     }
 
     private mutating func fireSchedule(_ program: JourneyProgram, at t: Double) {
         state.schedules[program.name] = nextScheduleTime(program, after: t)
-        guard case .schedule(let segment, _, _) = program.trigger else { return }
+        let segment: String?
+        switch program.trigger {
+        case .schedule(let s, _, _), .calendar(let s, _, _): segment = s
+        default: return
+        }
         if let segment {
             guard let definition = catalog.segments[segment], evaluator(journeyZone: program.timeZone, event: nil, at: t).holds(definition) else {
                 return

@@ -78,9 +78,9 @@ public struct JourneyEngine: Sendable {
 
     /// Handles one input for one customer: the run-to-completion step.
     ///
-    /// Timers due before the input's instant fire first (an event's instant is its timestamp,
-    /// clamped to the customer's clock and to `now`; events come before timers due at the same
-    /// instant), then the input is processed, then timers due at or before `now` fire. The state's
+    /// Timers due at or before the input's instant fire first (an event's instant is its
+    /// timestamp, clamped to the customer's clock and to `now`; timers come before an input at the
+    /// same instant), then the input is processed, then timers due at or before `now` fire. The state's
     /// `nextWakeAt` is updated.
     ///
     /// - Parameters:

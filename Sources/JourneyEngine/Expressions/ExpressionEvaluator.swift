@@ -158,6 +158,21 @@ public struct ExpressionEvaluator {
             if function == .localHour { return .number(Double(LocalClock.localHour(of: t, in: zone))) }
             let day = LocalClock.localDay(of: t, in: zone).day
             return .number(Double(LocalClock.weekday(ofDay: day).rawValue))
+        case .year, .month, .day, .weekday:
+            guard let t = Self.asTime(first), let zone = LocalClock.zone(timeZone) ?? LocalClock.zone("UTC") else { break }
+            let day = LocalClock.calendarDay(of: t, in: zone)
+            let date = CivilDate(dayNumber: day)
+            switch function {
+            case .year: return .number(Double(date.year))
+            case .month: return .number(Double(date.month))
+            case .day: return .number(Double(date.day))
+            default: return .number(Double(LocalClock.weekday(ofDay: day).rawValue))
+            }
+        case .daysBetween:
+            guard values.count == 2, let a = Self.asTime(values[0]), let b = Self.asTime(values[1]),
+                let zone = LocalClock.zone(timeZone) ?? LocalClock.zone("UTC")
+            else { break }
+            return .number(Double(LocalClock.calendarDay(of: b, in: zone) - LocalClock.calendarDay(of: a, in: zone)))
         }
         return .null
     }

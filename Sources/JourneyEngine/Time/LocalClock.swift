@@ -38,6 +38,13 @@ public enum LocalClock {
         return (day, local - Double(day) * 86_400)
     }
 
+    /// The calendar day (days since 1970-01-01) a time stands for: a date value (`1990-02-28`,
+    /// stored as its midnight UTC) is that date; any other instant is its local date in `zone`.
+    public static func calendarDay(of t: Double, in zone: TimeZone) -> Int {
+        if t.truncatingRemainder(dividingBy: 86_400) == 0 { return Int(t / 86_400) }
+        return localDay(of: t, in: zone).day
+    }
+
     /// ISO weekday (1 = Monday … 7 = Sunday) of a local day number.
     public static func weekday(ofDay day: Int) -> Weekday {
         // 1970-01-01 was a Thursday (4).
@@ -52,7 +59,22 @@ public enum LocalClock {
 
     /// The instant at which local day `day` reaches `time` in `zone`, with the gap and overlap rules.
     public static func instant(day: Int, at time: LocalTime, in zone: TimeZone) -> Double {
-        let naive = Double(day) * 86_400 + Double(time.minutesOfDay) * 60
+        instant(day: day, secondsOfDay: Double(time.minutesOfDay) * 60, in: zone)
+    }
+
+    /// `days` calendar days after `t` at the same local time of day in `zone` (a calendar-day
+    /// wait): across a daylight-saving change this is an hour more or less than `days` × 24 hours.
+    /// A local time the target day lacks (spring-forward gap) is the first instant after the gap;
+    /// one it has twice is its first occurrence.
+    public static func adding(calendarDays days: Int, to t: Double, in zone: TimeZone) -> Double {
+        let local = localDay(of: t, in: zone)
+        return instant(day: local.day + days, secondsOfDay: local.secondsOfDay, in: zone)
+    }
+
+    /// The instant at which local day `day` reaches `secondsOfDay` in `zone`, with the gap and
+    /// overlap rules.
+    public static func instant(day: Int, secondsOfDay: Double, in zone: TimeZone) -> Double {
+        let naive = Double(day) * 86_400 + secondsOfDay
         var offsets: [Double] = []
         for probe in [naive - 86_400, naive, naive + 86_400] {
             let o = offset(zone, at: probe)

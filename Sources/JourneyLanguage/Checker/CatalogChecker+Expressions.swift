@@ -77,6 +77,8 @@ extension CatalogChecker {
             return TypedExpression(expression: .literal(.null), type: .null)
         case .duration(let seconds):
             return TypedExpression(expression: .literal(.duration(seconds)), type: .duration)
+        case .date(let date):
+            return TypedExpression(expression: .literal(.time(Double(date.dayNumber) * 86_400)), type: .time)
         case .path(let path):
             return checkPath(path, syntax, in: scope)
         case .list(let items):
@@ -473,9 +475,13 @@ extension CatalogChecker {
                 return .invalid
             }
             return TypedExpression(expression: expression, type: .time)
-        case .localHour, .localWeekday:
-            guard typed.count == 1 else { return arity(&self, "one time") }
+        case .localHour, .localWeekday, .year, .month, .day, .weekday:
+            guard typed.count == 1 else { return arity(&self, "one time or date") }
             guard expect(&self, 0, [.time]) else { return .invalid }
+            return TypedExpression(expression: expression, type: .number)
+        case .daysBetween:
+            guard typed.count == 2 else { return arity(&self, "two times or dates") }
+            guard expect(&self, 0, [.time]), expect(&self, 1, [.time]) else { return .invalid }
             return TypedExpression(expression: expression, type: .number)
         }
     }

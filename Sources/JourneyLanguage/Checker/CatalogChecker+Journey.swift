@@ -186,6 +186,29 @@ extension CatalogChecker {
         case .schedule(let weekdays, let time, let segment):
             if let segment, !resolveSegment(segment) { return nil }
             return .schedule(segment: segment?.text, at: time, weekdays: weekdays)
+        case .calendar(let rule, let time, let segment):
+            if let segment, !resolveSegment(segment) { return nil }
+            switch rule {
+            case .everyWeeks(let n, let weekdays): return .calendar(segment: segment?.text, at: time, rule: .everyWeeks(n, weekdays: weekdays))
+            case .monthly(let day): return .calendar(segment: segment?.text, at: time, rule: .monthly(day))
+            case .anniversary(let syntax):
+                let typed = check(syntax, in: ExpressionScope(description: "the anniversary's date", allowsEvent: false, eventName: nil))
+                if typed.expression == TypedExpression.invalid.expression { return nil }  // already reported
+                guard case .customer(let path) = typed.expression else {
+                    error(
+                        .typeMismatch, at: syntax.location, length: syntax.length,
+                        "an anniversary is of a customer attribute that holds a date (`customer.birthday`)")
+                    return nil
+                }
+                guard typed.type == .time || typed.type == .any else {
+                    error(
+                        .typeMismatch, at: syntax.location, length: syntax.length,
+                        "an anniversary needs a date, but `customer.\(path.joined(separator: "."))` is \(typed.type.spoken); declare it `time` in the schema"
+                    )
+                    return nil
+                }
+                return .calendar(segment: segment?.text, at: time, rule: .anniversary(attribute: path))
+            }
         }
     }
 
@@ -272,6 +295,23 @@ extension CatalogChecker {
             label = "wait_" + duration.text.split(separator: " ").joined(separator: "_")
             elapsed += duration.seconds
             checkGoalWindow(after: elapsed, at: step, &lowering)
+        case .waitCalendarDays(let duration):
+            let days = Int((duration.seconds / 86_400).rounded())
+            kind = .wait(.calendarDays(days, next: next))
+            label = "wait_" + duration.text.split(separator: " ").joined(separator: "_")
+            // A calendar day lasts 23 hours at the least (the spring-forward day).
+            elapsed += Double(days) * 86_400 - 3_600
+            checkGoalWindow(after: elapsed, at: step, &lowering)
+        case .waitUntilTime(let syntax):
+            let typed = check(syntax, in: ExpressionScope(description: "the wait's time", allowsEvent: true, eventName: nil))
+            if typed.type != .time, typed.type != .any {
+                error(
+                    .typeMismatch, at: syntax.location, length: syntax.length,
+                    "`wait until` needs a time, such as `customer.trial_ends_at - 3 days`, but this is \(typed.type.spoken)",
+                    notes: [.init("for a time of day, write `wait until 09:00`; for a delay, `wait 3 days`")])
+            }
+            kind = .wait(.untilTime(typed.expression, next: next))
+            label = "wait_until_" + Self.slug("\(typed.expression)")
         case .waitUntil(let time, let weekdays):
             kind = .wait(.untilLocalTime(time, weekdays: weekdays, next: next))
             label = "wait_until_" + time.description.filter { $0 != ":" }

@@ -30,7 +30,7 @@ enum ContentHash {
         switch program.trigger {
         case .event(_, let filter): scan(filter)
         case .segmentEntry(let segment): names.insert(segment)
-        case .schedule(let segment, _, _): if let segment { names.insert(segment) }
+        case .schedule(let segment, _, _), .calendar(let segment, _, _): if let segment { names.insert(segment) }
         }
         for exit in program.exits {
             switch exit {
@@ -43,6 +43,7 @@ enum ContentHash {
             switch state.kind {
             case .branch(let branches, _): for branch in branches { scan(branch.condition) }
             case .wait(.event(_, let filter, _, _, _)): scan(filter)
+            case .wait(.untilTime(let expression, _)): scan(expression)
             case .update(let updates, _):
                 for update in updates {
                     switch update.operation {

@@ -66,6 +66,21 @@ public enum JourneyCompiler {
         return compile(files: sources, messages: sourcesByMessage)
     }
 
+    /// An unterminated string swallows the rest of its line (`wait for event "clicked up to 1 day`
+    /// reads as an event named `clicked up to 1 day`), so whatever else is said about that line
+    /// is an echo of the one real error: only the unterminated string is reported there.
+    static func withoutUnterminatedStringEchoes(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        var lines: Set<SourceLocation> = []
+        for d in diagnostics where d.id == .unterminatedString {
+            if let at = d.location { lines.insert(SourceLocation(file: at.file, line: at.line, column: 0)) }
+        }
+        guard !lines.isEmpty else { return diagnostics }
+        return diagnostics.filter { d in
+            guard d.id != .unterminatedString, let at = d.location else { return true }
+            return !lines.contains(SourceLocation(file: at.file, line: at.line, column: 0))
+        }
+    }
+
     static func compile(files sources: [String: String], messages: [String: MessageSource]?, versions: Bool = true) -> CompilationResult {
         var diagnostics: [Diagnostic] = []
         var files: [SourceFileSyntax] = []
@@ -78,6 +93,7 @@ public enum JourneyCompiler {
         checker.computesVersions = versions
         let catalog = checker.run()
         diagnostics += checker.diagnostics
+        diagnostics = withoutUnterminatedStringEchoes(diagnostics)
         let hasErrors = diagnostics.contains { $0.severity == .error }
         return CompilationResult(catalog: hasErrors ? nil : catalog, diagnostics: DiagnosticsFormatter.sorted(diagnostics), sources: sources)
     }

@@ -109,6 +109,7 @@ extension DiagnosticID {
     public static let unknownDeclaration: Self = "E011-unknown-declaration"
     public static let unknownStatement: Self = "E012-unknown-statement"
     public static let unknownUnit: Self = "E014-unknown-unit"
+    public static let unknownSetting: Self = "E015-unknown-setting"
 
     // MARK: Names
     public static let unknownAttribute: Self = "E020-unknown-attribute"

@@ -44,7 +44,9 @@ public enum GraphDriver {
         if programs.isEmpty {
             return Outcome(output: nil, diagnostics: result.diagnostics, sources: result.sources, usageError: "no journey in \(path)")
         }
-        let output = programs.map { JourneyGraph.render($0, format: format) }.joined(separator: "\n")
+        // Several journeys make one graph (one digraph or flowchart): a stream of several would
+        // render only its first.
+        let output = JourneyGraph.render(programs, format: format)
         return Outcome(output: output, diagnostics: result.diagnostics, sources: result.sources, usageError: nil)
     }
 }

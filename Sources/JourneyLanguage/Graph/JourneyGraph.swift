@@ -22,6 +22,45 @@ public enum JourneyGraph {
         }
     }
 
+    /// Draws several journeys as one graph (one digraph, or one flowchart), each journey in its
+    /// own box, so that the whole output renders; one journey is drawn as by ``render(_:format:)``.
+    public static func render(_ programs: [JourneyProgram], format: Format) -> String {
+        if programs.count == 1 { return render(programs[0], format: format) }
+        switch format {
+        case .dot: return dot(programs)
+        case .mermaid: return mermaid(programs)
+        }
+    }
+
+    /// A node's text: the step's label (the name reports and timelines use), then what it does.
+    static func nodeText(_ state: JourneyState) -> String {
+        let text = describe(state)
+        return state.label.isEmpty || state.label == text ? text : "\(state.label)\n\(text)"
+    }
+
+    /// The journey's rules that apply wherever a customer is: entry rule, exit rules and goal.
+    public static func rules(_ program: JourneyProgram) -> [String] {
+        var lines: [String] = []
+        switch program.entry {
+        case .oneAtATime: break
+        case .onceEver: lines.append("entry once")
+        case .oncePer(let seconds): lines.append("entry once per \(CatalogChecker.describe(seconds: seconds))")
+        case .always: lines.append("entry always")
+        }
+        for exit in program.exits {
+            switch exit {
+            case .event(let name, let filter): lines.append("exit on event \(ExpressionPrinter.quote(name))" + (filter.map { " where \($0)" } ?? ""))
+            case .condition(let condition): lines.append("exit when \(condition)")
+            }
+        }
+        if let goal = program.goal {
+            lines.append(
+                "goal event \(ExpressionPrinter.quote(goal.event))" + (goal.filter.map { " where \($0)" } ?? "")
+                    + " within \(CatalogChecker.describe(seconds: goal.within))" + (goal.exitOnGoal ? " then exit" : ""))
+        }
+        return lines
+    }
+
     /// What a state does, in one or two lines.
     public static func describe(_ state: JourneyState) -> String {
         switch state.kind {
@@ -47,6 +86,8 @@ public enum JourneyGraph {
         case .branch: return "if"
         case .split(let split): return "split \(ExpressionPrinter.quote(split.name))"
         case .wait(.duration(let seconds, _)): return "wait \(CatalogChecker.describe(seconds: seconds))"
+        case .wait(.untilTime(let expression, _)): return "wait until \(expression)"
+        case .wait(.calendarDays(let days, _)): return "wait \(days) calendar day\(days == 1 ? "" : "s")"
         case .wait(.untilLocalTime(let time, let weekdays, _)):
             return "wait until \(time)" + (weekdays.map { " on " + $0.sorted().map(\.name).joined(separator: ", ") } ?? "")
         case .wait(.event(let name, let filter, let timeout, _, _)):
@@ -64,6 +105,21 @@ public enum JourneyGraph {
         case .schedule(let segment, let time, let weekdays):
             let days = weekdays.map { $0.sorted().map(\.name).joined(separator: ", ") } ?? "day"
             return "every \(days) at \(time)" + (segment.map { "\nfor segment \($0)" } ?? "")
+        case .calendar(let segment, let time, let rule):
+            return "\(describe(rule)) at \(time)" + (segment.map { "\nfor segment \($0)" } ?? "")
+        }
+    }
+
+    /// `every month on the last day`, `every 2 weeks on monday`, `on anniversary of customer.birthday`.
+    public static func describe(_ rule: CalendarRule) -> String {
+        switch rule {
+        case .everyWeeks(let n, let weekdays): return "every \(n) weeks on " + weekdays.sorted().map(\.name).joined(separator: ", ")
+        case .monthly(.day(let day)): return "every month on day \(day)"
+        case .monthly(.lastDay): return "every month on the last day"
+        case .monthly(.weekday(let weekday, let ordinal)):
+            let word = ["last", "", "first", "second", "third", "fourth"][ordinal + 1]
+            return "every month on the \(word) \(weekday.name)"
+        case .anniversary(let path): return "on anniversary of customer.\(path.joined(separator: "."))"
         }
     }
 
@@ -81,7 +137,8 @@ public enum JourneyGraph {
                 for variant in split.variants {
                     edges.append(Edge(from: from, to: "s\(variant.target)", label: "\(variant.name) \(CatalogChecker.formatPercent(variant.weight))"))
                 }
-            case .wait(.duration(_, let next)), .wait(.untilLocalTime(_, _, let next)):
+            case .wait(.duration(_, let next)), .wait(.calendarDays(_, let next)), .wait(.untilLocalTime(_, _, let next)),
+                .wait(.untilTime(_, let next)):
                 edges.append(Edge(from: from, to: "s\(next)", label: nil))
             case .wait(.event(_, _, _, let onEvent, let onTimeout)):
                 edges.append(Edge(from: from, to: "s\(onEvent)", label: "received"))
@@ -121,12 +178,33 @@ public enum JourneyGraph {
         var out = "digraph \(program.name) {\n"
         out += "  label=\"\(dotEscape(header(program)))\";\n  labelloc=t;\n  rankdir=TB;\n"
         out += "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n"
-        out += "  start [shape=oval, label=\"\(dotEscape("trigger " + describe(program.trigger)))\"];\n"
+        out += dotBody(program, prefix: "", indent: "  ")
+        return out + "}\n"
+    }
+
+    static func dot(_ programs: [JourneyProgram]) -> String {
+        var out = "digraph journeys {\n  rankdir=TB;\n"
+        out += "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n"
+        for program in programs {
+            out += "  subgraph cluster_\(program.name) {\n    label=\"\(dotEscape(header(program)))\";\n    style=solid;\n"
+            out += dotBody(program, prefix: "\(program.name)_", indent: "    ")
+            out += "  }\n"
+        }
+        return out + "}\n"
+    }
+
+    /// The nodes and edges of one journey, node ids prefixed with `prefix`.
+    static func dotBody(_ program: JourneyProgram, prefix: String, indent: String) -> String {
+        var out = "\(indent)\(prefix)start [shape=oval, label=\"\(dotEscape("trigger " + describe(program.trigger)))\"];\n"
+        let rules = rules(program)
+        if !rules.isEmpty {
+            out += "\(indent)\(prefix)rules [shape=note, style=\"\", label=\"\(dotEscape(rules.joined(separator: "\n")))\"];\n"
+        }
         for (stage, states) in stageGroups(program) {
-            var indent = "  "
+            var inner = indent
             if let stage {
-                out += "  subgraph cluster_\(stage.rawValue) {\n    label=\"\(stage.rawValue)\";\n    style=dashed;\n"
-                indent = "    "
+                out += "\(indent)subgraph cluster_\(prefix)\(stage.rawValue) {\n\(indent)  label=\"\(stage.rawValue)\";\n\(indent)  style=dashed;\n"
+                inner = indent + "  "
             }
             for state in states {
                 let shape: String
@@ -136,14 +214,14 @@ public enum JourneyGraph {
                 case .wait: shape = ", style=\"rounded,dashed\""
                 default: shape = ""
                 }
-                out += "\(indent)s\(state.id) [label=\"\(dotEscape(describe(state)))\"\(shape)];\n"
+                out += "\(inner)\(prefix)s\(state.id) [label=\"\(dotEscape(nodeText(state)))\"\(shape)];\n"
             }
-            if stage != nil { out += "  }\n" }
+            if stage != nil { out += "\(indent)}\n" }
         }
         for edge in edges(program) {
-            out += "  \(edge.from) -> \(edge.to)" + (edge.label.map { " [label=\"\(dotEscape($0))\"]" } ?? "") + ";\n"
+            out += "\(indent)\(prefix)\(edge.from) -> \(prefix)\(edge.to)" + (edge.label.map { " [label=\"\(dotEscape($0))\"]" } ?? "") + ";\n"
         }
-        return out + "}\n"
+        return out
     }
 
     // MARK: Mermaid
@@ -154,26 +232,43 @@ public enum JourneyGraph {
     }
 
     static func mermaid(_ program: JourneyProgram) -> String {
-        var out = "---\ntitle: \(header(program))\n---\nflowchart TD\n"
-        out += "  start([\"\(mermaidEscape("trigger " + describe(program.trigger)))\"])\n"
+        "---\ntitle: \(header(program))\n---\nflowchart TD\n" + mermaidBody(program, prefix: "", indent: "  ")
+    }
+
+    static func mermaid(_ programs: [JourneyProgram]) -> String {
+        var out = "flowchart TD\n"
+        for program in programs {
+            out += "  subgraph \(program.name)[\"\(mermaidEscape(header(program)))\"]\n"
+            out += mermaidBody(program, prefix: "\(program.name)_", indent: "    ")
+            out += "  end\n"
+        }
+        return out
+    }
+
+    /// The nodes and edges of one journey, node ids prefixed with `prefix`.
+    static func mermaidBody(_ program: JourneyProgram, prefix: String, indent: String) -> String {
+        var out = "\(indent)\(prefix)start([\"\(mermaidEscape("trigger " + describe(program.trigger)))\"])\n"
+        let rules = rules(program)
+        if !rules.isEmpty { out += "\(indent)\(prefix)rules[/\"\(mermaidEscape(rules.joined(separator: "\n")))\"/]\n" }
         for (stage, states) in stageGroups(program) {
-            var indent = "  "
+            var inner = indent
             if let stage {
-                out += "  subgraph \(stage.rawValue)\n"
-                indent = "    "
+                out += "\(indent)subgraph \(prefix)\(stage.rawValue)[\"\(stage.rawValue)\"]\n"
+                inner = indent + "  "
             }
             for state in states {
-                let text = mermaidEscape(describe(state))
+                let text = mermaidEscape(nodeText(state))
+                let id = "\(prefix)s\(state.id)"
                 switch state.kind {
-                case .branch, .split: out += "\(indent)s\(state.id){\"\(text)\"}\n"
-                case .exit: out += "\(indent)s\(state.id)((\"\(text)\"))\n"
-                default: out += "\(indent)s\(state.id)[\"\(text)\"]\n"
+                case .branch, .split: out += "\(inner)\(id){\"\(text)\"}\n"
+                case .exit: out += "\(inner)\(id)((\"\(text)\"))\n"
+                default: out += "\(inner)\(id)[\"\(text)\"]\n"
                 }
             }
-            if stage != nil { out += "  end\n" }
+            if stage != nil { out += "\(indent)end\n" }
         }
         for edge in edges(program) {
-            out += "  \(edge.from) -->" + (edge.label.map { "|\"\(mermaidEscape($0))\"|" } ?? "") + " \(edge.to)\n"
+            out += "\(indent)\(prefix)\(edge.from) -->" + (edge.label.map { "|\"\(mermaidEscape($0))\"|" } ?? "") + " \(prefix)\(edge.to)\n"
         }
         return out
     }

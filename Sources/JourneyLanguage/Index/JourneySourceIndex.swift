@@ -218,6 +218,9 @@ extension JourneySourceIndex {
                     if let filter { expression(filter, event: event.value) }
                 case .trigger(.segment(let name)): add(.segment, name)
                 case .trigger(.schedule(_, _, let segment)): if let segment { add(.segment, segment) }
+                case .trigger(.calendar(let rule, _, let segment)):
+                    if case .anniversary(let attribute) = rule { expression(attribute, event: nil) }
+                    if let segment { add(.segment, segment) }
                 case .exitOnEvent(let event, let filter), .goal(let event, let filter, _, _):
                     add(event: event)
                     if let filter { expression(filter, event: event.value) }
@@ -284,7 +287,8 @@ extension JourneySourceIndex {
                 case .set(let value), .increment(let value): expression(value, event: event)
                 case .unset: break
                 }
-            case .waitDuration, .waitUntil, .exit, .stage: break
+            case .waitUntilTime(let time): expression(time, event: event)
+            case .waitDuration, .waitCalendarDays, .waitUntil, .exit, .stage: break
             }
             let written = text(line: step.location.line, from: step.location.column)
             let body = step.label.map { _ in
@@ -327,7 +331,7 @@ extension JourneySourceIndex {
                 add(event: name)
                 if let filter { self.expression(filter, event: name.value) }
                 self.expression(times, event: event)
-            case .number, .string, .bool, .null, .duration, .invalid: break
+            case .number, .string, .bool, .null, .duration, .date, .invalid: break
             }
         }
     }

@@ -66,7 +66,10 @@ enum ExpressionPrinter {
         case .bool(let b): return b ? "true" : "false"
         case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
         case .string(let s): return quote(s)
-        case .time(let t): return "time(\(quote(Value.formatTime(t))))"
+        case .time(let t):
+            // A date literal reads back as one.
+            if t.truncatingRemainder(dividingBy: 86_400) == 0 { return CivilDate(dayNumber: Int(t / 86_400)).description }
+            return "time(\(quote(Value.formatTime(t))))"
         case .duration(let d): return CatalogChecker.describe(seconds: d)
         case .list(let items): return "[" + items.map(literal).joined(separator: ", ") + "]"
         case .object: return "{…}"

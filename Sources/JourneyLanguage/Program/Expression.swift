@@ -64,4 +64,11 @@ public enum Function: String, Sendable, Hashable, Codable, CaseIterable {
     /// `local_hour(t)`, `local_weekday(t)`: in the customer's time zone (weekday 1 = Monday … 7 = Sunday).
     case localHour = "local_hour"
     case localWeekday = "local_weekday"
+    /// `year(t)`, `month(t)` (1–12), `day(t)` (1–31), `weekday(t)` (1 = Monday … 7 = Sunday): the
+    /// calendar date of a time in the customer's time zone; a date value (`1990-02-28`, stored as
+    /// its midnight UTC) is that date wherever the customer is.
+    case year, month, day, weekday
+    /// `days_between(a, b)`: whole calendar days from the date of `a` to the date of `b` (negative
+    /// when `b` is earlier), by the same dates as `year`/`month`/`day`.
+    case daysBetween = "days_between"
 }

@@ -118,12 +118,20 @@ public struct Variant: Sendable, Hashable, Codable {
 }
 
 public enum Wait: Sendable, Hashable, Codable {
+    /// A fixed duration: `wait 7 days` is 7 × 24 hours, whatever the clocks do.
     case duration(seconds: Double, next: StateID)
+    /// `days` calendar days in the customer's time zone, ending at the local time of day the wait
+    /// started (`wait 7 calendar days`): across a daylight-saving change it lasts an hour more or
+    /// less than `days` × 24 hours.
+    case calendarDays(Int, next: StateID)
+    /// Until the instant a `time` expression gives when the wait starts (`wait until
+    /// customer.trial_ends_at - 3 days`); at once when it is `null` or already past.
+    case untilTime(Expression, next: StateID)
     /// Until the next occurrence of a local time of day in the customer's time zone, optionally
     /// only on the given weekdays. "Next" is strictly after the moment the wait starts.
     case untilLocalTime(LocalTime, weekdays: Set<Weekday>?, next: StateID)
     /// For a matching event, or until `timeout` seconds pass. An event at exactly the timeout
-    /// instant counts as received (events are processed before timers due at the same instant).
+    /// instant is too late (timers are processed before inputs at the same instant).
     case event(name: String, filter: Expression?, timeout: Double, onEvent: StateID, onTimeout: StateID)
 }
 
@@ -228,6 +236,29 @@ public enum Trigger: Sendable, Hashable, Codable {
     /// Enter every member of the segment (everyone when `nil`) at a local time in the customer's own
     /// time zone, on the given weekdays (every day when `nil`).
     case schedule(segment: String?, at: LocalTime, weekdays: Set<Weekday>?)
+    /// Enter every member of the segment (everyone when `nil`) at a local time in the customer's
+    /// own time zone, on the days of a calendar rule (monthly, every N weeks, an anniversary).
+    case calendar(segment: String?, at: LocalTime, rule: CalendarRule)
+}
+
+/// The days a calendar trigger fires on.
+public enum CalendarRule: Sendable, Hashable, Codable {
+    /// Every `weeks` weeks on `weekdays`. Weeks are counted from the week of Monday 1970-01-05, the
+    /// same weeks for every customer (`every 2 weeks` fires in even-numbered weeks).
+    case everyWeeks(Int, weekdays: Set<Weekday>)
+    /// Every month on one day of it.
+    case monthly(MonthDay)
+    /// Every year on the month and day of a `time` attribute (`customer.birthday`); 29 February
+    /// is 28 February in years without it. No attribute, no firing.
+    case anniversary(attribute: [String])
+}
+
+public enum MonthDay: Sendable, Hashable, Codable {
+    /// Day 1–31; a month without that day fires on its last day.
+    case day(Int)
+    case lastDay
+    /// The `ordinal`th (1–4) weekday of the month, or the last one (`ordinal` -1).
+    case weekday(Weekday, ordinal: Int)
 }
 
 public enum EntryRule: Sendable, Hashable, Codable {

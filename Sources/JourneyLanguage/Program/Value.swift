@@ -127,7 +127,10 @@ extension Value: Codable {
 
     /// Parses an RFC 3339 timestamp (with or without fractional seconds, any offset) to seconds
     /// since the epoch; `nil` when the text is not one.
+    /// An RFC 3339 time, or a date (`1990-02-28`: its midnight UTC, which date functions and
+    /// anniversaries read back as that date).
     public static func parseTime(_ text: String) -> Double? {
+        if text.count == 10, let date = CivilDate(parsing: text) { return Double(date.dayNumber) * 86_400 }
         if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(text) {
             return date.timeIntervalSince1970
         }

@@ -255,6 +255,21 @@ struct Lexer {
         let startColumn = column
         let spaced = spaceBeforeCurrent
         while let c = peek(), ("0"..."9").contains(c) { index += 1 }
+        // A date: 2026-03-01 (four digits, then -MM-DD with no spaces).
+        if index - start == 4, peek() == "-", let m1 = peek(1), let m2 = peek(2), peek(3) == "-", let d1 = peek(4), let d2 = peek(5),
+            [m1, m2, d1, d2].allSatisfy({ ("0"..."9").contains($0) }), !(peek(6).map { ("0"..."9").contains($0) } ?? false)
+        {
+            index += 6
+            var text = ""
+            text.unicodeScalars.append(contentsOf: scalars[start..<index])
+            guard let date = CivilDate(parsing: text) else {
+                error(.invalidTime, line: line, column: startColumn, length: index - start, "`\(text)` is not a date; write YYYY-MM-DD")
+                emit(.date(CivilDate(year: 1970, month: 1, day: 1)), text: text, column: startColumn, length: index - start, spaceBefore: spaced)
+                return
+            }
+            emit(.date(date), text: text, column: startColumn, length: index - start, spaceBefore: spaced)
+            return
+        }
         // A time of day: 9:30, 09:30.
         if peek() == ":", let d1 = peek(1), ("0"..."9").contains(d1), let d2 = peek(2), ("0"..."9").contains(d2),
             index - start <= 2

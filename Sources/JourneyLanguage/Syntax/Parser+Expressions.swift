@@ -34,7 +34,8 @@ extension Parser {
         var left = try parseAnd()
         while current.isWord("or") {
             try countOperator()
-            advance()
+            let keyword = advance()
+            try refuseTrailingConnective(keyword)
             left = binary(.or, left, try parseAnd())
         }
         return left
@@ -44,10 +45,21 @@ extension Parser {
         var left = try parseNot()
         while current.isWord("and") {
             try countOperator()
-            advance()
+            let keyword = advance()
+            try refuseTrailingConnective(keyword)
             left = binary(.and, left, try parseNot())
         }
         return left
+    }
+
+    /// `if a > 5 and` with the rest on the next line: a condition continues on a line that
+    /// starts with `and` / `or`, not after a line that ends with one.
+    private mutating func refuseTrailingConnective(_ keyword: Token) throws {
+        guard current.kind == .newline || current.kind == .indent || current.kind == .end else { return }
+        try fail(
+            at: keyword,
+            "`\(keyword.text)` ends the line: a condition that continues on the next line starts that line with `\(keyword.text)`",
+            notes: [.init("move `\(keyword.text)` to the start of the next line, indented deeper than the first")])
     }
 
     private mutating func parseNot() throws -> ExpressionSyntax {
@@ -172,6 +184,9 @@ extension Parser {
             return ExpressionSyntax(kind: .string(value), location: here, length: token.length)
         case .timeOfDay:
             try fail(at: token, "a time of day is not a value in expressions; use `local_hour(now)` to test the hour")
+        case .date(let date):
+            advance()
+            return ExpressionSyntax(kind: .date(date), location: here, length: token.length)
         case .symbol where token.text == "(":
             advance()
             var inner = try parseExpression()

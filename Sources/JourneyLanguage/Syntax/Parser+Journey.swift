@@ -6,6 +6,8 @@ extension Parser {
 
     static let journeySettingKeywords = ["stage", "priority", "trigger", "entry", "exit", "goal", "cap", "time"]
     static let stepKeywords = ["wait", "send", "if", "split", "set", "increment", "unset", "exit", "stage", "step"]
+    /// How other languages spell `else if`.
+    static let elseIfMisspellings = ["elif", "elsif", "elseif"]
 
     mutating func parseJourney() throws -> JourneySyntax {
         let keyword = advance()
@@ -120,7 +122,68 @@ extension Parser {
                 advance()
                 return .segment(try expectSimpleName("a segment name"))
             }
+            if current.isWord("anniversary") {
+                // `trigger on anniversary of customer.birthday at 09:00`
+                advance()
+                try expectWord("of", "after `anniversary` (`on anniversary of customer.birthday at 09:00`)")
+                let attribute = try parseExpression()
+                let (time, segment) = try parseScheduleTail()
+                return .calendar(.anniversary(attribute), at: time, segment: segment)
+            }
+            if current.kind == .identifier, let suggestion = Suggestions.closest(to: current.text, in: ["event", "segment"]) {
+                // `trigger on evnt "x"`
+                try fail(
+                    at: current,
+                    "expected `event \"name\"` or `segment name` after `trigger on`, found \(current.display); did you mean `\(suggestion)`?",
+                    fixIts: [.init(location: location(current), length: current.length, replacement: suggestion)])
+            }
             try expected("`event \"name\"` or `segment name` after `trigger on`")
+        }
+        if current.isWord("every"), peek().isWord("month") {
+            // `every month on day 1 | on the last day | on the first monday at 09:00`
+            advance()
+            advance()
+            try expectWord("on", "after `every month` (`on day 1`, `on the last day`, `on the first monday`)")
+            if current.isWord("the") { advance() }
+            let day: MonthDay
+            if current.isWord("day") {
+                advance()
+                guard case .number(let n) = current.kind, n == n.rounded(), (1...31).contains(n) else {
+                    try expected("a day of the month from 1 to 31")
+                }
+                advance()
+                day = .day(Int(n))
+            } else if let ordinal = Self.ordinals[current.text], current.kind == .identifier {
+                advance()
+                if ordinal == -1, current.isWord("day") {
+                    advance()
+                    day = .lastDay
+                } else {
+                    guard let weekday = Self.weekdayNames[current.text], current.kind == .identifier else {
+                        try expected("a weekday after `\(peek(-1).text)` (`the first monday`\(ordinal == -1 ? ", `the last day`" : ""))")
+                    }
+                    advance()
+                    day = .weekday(weekday, ordinal: ordinal)
+                }
+            } else {
+                try expected("`day N`, `the last day` or `the first|second|third|fourth|last <weekday>` after `every month on`")
+            }
+            let (time, segment) = try parseScheduleTail()
+            return .calendar(.monthly(day), at: time, segment: segment)
+        }
+        if current.isWord("every"), case .number(let n) = peek().kind {
+            // `every 2 weeks on monday at 09:00`
+            advance()
+            let count = advance()
+            guard n == n.rounded(), (1...52).contains(n) else {
+                try fail(.valueOutOfRange, at: count, "a week interval is a whole number from 1 to 52")
+            }
+            guard current.isWord("weeks") || current.isWord("week") else { try expected("`weeks` after `every \(count.text)`") }
+            advance()
+            try expectWord("on", "and the weekdays (`every 2 weeks on monday at 09:00`)")
+            let weekdays = try parseWeekdays()
+            let (time, segment) = try parseScheduleTail()
+            return .calendar(.everyWeeks(Int(n), weekdays: weekdays), at: time, segment: segment)
         }
         if current.isWord("every") {
             advance()
@@ -141,6 +204,26 @@ extension Parser {
             return .schedule(weekdays: weekdays, at: time, segment: segment)
         }
         try expected("`on event`, `on segment` or `every` after `trigger`")
+    }
+
+    static let ordinals = ["first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1]
+
+    static func isTimeOfDay(_ token: Token) -> Bool {
+        if case .timeOfDay = token.kind { return true }
+        return false
+    }
+
+    /// `at 09:00 [for segment NAME]` after a schedule's days.
+    mutating func parseScheduleTail() throws -> (LocalTime, Name?) {
+        try expectWord("at", "and a time of day (`at 09:00`)")
+        let time = try expectTime()
+        var segment: Name?
+        if current.isWord("for") {
+            advance()
+            try expectWord("segment", "after `for`")
+            segment = try expectSimpleName("a segment name")
+        }
+        return (time, segment)
     }
 
     mutating func parseEntry() throws -> EntryRule {
@@ -239,11 +322,22 @@ extension Parser {
             try expectNewline()
         case "else":
             try fail(at: start, "`else` without a matching `if` at the same indentation")
+        case "elif", "elsif", "elseif":
+            try fail(
+                .unknownStatement, at: start, "`\(start.text)` is not a keyword; write `else if` (after an `if` at the same indentation)",
+                fixIts: [.init(location: location(start), length: start.length, replacement: "else if")])
         case "received", "timeout":
             try fail(at: start, "`\(start.text) ->` belongs under a `wait for event … up to …` step")
         default:
             let candidates = label == nil ? Self.stepKeywords + Self.journeySettingKeywords : Self.stepKeywords
             let (hint, suggestion) = Suggestions.didYouMean(start.text, in: Set(candidates))
+            if let suggestion, !Self.stepKeywords.contains(suggestion) {
+                // `prority 50`: a misspelt setting, not a step.
+                try fail(
+                    .unknownSetting, at: start, "unknown setting \(start.display)\(hint)",
+                    notes: [.init("journey settings are stage, priority, trigger, entry, exit on/when, goal, cap and time zone")],
+                    fixIts: [.init(location: location(start), length: start.length, replacement: suggestion)])
+            }
             try fail(
                 .unknownStatement, at: start, "unknown step \(start.display)\(hint)",
                 notes: [.init("steps are wait, send, if, split, set, increment, unset, exit and stage")],
@@ -269,6 +363,12 @@ extension Parser {
         advance()
         if current.isWord("until") {
             advance()
+            if current.kind != .identifier || !["weekdays", "weekday"].contains(current.text), !Self.isTimeOfDay(current) {
+                // `wait until customer.trial_ends_at - 3 days`: an instant from an expression.
+                let expression = try parseExpression()
+                try expectNewline()
+                return .waitUntilTime(expression)
+            }
             let time = try expectTime()
             var weekdays: Set<Weekday>?
             if current.isWord("on") {
@@ -334,6 +434,26 @@ extension Parser {
         }
         if case .timeOfDay = current.kind {
             try fail(at: current, "write `wait until \(current.text)` to wait for a time of day")
+        }
+        if case .number(let amount) = current.kind, peek().isWord("calendar") {
+            // `wait 7 calendar days`: whole local days, keeping the time of day.
+            let start = advance()
+            advance()  // calendar
+            let unit = current
+            guard unit.isWord("day") || unit.isWord("days") || unit.isWord("week") || unit.isWord("weeks") else {
+                try fail(
+                    .unknownUnit, at: unit, "a calendar wait counts days or weeks (`wait 7 calendar days`), found \(unit.display)",
+                    notes: [.init("for hours or minutes, write a fixed wait (`wait 3 hours`)")])
+            }
+            advance()
+            let perUnit = unit.text.hasPrefix("week") ? 7.0 : 1.0
+            guard amount >= 1, amount == amount.rounded(), amount * perUnit <= 3_660 else {
+                try fail(.valueOutOfRange, at: start, "a calendar wait is a whole number of days or weeks, from 1 day to 10 years")
+            }
+            let days = amount * perUnit
+            let text = "\(start.text) calendar \(unit.text.hasPrefix("week") ? "week" : "day")\(amount == 1 ? "" : "s")"
+            try expectNewline()
+            return .waitCalendarDays(DurationLiteral(seconds: days * 86_400, text: text, location: location(start), length: span(from: start)))
         }
         let duration = try parseDuration()
         try expectNewline()
@@ -414,10 +534,17 @@ extension Parser {
         arms.append(BranchArmSyntax(condition: condition, body: requireSteps(after: keyword), location: location(keyword)))
         var otherwise: [StepSyntax]?
         var otherwiseLocation: SourceLocation?
-        while current.isWord("else") {
+        while current.isWord("else") || Self.elseIfMisspellings.contains(where: current.isWord) {
             let elseToken = advance()
-            if current.isWord("if") {
-                advance()
+            let misspelt = elseToken.text != "else"
+            if misspelt {
+                // Read it as the `else if` it means, so that the arms after it still parse.
+                report(
+                    .unknownStatement, at: elseToken, "`\(elseToken.text)` is not a keyword; write `else if`",
+                    fixIts: [.init(location: location(elseToken), length: elseToken.length, replacement: "else if")])
+            }
+            if misspelt || current.isWord("if") {
+                if !misspelt { advance() }
                 do {
                     let condition = try parseExpression()
                     try expectNewline()

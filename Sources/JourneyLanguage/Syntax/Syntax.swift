@@ -147,6 +147,13 @@ enum TriggerSyntax: Sendable {
     case event(StringLiteral, filter: ExpressionSyntax?)
     case segment(Name)
     case schedule(weekdays: Set<Weekday>?, at: LocalTime, segment: Name?)
+    case calendar(CalendarRuleSyntax, at: LocalTime, segment: Name?)
+}
+
+enum CalendarRuleSyntax: Sendable {
+    case everyWeeks(Int, weekdays: Set<Weekday>)
+    case monthly(MonthDay)
+    case anniversary(ExpressionSyntax)
 }
 
 struct StepSyntax: Sendable {
@@ -161,7 +168,11 @@ struct StepSyntax: Sendable {
 
 indirect enum StepKindSyntax: Sendable {
     case waitDuration(DurationLiteral)
+    /// `wait 7 calendar days` (`seconds` is days × 86 400; the text says `calendar`).
+    case waitCalendarDays(DurationLiteral)
     case waitUntil(LocalTime, weekdays: Set<Weekday>?)
+    /// `wait until customer.trial_ends_at - 3 days`.
+    case waitUntilTime(ExpressionSyntax)
     case waitForEvent(WaitForEventSyntax)
     case send(SendSyntax)
     case branch([BranchArmSyntax], otherwise: [StepSyntax]?, otherwiseLocation: SourceLocation?)
@@ -240,6 +251,8 @@ indirect enum ExpressionKindSyntax: Sendable {
     case bool(Bool)
     case null
     case duration(Double)
+    /// `2026-03-01`: a time (the date's midnight UTC, read back as that date by date functions).
+    case date(CivilDate)
     /// A dotted name: `customer.x`, `event.items`, `now`.
     case path([String])
     case unary(UnaryOperator, ExpressionSyntax)

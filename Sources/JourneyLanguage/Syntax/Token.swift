@@ -10,6 +10,8 @@ struct Token: Sendable, Equatable {
         case percent(Double)
         /// `09:30`.
         case timeOfDay(LocalTime)
+        /// `2026-03-01`: a date literal (four-digit year, no spaces).
+        case date(CivilDate)
         /// An operator or punctuation: `->`, `==`, `(`, `,` …; the text is in `text`.
         case symbol
         /// End of a logical line.

@@ -31,6 +31,12 @@ struct CustomerDriver {
         collect(engine.handle(.event(event), state: &state, now: t))
     }
 
+    /// Fires every wake-up due before `t`, then merges `update` into the profile at `t`.
+    mutating func profile(_ update: CustomerProfile, at t: Double) {
+        advance(to: t, inclusive: false)
+        collect(engine.handle(.profile(update), state: &state, now: t))
+    }
+
     /// Fires every wake-up due up to `t`.
     mutating func advance(to t: Double, inclusive: Bool = true) {
         while let wake = state.nextWakeAt, wake < t || (inclusive && wake == t) {

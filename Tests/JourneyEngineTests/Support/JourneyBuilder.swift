@@ -6,6 +6,8 @@ import JourneyLanguage
 indirect enum Step: Sendable {
     case send(Channel, String, category: MessageCategory = .marketing, fallback: Channel? = nil, label: String? = nil)
     case wait(Double)
+    case waitCalendarDays(Int)
+    case waitUntilTime(Expression)
     case waitUntil(LocalTime, weekdays: Set<Weekday>? = nil)
     case waitFor(String, filter: Expression? = nil, timeout: Double, onEvent: [Step], onTimeout: [Step])
     case branch([(Expression, [Step])], otherwise: [Step])
@@ -79,6 +81,10 @@ struct JourneyBuilder: Sendable {
                 current = add(label: label ?? "send_\(message)", kind: .send(send, next: current))
             case .wait(let seconds):
                 current = add(label: "wait", kind: .wait(.duration(seconds: seconds, next: current)))
+            case .waitUntilTime(let expression):
+                current = add(label: "wait_until_time", kind: .wait(.untilTime(expression, next: current)))
+            case .waitCalendarDays(let days):
+                current = add(label: "wait_calendar", kind: .wait(.calendarDays(days, next: current)))
             case .waitUntil(let time, let weekdays):
                 current = add(label: "wait_until", kind: .wait(.untilLocalTime(time, weekdays: weekdays, next: current)))
             case .waitFor(let event, let filter, let timeout, let onEvent, let onTimeout):
