@@ -87,19 +87,20 @@ struct MultiNodeTests {
             return String(format: "%02d:%02d", minutes / 60, minutes % 60)
         }
         let journeys = directory.appendingPathComponent("journeys")
-        try FileManager.default.createDirectory(at: journeys, withIntermediateDirectories: true)
-        try """
-        policy
-          time zone "UTC"
-          quiet hours \(clock(quietEnd - 7_200)) to \(clock(quietEnd)) for webhook
-        """.write(to: journeys.appendingPathComponent("policy.journey"), atomically: true, encoding: .utf8)
-        try Self.journeys.write(to: journeys.appendingPathComponent("cluster.journey"), atomically: true, encoding: .utf8)
-        for message in ["ping", "later", "quiet"] {
-            let folder = journeys.appendingPathComponent("messages/\(message)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try #"{"customer": "{{customer.id}}", "message": "\#(message)", "journey": "{{journey.name}}"}"#.write(
-                to: folder.appendingPathComponent("webhook.json.mustache"), atomically: true, encoding: .utf8)
-        }
+        try JourneyFixture(
+            journeys: [
+                "policy": """
+                policy
+                  time zone "UTC"
+                  quiet hours \(clock(quietEnd - 7_200)) to \(clock(quietEnd)) for webhook
+                """,
+                "cluster": Self.journeys,
+            ],
+            webhooks: Dictionary(
+                uniqueKeysWithValues: ["ping", "later", "quiet"].map { message in
+                    (message, #"{"customer": "{{customer.id}}", "message": "\#(message)", "journey": "{{journey.name}}"}"#)
+                })
+        ).write(to: journeys)
         let channels = directory.appendingPathComponent("channels.yaml")
         try """
         retry: { max_attempts: 20, base_delay: 0.05, max_delay: 0.5 }
