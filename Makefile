@@ -17,10 +17,11 @@ build: deps
 	$(SWIFT) build
 
 # The PostgreSQL tests run against a private cluster started (and stopped) around the run, unless
-# HERALD_TEST_POSTGRES_URL already points at one.
+# HERALD_TEST_POSTGRES_URL already points at one. A run that makes no progress for 7 minutes is
+# stopped and run once more, loudly (scripts/test-with-watchdog.sh; docs/architecture.md, Tests).
 test: deps lint
 	$(SWIFT) build --build-tests
-	./scripts/postgres-test-cluster.sh run $(SWIFT) test --skip-build --parallel --num-workers 2
+	./scripts/postgres-test-cluster.sh run ./scripts/test-with-watchdog.sh $(SWIFT) test --skip-build --parallel --num-workers 2
 
 # The number of tests per test module, as the table in docs/architecture.md (a parameterized test
 # counts once).

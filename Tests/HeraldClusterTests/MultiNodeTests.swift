@@ -101,15 +101,7 @@ struct MultiNodeTests {
                     (message, #"{"customer": "{{customer.id}}", "message": "\#(message)", "journey": "{{journey.name}}"}"#)
                 })
         ).write(to: journeys)
-        let channels = directory.appendingPathComponent("channels.yaml")
-        try """
-        retry: { max_attempts: 20, base_delay: 0.05, max_delay: 0.5 }
-        webhook:
-          transport: http
-          url: http://127.0.0.1:\(receiver.port!)/hook
-          secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
-          allow_private_networks: ["127.0.0.0/8"]
-        """.write(to: channels, atomically: true, encoding: .utf8)
+        let channels = try receiver.writeChannelsFile(in: directory)
         let config = directory.appendingPathComponent("herald.yaml")
         // Delivery leases outlast the freeze (three leases), so a frozen node's in-flight
         // deliveries stay its own.

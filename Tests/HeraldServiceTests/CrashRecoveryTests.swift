@@ -63,15 +63,7 @@ struct CrashRecoveryTests {
         let journeys = directory.appendingPathComponent("journeys")
         let quiet = Self.quietWindow(lead: 60)
         try Self.fixture(quietHours: quiet.text).write(to: journeys)
-        let channels = directory.appendingPathComponent("channels.yaml")
-        try """
-        retry: { max_attempts: 20, base_delay: 0.05, max_delay: 0.5 }
-        webhook:
-          transport: http
-          url: http://127.0.0.1:\(receiver.port!)/hook
-          secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
-          allow_private_networks: ["127.0.0.0/8"]
-        """.write(to: channels, atomically: true, encoding: .utf8)
+        let channels = try receiver.writeChannelsFile(in: directory)
 
         let makeServer: @Sendable (Int) -> HeraldProcess = { port in
             HeraldProcess(

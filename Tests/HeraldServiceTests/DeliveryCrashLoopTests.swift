@@ -111,16 +111,7 @@ struct DeliveryCrashLoopTests {
             try #"{"customer": "{{customer.id}}", "message": "\#(message)"}"#.write(
                 to: folder.appendingPathComponent("webhook.json.mustache"), atomically: true, encoding: .utf8)
         }
-        let channels = directory.appendingPathComponent("channels.yaml")
-        try """
-        retry: { max_attempts: 20, base_delay: 0.05, max_delay: 0.5 }
-        webhook:
-          transport: http
-          url: http://127.0.0.1:\(receiver.port!)/hook
-          secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
-          allow_private_networks: ["127.0.0.0/8"]
-          timeout: 30
-        """.write(to: channels, atomically: true, encoding: .utf8)
+        let channels = try receiver.writeChannelsFile(in: directory, timeout: 30)
         let data = directory.appendingPathComponent("data")
         let database = data.appendingPathComponent("herald.sqlite")
         var environment = ["HERALD_API_KEY": Self.apiKey, "HERALD_LOG_LEVEL": "error", "HERALD_CHANNELS_CONFIG": channels.path]

@@ -30,10 +30,33 @@ public final class WebhookReceiver: Sendable {
 
     /// - Parameter secret: the `whsec_<base64>` secret Herald signs with.
     public init(secret: String = WebhookReceiver.testSecret, tolerance: Double = 300) {
+        self.secret = secret
         let bytes = secret.hasPrefix("whsec_") ? Data(base64Encoded: String(secret.dropFirst(6))) : nil
         precondition(bytes != nil, "a webhook secret is whsec_<base64>")
         key = SymmetricKey(data: bytes!)
         self.tolerance = tolerance
+    }
+
+    /// The `whsec_<base64>` secret deliveries must be signed with.
+    public let secret: String
+
+    /// Writes `channels.yaml` into `directory` for a `herald serve` whose webhooks all go to this
+    /// receiver, signed with its secret (loopback allowed for 127.0.0.0/8 only; quick retries), and
+    /// returns the file. `timeout`: seconds per attempt (the channel's default when nil).
+    public func writeChannelsFile(in directory: URL, timeout: Int? = nil) throws -> URL {
+        guard let port else { throw TestSupportFailure("start the webhook receiver before writing its channels file") }
+        var text = """
+            retry: { max_attempts: 20, base_delay: 0.05, max_delay: 0.5 }
+            webhook:
+              transport: http
+              url: http://127.0.0.1:\(port)/hook
+              secrets: ["\(secret)"]
+              allow_private_networks: ["127.0.0.0/8"]
+            """
+        if let timeout { text += "\n  timeout: \(timeout)" }
+        let file = directory.appendingPathComponent("channels.yaml")
+        try (text + "\n").write(to: file, atomically: true, encoding: .utf8)
+        return file
     }
 
     /// `webhook-id` → arrival times (seconds since 1970) of verified deliveries.
