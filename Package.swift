@@ -184,7 +184,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldChannelsTests",
-            dependencies: ["HeraldChannels", "JourneyLanguage"],
+            dependencies: ["HeraldChannels", "JourneyLanguage", "HeraldTestSupport"],
             // Python test servers and example messages, read from the source tree by the tests.
             exclude: ["Servers", "Fixtures"],
             swiftSettings: swiftSettings

@@ -1,25 +1,20 @@
 import Foundation
+import HeraldTestSupport
 import JourneyLanguage
 import Testing
 
 @testable import HeraldChannels
 
 /// A Python test server (Servers/*.py) on a free loopback port, started for one test and
-/// stopped after it.
-final class TestServer: @unchecked Sendable {
-    let port: Int
-    private let process: Process
-    /// The server exits when this pipe closes, even if the test process dies.
-    private let lifeline: Pipe
+/// stopped after it: HeraldTestSupport's ``PythonServer`` (which the service tests share), with
+/// the channel tests' own view of what the provider server recorded.
+final class TestServer: Sendable {
+    private let server: PythonServer
+    var port: Int { server.port }
 
-    private init(process: Process, lifeline: Pipe, port: Int) {
-        self.process = process
-        self.lifeline = lifeline
-        self.port = port
+    private init(_ server: PythonServer) {
+        self.server = server
     }
-
-    static let serversDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Servers")
 
     /// Runs `body` with the server `script` started with `arguments`; stops it afterwards.
     static func with<T>(_ script: String, _ arguments: [String] = [], _ body: (TestServer) async throws -> T) async throws -> T {
@@ -29,52 +24,19 @@ final class TestServer: @unchecked Sendable {
     }
 
     static func start(_ script: String, _ arguments: [String]) async throws -> TestServer {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", serversDirectory.appendingPathComponent(script).path] + arguments
-        let output = Pipe()
-        let lifeline = Pipe()
-        process.standardOutput = output
-        process.standardInput = lifeline
-        try process.run()
-        // Read the "READY <port>" line off the main cooperative pool.
-        let line = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var bytes: [UInt8] = []
-                while true {
-                    let data = output.fileHandleForReading.readData(ofLength: 1)
-                    if data.isEmpty || data.first == 0x0a { break }
-                    bytes.append(contentsOf: data)
-                }
-                continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
-            }
-        }
-        guard line.hasPrefix("READY "), let port = Int(line.dropFirst(6)) else {
-            process.terminate()
-            try? lifeline.fileHandleForWriting.close()
-            throw ServerError(message: "\(script) did not start (is python3 with aiosmtpd installed? run scripts/install-deps.sh): \(line)")
-        }
-        return TestServer(process: process, lifeline: lifeline, port: port)
+        TestServer(try await PythonServer.start(script, arguments))
     }
 
     /// Stops the server without waiting for it (waiting would hold a cooperative thread).
-    func stop() {
-        if process.isRunning { process.terminate() }
-        try? lifeline.fileHandleForWriting.close()
-    }
+    func stop() { server.stop() }
 
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    func url(_ path: String) -> String { server.url(path) }
 
     /// What the provider server recorded (`GET /_received`), filtered by path prefix.
     func received(under prefix: String, transport: CurlTransport) async throws -> [ReceivedRequest] {
         let response = try await transport.execute(TransportRequest(url: url("/_received"), payload: .http(method: "GET", headers: [], body: [])))
         let all = try JSONDecoder().decode([ReceivedRequest].self, from: Data(response.body))
         return all.filter { $0.path.hasPrefix(prefix) }
-    }
-
-    struct ServerError: Error, CustomStringConvertible {
-        var message: String
-        var description: String { message }
     }
 }
 
