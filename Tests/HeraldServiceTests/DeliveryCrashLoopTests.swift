@@ -119,7 +119,10 @@ struct DeliveryCrashLoopTests {
         if let postgres {
             // Short shard leases: a restarted node takes over its dead predecessor's shards soon.
             let config = directory.appendingPathComponent("herald.yaml")
-            try "storage: { backend: postgres, postgres: { lease_seconds: 2, renew_seconds: 0.5 } }".write(
+            // Short delivery leases too: an attempt a kill cut off after its webhook arrived is retried
+            // (and its outcome recorded) once the lease lapses — on PostgreSQL the restarted node is
+            // a new node, so it cannot tell that the claim was its predecessor's until then.
+            try "storage: { backend: postgres, postgres: { lease_seconds: 2, renew_seconds: 0.5 } }\ndelivery: { lease_seconds: 10 }".write(
                 to: config, atomically: true, encoding: .utf8)
             environment["HERALD_POSTGRES_URL"] = postgres.url
             arguments += ["--config", config.path]
@@ -195,6 +198,11 @@ struct DeliveryCrashLoopTests {
         // Every event's webhook arrives (the timers included).
         let deadline = Date().addingTimeInterval(size.events > 10_000 ? 1_800 : 180)
         while Date() < deadline, receiver.arrivals.withLock({ $0.count }) < size.events {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        // And every outcome is recorded: an attempt that a kill cut off after its webhook arrived
+        // is sent again (once its lease, or its node's heartbeat, lapsed) and recorded then.
+        while Date() < deadline, try await outbox(false).values.contains(where: { $0.status == 0 }) {
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(current.withLock { $0 }.terminate() == 0, "graceful shutdown on SIGTERM")
