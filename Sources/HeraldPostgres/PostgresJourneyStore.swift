@@ -113,7 +113,7 @@ public final class PostgresJourneyStore: JourneyStore {
         on client: PostgresClient? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let logger = self.logger
-        return try await (client ?? self.client).withConnection { connection in
+        return try await withAvailableConnection(on: client ?? self.client, waitingAtMost: nil) { connection in
             try await Self.abandoningIfClosed(connection) {
                 try await connection.query("BEGIN", logger: logger)
                 let value: T
@@ -127,6 +127,64 @@ public final class PostgresJourneyStore: JourneyStore {
                 return value
             }
         }
+    }
+
+    /// Runs `body` on a connection of `client`, waiting for one at most `wait` seconds (no bound
+    /// when `nil`: the background loops wait for the database; the API's writes answer within
+    /// ``PostgresConfiguration/connectionWaitSeconds``). A connection that cannot be had (the
+    /// database is down or unreachable, the pool gave up, or the wait ran out) and a connection
+    /// lost under `body` throw ``JourneyStoreError/unavailable(_:)``; `body`'s own errors are
+    /// rethrown as they are.
+    func withAvailableConnection<T: Sendable>(
+        on client: PostgresClient, waitingAtMost wait: Double?, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connected = ConnectedFlag()
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        connected.set()
+                        return try await body(connection)
+                    }
+                }
+                if let wait {
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+                        if connected.isSet { return nil }
+                        throw JourneyStoreError.unavailable("no database connection within \(wait) s")
+                    }
+                }
+                while let next = try await group.next() {
+                    if let value = next {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                throw CancellationError()
+            }
+        } catch let error as JourneyStoreError {
+            throw error
+        } catch let error as PSQLError where Self.isConnectionLoss(error.code) {
+            throw JourneyStoreError.unavailable("the database connection failed (\(error.code))")
+        } catch is ConnectionClosed {
+            throw JourneyStoreError.unavailable(ConnectionClosed().description)
+        } catch {
+            // Not connected at all: the pool could not make a connection (circuit breaker, refused).
+            if !connected.isSet, !(error is CancellationError) {
+                throw JourneyStoreError.unavailable("no database connection: \(String(reflecting: error))")
+            }
+            throw error
+        }
+    }
+
+    private final class ConnectedFlag: Sendable {
+        private let flag = Atomic<Bool>(false)
+        var isSet: Bool { flag.load(ordering: .relaxed) }
+        func set() { flag.store(true, ordering: .relaxed) }
+    }
+
+    static func isConnectionLoss(_ code: PSQLError.Code) -> Bool {
+        [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed].contains(code)
     }
 
     /// The connection of a transaction was closed under it (PostgreSQL ended the session).
@@ -346,22 +404,28 @@ public final class PostgresJourneyStore: JourneyStore {
         }
         // In array order, so a batch's sequences keep its order; an id already stored (or earlier
         // in the batch) inserts nothing and is a duplicate.
-        var sequences: [String: Int64] = [:]
-        for try await (sequence, id) in try await client.query(
-            """
-            INSERT INTO inbox (event_id, customer_id, shard, kind, payload, accepted_at)
-            SELECT event_id, customer_id, shard, kind, payload, accepted_at
-            FROM unnest(\(ids)::text[], \(customers)::text[], \(shards)::int[], \(kinds)::text[], \(payloads)::bytea[],
-                        \(accepted)::float8[]) WITH ORDINALITY
-                 AS row(event_id, customer_id, shard, kind, payload, accepted_at, position)
-            ORDER BY position
-            ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id
-            """, logger: logger
-        ).decode((Int64, String).self) {
-            sequences[id] = sequence
+        let logger = self.logger
+        let sequences = try await withAvailableConnection(on: client, waitingAtMost: configuration.connectionWaitSeconds) {
+            [ids, customers, shards, kinds, payloads, accepted] connection in
+            var sequences: [String: Int64] = [:]
+            for try await (sequence, id) in try await connection.query(
+                """
+                INSERT INTO inbox (event_id, customer_id, shard, kind, payload, accepted_at)
+                SELECT event_id, customer_id, shard, kind, payload, accepted_at
+                FROM unnest(\(ids)::text[], \(customers)::text[], \(shards)::int[], \(kinds)::text[], \(payloads)::bytea[],
+                            \(accepted)::float8[]) WITH ORDINALITY
+                     AS row(event_id, customer_id, shard, kind, payload, accepted_at, position)
+                ORDER BY position
+                ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id
+                """, logger: logger
+            ).decode((Int64, String).self) {
+                sequences[id] = sequence
+            }
+            return sequences
         }
+        var unclaimed = sequences
         return items.map { item in
-            guard let sequence = sequences.removeValue(forKey: item.id) else { return .duplicate }
+            guard let sequence = unclaimed.removeValue(forKey: item.id) else { return .duplicate }
             return .accepted(sequence: sequence)
         }
     }
