@@ -71,11 +71,21 @@ public final class PostgresJourneyStore: JourneyStore {
         let store = PostgresJourneyStore(
             client: client, leaseClient: leaseClient, runner: runner, configuration: configuration, logger: logger)
         let deadline = ContinuousClock.now + .seconds(connectTimeout)
+        var said = false
         while true {
             do {
                 try await client.query("SELECT 1", logger: logger)
                 break
             } catch {
+                if !said {
+                    said = true
+                    logger.notice(
+                        "waiting for PostgreSQL",
+                        metadata: [
+                            "database": "\(configuration.host):\(configuration.port)/\(configuration.database)",
+                            "up_to_seconds": "\(Int(connectTimeout))", "error": "\(String(reflecting: error))",
+                        ])
+                }
                 if ContinuousClock.now >= deadline {
                     runner.cancel()
                     throw PostgresConfiguration.Invalid(
@@ -129,12 +139,11 @@ public final class PostgresJourneyStore: JourneyStore {
         }
     }
 
-    /// Runs `body` on a connection of `client`, waiting for one at most `wait` seconds (no bound
-    /// when `nil`: the background loops wait for the database; the API's writes answer within
-    /// ``PostgresConfiguration/connectionWaitSeconds``). A connection that cannot be had (the
-    /// database is down or unreachable, the pool gave up, or the wait ran out) and a connection
-    /// lost under `body` throw ``JourneyStoreError/unavailable(_:)``; `body`'s own errors are
-    /// rethrown as they are.
+    /// Runs `body` on a connection of `client`. With a `wait` (the API's writes:
+    /// ``PostgresConfiguration/connectionWaitSeconds``), a connection that cannot be had within it
+    /// (the database is down or unreachable, the pool gave up, or the wait ran out) and a
+    /// connection lost under `body` throw ``JourneyStoreError/unavailable(_:)``. Without one (the
+    /// background loops) it waits for the database and rethrows every error as it is.
     func withAvailableConnection<T: Sendable>(
         on client: PostgresClient, waitingAtMost wait: Double?, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
@@ -164,6 +173,8 @@ public final class PostgresJourneyStore: JourneyStore {
             }
         } catch let error as JourneyStoreError {
             throw error
+        } catch  where wait == nil {
+            throw error  // the background loops see the database's errors as they are
         } catch let error as PSQLError where Self.isConnectionLoss(error.code) {
             throw JourneyStoreError.unavailable("the database connection failed (\(error.code))")
         } catch is ConnectionClosed {

@@ -77,7 +77,7 @@ struct ServeCommandTests {
         defer { scratch.remove() }
         let journeys = try scratch.copyExampleJourneys()
         let server = try await Served.start(scratch, journeys: journeys)
-        defer { server.stop() }
+        defer { server.process.killWithoutWaiting() }
         let before = try await server.journeyVersions()
         let original = try #require(before["welcome_series"], "\(before)")
 
@@ -104,6 +104,6 @@ struct ServeCommandTests {
         #expect(server.process.log.contains("no_such_message"), "the log says what is wrong")
         #expect(try await server.journeyVersions()["welcome_series"] == edited)
         #expect(try await server.call(.get, "/readyz").status == 200)
-        #expect(server.stop() == 0, "graceful shutdown on SIGTERM")
+        #expect(await server.stop() == 0, "graceful shutdown on SIGTERM")
     }
 }

@@ -85,9 +85,9 @@ struct ServeOutageTests {
             }
             #expect(processed, "acknowledged but never processed: \(missing)\n\(server.process.log.suffix(3000))")
             #expect(try await server.call(.get, "/readyz").status == 200)
-            #expect(server.stop() == 0, "graceful shutdown after the outage")
+            #expect(await server.stop() == 0, "graceful shutdown after the outage")
         } catch {
-            server.stop()
+            await server.stop()
             await cluster.destroy()
             throw error
         }
