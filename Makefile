@@ -17,7 +17,7 @@ build: deps
 	$(SWIFT) build
 
 # The PostgreSQL tests run against a private cluster started (and stopped) around the run, unless
-# HERALD_TEST_POSTGRES_URL already points at one. A run that makes no progress for 7 minutes is
+# HERALD_TEST_POSTGRES_URL already points at one. A run that makes no progress for 5 minutes is
 # stopped and run once more, loudly (scripts/test-with-watchdog.sh; docs/architecture.md, Tests).
 test: deps lint
 	$(SWIFT) build --build-tests

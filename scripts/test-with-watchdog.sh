@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test command and watches its output. If the run makes no progress (no new output) for
-# HERALD_TEST_STALL_SECONDS (default 420), it is stopped and run once more.
+# HERALD_TEST_STALL_SECONDS (default 300), it is stopped and run once more.
 #
 # Why: on a loaded 2-core machine the whole suite was seen, rarely, to stop making progress with every
 # task suspended and no thread working (three such stalls on 1 December 2026). Two file-descriptor
@@ -10,7 +10,7 @@
 #
 #   scripts/test-with-watchdog.sh swift test --skip-build --parallel --num-workers 2
 set -uo pipefail
-stall=${HERALD_TEST_STALL_SECONDS:-420}
+stall=${HERALD_TEST_STALL_SECONDS:-300}
 log=$(mktemp /tmp/herald-tests.XXXXXX)
 trap 'rm -f "$log"' EXIT
 
@@ -28,9 +28,15 @@ run_once() {
             last_change=$SECONDS
         elif ((SECONDS - last_change >= stall)); then
             echo "test-with-watchdog: no progress for ${stall} s: stopping this run" >&2
-            kill -TERM -- "-$pid" 2>/dev/null
+            # What was running: tests that started and never finished (for the report).
+            grep -o '◇ Test [^ (]*' "$log" | sed 's/◇ Test //' | sort -u >"$log.started"
+            grep -E '[✔✘] Test [^ (]*\(' "$log" | grep -o 'Test [^ (]*' | sed 's/Test //' | sort -u >"$log.done"
+            echo "test-with-watchdog: unfinished: $(comm -23 "$log.started" "$log.done" | tr '\n' ' ')" >&2
+            rm -f "$log.started" "$log.done"
+            # The whole session: swift test runs the test binary in a process group of its own.
+            pkill -TERM -s "$pid" 2>/dev/null
             sleep 5
-            kill -KILL -- "-$pid" 2>/dev/null
+            pkill -KILL -s "$pid" 2>/dev/null
             wait "$pid" 2>/dev/null
             wait "$tailer" 2>/dev/null
             return 124
