@@ -40,7 +40,12 @@ extension SQLiteJourneyStore {
 
     public func revision(_ number: Int64) async throws -> JourneyRevision? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "\(Self.revisionColumns), files WHERE number = ?", arguments: [number]) else {
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT number, content_hash, created_at, note, source, restored_from, files FROM journey_revisions WHERE number = ?",
+                    arguments: [number])
+            else {
                 return nil
             }
             let files: [RevisionFile]
