@@ -348,7 +348,8 @@ public final class PostgresJourneyStore: JourneyStore {
         // in the batch) inserts nothing and is a duplicate. The same statement writes the input
         // log: an accepted erasure deletes the customer's earlier entries (the sibling DELETE does
         // not see this statement's inserts, so entries of this batch before an erasure are left
-        // out by the NOT EXISTS instead) and is logged itself.
+        // out by the NOT EXISTS instead) and is logged itself under a pseudonym (the same as
+        // `InputLogEntry.erasedCustomerID`).
         var sequences: [String: Int64] = [:]
         for try await (sequence, id) in try await client.query(
             """
@@ -364,7 +365,11 @@ public final class PostgresJourneyStore: JourneyStore {
                 DELETE FROM input_log WHERE customer_id IN (SELECT customer_id FROM accepted WHERE kind = 'erase')
             ), logged AS (
                 INSERT INTO input_log (seq, customer_id, accepted_at, payload)
-                SELECT a.seq, a.customer_id, a.accepted_at, a.payload FROM accepted a
+                SELECT a.seq,
+                       CASE WHEN a.kind = 'erase' THEN 'erased-' || encode(sha256(convert_to(a.customer_id, 'UTF8')), 'hex')
+                            ELSE a.customer_id END,
+                       a.accepted_at, a.payload
+                FROM accepted a
                 WHERE a.kind IN ('profile', 'event', 'erase')
                   AND NOT EXISTS (
                       SELECT 1 FROM accepted e WHERE e.kind = 'erase' AND e.customer_id = a.customer_id AND e.seq > a.seq)

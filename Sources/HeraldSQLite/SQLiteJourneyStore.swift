@@ -80,12 +80,14 @@ public final class SQLiteJourneyStore: JourneyStore {
         let sequence = db.lastInsertedRowID
         if InputLogEntry.logs(item.payload) {
             // The input log is written in the transaction that accepts the input; an erasure
-            // leaves only itself of the customer's inputs.
+            // leaves only itself of the customer's inputs, under a pseudonym.
+            var logged = item.customerID
             if item.payload == .erase {
                 try db.cachedStatement(sql: "DELETE FROM input_log WHERE customer_id = ?").execute(arguments: [item.customerID])
+                logged = InputLogEntry.erasedCustomerID(item.customerID)
             }
             try db.cachedStatement(sql: "INSERT INTO input_log (seq, customer_id, accepted_at, payload) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [sequence, item.customerID, item.acceptedAt, payload])
+                .execute(arguments: [sequence, logged, item.acceptedAt, payload])
         }
         return .accepted(sequence: sequence)
     }

@@ -151,7 +151,7 @@ struct RevisionAPITests {
                 .compactMap { try? JSONValueParser.parse(Array($0.utf8)) }
             #expect(erased.map { $0["kind"].string ?? "" } == ["event", "erasure"])
             #expect(erased[0]["event"]["customer_id"].string == "c2")
-            #expect(erased[1]["customer_id"].string == "c1")
+            #expect(erased[1]["customer_id"].string == "erased-" + SHA256.hex("c1"))
 
             // Bounds: RFC 3339 or epoch seconds; until is exclusive.
             #expect(try await Call.send(port: port, .get, "/v1/inputs/export?since=4102444800").body.isEmpty)

@@ -132,7 +132,9 @@ import Testing
                 InboxItem(id: "x1", customerID: "c1", payload: .erase, acceptedAt: 2_000),
             ])
             let log = try await store.inputLog(since: nil, until: nil, after: nil, limit: 100)
-            #expect(log.map(\.customerID) == ["c2", "c1"])
+            // The erasure is logged under a pseudonym: the id leaves the store with the customer.
+            #expect(log.map(\.customerID) == ["c2", InputLogEntry.erasedCustomerID("c1")])
+            #expect(InputLogEntry.erasedCustomerID("c1") == "erased-" + SHA256.hex("c1"))
             #expect(log.last?.payload == .erase)
             // Inputs accepted after the erasure are logged again.
             _ = try await store.enqueue([StoreConformanceTests.event("e4", customer: "c1", at: 3_000)])

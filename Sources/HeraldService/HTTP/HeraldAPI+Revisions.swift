@@ -139,7 +139,7 @@ extension HeraldAPI {
 
     private func revisionNumber(_ context: BasicRequestContext) throws -> Int64 {
         let text = try context.parameters.require("number")
-        guard let number = Self.positiveInteger(text), number <= Int64(Int32.max) * 1_000 else {
+        guard let number = Self.positiveInteger(text) else {
             throw APIError.invalid([
                 ValidationProblem(
                     path: "number", message: "must be a revision number (1, 2, …); \"\(text)\" is not one; GET /v1/revisions lists them")

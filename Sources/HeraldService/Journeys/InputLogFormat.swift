@@ -8,12 +8,13 @@ public import JourneyLanguage
 /// ```json
 /// {"accepted_at":"2026-12-01T09:00:00.250Z","event":{"customer_id":"c1","id":"e1","name":"cart.updated","properties":{"items":2},"timestamp":"2026-12-01T09:00:00Z"},"kind":"event","sequence":17}
 /// {"accepted_at":"2026-12-01T09:00:01.000Z","customer_id":"c1","kind":"profile","profile":{"email":"ada@example.com"},"sequence":18}
-/// {"accepted_at":"2026-12-01T09:05:00.000Z","customer_id":"c2","kind":"erasure","sequence":19}
+/// {"accepted_at":"2026-12-01T09:05:00.000Z","customer_id":"erased-6e0b…","kind":"erasure","sequence":19}
 /// ```
 ///
 /// `event` is the event object as `POST /v1/events` accepts it, and `profile` the body of
 /// `PUT /v1/customers/{id}` as accepted (a removed email or phone is `null`), so a line can be
-/// sent to the API again as it is.
+/// sent to the API again as it is. An erasure's `customer_id` is a pseudonym
+/// (``InputLogEntry/erasedCustomerID(_:)``): the erased id itself leaves the store.
 public enum InputLogFormat {
     /// The media type of an export.
     public static let mediaType = "application/x-ndjson"

@@ -1,7 +1,9 @@
+import JourneyLanguage
+
 /// One accepted input as the input log keeps it: a profile update, an event or an erasure, with
 /// the time the store accepted it. The stores write it in the transaction that accepts the inbox
 /// row, so the log holds exactly what was acknowledged; an erasure replaces the customer's earlier
-/// entries with one erasure entry. `herald export` and `GET /v1/inputs/export` read it (the
+/// entries with one erasure entry, logged under ``erasedCustomerID(_:)``. `herald export` and `GET /v1/inputs/export` read it (the
 /// NDJSON format is in docs/service.md, "Input log").
 public struct InputLogEntry: Sendable, Hashable {
     /// The inbox sequence the input was accepted at (orders entries accepted at the same time).
@@ -24,6 +26,13 @@ public struct InputLogEntry: Sendable, Hashable {
         case .profile, .event, .erase: true
         case .deliveryOutcome: false
         }
+    }
+
+    /// The customer id an erasure entry is logged under: `erased-` and the SHA-256 (hex) of the
+    /// erased id. The id itself leaves the store with the customer (docs/service.md, "Erasure");
+    /// whoever knows it can still check that, and when, it was erased.
+    public static func erasedCustomerID(_ customerID: String) -> String {
+        "erased-" + SHA256.hex(customerID)
     }
 
     /// Where a page of the log ends: entries strictly after it come next.

@@ -77,8 +77,8 @@ public final class MemoryJourneyStore: JourneyStore {
         c.inbox[sequence] = InboxRow(entry: entry, processed: false)
         if InputLogEntry.logs(item.payload) {
             if item.payload == .erase { c.inputLog.removeAll { $0.customerID == item.customerID } }
-            c.inputLog.append(
-                InputLogEntry(sequence: sequence, acceptedAt: item.acceptedAt, customerID: item.customerID, payload: item.payload))
+            let logged = item.payload == .erase ? InputLogEntry.erasedCustomerID(item.customerID) : item.customerID
+            c.inputLog.append(InputLogEntry(sequence: sequence, acceptedAt: item.acceptedAt, customerID: logged, payload: item.payload))
         }
         return .accepted(sequence: sequence)
     }
