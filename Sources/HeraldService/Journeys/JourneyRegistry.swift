@@ -96,7 +96,7 @@ public final class JourneyRegistry: Sendable {
     ///
     /// - Parameters:
     ///   - note: kept with the revision (the reload request's `note`).
-    ///   - source: how it came about: `startup` or `reload`.
+    ///   - source: how it came about: `startup`, `reload` (the API) or `sighup`.
     /// - Throws: ``Refused`` with the diagnostics when the directory does not check.
     @discardableResult
     public func reload(note: String? = nil, source: String = "reload") async throws -> ReloadReport {

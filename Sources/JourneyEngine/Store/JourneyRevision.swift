@@ -15,7 +15,7 @@ public struct JourneyRevision: Sendable, Hashable, Codable {
     public var createdAt: Double
     /// What the deployer said about it (`herald revisions restore --note`, the reload body).
     public var note: String?
-    /// Where it came from: `startup`, `reload`, `restore` (of an earlier revision).
+    /// Where it came from: `startup`, `reload` (the API), `sighup`, `restore` (of an earlier revision).
     public var source: String
     /// The number of the revision a restore copied, or `nil`.
     public var restoredFrom: Int64?
