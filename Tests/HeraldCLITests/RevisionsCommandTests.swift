@@ -57,6 +57,10 @@ struct RevisionsCommandTests {
         let lines = try String(contentsOfFile: fromServer, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 2, "\(lines)")
         #expect(lines.first?.contains(#""kind":"event""#) == true && lines.last?.contains(#""kind":"profile""#) == true)
+        let refusedExport = try await HeraldCommand.run(["export", "--server", url])
+        #expect(refusedExport.status == 1 && refusedExport.stderr.contains("401") && refusedExport.stdout.isEmpty, "\(refusedExport)")
+        let toStdout = try await HeraldCommand.run(["export", "--server", url, "--until", "2999-01-01T00:00:00Z"], environment: key)
+        #expect(toStdout.stdout == (try String(contentsOfFile: fromServer, encoding: .utf8)), "\(toStdout)")
         #expect(server.stop() == 0)
 
         // The data directory, with the server stopped.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldService
+import Synchronization
 
 /// `herald export`: the input log (accepted profile updates, events and erasures) as NDJSON, the
 /// format `herald replay --log` reads (docs/service.md, "Input log").
@@ -64,9 +65,12 @@ struct ExportCommand: AsyncParsableCommand {
                 var query: [String: String] = [:]
                 if let since { query["since"] = since }
                 if let until { query["until"] = until }
-                let data = try await client.call("GET", "v1/inputs/export", query: query)
-                handle.write(data)
-                lines = data.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                let counted = Mutex(0)
+                _ = try await client.download("v1/inputs/export", query: query) { chunk in
+                    handle.write(chunk)
+                    counted.withLock { $0 += chunk.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+                }
+                lines = counted.withLock { $0 }
             }
             if output != nil { FileHandle.standardError.write(Data("exported \(lines) inputs to \(output!)\n".utf8)) }
         }

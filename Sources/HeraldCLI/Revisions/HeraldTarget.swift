@@ -84,25 +84,28 @@ struct APIClient: Sendable {
             throw CommandFailure("cannot reach \(base.absoluteString): \(error.localizedDescription)")
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(status) else {
-            var message = "the server answered \(status)"
-            if case .object(let fields)? = try? JSONValueParser.parse(Array(data)), case .object(let error)? = fields["error"] {
-                if case .string(let text)? = error["message"] { message += ": \(text)" }
-                if case .list(let details)? = error["details"] {
-                    for case .object(let detail) in details {
-                        if case .string(let file)? = detail["file"], case .string(let text)? = detail["message"] {
-                            let line = detail["line"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
-                            message += "\n  \(file):\(line): \(text)"
-                        } else if case .string(let path)? = detail["path"], case .string(let text)? = detail["message"] {
-                            message += "\n  \(path): \(text)"
-                        }
+        guard (200..<300).contains(status) else { throw Self.failure(status: status, body: data) }
+        return data
+    }
+
+    /// A failure answer as the user reads it: the status, the server's message and details.
+    static func failure(status: Int, body data: Data) -> CommandFailure {
+        var message = "the server answered \(status)"
+        if case .object(let fields)? = try? JSONValueParser.parse(Array(data)), case .object(let error)? = fields["error"] {
+            if case .string(let text)? = error["message"] { message += ": \(text)" }
+            if case .list(let details)? = error["details"] {
+                for case .object(let detail) in details {
+                    if case .string(let file)? = detail["file"], case .string(let text)? = detail["message"] {
+                        let line = detail["line"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
+                        message += "\n  \(file):\(line): \(text)"
+                    } else if case .string(let path)? = detail["path"], case .string(let text)? = detail["message"] {
+                        message += "\n  \(path): \(text)"
                     }
                 }
             }
-            if status == 401 { message += " (set HERALD_API_KEY to one of the server's API keys)" }
-            throw CommandFailure(message)
         }
-        return data
+        if status == 401 { message += " (set HERALD_API_KEY to one of the server's API keys)" }
+        return CommandFailure(message)
     }
 }
 
