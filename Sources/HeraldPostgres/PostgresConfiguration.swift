@@ -34,6 +34,10 @@ public struct PostgresConfiguration: Sendable {
     public var idleTransactionSeconds: Double?
     /// The longest any statement may run before PostgreSQL cancels it.
     public var statementSeconds: Double = 30
+    /// How long a request waits for a database connection before the store answers
+    /// ``JourneyStoreError/unavailable(_:)`` (the API's 503 `store_unavailable`): while PostgreSQL
+    /// is down, a client hears so within this bound instead of waiting for the pool.
+    public var connectionWaitSeconds: Double = 5
 
     /// The bound on idle time inside a transaction and on lock waits (see ``idleTransactionSeconds``).
     public var transactionBound: Double { idleTransactionSeconds ?? min(5, max(1, leaseSeconds / 3)) }

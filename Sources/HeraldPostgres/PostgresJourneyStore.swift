@@ -71,11 +71,21 @@ public final class PostgresJourneyStore: JourneyStore {
         let store = PostgresJourneyStore(
             client: client, leaseClient: leaseClient, runner: runner, configuration: configuration, logger: logger)
         let deadline = ContinuousClock.now + .seconds(connectTimeout)
+        var said = false
         while true {
             do {
                 try await client.query("SELECT 1", logger: logger)
                 break
             } catch {
+                if !said {
+                    said = true
+                    logger.notice(
+                        "waiting for PostgreSQL",
+                        metadata: [
+                            "database": "\(configuration.host):\(configuration.port)/\(configuration.database)",
+                            "up_to_seconds": "\(Int(connectTimeout))", "error": "\(String(reflecting: error))",
+                        ])
+                }
                 if ContinuousClock.now >= deadline {
                     runner.cancel()
                     throw PostgresConfiguration.Invalid(
@@ -113,7 +123,7 @@ public final class PostgresJourneyStore: JourneyStore {
         on client: PostgresClient? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let logger = self.logger
-        return try await (client ?? self.client).withConnection { connection in
+        return try await withAvailableConnection(on: client ?? self.client, waitingAtMost: nil) { connection in
             try await Self.abandoningIfClosed(connection) {
                 try await connection.query("BEGIN", logger: logger)
                 let value: T
@@ -127,6 +137,65 @@ public final class PostgresJourneyStore: JourneyStore {
                 return value
             }
         }
+    }
+
+    /// Runs `body` on a connection of `client`. With a `wait` (the API's writes:
+    /// ``PostgresConfiguration/connectionWaitSeconds``), a connection that cannot be had within it
+    /// (the database is down or unreachable, the pool gave up, or the wait ran out) and a
+    /// connection lost under `body` throw ``JourneyStoreError/unavailable(_:)``. Without one (the
+    /// background loops) it waits for the database and rethrows every error as it is.
+    func withAvailableConnection<T: Sendable>(
+        on client: PostgresClient, waitingAtMost wait: Double?, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connected = ConnectedFlag()
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        connected.set()
+                        return try await body(connection)
+                    }
+                }
+                if let wait {
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+                        if connected.isSet { return nil }
+                        throw JourneyStoreError.unavailable("no database connection within \(wait) s")
+                    }
+                }
+                while let next = try await group.next() {
+                    if let value = next {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                throw CancellationError()
+            }
+        } catch let error as JourneyStoreError {
+            throw error
+        } catch  where wait == nil {
+            throw error  // the background loops see the database's errors as they are
+        } catch let error as PSQLError where Self.isConnectionLoss(error.code) {
+            throw JourneyStoreError.unavailable("the database connection failed (\(error.code))")
+        } catch is ConnectionClosed {
+            throw JourneyStoreError.unavailable(ConnectionClosed().description)
+        } catch {
+            // Not connected at all: the pool could not make a connection (circuit breaker, refused).
+            if !connected.isSet, !(error is CancellationError) {
+                throw JourneyStoreError.unavailable("no database connection: \(String(reflecting: error))")
+            }
+            throw error
+        }
+    }
+
+    private final class ConnectedFlag: Sendable {
+        private let flag = Atomic<Bool>(false)
+        var isSet: Bool { flag.load(ordering: .relaxed) }
+        func set() { flag.store(true, ordering: .relaxed) }
+    }
+
+    static func isConnectionLoss(_ code: PSQLError.Code) -> Bool {
+        [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed].contains(code)
     }
 
     /// The connection of a transaction was closed under it (PostgreSQL ended the session).
@@ -350,37 +419,43 @@ public final class PostgresJourneyStore: JourneyStore {
         // not see this statement's inserts, so entries of this batch before an erasure are left
         // out by the NOT EXISTS instead) and is logged itself under a pseudonym (the same as
         // `InputLogEntry.erasedCustomerID`).
-        var sequences: [String: Int64] = [:]
-        for try await (sequence, id) in try await client.query(
-            """
-            WITH accepted AS (
-                INSERT INTO inbox (event_id, customer_id, shard, kind, payload, accepted_at)
-                SELECT event_id, customer_id, shard, kind, payload, accepted_at
-                FROM unnest(\(ids)::text[], \(customers)::text[], \(shards)::int[], \(kinds)::text[], \(payloads)::bytea[],
-                            \(accepted)::float8[]) WITH ORDINALITY
-                     AS row(event_id, customer_id, shard, kind, payload, accepted_at, position)
-                ORDER BY position
-                ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id, customer_id, kind, payload, accepted_at
-            ), erased AS (
-                DELETE FROM input_log WHERE customer_id IN (SELECT customer_id FROM accepted WHERE kind = 'erase')
-            ), logged AS (
-                INSERT INTO input_log (seq, customer_id, accepted_at, payload)
-                SELECT a.seq,
-                       CASE WHEN a.kind = 'erase' THEN 'erased-' || encode(sha256(convert_to(a.customer_id, 'UTF8')), 'hex')
-                            ELSE a.customer_id END,
-                       a.accepted_at, a.payload
-                FROM accepted a
-                WHERE a.kind IN ('profile', 'event', 'erase')
-                  AND NOT EXISTS (
-                      SELECT 1 FROM accepted e WHERE e.kind = 'erase' AND e.customer_id = a.customer_id AND e.seq > a.seq)
-            )
-            SELECT seq, event_id FROM accepted
-            """, logger: logger
-        ).decode((Int64, String).self) {
-            sequences[id] = sequence
+        let logger = self.logger
+        let sequences = try await withAvailableConnection(on: client, waitingAtMost: configuration.connectionWaitSeconds) {
+            [ids, customers, shards, kinds, payloads, accepted] connection in
+            var sequences: [String: Int64] = [:]
+            for try await (sequence, id) in try await connection.query(
+                """
+                WITH accepted AS (
+                    INSERT INTO inbox (event_id, customer_id, shard, kind, payload, accepted_at)
+                    SELECT event_id, customer_id, shard, kind, payload, accepted_at
+                    FROM unnest(\(ids)::text[], \(customers)::text[], \(shards)::int[], \(kinds)::text[], \(payloads)::bytea[],
+                                \(accepted)::float8[]) WITH ORDINALITY
+                         AS row(event_id, customer_id, shard, kind, payload, accepted_at, position)
+                    ORDER BY position
+                    ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id, customer_id, kind, payload, accepted_at
+                ), erased AS (
+                    DELETE FROM input_log WHERE customer_id IN (SELECT customer_id FROM accepted WHERE kind = 'erase')
+                ), logged AS (
+                    INSERT INTO input_log (seq, customer_id, accepted_at, payload)
+                    SELECT a.seq,
+                           CASE WHEN a.kind = 'erase' THEN 'erased-' || encode(sha256(convert_to(a.customer_id, 'UTF8')), 'hex')
+                                ELSE a.customer_id END,
+                           a.accepted_at, a.payload
+                    FROM accepted a
+                    WHERE a.kind IN ('profile', 'event', 'erase')
+                      AND NOT EXISTS (
+                          SELECT 1 FROM accepted e WHERE e.kind = 'erase' AND e.customer_id = a.customer_id AND e.seq > a.seq)
+                )
+                SELECT seq, event_id FROM accepted
+                """, logger: logger
+            ).decode((Int64, String).self) {
+                sequences[id] = sequence
+            }
+            return sequences
         }
+        var unclaimed = sequences
         return items.map { item in
-            guard let sequence = sequences.removeValue(forKey: item.id) else { return .duplicate }
+            guard let sequence = unclaimed.removeValue(forKey: item.id) else { return .duplicate }
             return .accepted(sequence: sequence)
         }
     }

@@ -22,6 +22,7 @@ struct ServeCommandTests {
             ("wrong-type.yaml", "port: eighty\n"),
             ("out-of-range.yaml", "delivery: { max_attempts: 0 }\n"),
             ("bad-storage.yaml", "storage: mysql\n"),
+            ("bad-wait.yaml", "storage: { backend: postgres, postgres: { url: postgres://h@127.0.0.1/d, connection_wait_seconds: 0 } }\n"),
         ] as [(String, String?)])
     func aBadConfigurationFileStopsStartUpAndNamesTheFile(name: String, contents: String?) async throws {
         let scratch = try Scratch()
@@ -35,6 +36,8 @@ struct ServeCommandTests {
         // `out-of-range` names the setting; every other case the file.
         if name == "out-of-range.yaml" {
             #expect(result.stderr.contains("max_attempts"), "\(result)")
+        } else if name == "bad-wait.yaml" {
+            #expect(result.stderr.contains("storage.postgres.connection_wait_seconds"), "\(result)")
         } else {
             #expect(result.stderr.contains(path), "the message names \(path): \(result)")
         }
@@ -74,7 +77,7 @@ struct ServeCommandTests {
         defer { scratch.remove() }
         let journeys = try scratch.copyExampleJourneys()
         let server = try await Served.start(scratch, journeys: journeys)
-        defer { server.stop() }
+        defer { server.process.killWithoutWaiting() }
         let before = try await server.journeyVersions()
         let original = try #require(before["welcome_series"], "\(before)")
 
@@ -105,6 +108,6 @@ struct ServeCommandTests {
             revisions.compactMap { $0["source"].string } == ["sighup", "startup"],
             "the SIGHUP deployment is revision 2 and the refused one recorded nothing: \(revisions)")
         #expect(try await server.call(.get, "/readyz").status == 200)
-        #expect(server.stop() == 0, "graceful shutdown on SIGTERM")
+        #expect(await server.stop() == 0, "graceful shutdown on SIGTERM")
     }
 }

@@ -34,7 +34,7 @@ struct ServeDeliveryTests {
                 auth_token: test-token
             """)
         let server = try await Served.start(scratch, environment: ["HERALD_CHANNELS_CONFIG": channels])
-        defer { server.stop() }
+        defer { server.process.killWithoutWaiting() }
 
         let put = try await server.call(
             .put, "/v1/customers/ada",
@@ -68,7 +68,7 @@ struct ServeDeliveryTests {
         #expect((sms["body"] as? String ?? "").contains("order confirmed"))
         let smsMessage = try #require(messages.first { $0["channel"].string == "sms" })
         #expect((sms["headers"] as? [String: String])?["idempotency-key"] == smsMessage["id"].string)
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
     }
 
     @Test func retentionPrunesWhileTheServiceRuns() async throws {
@@ -79,7 +79,7 @@ struct ServeDeliveryTests {
         let config = try scratch.write(
             "herald.yaml", "retention: { delivered_messages_days: 0, processed_events_days: 0, interval_seconds: 1 }\n")
         let server = try await Served.start(scratch, arguments: ["--config", config])
-        defer { server.stop() }
+        defer { server.process.killWithoutWaiting() }
 
         _ = try await server.call(.put, "/v1/customers/grace", body: #"{"email": "grace@example.com", "attributes": {"first_name": "Grace"}}"#)
         let first = try await server.call(.post, "/v1/events", body: orderCompleted(id: "order-1", customer: "grace"))
@@ -104,6 +104,6 @@ struct ServeDeliveryTests {
         }
         #expect(forgotten)
         #expect(try await server.call(.get, "/readyz").status == 200)
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
     }
 }

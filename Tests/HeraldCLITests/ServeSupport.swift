@@ -47,7 +47,7 @@ struct Served {
 
     /// SIGTERM and the exit status.
     @discardableResult
-    func stop() -> Int32 { process.terminate() }
+    func stop() async -> Int32 { await process.terminate() }
 }
 
 /// An `order.completed` event (the example journeys confirm it by email, and by SMS when the

@@ -131,7 +131,7 @@ struct MultiNodeTests {
                 logFile: directory.appendingPathComponent("node-\(index).log"))
         }
         defer {
-            for node in nodes { node.terminate() }
+            for node in nodes { node.killWithoutWaiting() }
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for node in nodes { group.addTask { try await node.start() } }
@@ -171,7 +171,7 @@ struct MultiNodeTests {
                 defer { feed.stop() }
                 try await feed.waitForAcknowledgements(by: 1, count: 5)
                 feed.markDown(1)
-                killed.kill()
+                await killed.kill()
                 let kill = Date().timeIntervalSince1970
                 killedAt.withLock { $0 = kill }
                 try await feed.waitForAcknowledgements(count: 10)  // still flowing to the others
@@ -346,7 +346,7 @@ struct MultiNodeTests {
                 + "acknowledgement latency p50/p99/max (ms) before the kill \(latency[0]), after it \(latency[1]), "
                 + "during the freeze \(latency[2])")
 
-        for node in nodes { node.terminate() }
+        for node in nodes { await node.terminate() }
         try? FileManager.default.removeItem(at: directory)
         await database.drop()
     }

@@ -137,7 +137,7 @@ struct CrashRecoveryTests {
                 for _ in 0..<4 {
                     try await Task.sleep(for: .milliseconds(Int.random(in: 300...900)))
                     let server = current.withLock { $0 }
-                    server.kill()
+                    await server.kill()
                     kills.withLock { $0.append(Date().timeIntervalSince1970) }
                     try await Task.sleep(for: .milliseconds(Int.random(in: 50...300)))
                     let restarted = makeServer(port)
@@ -262,6 +262,6 @@ struct CrashRecoveryTests {
         )
 
         let finalServer = current.withLock { $0 }
-        #expect(finalServer.terminate() == 0, "graceful shutdown on SIGTERM")
+        #expect(await finalServer.terminate() == 0, "graceful shutdown on SIGTERM")
     }
 }

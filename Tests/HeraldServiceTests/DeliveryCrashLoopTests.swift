@@ -180,7 +180,7 @@ struct DeliveryCrashLoopTests {
             group.addTask {
                 for _ in 0..<size.kills {
                     try await Task.sleep(for: .milliseconds(Int.random(in: 600...1_800)))
-                    current.withLock { $0 }.kill()
+                    await current.withLock { $0 }.kill()
                     killTimes.withLock { $0.append(Date().timeIntervalSince1970) }
                     // What was in flight at the kill: claimed, its outcome not recorded.
                     let inFlight = try await outbox(true)
@@ -205,7 +205,7 @@ struct DeliveryCrashLoopTests {
         while Date() < deadline, try await outbox(false).values.contains(where: { $0.status == 0 }) {
             try await Task.sleep(for: .milliseconds(200))
         }
-        #expect(current.withLock { $0 }.terminate() == 0, "graceful shutdown on SIGTERM")
+        #expect(await current.withLock { $0 }.terminate() == 0, "graceful shutdown on SIGTERM")
 
         let rows = try await outbox(false)
         let arrivals = receiver.arrivals.withLock { $0 }

@@ -84,7 +84,7 @@ import Testing
             #expect(found.isEmpty, "\(value) is still in \(found) after the erasure, the service running")
         }
         // … and after shutdown.
-        #expect(server.terminate() == 0, "graceful shutdown on SIGTERM")
+        #expect(await server.terminate() == 0, "graceful shutdown on SIGTERM")
         for value in [erased.email, erased.name, erased.phone, "erase-me"] {
             let found = try Self.files(in: data, containing: value)
             #expect(found.isEmpty, "\(value) is still in \(found) after the erasure and shutdown")

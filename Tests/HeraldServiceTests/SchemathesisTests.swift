@@ -29,7 +29,7 @@ struct SchemathesisTests {
             environment: ["HERALD_API_KEY": key, "HERALD_LOG_LEVEL": "error"],
             logFile: directory.appendingPathComponent("server.log"))
         try await server.start()
-        defer { server.terminate() }
+        defer { server.killWithoutWaiting() }
 
         let process = Process()
         process.executableURL = st

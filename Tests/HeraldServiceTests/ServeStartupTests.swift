@@ -21,12 +21,12 @@ struct ServeStartupTests {
         var lastLine: String { stderr.split(separator: "\n").last.map(String.init) ?? "" }
     }
 
-    /// Runs `herald serve ARGUMENTS`; `signal` is sent `after` seconds when given. A start-up that
+    /// Runs `herald serve ARGUMENTS`; `signal` is sent once stderr shows its line, when given. A start-up that
     /// hangs is the failure these tests exist for, so the wait is long (a loaded CI machine) but
     /// bounded: the process is killed after `limit` seconds and the test fails.
     static func serve(
         _ arguments: [String], environment: [String: String] = ["HERALD_API_KEY": "test-key-0123"], in directory: URL,
-        signal: Int32? = nil, after: Double = 1.5, limit: Double = 60
+        signal: (number: Int32, onceLogged: String)? = nil, limit: Double = 60
     ) async throws -> Finished {
         let process = Process()
         process.executableURL = try HeraldProcess.binary
@@ -42,18 +42,27 @@ struct ServeStartupTests {
         try process.run()
         var signalled: Date?
         if let signal {
-            try await Task.sleep(for: .milliseconds(Int(after * 1000)))
-            kill(process.processIdentifier, signal)
+            // Once the process says it got that far (so it is past setting up its signal handling:
+            // a signal sent before that would meet whatever the test process left it as).
+            while process.isRunning, Date().timeIntervalSince(started) < limit,
+                !((try? String(contentsOf: stderr, encoding: .utf8)) ?? "").contains(signal.onceLogged)
+            {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            kill(process.processIdentifier, signal.number)
             signalled = Date()
         }
-        while process.isRunning, Date().timeIntervalSince(started) < limit {
+        // The limit counts from the signal when there is one: on a loaded machine reaching that
+        // line can itself take long.
+        let from = signalled ?? started
+        while process.isRunning, Date().timeIntervalSince(from) < limit {
             try await Task.sleep(for: .milliseconds(20))
         }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            Issue.record("herald serve \(arguments) still ran after \(limit) s")
+            Issue.record("herald serve \(arguments) still ran \(limit) s after \(signalled == nil ? "it started" : "the signal")")
         }
-        process.waitUntilExit()
+        await HeraldProcess.exit(of: process)
         return Finished(
             status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
             stderr: (try? String(contentsOf: stderr, encoding: .utf8)) ?? "", seconds: Date().timeIntervalSince(started),
@@ -104,7 +113,7 @@ struct ServeStartupTests {
                 arguments: ["serve", "--port", "0", "--journeys", Self.journeys, "--data", directory.appendingPathComponent("data").path],
                 environment: ["HERALD_API_KEY": "test-key-0123"], logFile: directory.appendingPathComponent("first.log"))
             try await first.start()
-            defer { first.terminate() }
+            defer { first.killWithoutWaiting() }
             let finished = try await Self.serve([], in: directory)
             Self.expectFailure(finished, saying: ["data directory is in use", "herald.lock", "--data"])
             #expect(first.isRunning, "the running one is untouched")
@@ -160,7 +169,7 @@ struct ServeStartupTests {
                 environment: [
                     "HERALD_API_KEY": "test-key-0123", "HERALD_STORAGE": "postgres", "HERALD_POSTGRES_URL": "postgres://herald@127.0.0.1:1/herald",
                 ],
-                in: directory, signal: signal, after: 1.5, limit: 25)
+                in: directory, signal: (signal, onceLogged: "waiting for PostgreSQL"), limit: 25)
             #expect(finished.signalled && finished.status == signal, "ended by the signal (status \(finished.status), \(finished.stderr))")
             // PostgreSQL would be waited for 30 s: an exit well before that is the signal's doing.
             let latency = try #require(finished.secondsAfterSignal)

@@ -172,8 +172,10 @@ struct PostgresStallTests {
         let database = try await TestDatabase.create()
         defer { Task { await database.drop() } }
         var configuration = try database.configuration(leaseSeconds: 10)
-        configuration.idleTransactionSeconds = 1
-        #expect(configuration.sessionParameters().contains { $0 == ("idle_in_transaction_session_timeout", "1000") })
+        // Long enough that b's first renewal below comes before PostgreSQL ends the frozen session,
+        // even on a loaded machine; the loop after it waits for the end.
+        configuration.idleTransactionSeconds = 4
+        #expect(configuration.sessionParameters().contains { $0 == ("idle_in_transaction_session_timeout", "4000") })
         let a = try await PostgresJourneyStore.open(configuration, logger: Self.logger)
         let b = try await PostgresJourneyStore.open(configuration, logger: Self.logger)
         defer {

@@ -12,6 +12,7 @@ public struct HTTPCall {
     public struct Reply: Sendable {
         public var status: Int
         public var body: String
+        public var headers: HTTPFields = [:]
         public var json: Value? { try? JSONDecoder().decode(Value.self, from: Data(body.utf8)) }
     }
 
@@ -28,7 +29,9 @@ public struct HTTPCall {
             let request = TestClient.Request(
                 path, method: method, authority: "localhost", headers: headers, body: body.map { ByteBuffer(string: $0) })
             let response = try await client.execute(request)
-            return Reply(status: Int(response.head.status.code), body: response.body.map { String(buffer: $0) } ?? "")
+            return Reply(
+                status: Int(response.head.status.code), body: response.body.map { String(buffer: $0) } ?? "",
+                headers: response.head.headerFields)
         }
     }
 }

@@ -80,11 +80,20 @@ public final class HeraldProcess: @unchecked Sendable {
     }
 
     /// `kill -9`: no chance to finish or give anything back.
-    public func kill() {
+    public func kill() async {
         guard let process else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await Self.exit(of: process)
         self.process = nil
+    }
+
+    /// Waits for `process` to end without holding a thread of the test's cooperative pool (a
+    /// blocking `waitUntilExit` holds one of only two on this machine, and a `herald serve`
+    /// that is stopping may be waiting on a receiver that runs in that pool).
+    public static func exit(of process: Process) async {
+        while process.isRunning {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     /// SIGSTOP: the process freezes mid-flight, holding whatever it had read and claimed.
@@ -110,12 +119,19 @@ public final class HeraldProcess: @unchecked Sendable {
 
     /// SIGTERM (after SIGCONT, in case it is frozen) and wait for the exit; returns its status.
     @discardableResult
-    public func terminate() -> Int32 {
+    public func terminate() async -> Int32 {
         guard let process else { return 0 }
         Foundation.kill(process.processIdentifier, SIGCONT)
         process.terminate()
-        process.waitUntilExit()
+        await Self.exit(of: process)
         self.process = nil
         return process.terminationStatus
+    }
+
+    /// SIGKILL without waiting, for `defer` blocks (which cannot wait): the process is gone soon.
+    public func killWithoutWaiting() {
+        guard let process else { return }
+        Foundation.kill(process.processIdentifier, SIGCONT)
+        Foundation.kill(process.processIdentifier, SIGKILL)
     }
 }

@@ -39,6 +39,9 @@ struct StorageConfiguration: Sendable, Decodable, Equatable {
         var renewSeconds: Double?
         /// Connections in this node's pool.
         var maxConnections: Int = 16
+        /// How long an API write waits for a database connection before it answers 503
+        /// `store_unavailable` (PostgreSQL down or unreachable, or the pool exhausted).
+        var connectionWaitSeconds: Double = 5
 
         init() {}
 
@@ -47,6 +50,7 @@ struct StorageConfiguration: Sendable, Decodable, Equatable {
             case leaseSeconds = "lease_seconds"
             case renewSeconds = "renew_seconds"
             case maxConnections = "max_connections"
+            case connectionWaitSeconds = "connection_wait_seconds"
         }
 
         init(from decoder: any Decoder) throws {
@@ -55,6 +59,11 @@ struct StorageConfiguration: Sendable, Decodable, Equatable {
             leaseSeconds = try c.decodeIfPresent(Double.self, forKey: .leaseSeconds) ?? leaseSeconds
             renewSeconds = try c.decodeIfPresent(Double.self, forKey: .renewSeconds)
             maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections) ?? maxConnections
+            connectionWaitSeconds = try c.decodeIfPresent(Double.self, forKey: .connectionWaitSeconds) ?? connectionWaitSeconds
+            guard connectionWaitSeconds > 0 else {
+                throw ServiceConfiguration.Invalid(
+                    description: "storage.postgres.connection_wait_seconds: \(connectionWaitSeconds) is not a wait; give a number of seconds above 0")
+            }
         }
 
         /// The connection settings, with the password from the environment when the URL has none.
@@ -73,6 +82,7 @@ struct StorageConfiguration: Sendable, Decodable, Equatable {
             configuration.leaseSeconds = leaseSeconds
             configuration.renewSeconds = renewSeconds ?? leaseSeconds / 3
             configuration.maximumConnections = maxConnections
+            configuration.connectionWaitSeconds = connectionWaitSeconds
             return configuration
         }
     }

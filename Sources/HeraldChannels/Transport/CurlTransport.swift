@@ -88,6 +88,9 @@ final class CurlEventLoop: @unchecked Sendable {
         var stopping = false
         /// A wakeup was sent and the loop has not drained since: later submissions need none.
         var wakeupPending = false
+        /// The loop has ended and closed its descriptors: nothing may write to `wakeup` any more
+        /// (its number may already belong to another file of the process).
+        var closed = false
     }
 
     private let multi: UnsafeMutableRawPointer
@@ -147,8 +150,11 @@ final class CurlEventLoop: @unchecked Sendable {
     }
 
     func cancel(_ transfer: CurlTransfer) {
-        shared.withLock { $0.cancellations.append(transfer) }
-        wake()
+        let open = shared.withLock { state in
+            if !state.closed { state.cancellations.append(transfer) }
+            return !state.closed
+        }
+        if open { wake() }
     }
 
     func stop() {
@@ -188,8 +194,11 @@ final class CurlEventLoop: @unchecked Sendable {
                 for handle in idle { curl_easy_cleanup(handle) }
                 idle.removeAll()
                 curl_multi_cleanup(multi)
-                close(epoll)
-                close(wakeup)
+                shared.withLock { state in
+                    state.closed = true
+                    close(epoll)
+                    close(wakeup)
+                }
                 stopped.signal()
                 return
             }
@@ -261,8 +270,12 @@ final class CurlEventLoop: @unchecked Sendable {
 }
 
 extension CurlEventLoop {
+    /// Wakes the loop, unless it has closed its descriptors (checked under the lock the loop
+    /// closes them under, so a late wake-up never writes to a reused descriptor number).
     fileprivate func wake() {
-        _ = eventfd_write(wakeup, 1)
+        shared.withLock { state in
+            if !state.closed { _ = eventfd_write(wakeup, 1) }
+        }
     }
 
     /// libcurl's socket callback: watch `socket` for what it asks, or stop watching it.

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import JourneyEngine
 import JourneyLanguage
 import Logging
 
@@ -34,6 +35,15 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 message = status.reasonPhrase
             }
             return try APIError(status, code: code, message: message).response(from: request, context: context)
+        } catch JourneyStoreError.unavailable(let reason) {
+            // Nothing was stored; the client repeats the request (same ids) once the store is back.
+            context.logger.warning("store unavailable", metadata: ["reason": "\(reason)", "path": "\(request.uri.path)"])
+            var response = try APIError(
+                .serviceUnavailable, code: "store_unavailable", message: "the store does not answer; nothing was stored, try again"
+            )
+            .response(from: request, context: context)
+            response.headers[.retryAfter] = "5"
+            return response
         } catch is CancellationError {
             throw CancellationError()
         } catch {

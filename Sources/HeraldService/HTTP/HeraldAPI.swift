@@ -254,13 +254,27 @@ struct HeraldAPI: Sendable {
 
     // MARK: Health
 
+    /// How long `/readyz` waits for the store.
+    static let readinessBound: Duration = .seconds(5)
+
     func ready() async throws -> Response {
         guard readiness.isReady, registry.current != nil else {
             throw APIError(.serviceUnavailable, code: "not_ready", message: "the service is starting or stopping")
         }
-        do {
-            _ = try await store.pausedJourneys()
-        } catch {
+        // A store that does not answer within the bound is as unready as one that fails: a probe
+        // must hear so in time, not wait for the database's own timeouts.
+        let store = self.store
+        let answered = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await store.pausedJourneys()) != nil }
+            group.addTask {
+                try? await Task.sleep(for: Self.readinessBound)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        guard answered else {
             throw APIError(.serviceUnavailable, code: "store_unavailable", message: "the store does not answer")
         }
         return JSONResponse.make(.ok, .object(["status": .string("ready")]))

@@ -118,6 +118,9 @@ public enum JourneyStoreError: Error, Sendable, Hashable {
     case fenced(shard: Int, epoch: Int64)
     /// The stored data could not be decoded.
     case corrupt(String)
+    /// The database does not answer (it is down, unreachable, or every connection is busy past
+    /// the store's wait bound): nothing was done, and the same request may be repeated later.
+    case unavailable(String)
 }
 
 /// How long the store keeps what it no longer needs for processing.

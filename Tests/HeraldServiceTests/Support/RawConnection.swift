@@ -17,7 +17,10 @@ final class RawConnection: @unchecked Sendable {
     }
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // `self.fd` is set last: once every stored property is set, a throwing init runs `deinit`,
+        // which would close the descriptor a second time — and by then its number may belong to
+        // someone else (an event loop's epoll or timer descriptor: the whole test process stalls).
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -32,6 +35,7 @@ final class RawConnection: @unchecked Sendable {
             throw Failure(description: "connect: \(message)")
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        self.fd = fd
     }
 
     deinit { close(fd) }
