@@ -12,6 +12,7 @@ struct RevisionsCommandTests {
         defer { scratch.remove() }
         let journeys = try scratch.copyExampleJourneys()
         let server = try await Served.start(scratch, journeys: journeys)
+        defer { server.process.killWithoutWaiting() }
         let url = "http://127.0.0.1:\(server.port)"
         let key = ["HERALD_API_KEY": Served.apiKey]
 
@@ -61,7 +62,7 @@ struct RevisionsCommandTests {
         #expect(refusedExport.status == 1 && refusedExport.stderr.contains("401") && refusedExport.stdout.isEmpty, "\(refusedExport)")
         let toStdout = try await HeraldCommand.run(["export", "--server", url, "--until", "2999-01-01T00:00:00Z"], environment: key)
         #expect(toStdout.stdout == (try String(contentsOfFile: fromServer, encoding: .utf8)), "\(toStdout)")
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
 
         // The data directory, with the server stopped.
         let data = scratch.file("data")

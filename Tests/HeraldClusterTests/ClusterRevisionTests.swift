@@ -41,7 +41,7 @@ struct ClusterRevisionTests {
                 environment: ["HERALD_API_KEY": Self.apiKey, "HERALD_LOG_LEVEL": "notice", "HERALD_POSTGRES_URL": database.url],
                 logFile: directory.appendingPathComponent("node-\(index).log"))
         }
-        defer { for node in nodes { node.terminate() } }
+        defer { for node in nodes { node.killWithoutWaiting() } }
         for node in nodes { try await node.start() }
 
         func call(_ node: Int, _ method: HTTPRequest.Method, _ path: String, body: String? = nil) async throws -> Value? {
