@@ -30,7 +30,9 @@ struct RevisionsCommandTests {
         #expect(listed.status == 0, "\(listed)")
         let rows = listed.stdout.split(separator: "\n").map(String.init)
         #expect(rows.count == 3, "\(listed)")
-        #expect(rows[1].hasPrefix("*") && rows[1].contains("welcome first") && rows[2].contains("startup"), "\(listed)")
+        #expect(rows[0].hasPrefix("   REVISION  CREATED (UTC)"), "\(listed)")
+        #expect(rows[1].hasPrefix("*  2 ") && rows[1].contains("welcome first") && rows[2].hasPrefix("   1 "), "\(listed)")
+        #expect(rows[2].contains("startup"), "\(listed)")
 
         let written = scratch.file("revision-1")
         let show = try await HeraldCommand.run(["revisions", "show", "1", "--server", url, "--output", written], environment: key)
