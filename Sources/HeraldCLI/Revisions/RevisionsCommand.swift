@@ -17,7 +17,7 @@ struct RevisionsCommand: AsyncParsableCommand {
         commandName: "revisions",
         abstract: "List the deployed revisions of the journeys, show one, or restore one.",
         discussion: """
-            Every deployment (start-up, reload, restore) whose content differs from the current one \
+            Every deployment (start-up, reload, SIGHUP, restore) whose content differs from the current one \
             is a numbered revision with a content hash, a time, an optional note and its files. \
             See docs/changing-journeys.md.
             """,
