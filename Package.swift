@@ -224,6 +224,8 @@ let package = Package(
             name: "HeraldStoreConformanceTests",
             dependencies: [
                 "HeraldTestSupport", "JourneyEngine", "JourneyLanguage", "HeraldSQLite", "HeraldPostgres",
+                // The journey registry on each store: revisions deployed across a cluster's nodes.
+                "HeraldService",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 // Writes rows the way an earlier version did (JSON aggregates), behind the store's back.

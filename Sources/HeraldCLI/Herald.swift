@@ -17,6 +17,7 @@ struct Herald: AsyncParsableCommand {
             SendTestCommand.self,
             ServeCommand.self,
             LSPCommand.self,
+            RevisionsCommand.self, ExportCommand.self,
         ]
     )
 

@@ -166,6 +166,10 @@ extension PostgresJourneyStore {
         report.logEntries = try await deleteInChunks {
             "DELETE FROM customer_log WHERE seq IN (SELECT seq FROM customer_log WHERE at < \(logCutoff) LIMIT \(chunk)) RETURNING 1"
         }
+        let inputCutoff = now - retention.inputs
+        report.inputs = try await deleteInChunks {
+            "DELETE FROM input_log WHERE seq IN (SELECT seq FROM input_log WHERE accepted_at < \(inputCutoff) LIMIT \(chunk)) RETURNING 1"
+        }
         let keep = retention.customerLogLimit
         report.logEntries += try await deleteInChunks {
             """

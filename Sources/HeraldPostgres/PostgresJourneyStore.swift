@@ -414,20 +414,39 @@ public final class PostgresJourneyStore: JourneyStore {
             accepted.append(item.acceptedAt)
         }
         // In array order, so a batch's sequences keep its order; an id already stored (or earlier
-        // in the batch) inserts nothing and is a duplicate.
+        // in the batch) inserts nothing and is a duplicate. The same statement writes the input
+        // log: an accepted erasure deletes the customer's earlier entries (the sibling DELETE does
+        // not see this statement's inserts, so entries of this batch before an erasure are left
+        // out by the NOT EXISTS instead) and is logged itself under a pseudonym (the same as
+        // `InputLogEntry.erasedCustomerID`).
         let logger = self.logger
         let sequences = try await withAvailableConnection(on: client, waitingAtMost: configuration.connectionWaitSeconds) {
             [ids, customers, shards, kinds, payloads, accepted] connection in
             var sequences: [String: Int64] = [:]
             for try await (sequence, id) in try await connection.query(
                 """
-                INSERT INTO inbox (event_id, customer_id, shard, kind, payload, accepted_at)
-                SELECT event_id, customer_id, shard, kind, payload, accepted_at
-                FROM unnest(\(ids)::text[], \(customers)::text[], \(shards)::int[], \(kinds)::text[], \(payloads)::bytea[],
-                            \(accepted)::float8[]) WITH ORDINALITY
-                     AS row(event_id, customer_id, shard, kind, payload, accepted_at, position)
-                ORDER BY position
-                ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id
+                WITH accepted AS (
+                    INSERT INTO inbox (event_id, customer_id, shard, kind, payload, accepted_at)
+                    SELECT event_id, customer_id, shard, kind, payload, accepted_at
+                    FROM unnest(\(ids)::text[], \(customers)::text[], \(shards)::int[], \(kinds)::text[], \(payloads)::bytea[],
+                                \(accepted)::float8[]) WITH ORDINALITY
+                         AS row(event_id, customer_id, shard, kind, payload, accepted_at, position)
+                    ORDER BY position
+                    ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id, customer_id, kind, payload, accepted_at
+                ), erased AS (
+                    DELETE FROM input_log WHERE customer_id IN (SELECT customer_id FROM accepted WHERE kind = 'erase')
+                ), logged AS (
+                    INSERT INTO input_log (seq, customer_id, accepted_at, payload)
+                    SELECT a.seq,
+                           CASE WHEN a.kind = 'erase' THEN 'erased-' || encode(sha256(convert_to(a.customer_id, 'UTF8')), 'hex')
+                                ELSE a.customer_id END,
+                           a.accepted_at, a.payload
+                    FROM accepted a
+                    WHERE a.kind IN ('profile', 'event', 'erase')
+                      AND NOT EXISTS (
+                          SELECT 1 FROM accepted e WHERE e.kind = 'erase' AND e.customer_id = a.customer_id AND e.seq > a.seq)
+                )
+                SELECT seq, event_id FROM accepted
                 """, logger: logger
             ).decode((Int64, String).self) {
                 sequences[id] = sequence

@@ -138,7 +138,35 @@ enum PostgresMigrations {
                     at DOUBLE PRECISION NOT NULL
                 )
                 """,
-            ])
+            ]),
+        Migration(
+            version: 2, name: "journey revisions, input log",
+            statements: [
+                // Every deployment of the journey set whose content differs from the one before:
+                // the highest number is the current revision, which every node deploys.
+                """
+                CREATE TABLE journey_revisions (
+                    number BIGINT PRIMARY KEY,
+                    content_hash TEXT NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    note TEXT,
+                    source TEXT NOT NULL,
+                    restored_from BIGINT,
+                    files BYTEA NOT NULL
+                )
+                """,
+                // The accepted inputs, written in the statement that accepts their inbox rows.
+                """
+                CREATE TABLE input_log (
+                    seq BIGINT PRIMARY KEY,
+                    customer_id TEXT NOT NULL,
+                    accepted_at DOUBLE PRECISION NOT NULL,
+                    payload BYTEA NOT NULL
+                )
+                """,
+                "CREATE INDEX input_log_accepted ON input_log (accepted_at, seq)",
+                "CREATE INDEX input_log_customer ON input_log (customer_id)",
+            ]),
     ]
 
     /// Applies the migrations not yet applied. Safe to call from several nodes at once.

@@ -164,6 +164,19 @@ extension SQLiteJourneyStore {
             report.messages += deleted
             if deleted < chunk { break }
         }
+        let inputCutoff = now - retention.inputs
+        while true {
+            let deleted = try await writer.write { db -> Int in
+                try db.execute(
+                    sql: """
+                        DELETE FROM input_log WHERE seq IN (
+                            SELECT seq FROM input_log INDEXED BY input_log_accepted WHERE accepted_at < ? LIMIT ?)
+                        """, arguments: [inputCutoff, chunk])
+                return db.changesCount
+            }
+            report.inputs += deleted
+            if deleted < chunk { break }
+        }
         report.deadLetters = try await writer.write { db -> Int in
             try db.execute(sql: "DELETE FROM dead_letters WHERE at < ?", arguments: [now - retention.deadLetters])
             return db.changesCount

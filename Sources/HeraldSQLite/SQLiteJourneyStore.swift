@@ -77,7 +77,19 @@ public final class SQLiteJourneyStore: JourneyStore {
             item.id, item.customerID, CustomerShard.of(item.customerID), item.payload.kind, payload, item.acceptedAt,
         ])
         if db.changesCount == 0 { return .duplicate }
-        return .accepted(sequence: db.lastInsertedRowID)
+        let sequence = db.lastInsertedRowID
+        if InputLogEntry.logs(item.payload) {
+            // The input log is written in the transaction that accepts the input; an erasure
+            // leaves only itself of the customer's inputs, under a pseudonym.
+            var logged = item.customerID
+            if item.payload == .erase {
+                try db.cachedStatement(sql: "DELETE FROM input_log WHERE customer_id = ?").execute(arguments: [item.customerID])
+                logged = InputLogEntry.erasedCustomerID(item.customerID)
+            }
+            try db.cachedStatement(sql: "INSERT INTO input_log (seq, customer_id, accepted_at, payload) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [sequence, logged, item.acceptedAt, payload])
+        }
+        return .accepted(sequence: sequence)
     }
 
     public func pendingInbox(after sequence: Int64, limit: Int, ownership: ShardOwnership) async throws -> [InboxEntry] {

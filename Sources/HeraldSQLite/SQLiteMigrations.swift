@@ -100,6 +100,33 @@ enum Migrations {
                     );
                     """)
         }
+        migrator.registerMigration("v2: journey revisions, input log") { db in
+            // Every deployment of the journey set whose content differs from the one before:
+            // the highest number is the current revision. `files` is the JSON of its source files.
+            try db.execute(
+                sql: """
+                    CREATE TABLE journey_revisions (
+                        number INTEGER PRIMARY KEY,
+                        content_hash TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        note TEXT,
+                        source TEXT NOT NULL,
+                        restored_from INTEGER,
+                        files BLOB NOT NULL
+                    );
+
+                    -- The accepted inputs (profile updates, events, erasures), written with their inbox
+                    -- row: `seq` is the inbox sequence, `payload` the inbox payload's encoding.
+                    CREATE TABLE input_log (
+                        seq INTEGER PRIMARY KEY,
+                        customer_id TEXT NOT NULL,
+                        accepted_at REAL NOT NULL,
+                        payload BLOB NOT NULL
+                    );
+                    CREATE INDEX input_log_accepted ON input_log(accepted_at, seq);
+                    CREATE INDEX input_log_customer ON input_log(customer_id);
+                    """)
+        }
         return migrator
     }
 }

@@ -46,7 +46,7 @@ public struct HeraldServer: Sendable {
         let registry = JourneyRegistry(
             directory: configuration.journeys, store: store, clock: clock,
             onResume: { timers.signal.notify() })  // the scheduler wakes the customers holding its work
-        try await registry.reload()
+        try await registry.reload(source: "startup")
 
         let metrics = ServiceMetrics()
         let deliverySignal = Signal()

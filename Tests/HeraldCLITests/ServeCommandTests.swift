@@ -103,6 +103,10 @@ struct ServeCommandTests {
         #expect(refused, "no refusal logged:\n\(server.process.log.suffix(2000))")
         #expect(server.process.log.contains("no_such_message"), "the log says what is wrong")
         #expect(try await server.journeyVersions()["welcome_series"] == edited)
+        let revisions = try await server.call(.get, "/v1/revisions").json?["revisions"].array ?? []
+        #expect(
+            revisions.compactMap { $0["source"].string } == ["sighup", "startup"],
+            "the SIGHUP deployment is revision 2 and the refused one recorded nothing: \(revisions)")
         #expect(try await server.call(.get, "/readyz").status == 200)
         #expect(await server.stop() == 0, "graceful shutdown on SIGTERM")
     }

@@ -3,8 +3,10 @@ import Testing
 
 /// Every `herald` command the README and docs/*.md show runs, as shown, with the built binary,
 /// and exits 0: a renamed option, a moved sample file or a command that starts failing breaks
-/// this test instead of a reader's first try. `herald serve` is left out (it runs until stopped);
-/// synopsis lines (`[--from TIME]`) are not commands.
+/// this test instead of a reader's first try. `herald serve` is left out (it runs until stopped),
+/// and so are `herald revisions` and `herald export`, which read a service's data directory or a
+/// running server (RevisionsCommandTests runs them against one); synopsis lines (`[--from TIME]`)
+/// are not commands.
 struct DocumentedCommandsTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -46,7 +48,7 @@ struct DocumentedCommandsTests {
                 guard words.first == "herald", words.count > 1 else { continue }
                 words.removeFirst()
                 let isSynopsis = words.contains { $0.hasPrefix("[") || $0 == "..." || $0 == "…" || $0.contains("|") }
-                if isSynopsis || words.first == "serve" { continue }
+                if isSynopsis || ["serve", "revisions", "export"].contains(words.first) { continue }
                 commands.append(Command(file: file, line: pendingLine, arguments: words))
             }
         }

@@ -80,6 +80,8 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
         public var deadLettersDays: Double = 30
         public var customerLogDays: Double = 30
         public var customerLogLimit: Int = 50
+        /// The input log (`herald export`): accepted profile updates, events and erasures.
+        public var inputsDays: Double = 30
         /// How often the pruner runs.
         public var intervalSeconds: Double = 3_600
         public init() {}
@@ -88,7 +90,7 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
             RetentionPolicy(
                 processedEvents: processedEventsDays * 86_400, deliveredMessages: deliveredMessagesDays * 86_400,
                 deadLetters: deadLettersDays * 86_400, customerLog: customerLogDays * 86_400,
-                customerLogLimit: customerLogLimit)
+                customerLogLimit: customerLogLimit, inputs: inputsDays * 86_400)
         }
     }
 
@@ -239,6 +241,7 @@ extension ServiceConfiguration.Retention {
         case deadLettersDays = "dead_letters_days"
         case customerLogDays = "customer_log_days"
         case customerLogLimit = "customer_log_limit"
+        case inputsDays = "inputs_days"
         case intervalSeconds = "interval_seconds"
     }
     public init(from decoder: any Decoder) throws {
@@ -248,6 +251,7 @@ extension ServiceConfiguration.Retention {
         deadLettersDays = try c.decodeIfPresent(Double.self, forKey: .deadLettersDays) ?? deadLettersDays
         customerLogDays = try c.decodeIfPresent(Double.self, forKey: .customerLogDays) ?? customerLogDays
         customerLogLimit = try c.decodeIfPresent(Int.self, forKey: .customerLogLimit) ?? customerLogLimit
+        inputsDays = try c.decodeIfPresent(Double.self, forKey: .inputsDays) ?? inputsDays
         intervalSeconds = try c.decodeIfPresent(Double.self, forKey: .intervalSeconds) ?? intervalSeconds
     }
 }

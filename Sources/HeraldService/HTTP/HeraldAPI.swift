@@ -32,10 +32,10 @@ struct HeraldAPI: Sendable {
         router.get("/v1/customers/:id") { request, context in try await self.getCustomer(request, context) }
         router.delete("/v1/customers/:id") { request, context in try await self.deleteCustomer(request, context) }
         router.get("/v1/journeys") { _, _ in try await self.listJourneys() }
-        router.post("/v1/journeys/reload") { _, _ in try await self.reload() }
         router.post("/v1/journeys/:name/pause") { _, context in try await self.pause(context, true) }
         router.post("/v1/journeys/:name/resume") { _, context in try await self.pause(context, false) }
         router.get("/v1/dead-letters") { request, _ in try await self.deadLetters(request) }
+        registerRevisions(on: router)
     }
 
     // MARK: Bodies
@@ -206,27 +206,6 @@ struct HeraldAPI: Sendable {
                 "journeys": .list(journeys), "deployed_at": .string(Value.formatTime(deployment.deployedAt)),
                 "warnings": .list(deployment.warnings.map(APIResource.diagnostic)),
             ]))
-    }
-
-    func reload() async throws -> Response {
-        do {
-            let report = try await registry.reload()
-            return JSONResponse.make(
-                .ok,
-                .object([
-                    "status": .string("deployed"),
-                    "journeys": .list(
-                        report.journeys.map {
-                            .object(["name": .string($0.name), "version": .string($0.version), "status": .string($0.status)])
-                        }),
-                    "warnings": .list(report.warnings.map(APIResource.diagnostic)),
-                ]))
-        } catch let refused as JourneyRegistry.Refused {
-            throw APIError(
-                .unprocessableContent, code: "journeys_invalid",
-                message: "the journeys did not pass the check; the running version stays deployed",
-                details: refused.diagnostics.map(APIResource.diagnostic))
-        }
     }
 
     func pause(_ context: BasicRequestContext, _ paused: Bool) async throws -> Response {

@@ -41,6 +41,7 @@ final class HousekeepingService: Service, Sendable {
                 } catch {
                     break
                 }
+                await self.refreshRevision()
                 let now = self.clock.now()
                 if now - lastPrune >= self.retention.intervalSeconds {
                     lastPrune = now
@@ -48,6 +49,21 @@ final class HousekeepingService: Service, Sendable {
                 }
                 try? await Task.sleep(for: .milliseconds(Int64(self.statisticsInterval * 1000)))
             }
+        }
+    }
+
+    /// Deploys the cluster's current revision when another node recorded a newer one.
+    func refreshRevision() async {
+        do {
+            if let revision = try await registry.refreshRevision() {
+                logger.notice("deployed the cluster's current journey revision", metadata: ["revision": "\(revision.number)"])
+            }
+        } catch let refused as JourneyRegistry.Refused {
+            logger.error(
+                "the cluster's current journey revision does not check here; the running one stays",
+                metadata: ["diagnostics": "\(refused.diagnostics.map { "\($0.file):\($0.line):\($0.column): \($0.message)" })"])
+        } catch {
+            if !Task.isCancelled { logger.error("reading the current journey revision failed", metadata: ["error": "\(error)"]) }
         }
     }
 
@@ -69,7 +85,7 @@ final class HousekeepingService: Service, Sendable {
                 "retention pruned",
                 metadata: [
                     "events": "\(report.events)", "messages": "\(report.messages)",
-                    "dead_letters": "\(report.deadLetters)", "log_entries": "\(report.logEntries)",
+                    "dead_letters": "\(report.deadLetters)", "log_entries": "\(report.logEntries)", "inputs": "\(report.inputs)",
                 ])
         } catch {
             logger.error("retention pruning failed", metadata: ["error": "\(error)"])

@@ -16,6 +16,8 @@ public final class JourneyRegistry: Sendable {
         public var archive: [JourneyProgram]
         public var warnings: [JourneyDiagnostic]
         public var deployedAt: Double
+        /// The stored revision this deployment runs (see ``JourneyRevision``).
+        public var revision: JourneyRevision?
     }
 
     /// What a reload changed.
@@ -28,6 +30,10 @@ public final class JourneyRegistry: Sendable {
         }
         public var journeys: [Change]
         public var warnings: [JourneyDiagnostic]
+        /// The revision now deployed (without its files).
+        public var revision: JourneyRevision?
+        /// Whether the deployment recorded a new revision (`false`: same content as the current one).
+        public var revisionCreated: Bool
     }
 
     /// A reload was refused: the running deployment stays.
@@ -37,6 +43,11 @@ public final class JourneyRegistry: Sendable {
 
     public struct UnknownJourney: Error, Sendable {
         public var name: String
+    }
+
+    /// No stored revision has this number.
+    public struct UnknownRevision: Error, Sendable {
+        public var number: Int64
     }
 
     let directory: String
@@ -80,30 +91,98 @@ public final class JourneyRegistry: Sendable {
         }
     }
 
-    /// Compiles the directory and deploys it (at start, on `POST /v1/journeys/reload` and SIGHUP).
+    /// Compiles the directory and deploys it (at start, on `POST /v1/journeys/reload` and SIGHUP),
+    /// recording a new revision unless the content equals the current revision's.
+    ///
+    /// - Parameters:
+    ///   - note: kept with the revision (the reload request's `note`).
+    ///   - source: how it came about: `startup`, `reload` (the API) or `sighup`.
+    /// - Throws: ``Refused`` with the diagnostics when the directory does not check.
     @discardableResult
-    public func reload() async throws -> ReloadReport {
+    public func reload(note: String? = nil, source: String = "reload") async throws -> ReloadReport {
         try await reloading.run {
+            let files = JourneySetFiles.read(directory: directory)
             let (catalog, warnings) = try JourneyCompiler.compileForService(directory: directory).get()
-            let now = clock.now()
-            try await store.saveJourneyVersions(catalog.journeys, deployedAt: now)
-            let archive = try await store.journeyVersions()
-            let paused = try await store.pausedJourneys()
-            let previous = current?.catalog
-            let engine = makeEngine(catalog: catalog, archive: archive, paused: paused)
-            install(
-                Deployment(catalog: catalog, engine: engine, paused: paused, archive: archive, warnings: warnings, deployedAt: now))
-            var changes: [ReloadReport.Change] = []
-            for journey in catalog.journeys {
-                let old = previous?.journey(named: journey.name)
-                let status = old == nil ? "added" : old!.version == journey.version ? "unchanged" : "changed"
-                changes.append(.init(name: journey.name, version: journey.version, status: status))
-            }
-            for old in previous?.journeys ?? [] where catalog.journey(named: old.name) == nil {
-                changes.append(.init(name: old.name, version: old.version, status: "removed"))
-            }
-            return ReloadReport(journeys: changes, warnings: warnings)
+            return try await deploy(catalog: catalog, warnings: warnings, draft: RevisionDraft(files: files, note: note, source: source))
         }
+    }
+
+    /// Deploys a stored revision's files as a new revision (a rollback). The journeys directory is
+    /// not touched: the next reload from it deploys what it holds.
+    ///
+    /// - Throws: ``UnknownRevision``; ``Refused`` when the files no longer check (against this
+    ///   build of Herald), with the diagnostics at `revision N/<file>`.
+    @discardableResult
+    public func restore(_ number: Int64, note: String? = nil) async throws -> ReloadReport {
+        try await reloading.run {
+            guard let revision = try await store.revision(number) else { throw UnknownRevision(number: number) }
+            let (catalog, warnings) = try Self.compile(revision)
+            return try await deploy(
+                catalog: catalog, warnings: warnings,
+                draft: RevisionDraft(files: revision.files, note: note, source: "restore", restoredFrom: number))
+        }
+    }
+
+    /// Deploys the store's current revision when it is newer than the one running here: another
+    /// node of a cluster reloaded or restored. Called periodically by housekeeping. A revision that
+    /// does not check here is logged by the caller and the running deployment stays.
+    ///
+    /// - Returns: the revision deployed, or `nil` when this node already runs the current one.
+    @discardableResult
+    public func refreshRevision() async throws -> JourneyRevision? {
+        try await reloading.run {
+            guard let current, let number = try await store.currentRevisionNumber(), number > (current.revision?.number ?? 0)
+            else { return nil }
+            guard let revision = try await store.revision(number) else { return nil }
+            let (catalog, warnings) = try Self.compile(revision)
+            try await install(catalog: catalog, warnings: warnings, revision: revision.summary, now: clock.now())
+            return revision.summary
+        }
+    }
+
+    /// Compiles a stored revision's files (written to a scratch directory, removed afterwards).
+    static func compile(_ revision: JourneyRevision) throws -> (JourneyCatalog, warnings: [JourneyDiagnostic]) {
+        let scratch = (NSTemporaryDirectory() as NSString).appendingPathComponent("herald-revision-\(revision.number)-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try JourneySetFiles.write(revision.files, to: scratch)
+        func located(_ diagnostic: JourneyDiagnostic) -> JourneyDiagnostic {
+            var copy = diagnostic
+            copy.file = copy.file.replacingOccurrences(of: scratch, with: "revision \(revision.number)")
+            return copy
+        }
+        switch JourneyCompiler.compileForService(directory: scratch) {
+        case .success(let (catalog, warnings)): return (catalog, warnings.map(located))
+        case .failure(let refused): throw Refused(diagnostics: refused.diagnostics.map(located))
+        }
+    }
+
+    /// Records the revision, then installs the catalog: the report of what changed.
+    private func deploy(catalog: JourneyCatalog, warnings: [JourneyDiagnostic], draft: RevisionDraft) async throws -> ReloadReport {
+        let now = clock.now()
+        let previous = current?.catalog
+        let recording = try await store.recordRevision(draft, at: now)
+        try await install(catalog: catalog, warnings: warnings, revision: recording.revision, now: now)
+        var changes: [ReloadReport.Change] = []
+        for journey in catalog.journeys {
+            let old = previous?.journey(named: journey.name)
+            let status = old == nil ? "added" : old!.version == journey.version ? "unchanged" : "changed"
+            changes.append(.init(name: journey.name, version: journey.version, status: status))
+        }
+        for old in previous?.journeys ?? [] where catalog.journey(named: old.name) == nil {
+            changes.append(.init(name: old.name, version: old.version, status: "removed"))
+        }
+        return ReloadReport(journeys: changes, warnings: warnings, revision: recording.revision, revisionCreated: recording.created)
+    }
+
+    private func install(catalog: JourneyCatalog, warnings: [JourneyDiagnostic], revision: JourneyRevision, now: Double) async throws {
+        try await store.saveJourneyVersions(catalog.journeys, deployedAt: now)
+        let archive = try await store.journeyVersions()
+        let paused = try await store.pausedJourneys()
+        let engine = makeEngine(catalog: catalog, archive: archive, paused: paused)
+        install(
+            Deployment(
+                catalog: catalog, engine: engine, paused: paused, archive: archive, warnings: warnings, deployedAt: now,
+                revision: revision))
     }
 
     /// The engine for a deployment. Every archived version stays held, so in-flight instances keep

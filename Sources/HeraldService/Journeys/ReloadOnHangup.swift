@@ -12,7 +12,7 @@ struct ReloadOnHangup: Service {
         await cancelWhenGracefulShutdown {
             for await _ in signals {
                 do {
-                    let report = try await registry.reload()
+                    let report = try await registry.reload(source: "sighup")
                     logger.notice(
                         "journeys reloaded on SIGHUP",
                         metadata: ["journeys": "\(report.journeys.map { "\($0.name)@\($0.version.prefix(12)) \($0.status)" })"])

@@ -1,7 +1,8 @@
 public import JourneyLanguage
 
 /// Durable storage for the orchestrator: the per-customer aggregates with their timer index, the
-/// event inbox, the transactional outbox, dead letters and deployed journey versions.
+/// event inbox, the transactional outbox, dead letters, deployed journey versions, the revisions of
+/// the deployed journey set and the log of accepted inputs.
 ///
 /// The unit of consistency is the customer (see docs/architecture.md). A processor loads customers,
 /// runs the engine, and commits every customer's new aggregate, next wake-up time, outbox rows and
@@ -84,6 +85,25 @@ public protocol JourneyStore: Sendable {
     func pausedJourneys() async throws -> Set<String>
     func journeyCounters() async throws -> [JourneyCounter: Int64]
 
+    // MARK: Revisions
+
+    /// Records a deployment as a new revision numbered one above the current one, unless its
+    /// content hash equals the current revision's (then the current one is returned, `created`
+    /// false). Atomic across a cluster's nodes: two recording at once get consecutive numbers.
+    func recordRevision(_ draft: RevisionDraft, at: Double) async throws -> RevisionRecording
+    /// Revisions without their files, newest first, numbered below `before` when given.
+    func revisions(before: Int64?, limit: Int) async throws -> [JourneyRevision]
+    /// One revision with its files, or `nil`.
+    func revision(_ number: Int64) async throws -> JourneyRevision?
+    /// The current (highest) revision number, or `nil` before the first deployment.
+    func currentRevisionNumber() async throws -> Int64?
+
+    // MARK: Input log
+
+    /// Input log entries accepted in `[since, until)`, in `(accepted time, sequence)` order, strictly
+    /// after `after` when given: one page of an export.
+    func inputLog(since: Double?, until: Double?, after: InputLogPosition?, limit: Int) async throws -> [InputLogEntry]
+
     // MARK: Retention
 
     /// Deletes what the retention policy no longer needs, in bounded chunks.
@@ -113,11 +133,14 @@ public struct RetentionPolicy: Sendable, Hashable, Codable {
     /// Customer log lines older than this are dropped; at most `customerLogLimit` are kept anyway.
     public var customerLog: Double
     public var customerLogLimit: Int
+    /// Input log entries (what `herald export` can still give).
+    public var inputs: Double
 
     public init(
         processedEvents: Double = 7 * 86_400, deliveredMessages: Double = 7 * 86_400, deadLetters: Double = 30 * 86_400,
-        customerLog: Double = 30 * 86_400, customerLogLimit: Int = 50
+        customerLog: Double = 30 * 86_400, customerLogLimit: Int = 50, inputs: Double = 30 * 86_400
     ) {
+        self.inputs = inputs
         self.processedEvents = processedEvents
         self.deliveredMessages = deliveredMessages
         self.deadLetters = deadLetters
@@ -131,6 +154,7 @@ public struct PruneReport: Sendable, Hashable {
     public var messages = 0
     public var deadLetters = 0
     public var logEntries = 0
+    public var inputs = 0
     public init() {}
 }
 

@@ -35,6 +35,9 @@ public final class MemoryJourneyStore: JourneyStore {
         var versions: [String: JourneyProgram] = [:]
         var paused: Set<String> = []
         var counters: [JourneyCounter: Int64] = [:]
+        var revisions: [JourneyRevision] = []
+        /// In acceptance order, which is `(acceptedAt, sequence)` order for one process's clock.
+        var inputLog: [InputLogEntry] = []
     }
 
     private let contents = Mutex(Contents())
@@ -72,6 +75,11 @@ public final class MemoryJourneyStore: JourneyStore {
         c.inboxIDs[item.id] = sequence
         let entry = InboxEntry(sequence: sequence, shard: CustomerShard.of(item.customerID), item: item)
         c.inbox[sequence] = InboxRow(entry: entry, processed: false)
+        if InputLogEntry.logs(item.payload) {
+            if item.payload == .erase { c.inputLog.removeAll { $0.customerID == item.customerID } }
+            let logged = item.payload == .erase ? InputLogEntry.erasedCustomerID(item.customerID) : item.customerID
+            c.inputLog.append(InputLogEntry(sequence: sequence, acceptedAt: item.acceptedAt, customerID: logged, payload: item.payload))
+        }
         return .accepted(sequence: sequence)
     }
 
@@ -299,7 +307,58 @@ public final class MemoryJourneyStore: JourneyStore {
                 report.logEntries += entries.count - kept.count
                 c.log[id] = Array(kept)
             }
+            let inputs = c.inputLog.count
+            c.inputLog.removeAll { $0.acceptedAt < now - retention.inputs }
+            report.inputs = inputs - c.inputLog.count
             return report
+        }
+    }
+
+    // MARK: Revisions
+
+    public func recordRevision(_ draft: RevisionDraft, at: Double) async throws -> RevisionRecording {
+        contents.withLock { c in
+            if let current = c.revisions.last, current.contentHash == draft.contentHash {
+                return RevisionRecording(revision: current.summary, created: false)
+            }
+            let revision = JourneyRevision(
+                number: (c.revisions.last?.number ?? 0) + 1, contentHash: draft.contentHash, createdAt: at, note: draft.note,
+                source: draft.source, restoredFrom: draft.restoredFrom, files: draft.files)
+            c.revisions.append(revision)
+            return RevisionRecording(revision: revision.summary, created: true)
+        }
+    }
+
+    public func revisions(before: Int64?, limit: Int) async throws -> [JourneyRevision] {
+        contents.withLock { c in
+            Array(c.revisions.reversed().lazy.filter { before == nil || $0.number < before! }.prefix(limit).map(\.summary))
+        }
+    }
+
+    public func revision(_ number: Int64) async throws -> JourneyRevision? {
+        contents.withLock { c in c.revisions.first { $0.number == number } }
+    }
+
+    public func currentRevisionNumber() async throws -> Int64? {
+        contents.withLock { $0.revisions.last?.number }
+    }
+
+    // MARK: Input log
+
+    public func inputLog(since: Double?, until: Double?, after: InputLogPosition?, limit: Int) async throws -> [InputLogEntry] {
+        contents.withLock { c in
+            c.inputLog
+                .filter { entry in
+                    if let since, entry.acceptedAt < since { return false }
+                    if let until, entry.acceptedAt >= until { return false }
+                    if let after {
+                        return entry.acceptedAt > after.acceptedAt || entry.acceptedAt == after.acceptedAt && entry.sequence > after.sequence
+                    }
+                    return true
+                }
+                .sorted { ($0.acceptedAt, $0.sequence) < ($1.acceptedAt, $1.sequence) }
+                .prefix(limit)
+                .map { $0 }
         }
     }
 }
