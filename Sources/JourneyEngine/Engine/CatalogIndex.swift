@@ -115,6 +115,7 @@ extension JourneyProgram {
             switch state.kind {
             case .branch(let branches, _): result.append(contentsOf: branches.map(\.condition))
             case .wait(.event(_, let filter?, _, _, _)): result.append(filter)
+            case .wait(.events(let arms, _, _)): result.append(contentsOf: arms.compactMap(\.filter))
             case .wait(.untilTime(let expression, _)): result.append(expression)
             case .update(let updates, _):
                 for update in updates {

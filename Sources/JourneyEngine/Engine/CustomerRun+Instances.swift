@@ -120,6 +120,11 @@ extension CustomerRun {
                 case .event(let name, _, let timeout, _, _):
                     deadline = t + max(0, timeout)
                     forEvent = name
+                case .events(let arms, let timeout, _):
+                    deadline = t + max(0, timeout)
+                    var names: [String] = []
+                    for arm in arms where !names.contains(arm.name) { names.append(arm.name) }
+                    forEvent = names.joined(separator: " or ")
                 }
                 state.instances[i].deadline = deadline
                 record(.waiting(step: step.label, until: deadline, forEvent: forEvent), instance: i, at: t)

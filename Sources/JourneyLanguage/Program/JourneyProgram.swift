@@ -133,6 +133,22 @@ public enum Wait: Sendable, Hashable, Codable {
     /// For a matching event, or until `timeout` seconds pass. An event at exactly the timeout
     /// instant is too late (timers are processed before inputs at the same instant).
     case event(name: String, filter: Expression?, timeout: Double, onEvent: StateID, onTimeout: StateID)
+    /// For the first event that matches one of `arms` (tried in order), or until `timeout`
+    /// seconds pass; each arm continues at its own state. Same boundary as `event`: an event at
+    /// exactly the timeout instant is too late.
+    case events([EventArm], timeout: Double, onTimeout: StateID)
+}
+
+/// One arm of a `wait for events` step: the event (and filter) it takes and where it continues.
+public struct EventArm: Sendable, Hashable, Codable {
+    public var name: String
+    public var filter: Expression?
+    public var target: StateID
+    public init(name: String, filter: Expression?, target: StateID) {
+        self.name = name
+        self.filter = filter
+        self.target = target
+    }
 }
 
 public struct LocalTime: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
