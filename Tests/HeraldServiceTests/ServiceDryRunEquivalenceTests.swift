@@ -122,6 +122,43 @@ struct ServiceDryRunEquivalenceTests {
         #expect(actual == expected, "service only: \(actual.subtracting(expected).sorted()); dry-run only: \(expected.subtracting(actual).sorted())")
     }
 
+    /// `wait for events` takes the same arm in both worlds: of two answers stamped at one instant
+    /// the first sent decides (promoter or detractor), and an answer at the very instant the wait
+    /// ends is too late (the `timeout ->` arm runs). The example `support_nps` journey.
+    @Test(
+        arguments: [
+            ([2.0, 10.0], 3_600.0, "low_rating_alert"),
+            ([10.0, 2.0], 3_600.0, "review_request"),
+            ([10.0], 0.0, nil),
+        ] as [([Double], Double, String?)])
+    func waitForEventsTakesTheSameArmInBothWorlds(scores: [Double], beforeDeadline: Double, arm: String?) async throws {
+        let journeys = Self.exampleJourneys
+        let catalog = try #require(JourneyCompiler.compile(directory: journeys).catalog, "the example journeys do not compile")
+        let profiles = [Self.profiles[0]]
+        let enter = CustomerEvent(
+            id: "t0", customerID: "d1", name: "support.ticket_closed", properties: ["ticket_id": .string("t-1")], timestamp: Self.start + 60)
+        let until = Self.start + 7 * 86_400
+        let options = DryRunOptions(from: Self.start, until: until)
+        let probe = DryRun(catalog: catalog).run(customers: profiles, events: [enter], options: options)
+        let deadline = try #require(
+            probe.customers.first?.timeline.lazy.compactMap { record -> Double? in
+                if case .waiting(_, let until, "nps.submitted"?) = record.kind, record.journey == "support_nps" { until } else { nil }
+            }.first)
+        let answers = scores.enumerated().map { n, score in
+            CustomerEvent(
+                id: "a\(n)", customerID: "d1", name: "nps.submitted", properties: ["score": .number(score)], timestamp: deadline - beforeDeadline)
+        }
+        let dryRun = DryRun(catalog: catalog).run(customers: profiles, events: [enter] + answers, options: options)
+        let expected = Set(dryRun.customers.flatMap(\.outbox).map { "\($0.id) \($0.channel.rawValue) \($0.message) @\(Int($0.at))" })
+        let fromNPS = expected.filter { $0.contains("/support_nps/") }
+        for message in ["review_request", "low_rating_alert", "nps_thanks"] {
+            let sent = fromNPS.contains { $0.contains(" \(message) ") }
+            #expect(sent == (message == arm || (message == "nps_thanks" && arm != nil)), "\(message): \(fromNPS.sorted())")
+        }
+        let actual = try await Self.serviceSends(journeys: journeys, profiles: profiles, events: [enter] + answers, until: until)
+        #expect(actual == expected, "service only: \(actual.subtracting(expected).sorted()); dry-run only: \(expected.subtracting(actual).sorted())")
+    }
+
     static var exampleJourneys: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Journeys").path

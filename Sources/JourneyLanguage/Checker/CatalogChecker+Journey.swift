@@ -22,6 +22,8 @@ struct JourneyLowering {
     var goToTargets: Set<StateID> = []
     /// Every `go to` that resolved, for the loop check.
     var goTos: [(name: Name, target: StateID)] = []
+    /// Whether some `go to` names no label (reported once; reachability is then unknown).
+    var hasUnresolvedGoTo = false
 }
 
 /// What flows into a step: its stage and the least time since entry.
@@ -146,7 +148,12 @@ extension CatalogChecker {
             }
         }
         Self.forEachStep(in: steps) { step in
-            if case .goTo(let name) = step.kind, let target = lowering.labelTargets[name.text] { lowering.goToTargets.insert(target) }
+            guard case .goTo(let name) = step.kind else { return }
+            if let target = lowering.labelTargets[name.text] {
+                lowering.goToTargets.insert(target)
+            } else {
+                lowering.hasUnresolvedGoTo = true
+            }
         }
         if steps.isEmpty && !syntax.hasSyntaxErrors {
             warning(
@@ -285,7 +292,7 @@ extension CatalogChecker {
                 reportedUnreachable = false
                 context.minimumElapsed = 0
             }
-            if !reachable && !reportedUnreachable {
+            if !reachable && !reportedUnreachable && !lowering.hasUnresolvedGoTo {
                 reportedUnreachable = true
                 error(
                     .unreachableStep, at: step.location, length: step.length,
@@ -456,7 +463,7 @@ extension CatalogChecker {
             } else {
                 unknown(
                     .unknownLabel, "step label", name, candidates: lowering.labelTargets.keys,
-                    notes: [.init("`go to` continues at a step labelled in this journey: `step \(name.text): send email …`")])
+                    notes: [.init("`go to` continues at a step labelled in this journey with `step NAME:` (`step thanks: send email thank_you`)")])
             }
             return (false, elapsed)
         case .waitForEvents(let wait):

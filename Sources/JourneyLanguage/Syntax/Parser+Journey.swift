@@ -372,7 +372,7 @@ extension Parser {
     }
 
     mutating func parseWait() throws -> StepKindSyntax {
-        advance()
+        let waitToken = advance()
         if current.isWord("until") {
             advance()
             if current.kind != .identifier || !["weekdays", "weekday"].contains(current.text), !Self.isTimeOfDay(current) {
@@ -396,7 +396,7 @@ extension Parser {
                 try fail(at: peek(-1), "write a plain delay as `wait \(current.text) …` (without `for`); `wait for` waits for an event")
             }
             if current.isWord("events") {
-                return try parseWaitForEvents()
+                return try parseWaitForEvents(wait: waitToken)
             }
             try expectWord("event", "after `wait for`")
             let event = try expectString("an event name")
@@ -477,8 +477,8 @@ extension Parser {
 
     /// `wait for events up to DURATION` and its block of `on event "…" [where …] ->` arms, with an
     /// optional `timeout ->` arm.
-    mutating func parseWaitForEvents() throws -> StepKindSyntax {
-        let keyword = advance()  // events
+    mutating func parseWaitForEvents(wait waitToken: Token) throws -> StepKindSyntax {
+        advance()  // events
         var wait = WaitForEventsSyntax(arms: [])
         if current.isWord("up") {
             advance()
@@ -539,9 +539,11 @@ extension Parser {
                 wait.timeoutLocation = location(arm)
             }
         }
-        if wait.arms.isEmpty {
+        // Without a block, or with a block of only `timeout ->` (a block whose arms failed to parse
+        // has said so already).
+        if wait.arms.isEmpty, arms == nil || wait.onTimeout != nil {
             report(
-                at: keyword, "`wait for events` needs at least one `on event \"…\" ->` arm in the block under it",
+                at: waitToken, "`wait for events` needs at least one `on event \"…\" ->` arm in the block under it",
                 notes: [.init("to wait for one event, write `wait for event \"…\" up to …`")])
         }
         return .waitForEvents(wait)
