@@ -62,7 +62,7 @@ struct ServiceDryRunEquivalenceTests {
         let until = Self.start + 3 * 86_400
         let dryRun = DryRun(catalog: catalog).run(
             customers: Self.profiles, events: events, options: DryRunOptions(from: Self.start, until: until))
-        let expected = Set(dryRun.customers.flatMap(\.outbox).map { "\($0.id) \($0.channel.rawValue) \($0.message) @\(Int($0.at))" })
+        let expected = Set(dryRun.customers.flatMap(\.outbox).map(Self.describe))
         #expect(expected.count >= 4, "the scenario sends something: \(expected.sorted())")
         print("service vs dry-run: \(expected.count) sends compared")
 
@@ -88,7 +88,7 @@ struct ServiceDryRunEquivalenceTests {
             for profile in Self.profiles {
                 for status in try await store.outbox(customerID: profile.id, limit: 1_000) {
                     let m = status.message
-                    sends.insert("\(m.id) \(m.channel.rawValue) \(m.message) @\(Int(m.at))")
+                    sends.insert(Self.describe(m))
                 }
             }
             return sends
@@ -116,7 +116,7 @@ struct ServiceDryRunEquivalenceTests {
         let timeline = try #require(dryRun.customers.first?.timeline)
         #expect(timeline.contains { if case .timedOut = $0.kind { true } else { false } } == timesOut)
         #expect(timeline.contains { if case .eventReceived(_, "email.clicked") = $0.kind { true } else { false } } == !timesOut)
-        let expected = Set(dryRun.customers.flatMap(\.outbox).map { "\($0.id) \($0.channel.rawValue) \($0.message) @\(Int($0.at))" })
+        let expected = Set(dryRun.customers.flatMap(\.outbox).map(Self.describe))
         #expect(expected.contains { $0.contains("vip_discount") } == timesOut)
         let actual = try await Self.serviceSends(journeys: journeys, profiles: profiles, events: events, until: until)
         #expect(actual == expected, "service only: \(actual.subtracting(expected).sorted()); dry-run only: \(expected.subtracting(actual).sorted())")
@@ -149,13 +149,35 @@ struct ServiceDryRunEquivalenceTests {
                 id: "a\(n)", customerID: "d1", name: "nps.submitted", properties: ["score": .number(score)], timestamp: deadline - beforeDeadline)
         }
         let dryRun = DryRun(catalog: catalog).run(customers: profiles, events: [enter] + answers, options: options)
-        let expected = Set(dryRun.customers.flatMap(\.outbox).map { "\($0.id) \($0.channel.rawValue) \($0.message) @\(Int($0.at))" })
+        let expected = Set(dryRun.customers.flatMap(\.outbox).map(Self.describe))
         let fromNPS = expected.filter { $0.contains("/support_nps/") }
         for message in ["review_request", "low_rating_alert", "nps_thanks"] {
             let sent = fromNPS.contains { $0.contains(" \(message) ") }
             #expect(sent == (message == arm || (message == "nps_thanks" && arm != nil)), "\(message): \(fromNPS.sorted())")
         }
         let actual = try await Self.serviceSends(journeys: journeys, profiles: profiles, events: [enter] + answers, until: until)
+        #expect(actual == expected, "service only: \(actual.subtracting(expected).sorted()); dry-run only: \(expected.subtracting(actual).sorted())")
+    }
+
+    /// A send as both worlds are compared: its id, channel, message, instant and, for a message
+    /// sent with variants, the version in its context.
+    static func describe(_ m: OutboxMessage) -> String {
+        var text = "\(m.id) \(m.channel.rawValue) \(m.message) @\(Int(m.at))"
+        if case .string(let variant)? = m.context["variant"]?[path: ["name"]] { text += " variant \(variant)" }
+        return text
+    }
+
+    /// The monthly newsletter's subject-line test (message variants): every customer gets the same
+    /// version in the service's outbox as in the dry-run, on the first Monday of December.
+    @Test func messageVariantsAreTheSameInBothWorlds() async throws {
+        let journeys = Self.exampleJourneys
+        let catalog = try #require(JourneyCompiler.compile(directory: journeys).catalog, "the example journeys do not compile")
+        let until = Self.start + 23 * 86_400  // past Monday 7 December 2026 in every zone
+        let dryRun = DryRun(catalog: catalog).run(customers: Self.profiles, events: [], options: DryRunOptions(from: Self.start, until: until))
+        let expected = Set(dryRun.customers.flatMap(\.outbox).map(Self.describe))
+        let newsletters = expected.filter { $0.contains(" newsletter @") }
+        #expect(!newsletters.isEmpty && newsletters.allSatisfy { $0.contains(" variant ") }, "\(expected.sorted())")
+        let actual = try await Self.serviceSends(journeys: journeys, profiles: Self.profiles, events: [], until: until)
         #expect(actual == expected, "service only: \(actual.subtracting(expected).sorted()); dry-run only: \(expected.subtracting(actual).sorted())")
     }
 
@@ -188,7 +210,7 @@ struct ServiceDryRunEquivalenceTests {
             for profile in profiles {
                 for status in try await store.outbox(customerID: profile.id, limit: 1_000) {
                     let m = status.message
-                    sends.insert("\(m.id) \(m.channel.rawValue) \(m.message) @\(Int(m.at))")
+                    sends.insert(Self.describe(m))
                 }
             }
             return sends

@@ -113,3 +113,57 @@ struct WaitForEventsEngineTests {
         #expect(answered.exits("reminders") == [.explicit("answered")])
     }
 }
+
+/// A message sent with variants: one version per customer, stable, recorded in the timeline and
+/// the instance (so reports count it like a split) and given to the templates as `variant`.
+struct MessageVariantEngineTests {
+    static func engine() throws -> JourneyEngine {
+        let source = """
+            journey news
+              trigger on event "signed_up"
+              entry always
+              send webhook newsletter transactional
+                variant question 30%
+                variant statement 70%
+
+            """
+        let result = JourneyCompiler.compile(sources: ["news.journey": source])
+        return JourneyEngine(catalog: try #require(result.catalog, "\(result.diagnostics)"))
+    }
+
+    @Test func eachCustomerKeepsOneVersionRecordedInTheTimelineAndTheMessage() throws {
+        let engine = try Self.engine()
+        var counts: [String: Int] = [:]
+        for n in 0..<400 {
+            var c = CustomerDriver(engine, profile: CustomerProfile(id: "c\(n)", email: "c\(n)@example.com"))
+            c.event("signed_up", at: t0)
+            c.event("signed_up", at: t0 + day)
+            #expect(c.outbox.count == 2)
+            let variants = c.outbox.compactMap { message -> String? in
+                if case .string(let name)? = message.context["variant"]?[path: ["name"]] { name } else { nil }
+            }
+            #expect(variants.count == 2 && variants[0] == variants[1], "the same customer gets the same version: \(variants)")
+            let variant = try #require(variants.first)
+            #expect(c.outbox[0].context["variant"]?[path: [variant]] == .bool(true))
+            let assigned = c.timeline.compactMap { record -> String? in
+                if case .variantAssigned("newsletter", let name, false) = record.kind { name } else { nil }
+            }
+            #expect(assigned == [variant, variant], "recorded once per entry")
+            #expect(c.state.instances.allSatisfy { $0.variants == [VariantAssignment(split: "newsletter", variant: variant, isControl: false)] })
+            counts[variant, default: 0] += 1
+        }
+        // 30 % / 70 %, within a generous margin for 400 customers.
+        #expect((80...160).contains(counts["question"] ?? 0), "\(counts)")
+        #expect(counts["question", default: 0] + counts["statement", default: 0] == 400)
+    }
+
+    @Test func aSendWithoutVariantsHasNoVariantInItsContext() throws {
+        let result = JourneyCompiler.compile(sources: [
+            "a.journey": "journey a\n  trigger on event \"signed_up\"\n  send webhook hello transactional\n"
+        ])
+        var c = CustomerDriver(JourneyEngine(catalog: try #require(result.catalog)))
+        c.event("signed_up", at: t0)
+        #expect(c.outbox.count == 1)
+        #expect(c.outbox[0].context["variant"] == nil)
+    }
+}

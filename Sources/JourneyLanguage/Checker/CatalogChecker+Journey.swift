@@ -15,6 +15,8 @@ struct JourneyLowering {
     var warnedMarketingCap = false
     var hasOwnCaps = false
     var splitNames: [String: SourceLocation] = [:]
+    /// The variants of each message sent with variants (an experiment named after the message).
+    var messageVariants: [String: [MessageVariant]] = [:]
     var completedID: StateID
     /// The states of the steps labelled `step NAME:`, for `go to NAME`.
     var labelTargets: [String: StateID] = [:]
@@ -756,10 +758,74 @@ extension CatalogChecker {
                 ]
             )
         }
+        let variants = checkMessageVariants(syntax, &lowering)
         guard let channel else { return nil }
         return Send(
             channel: channel, message: syntax.message.text, category: category, topic: topic, fallback: fallback, whenCapped: whenCapped,
-            inQuietHours: inQuietHours)
+            inQuietHours: inQuietHours, variants: variants)
+    }
+
+    /// The `variant NAME N%` lines under a send: unique names, weights adding up to 100%, no
+    /// control group and no steps. They are an experiment named after the message, so a split of
+    /// that name, or another send of the message with other variants, is refused.
+    mutating func checkMessageVariants(_ syntax: SendSyntax, _ lowering: inout JourneyLowering) -> [MessageVariant]? {
+        guard !syntax.variants.isEmpty else { return nil }
+        var names: [String: SourceLocation] = [:]
+        var total = 0.0
+        var variants: [MessageVariant] = []
+        for variant in syntax.variants {
+            if variant.isControl {
+                error(
+                    .splitWeights, at: variant.location, length: 7,
+                    "a message's variants have no control group: every customer gets one version",
+                    notes: [.init("to hold customers out, put the send in a `split` with a `control` group")])
+                continue
+            }
+            if let first = variant.body.first {
+                error(
+                    .expected, at: first.location, length: first.length,
+                    "a message variant has no steps: the templates tell the versions apart with `{{#variant.\(variant.name.text)}}…{{/variant.\(variant.name.text)}}`",
+                    notes: [.init("for different steps per group, use a `split`")])
+            }
+            if let first = names[variant.name.text] {
+                error(
+                    .duplicateVariant, at: variant.name.location, length: variant.name.length,
+                    "variant `\(variant.name.text)` appears twice in this send", notes: [.init("first here", at: first)])
+            }
+            if variant.name.text == "name" {
+                error(
+                    .duplicateVariant, at: variant.name.location, length: variant.name.length,
+                    "a message variant cannot be called `name`: templates read the variant's name as `{{variant.name}}`")
+            }
+            names[variant.name.text] = variant.name.location
+            if variant.weight <= 0 || variant.weight > 100 {
+                error(.splitWeights, at: variant.weightLocation, "a variant's weight must be more than 0% and at most 100%")
+            }
+            total += variant.weight
+            variants.append(MessageVariant(name: variant.name.text, weight: variant.weight))
+        }
+        if variants.count == syntax.variants.count, abs(total - 100) > 1e-9 {
+            let listing = variants.map { "\($0.name) \(Self.formatPercent($0.weight))" }.joined(separator: " + ")
+            error(
+                .splitWeights, at: syntax.message.location, length: syntax.message.length,
+                "the weights of the variants of message `\(syntax.message.text)` add up to \(Self.formatPercent(total)), not 100%",
+                notes: [.init("\(listing) = \(Self.formatPercent(total))")])
+        }
+        let name = syntax.message.text
+        if let first = lowering.splitNames[name] {
+            if lowering.messageVariants[name] != variants {
+                error(
+                    .duplicateVariant, at: syntax.message.location, length: syntax.message.length,
+                    lowering.messageVariants[name] == nil
+                        ? "the variants of message `\(name)` are an experiment named `\(name)`, but a split of that name is already used in this journey"
+                        : "message `\(name)` is sent with other variants at line \(first.line); a message's variants are one experiment, the same wherever it is sent",
+                    notes: [.init("first used here", at: first)])
+            }
+        } else {
+            lowering.splitNames[name] = syntax.message.location
+            lowering.messageVariants[name] = variants
+        }
+        return variants
     }
 
     func hasCapCovering(channel: Channel, journey: String, ownCaps: Bool) -> Bool {

@@ -67,6 +67,9 @@ public enum JourneyGraph {
         case .send(let send, _):
             var text = "send \(send.channel.rawValue) \(send.message)"
             if send.category == .transactional { text += " (transactional)" }
+            if let variants = send.variants, !variants.isEmpty {
+                text += "\nvariants " + variants.map { "\($0.name) \(CatalogChecker.formatPercent($0.weight))" }.joined(separator: ", ")
+            }
             if let fallback = send.fallback { text += "\nfallback \(fallback.rawValue)" }
             switch send.whenCapped {
             case .skip: break

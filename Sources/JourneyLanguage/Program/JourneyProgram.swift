@@ -201,11 +201,17 @@ public struct Send: Sendable, Hashable, Codable {
     public var whenCapped: CappedRule
     /// What to do when the send falls in quiet hours (marketing only).
     public var inQuietHours: QuietHoursRule
+    /// Versions of the message (`variant question 50%` under the send), chosen per customer by a
+    /// stable hash of (customer, journey, message) like a split's variants; the templates tell
+    /// them apart with `{{#variant.question}}…{{/variant.question}}`. `nil`: one version.
+    public var variants: [MessageVariant]?
 
     public init(
         channel: Channel, message: String, category: MessageCategory, topic: String? = nil,
-        fallback: Channel? = nil, whenCapped: CappedRule = .skip, inQuietHours: QuietHoursRule = .deferUntilEnd
+        fallback: Channel? = nil, whenCapped: CappedRule = .skip, inQuietHours: QuietHoursRule = .deferUntilEnd,
+        variants: [MessageVariant]? = nil
     ) {
+        self.variants = variants
         self.channel = channel
         self.message = message
         self.category = category
@@ -213,6 +219,16 @@ public struct Send: Sendable, Hashable, Codable {
         self.fallback = fallback
         self.whenCapped = whenCapped
         self.inQuietHours = inQuietHours
+    }
+}
+
+/// One version of a message: its name (`{{variant.name}}` in the templates) and its share in percent.
+public struct MessageVariant: Sendable, Hashable, Codable {
+    public var name: String
+    public var weight: Double
+    public init(name: String, weight: Double) {
+        self.name = name
+        self.weight = weight
     }
 }
 

@@ -281,8 +281,18 @@ extension Parser {
         case "wait":
             kind = try parseWait()
         case "send":
-            kind = .send(try parseSend())
+            var send = try parseSend()
             try expectNewline()
+            // `variant NAME N%` lines under the send: versions of one message.
+            if let variants = parseBlock({ parser -> VariantSyntax? in
+                guard parser.current.isWord("variant") || parser.current.isWord("control") else {
+                    try parser.fail(at: parser.current, "expected `variant NAME PERCENT%` under `send`, found \(parser.current.display)")
+                }
+                return try parser.parseVariant()
+            }) {
+                send.variants = variants
+            }
+            kind = .send(send)
         case "if":
             kind = try parseIf()
         case "split":

@@ -247,6 +247,8 @@ struct SendSyntax: Sendable {
     var channel: Name
     var message: Name
     var options: [(option: Option, location: SourceLocation, length: Int)]
+    /// `variant NAME N%` lines under the send: versions of the message (a subject-line test).
+    var variants: [VariantSyntax] = []
 }
 
 struct UpdateSyntax: Sendable {
