@@ -98,3 +98,36 @@ struct MessageVariantsTests {
         #expect(result.catalog == nil)
     }
 }
+
+/// `global holdout N%` in the policy.
+struct GlobalHoldoutSyntaxTests {
+    @Test func theShareCompilesIntoThePolicy() throws {
+        let result = compile("policy\n  global holdout 7.5%\n  cap marketing 3 per day\n")
+        #expect(result.errors.isEmpty, "\(result.diagnostics)")
+        #expect(result.catalog?.policy.globalHoldout == 7.5)
+    }
+
+    @Test(arguments: [
+        (
+            "policy\n  global holdout 1️⃣0%\n", DiagnosticID.valueOutOfRange,
+            "the global holdout is a share of customers above 0% and below 100% (usually 5% or 10%)"
+        ),
+        (
+            "policy\n  global holdout 1️⃣100%\n", .valueOutOfRange,
+            "the global holdout is a share of customers above 0% and below 100% (usually 5% or 10%)"
+        ),
+        ("policy\n  global holdout 1️⃣5\n", .expected, "write the holdout as a percentage: `5%`"),
+        ("policy\n  global 1️⃣hold 5%\n", .expected, "expected `holdout` after `global` (write `global holdout 5%`), found `hold`"),
+        ("policy\n  global holdout 5%\n  1️⃣global holdout 10%\n", .duplicateSetting, "`global holdout` is set twice in the policy"),
+    ])
+    func mistakesAreReportedAtTheirPlace(marked: String, id: DiagnosticID, message: String) throws {
+        let source = MarkedSource(marked)
+        let marker = try #require(source.markers["1"])
+        let result = compile(source.text)
+        let diagnostic = try #require(result.diagnostics.first { $0.id == id }, "no \(id) in \(result.diagnostics)")
+        #expect(diagnostic.message == message)
+        #expect(diagnostic.location?.line == marker.line)
+        #expect(diagnostic.location?.column == marker.column)
+        #expect(result.catalog == nil)
+    }
+}

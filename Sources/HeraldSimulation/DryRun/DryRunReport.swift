@@ -6,6 +6,9 @@ import Synchronization
 
 /// The funnel per journey and the roll-up per lifecycle stage, computed from a dry-run's timelines.
 public struct DryRunReport: Sendable {
+    /// The exit reason the engine gives an entry the policy's `global holdout` keeps out.
+    public static let globalHoldoutReason = "global holdout"
+
     public var journeys: [JourneyReport]
     public var stages: [StageReport]
     public var delivery: DeliveryReport
@@ -103,6 +106,8 @@ struct ReportTally {
     var builders: [String: JourneyReport] = [:]
     var variants: [EntryKey: [VariantAssignment]] = [:]
     var converted: [EntryKey: Double] = [:]
+    /// Entries kept out by the global holdout.
+    var heldOut: Set<EntryKey> = []
     /// Distinct customers per journey and per stage (a customer is counted once, where it is tallied).
     var customersPerJourney: [String: Int] = [:]
     var stageCustomers: [Stage: Int] = [:]
@@ -149,6 +154,14 @@ struct ReportTally {
                     stageReached[stage, default: 0] += 1
                     stagesReached |= 1 << UInt32(Stage.allCases.firstIndex(of: stage)!)
                 }
+            case .exited(_, .explicit(DryRunReport.globalHoldoutReason)):
+                // Kept out by the policy's global holdout: not an entry of the journey, but its
+                // conversions are counted apart (the finished instance still records the goal).
+                builders.values[b].entries -= 1
+                builders.values[b].heldOut += 1
+                heldOut.insert(EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence))
+            case .converted(_, _, _) where heldOut.contains(EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence)):
+                builders.values[b].heldOutConversions += 1
             case .exited(let step, let reason):
                 builders.values[b].exits[reason.description, default: 0] += 1
                 if reason != .completed { builders.values[b].leave(step) }
@@ -202,6 +215,7 @@ struct ReportTally {
         }
         variants.merge(other.variants) { $0 + $1 }
         converted.merge(other.converted) { _, new in new }
+        heldOut.formUnion(other.heldOut)
         customersPerJourney.merge(other.customersPerJourney, uniquingKeysWith: +)
         stageCustomers.merge(other.stageCustomers, uniquingKeysWith: +)
         stageReached.merge(other.stageReached, uniquingKeysWith: +)
@@ -234,6 +248,10 @@ public struct JourneyReport: Sendable {
     public var sends: [String: Int] = [:]
     public var decisions = DecisionCounts()
     public var conversions = 0
+    /// Triggers of customers in the policy's global holdout (not counted as entries), and how
+    /// many of them reached the goal anyway: the baseline marketing is measured against.
+    public var heldOut = 0
+    public var heldOutConversions = 0
     public var timesToConvert: [Double] = []
     public var experiments: [ExperimentReport] = []
     /// Steps reached after a split, per split, variant and step (filled into `experiments`).
@@ -277,6 +295,8 @@ public struct JourneyReport: Sendable {
     /// `other` has come after this report's, in `other`'s order.
     mutating func merge(_ other: JourneyReport) {
         entries += other.entries
+        heldOut += other.heldOut
+        heldOutConversions += other.heldOutConversions
         customers += other.customers
         active += other.active
         notEntered.merge(other.notEntered, uniquingKeysWith: +)

@@ -74,6 +74,8 @@ struct PolicySetting: Sendable {
         case minimumGap(DurationLiteral)
         case quietHours(start: LocalTime, end: LocalTime, channels: [Name])
         case transactionalCountsTowardCaps
+        /// `global holdout 5%`: the share of customers kept out of every marketing journey.
+        case globalHoldout(Double, SourceLocation, Int)
     }
     var kind: Kind
     var location: SourceLocation
