@@ -22,7 +22,11 @@ extension CustomerRun {
             state.instances[i].variants.append(VariantAssignment(split: send.message, variant: variant, isControl: false))
             record(.variantAssigned(split: send.message, variant: variant, isControl: false), instance: i, at: t)
         }
-        let request = SendRequest(id: id, journey: program.name, priority: program.priority, step: step.label, send: send, requestedAt: t)
+        // The pending send keeps the delivery rules only (the stored form has no variants): the
+        // variant is read from the program again when the send is decided, in both worlds alike.
+        var rules = send
+        rules.variants = nil
+        let request = SendRequest(id: id, journey: program.name, priority: program.priority, step: step.label, send: rules, requestedAt: t)
         state.pendingSends.append(
             PendingSend(
                 request: request, journeyVersion: program.version, entrySequence: entrySequence,
