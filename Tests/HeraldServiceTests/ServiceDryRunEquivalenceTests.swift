@@ -181,6 +181,37 @@ struct ServiceDryRunEquivalenceTests {
         #expect(actual == expected, "service only: \(actual.subtracting(expected).sorted()); dry-run only: \(expected.subtracting(actual).sorted())")
     }
 
+    /// The policy's global holdout keeps the same customers out of the marketing journey in both
+    /// worlds (the transactional journey still runs for them).
+    @Test func theGlobalHoldoutKeepsTheSameCustomersOutInBothWorlds() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-holdout-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try JourneyFixture(
+            journeys: [
+                "policy": "policy\n  time zone \"UTC\"\n  global holdout 30%\n  cap marketing 5 per day\n",
+                "promo": JourneyFixture.journey("promo", on: "signed_up", steps: ["send webhook offer"]),
+                "receipt": JourneyFixture.journey("receipt", on: "signed_up", steps: ["send webhook receipt transactional"]),
+            ],
+            webhooks: [
+                "offer": #"{"customer": "{{customer.id}}", "message": "offer"}"#,
+                "receipt": #"{"customer": "{{customer.id}}", "message": "receipt"}"#,
+            ]
+        ).write(to: directory)
+        let catalog = try #require(JourneyCompiler.compile(directory: directory.path).catalog)
+        let profiles = (0..<12).map { CustomerProfile(id: "g\($0)", email: "g\($0)@example.com") }
+        let events = profiles.enumerated().map { n, profile in
+            CustomerEvent(id: "s\(n)", customerID: profile.id, name: "signed_up", timestamp: Self.start + 60 + Double(n))
+        }
+        let until = Self.start + 86_400
+        let dryRun = DryRun(catalog: catalog).run(customers: profiles, events: events, options: DryRunOptions(from: Self.start, until: until))
+        let expected = Set(dryRun.customers.flatMap(\.outbox).map(Self.describe))
+        let offers = expected.filter { $0.contains(" offer @") }.count
+        #expect(expected.filter { $0.contains(" receipt @") }.count == 12)
+        #expect(offers > 0 && offers < 12, "some customers are held out of the promo, not all: \(expected.sorted())")
+        let actual = try await Self.serviceSends(journeys: directory.path, profiles: profiles, events: events, until: until)
+        #expect(actual == expected, "service only: \(actual.subtracting(expected).sorted()); dry-run only: \(expected.subtracting(actual).sorted())")
+    }
+
     static var exampleJourneys: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Journeys").path
