@@ -39,6 +39,7 @@ struct GlobalHoldoutReportTests {
         #expect(!heldOut.isEmpty)
         #expect(promo.heldOut == heldOut.count)
         #expect(promo.entries == 200 - heldOut.count)
+        #expect(promo.customers == 200 - heldOut.count, "held-out customers are not customers of the journey")
         let heldOutBuyers = heldOut.filter { Int($0.id.dropFirst())! % 3 == 0 }.count
         #expect(promo.heldOutConversions == heldOutBuyers)
         #expect(promo.conversions == (0..<200).filter { $0 % 3 == 0 }.count - heldOutBuyers)

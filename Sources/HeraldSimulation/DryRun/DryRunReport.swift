@@ -121,6 +121,7 @@ struct ReportTally {
 
     mutating func add(_ customer: CustomerResult) {
         var enteredJourneys: [String] = []
+        var entriesHere: [String: Int] = [:]
         var stagesReached: UInt32 = 0  // bit k: Stage.allCases[k] reached
         // The builder of the previous record's journey, by position (records of one journey come
         // in runs): no hashing of the journey name for every record.
@@ -141,6 +142,7 @@ struct ReportTally {
             switch record.kind {
             case .entered:
                 builders.values[b].entries += 1
+                entriesHere[journey, default: 0] += 1
                 if !enteredJourneys.contains(journey) { enteredJourneys.append(journey) }
             case .notEntered(_, let reason):
                 builders.values[b].notEntered[ReasonText.notEntered(reason), default: 0] += 1
@@ -158,6 +160,7 @@ struct ReportTally {
                 // Kept out by the policy's global holdout: not an entry of the journey, but its
                 // conversions are counted apart (the finished instance still records the goal).
                 builders.values[b].entries -= 1
+                entriesHere[journey, default: 0] -= 1
                 builders.values[b].heldOut += 1
                 heldOut.insert(EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence))
             case .converted(_, _, _) where heldOut.contains(EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence)):
@@ -196,7 +199,8 @@ struct ReportTally {
                 break
             }
         }
-        for journey in enteredJourneys { customersPerJourney[journey, default: 0] += 1 }
+        // A customer held out of a journey every time it triggered is not one of its customers.
+        for journey in enteredJourneys where entriesHere[journey, default: 0] > 0 { customersPerJourney[journey, default: 0] += 1 }
         for (k, stage) in Stage.allCases.enumerated() where stagesReached & (1 << UInt32(k)) != 0 { stageCustomers[stage, default: 0] += 1 }
         for instance in customer.finalState.instances where instance.isActive {
             builders[instance.journey]?.waitingAt(instance.step)
