@@ -72,6 +72,20 @@ struct ServeCommandTests {
         #expect(!result.stderr.isEmpty)
     }
 
+    /// `serve --help` states what each flag falls back to, so an operator need not read the source.
+    @Test func helpShowsTheDefaultOfEveryFlag() async throws {
+        let result = try await HeraldCommand.run(["serve", "--help"], environment: [:], timeLimit: 120)
+        #expect(!result.timedOut)
+        #expect(result.status == 0, "\(result)")
+        let help = result.stdout.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")
+        for expected in [
+            "(default: 8080)", "(default: 127.0.0.1)", "(default: Journeys)", "(default: data)", "(default: outbox)",
+            "(default: full)", "(default: none;",
+        ] {
+            #expect(help.contains(expected), "serve --help lacks \(expected): \(result.stdout)")
+        }
+    }
+
     @Test func sighupReloadsTheJourneysAndABrokenEditKeepsTheRunningVersion() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }

@@ -46,7 +46,8 @@ struct ExampleMessageTests {
                     if case .object(let value) = root[key] { return value }
                     return [:]
                 }
-                return TemplateContext(customer: object("customer"), event: object("event"), journey: object("journey"))
+                return TemplateContext(
+                    customer: object("customer"), event: object("event"), journey: object("journey"), variant: object("variant"))
             }
             let named = Self.setting(["customer", "first_name"], to: .string("Ada"), in: root)
             for channel in try renderer.channels(for: name) {
@@ -58,6 +59,24 @@ struct ExampleMessageTests {
                 }
             }
         }
+    }
+
+    /// The newsletter is one message with two versions (a subject-line test): the engine puts the
+    /// customer's variant in the context and the subject template picks its line by it.
+    @Test(arguments: [
+        ("question", "What is new at Herald Shop this month, Ada?"), ("statement", "This month at Herald Shop: new arrivals and best sellers"),
+    ])
+    func theNewsletterSubjectFollowsTheVariant(variant: String, subject: String) throws {
+        let messages = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Journeys/messages")
+        let renderer = MessageRenderer(messagesDirectory: messages.path)
+        let context = TemplateContext(
+            customer: ["first_name": .string("Ada"), "email": .string("ada@example.com")],
+            variant: ["name": .string(variant), variant: .bool(true)])
+        let rendered = try renderer.render("newsletter", for: .email, context: context)
+        #expect(String(describing: rendered).contains(subject), "\(rendered)")
+        let other = variant == "question" ? "This month at" : "What is new"
+        #expect(!String(describing: rendered).contains(other))
     }
 
     static func setting(_ path: [String], to value: Value, in object: [String: Value]) -> [String: Value] {

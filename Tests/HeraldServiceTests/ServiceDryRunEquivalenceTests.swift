@@ -62,7 +62,7 @@ struct ServiceDryRunEquivalenceTests {
         let until = Self.start + 3 * 86_400
         let dryRun = DryRun(catalog: catalog).run(
             customers: Self.profiles, events: events, options: DryRunOptions(from: Self.start, until: until))
-        let expected = Set(dryRun.customers.flatMap(\.outbox).map { "\($0.id) \($0.channel.rawValue) \($0.message) @\(Int($0.at))" })
+        let expected = Set(dryRun.customers.flatMap(\.outbox).map(Self.describe))
         #expect(expected.count >= 4, "the scenario sends something: \(expected.sorted())")
         print("service vs dry-run: \(expected.count) sends compared")
 
@@ -88,7 +88,7 @@ struct ServiceDryRunEquivalenceTests {
             for profile in Self.profiles {
                 for status in try await store.outbox(customerID: profile.id, limit: 1_000) {
                     let m = status.message
-                    sends.insert("\(m.id) \(m.channel.rawValue) \(m.message) @\(Int(m.at))")
+                    sends.insert(Self.describe(m))
                 }
             }
             return sends
@@ -116,9 +116,99 @@ struct ServiceDryRunEquivalenceTests {
         let timeline = try #require(dryRun.customers.first?.timeline)
         #expect(timeline.contains { if case .timedOut = $0.kind { true } else { false } } == timesOut)
         #expect(timeline.contains { if case .eventReceived(_, "email.clicked") = $0.kind { true } else { false } } == !timesOut)
-        let expected = Set(dryRun.customers.flatMap(\.outbox).map { "\($0.id) \($0.channel.rawValue) \($0.message) @\(Int($0.at))" })
+        let expected = Set(dryRun.customers.flatMap(\.outbox).map(Self.describe))
         #expect(expected.contains { $0.contains("vip_discount") } == timesOut)
         let actual = try await Self.serviceSends(journeys: journeys, profiles: profiles, events: events, until: until)
+        #expect(actual == expected, "service only: \(actual.subtracting(expected).sorted()); dry-run only: \(expected.subtracting(actual).sorted())")
+    }
+
+    /// `wait for events` takes the same arm in both worlds: of two answers stamped at one instant
+    /// the first sent decides (promoter or detractor), and an answer at the very instant the wait
+    /// ends is too late (the `timeout ->` arm runs). The example `support_nps` journey.
+    @Test(
+        arguments: [
+            ([2.0, 10.0], 3_600.0, "low_rating_alert"),
+            ([10.0, 2.0], 3_600.0, "review_request"),
+            ([10.0], 0.0, nil),
+        ] as [([Double], Double, String?)])
+    func waitForEventsTakesTheSameArmInBothWorlds(scores: [Double], beforeDeadline: Double, arm: String?) async throws {
+        let journeys = Self.exampleJourneys
+        let catalog = try #require(JourneyCompiler.compile(directory: journeys).catalog, "the example journeys do not compile")
+        let profiles = [Self.profiles[0]]
+        let enter = CustomerEvent(
+            id: "t0", customerID: "d1", name: "support.ticket_closed", properties: ["ticket_id": .string("t-1")], timestamp: Self.start + 60)
+        let until = Self.start + 7 * 86_400
+        let options = DryRunOptions(from: Self.start, until: until)
+        let probe = DryRun(catalog: catalog).run(customers: profiles, events: [enter], options: options)
+        let deadline = try #require(
+            probe.customers.first?.timeline.lazy.compactMap { record -> Double? in
+                if case .waiting(_, let until, "nps.submitted"?) = record.kind, record.journey == "support_nps" { until } else { nil }
+            }.first)
+        let answers = scores.enumerated().map { n, score in
+            CustomerEvent(
+                id: "a\(n)", customerID: "d1", name: "nps.submitted", properties: ["score": .number(score)], timestamp: deadline - beforeDeadline)
+        }
+        let dryRun = DryRun(catalog: catalog).run(customers: profiles, events: [enter] + answers, options: options)
+        let expected = Set(dryRun.customers.flatMap(\.outbox).map(Self.describe))
+        let fromNPS = expected.filter { $0.contains("/support_nps/") }
+        for message in ["review_request", "low_rating_alert", "nps_thanks"] {
+            let sent = fromNPS.contains { $0.contains(" \(message) ") }
+            #expect(sent == (message == arm || (message == "nps_thanks" && arm != nil)), "\(message): \(fromNPS.sorted())")
+        }
+        let actual = try await Self.serviceSends(journeys: journeys, profiles: profiles, events: [enter] + answers, until: until)
+        #expect(actual == expected, "service only: \(actual.subtracting(expected).sorted()); dry-run only: \(expected.subtracting(actual).sorted())")
+    }
+
+    /// A send as both worlds are compared: its id, channel, message, instant and, for a message
+    /// sent with variants, the version in its context.
+    static func describe(_ m: OutboxMessage) -> String {
+        var text = "\(m.id) \(m.channel.rawValue) \(m.message) @\(Int(m.at))"
+        if case .string(let variant)? = m.context["variant"]?[path: ["name"]] { text += " variant \(variant)" }
+        return text
+    }
+
+    /// The monthly newsletter's subject-line test (message variants): every customer gets the same
+    /// version in the service's outbox as in the dry-run, on the first Monday of December.
+    @Test func messageVariantsAreTheSameInBothWorlds() async throws {
+        let journeys = Self.exampleJourneys
+        let catalog = try #require(JourneyCompiler.compile(directory: journeys).catalog, "the example journeys do not compile")
+        let until = Self.start + 23 * 86_400  // past Monday 7 December 2026 in every zone
+        let dryRun = DryRun(catalog: catalog).run(customers: Self.profiles, events: [], options: DryRunOptions(from: Self.start, until: until))
+        let expected = Set(dryRun.customers.flatMap(\.outbox).map(Self.describe))
+        let newsletters = expected.filter { $0.contains(" newsletter @") }
+        #expect(!newsletters.isEmpty && newsletters.allSatisfy { $0.contains(" variant ") }, "\(expected.sorted())")
+        let actual = try await Self.serviceSends(journeys: journeys, profiles: Self.profiles, events: [], until: until)
+        #expect(actual == expected, "service only: \(actual.subtracting(expected).sorted()); dry-run only: \(expected.subtracting(actual).sorted())")
+    }
+
+    /// The policy's global holdout keeps the same customers out of the marketing journey in both
+    /// worlds (the transactional journey still runs for them).
+    @Test func theGlobalHoldoutKeepsTheSameCustomersOutInBothWorlds() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-holdout-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try JourneyFixture(
+            journeys: [
+                "policy": "policy\n  time zone \"UTC\"\n  global holdout 30%\n  cap marketing 5 per day\n",
+                "promo": JourneyFixture.journey("promo", on: "signed_up", steps: ["send webhook offer"]),
+                "receipt": JourneyFixture.journey("receipt", on: "signed_up", steps: ["send webhook receipt transactional"]),
+            ],
+            webhooks: [
+                "offer": #"{"customer": "{{customer.id}}", "message": "offer"}"#,
+                "receipt": #"{"customer": "{{customer.id}}", "message": "receipt"}"#,
+            ]
+        ).write(to: directory)
+        let catalog = try #require(JourneyCompiler.compile(directory: directory.path).catalog)
+        let profiles = (0..<12).map { CustomerProfile(id: "g\($0)", email: "g\($0)@example.com") }
+        let events = profiles.enumerated().map { n, profile in
+            CustomerEvent(id: "s\(n)", customerID: profile.id, name: "signed_up", timestamp: Self.start + 60 + Double(n))
+        }
+        let until = Self.start + 86_400
+        let dryRun = DryRun(catalog: catalog).run(customers: profiles, events: events, options: DryRunOptions(from: Self.start, until: until))
+        let expected = Set(dryRun.customers.flatMap(\.outbox).map(Self.describe))
+        let offers = expected.filter { $0.contains(" offer @") }.count
+        #expect(expected.filter { $0.contains(" receipt @") }.count == 12)
+        #expect(offers > 0 && offers < 12, "some customers are held out of the promo, not all: \(expected.sorted())")
+        let actual = try await Self.serviceSends(journeys: directory.path, profiles: profiles, events: events, until: until)
         #expect(actual == expected, "service only: \(actual.subtracting(expected).sorted()); dry-run only: \(expected.subtracting(actual).sorted())")
     }
 
@@ -151,7 +241,7 @@ struct ServiceDryRunEquivalenceTests {
             for profile in profiles {
                 for status in try await store.outbox(customerID: profile.id, limit: 1_000) {
                     let m = status.message
-                    sends.insert("\(m.id) \(m.channel.rawValue) \(m.message) @\(Int(m.at))")
+                    sends.insert(Self.describe(m))
                 }
             }
             return sends

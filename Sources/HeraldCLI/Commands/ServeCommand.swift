@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeraldSQLite
 import HeraldService
 
 #if canImport(Glibc)
@@ -20,13 +21,22 @@ struct ServeCommand: AsyncParsableCommand {
             environment variables, then these flags. HERALD_API_KEY sets an API key.
             """)
 
-    @Option(help: "Port to listen on (0 picks a free one).") var port: Int?
-    @Option(help: "Address to listen on.") var host: String?
-    @Option(help: "The journeys directory.") var journeys: String?
-    @Option(help: "The data directory (SQLite database).") var data: String?
-    @Option(help: "Configuration file (YAML or JSON).") var config: String?
-    @Option(help: "Folder of the local development channel.") var outbox: String?
-    @Option(help: "full (default: WAL, synchronous=FULL, group commit) or relaxed (synchronous=NORMAL).")
+    /// The values a flag takes when neither the file, the environment nor the command line sets it,
+    /// read from the configuration types themselves so `--help` cannot drift from them.
+    private static let defaults = ServeConfiguration()
+
+    @Option(help: "Port to listen on; 0 picks a free one (default: \(Self.defaults.service.port)).") var port: Int?
+    @Option(help: "Address to listen on (default: \(Self.defaults.service.host)).") var host: String?
+    @Option(help: "The journeys directory (default: \(Self.defaults.service.journeys)).") var journeys: String?
+    @Option(help: "The data directory, where the SQLite database lives (default: \(Self.defaults.data)).") var data: String?
+    @Option(help: "Configuration file, YAML or JSON (default: none; every setting has a default).") var config: String?
+    @Option(help: "Folder of the local development channel (default: \(Self.defaults.service.delivery.outboxFolder)).")
+    var outbox: String?
+    @Option(
+        help: """
+            full: WAL, synchronous=FULL, group commit; relaxed: synchronous=NORMAL \
+            (default: \(Self.defaults.storage.durability.rawValue)).
+            """)
     var durability: String?
 
     /// A flag with a value it cannot take is a usage error (exit 2), like an unknown flag.

@@ -19,7 +19,8 @@ public struct ChannelsDelivery: MessageDelivery {
     public func deliver(_ message: OutboxMessage, attempt: Int) async -> DeliveryOutcome {
         let customer = message.context["customer"]?.fields ?? [:]
         let context = TemplateContext(
-            customer: customer, event: message.context["event"]?.fields ?? [:], journey: message.context["journey"]?.fields ?? [:])
+            customer: customer, event: message.context["event"]?.fields ?? [:], journey: message.context["journey"]?.fields ?? [:],
+            variant: message.context["variant"]?.fields ?? [:])
         let content: RenderedContent
         do {
             content = try renderer.render(message.message, for: message.channel, context: context)

@@ -6,6 +6,9 @@ import Synchronization
 
 /// The funnel per journey and the roll-up per lifecycle stage, computed from a dry-run's timelines.
 public struct DryRunReport: Sendable {
+    /// The exit reason the engine gives an entry the policy's `global holdout` keeps out.
+    public static let globalHoldoutReason = "global holdout"
+
     public var journeys: [JourneyReport]
     public var stages: [StageReport]
     public var delivery: DeliveryReport
@@ -103,6 +106,8 @@ struct ReportTally {
     var builders: [String: JourneyReport] = [:]
     var variants: [EntryKey: [VariantAssignment]] = [:]
     var converted: [EntryKey: Double] = [:]
+    /// Entries kept out by the global holdout.
+    var heldOut: Set<EntryKey> = []
     /// Distinct customers per journey and per stage (a customer is counted once, where it is tallied).
     var customersPerJourney: [String: Int] = [:]
     var stageCustomers: [Stage: Int] = [:]
@@ -116,6 +121,7 @@ struct ReportTally {
 
     mutating func add(_ customer: CustomerResult) {
         var enteredJourneys: [String] = []
+        var entriesHere: [String: Int] = [:]
         var stagesReached: UInt32 = 0  // bit k: Stage.allCases[k] reached
         // The builder of the previous record's journey, by position (records of one journey come
         // in runs): no hashing of the journey name for every record.
@@ -136,6 +142,7 @@ struct ReportTally {
             switch record.kind {
             case .entered:
                 builders.values[b].entries += 1
+                entriesHere[journey, default: 0] += 1
                 if !enteredJourneys.contains(journey) { enteredJourneys.append(journey) }
             case .notEntered(_, let reason):
                 builders.values[b].notEntered[ReasonText.notEntered(reason), default: 0] += 1
@@ -149,6 +156,15 @@ struct ReportTally {
                     stageReached[stage, default: 0] += 1
                     stagesReached |= 1 << UInt32(Stage.allCases.firstIndex(of: stage)!)
                 }
+            case .exited(_, .explicit(DryRunReport.globalHoldoutReason)):
+                // Kept out by the policy's global holdout: not an entry of the journey, but its
+                // conversions are counted apart (the finished instance still records the goal).
+                builders.values[b].entries -= 1
+                entriesHere[journey, default: 0] -= 1
+                builders.values[b].heldOut += 1
+                heldOut.insert(EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence))
+            case .converted(_, _, _) where heldOut.contains(EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence)):
+                builders.values[b].heldOutConversions += 1
             case .exited(let step, let reason):
                 builders.values[b].exits[reason.description, default: 0] += 1
                 if reason != .completed { builders.values[b].leave(step) }
@@ -183,7 +199,8 @@ struct ReportTally {
                 break
             }
         }
-        for journey in enteredJourneys { customersPerJourney[journey, default: 0] += 1 }
+        // A customer held out of a journey every time it triggered is not one of its customers.
+        for journey in enteredJourneys where entriesHere[journey, default: 0] > 0 { customersPerJourney[journey, default: 0] += 1 }
         for (k, stage) in Stage.allCases.enumerated() where stagesReached & (1 << UInt32(k)) != 0 { stageCustomers[stage, default: 0] += 1 }
         for instance in customer.finalState.instances where instance.isActive {
             builders[instance.journey]?.waitingAt(instance.step)
@@ -202,6 +219,7 @@ struct ReportTally {
         }
         variants.merge(other.variants) { $0 + $1 }
         converted.merge(other.converted) { _, new in new }
+        heldOut.formUnion(other.heldOut)
         customersPerJourney.merge(other.customersPerJourney, uniquingKeysWith: +)
         stageCustomers.merge(other.stageCustomers, uniquingKeysWith: +)
         stageReached.merge(other.stageReached, uniquingKeysWith: +)
@@ -234,6 +252,10 @@ public struct JourneyReport: Sendable {
     public var sends: [String: Int] = [:]
     public var decisions = DecisionCounts()
     public var conversions = 0
+    /// Triggers of customers in the policy's global holdout (not counted as entries), and how
+    /// many of them reached the goal anyway: the baseline marketing is measured against.
+    public var heldOut = 0
+    public var heldOutConversions = 0
     public var timesToConvert: [Double] = []
     public var experiments: [ExperimentReport] = []
     /// Steps reached after a split, per split, variant and step (filled into `experiments`).
@@ -277,6 +299,8 @@ public struct JourneyReport: Sendable {
     /// `other` has come after this report's, in `other`'s order.
     mutating func merge(_ other: JourneyReport) {
         entries += other.entries
+        heldOut += other.heldOut
+        heldOutConversions += other.heldOutConversions
         customers += other.customers
         active += other.active
         notEntered.merge(other.notEntered, uniquingKeysWith: +)

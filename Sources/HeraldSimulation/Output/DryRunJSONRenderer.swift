@@ -93,6 +93,7 @@ public struct DryRunJSONRenderer {
                     ("median_time_to_convert", optionalNumber(j.medianTimeToConvert)),
                 ])
             ),
+            ("global_holdout", .object([("kept_out", .int(j.heldOut)), ("conversions", .int(j.heldOutConversions))])),
             (
                 "experiments",
                 .array(

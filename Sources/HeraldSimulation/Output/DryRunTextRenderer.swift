@@ -93,6 +93,11 @@ public struct DryRunTextRenderer {
         if let rate = j.conversionRate { conversions += " (\(Self.percent(rate)))" }
         if let median = j.medianTimeToConvert { conversions += " · median time to convert \(DurationText.format(median))" }
         out.append(conversions)
+        if j.heldOut > 0 {
+            // The policy's global holdout: customers kept out of marketing, converting on their own.
+            let rate = Double(j.heldOutConversions) / Double(j.heldOut)
+            out.append("  global holdout: \(j.heldOut) kept out · conversions \(j.heldOutConversions) (\(Self.percent(rate)))")
+        }
         for e in j.experiments {
             out.append("  experiment \(e.split):")
             for v in e.variants {

@@ -19,6 +19,9 @@ struct CatalogIndex: Sendable {
     /// Attribute paths the schema declares as times or durations (coerced from JSON on input).
     var timeAttributes: [String: ValueType] = [:]
     var timeEventProperties: [String: [String: ValueType]] = [:]
+    /// Journeys with at least one marketing send: the ones the policy's global holdout keeps
+    /// customers out of (a journey of transactional sends only still runs for them).
+    var marketingJourneys: Set<String> = []
 
     struct HistoryNeed: Sendable {
         /// The longest count window over this event name; `nil` when a count reads all history.
@@ -30,6 +33,10 @@ struct CatalogIndex: Sendable {
         let order = catalog.journeys.indices.sorted {
             let a = catalog.journeys[$0], b = catalog.journeys[$1]
             return a.priority != b.priority ? a.priority > b.priority : a.name < b.name
+        }
+        for program in catalog.journeys
+        where program.states.contains(where: { if case .send(let send, _) = $0.kind { send.category == .marketing } else { false } }) {
+            marketingJourneys.insert(program.name)
         }
         var tracked = Set<String>()
         for i in order {
@@ -115,6 +122,7 @@ extension JourneyProgram {
             switch state.kind {
             case .branch(let branches, _): result.append(contentsOf: branches.map(\.condition))
             case .wait(.event(_, let filter?, _, _, _)): result.append(filter)
+            case .wait(.events(let arms, _, _)): result.append(contentsOf: arms.compactMap(\.filter))
             case .wait(.untilTime(let expression, _)): result.append(expression)
             case .update(let updates, _):
                 for update in updates {

@@ -43,6 +43,7 @@ extension CustomerRun {
             return
         }
         let sequence = (previous?.count ?? 0) + 1
+        let heldOut = isInGlobalHoldout(program)
         state.entries[name] = EntryRecord(count: sequence, firstEnteredAt: previous?.firstEnteredAt ?? t, lastEnteredAt: t)
         let initialLabel = program.states.indices.contains(program.initial) ? program.states[program.initial].label : ""
         state.instances.append(
@@ -52,7 +53,26 @@ extension CustomerRun {
                 goalDeadline: program.goal.map { t + $0.within }, sendVisits: []))
         let i = state.instances.count - 1
         record(.entered(trigger: trigger), instance: i, at: t)
+        if heldOut {
+            // Held out of marketing: the entry is recorded and ends at once, and the finished
+            // instance still counts the goal (kept until its window closes), which is how the
+            // holdout's conversions are measured.
+            finish(i, .explicit(Self.globalHoldoutReason), at: t)
+            return
+        }
         advance(i, to: program.initial, program: program, at: t)
+    }
+
+    /// The exit reason of an entry kept out by the policy's `global holdout`.
+    static let globalHoldoutReason = "global holdout"
+
+    /// Whether the policy's `global holdout` keeps this customer out of `program`: a marketing
+    /// journey (one with a marketing send) and a stable hash of the customer id below the share.
+    /// The hash is the split hash of `customer id | | global holdout`, the same in every journey,
+    /// so the same customers are held out of all of them.
+    func isInGlobalHoldout(_ program: JourneyProgram) -> Bool {
+        guard let share = catalog.policy.globalHoldout, share > 0, engine.index.marketingJourneys.contains(program.name) else { return false }
+        return StableHash.splitPoint(customer: state.profile.id, journey: "", split: "global holdout", salt: options.splitSalt) < share
     }
 
     // MARK: Running steps
@@ -120,6 +140,11 @@ extension CustomerRun {
                 case .event(let name, _, let timeout, _, _):
                     deadline = t + max(0, timeout)
                     forEvent = name
+                case .events(let arms, let timeout, _):
+                    deadline = t + max(0, timeout)
+                    var names: [String] = []
+                    for arm in arms where !names.contains(arm.name) { names.append(arm.name) }
+                    forEvent = names.joined(separator: " or ")
                 }
                 state.instances[i].deadline = deadline
                 record(.waiting(step: step.label, until: deadline, forEvent: forEvent), instance: i, at: t)

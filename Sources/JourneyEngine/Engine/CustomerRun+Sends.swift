@@ -14,7 +14,19 @@ extension CustomerRun {
             record(.skipped(step: step.label, message: send.message, channel: send.channel, reason: .duplicate(requestID: id)), instance: i, at: t)
             return
         }
-        let request = SendRequest(id: id, journey: program.name, priority: program.priority, step: step.label, send: send, requestedAt: t)
+        if let variant = messageVariant(of: send, journey: program.name),
+            !state.instances[i].variants.contains(where: { $0.split == send.message })
+        {
+            // A message's variants are an experiment named after the message, assigned (and
+            // recorded) when the instance first reaches a send of it.
+            state.instances[i].variants.append(VariantAssignment(split: send.message, variant: variant, isControl: false))
+            record(.variantAssigned(split: send.message, variant: variant, isControl: false), instance: i, at: t)
+        }
+        // The pending send keeps the delivery rules only (the stored form has no variants): the
+        // variant is read from the program again when the send is decided, in both worlds alike.
+        var rules = send
+        rules.variants = nil
+        let request = SendRequest(id: id, journey: program.name, priority: program.priority, step: step.label, send: rules, requestedAt: t)
         state.pendingSends.append(
             PendingSend(
                 request: request, journeyVersion: program.version, entrySequence: entrySequence,
@@ -106,8 +118,28 @@ extension CustomerRun {
                 entrySequence: pending.entrySequence, kind: kind))
     }
 
+    /// This customer's version of a message sent with variants (`nil` for one without): a stable
+    /// hash of (customer, journey, message), weighted like a split's variants.
+    func messageVariant(of send: Send, journey: String) -> String? {
+        guard let variants = send.variants, !variants.isEmpty else { return nil }
+        let split = Split(
+            name: send.message, variants: variants.map { Variant(name: $0.name, weight: $0.weight, isControl: false, target: 0) })
+        return assign(split, journey: journey)?.name
+    }
+
+    /// The variant of the message a pending send delivers, read from the program it was requested
+    /// by (the stored pending send keeps only the send's delivery rules).
+    private func messageVariant(of pending: PendingSend) -> String? {
+        guard let k = engine.heldIndex(named: pending.request.journey, version: pending.journeyVersion),
+            let state = engine.held[k].states.first(where: { $0.label == pending.request.step }),
+            case .send(let send, _) = state.kind
+        else { return nil }
+        return messageVariant(of: send, journey: pending.request.journey)
+    }
+
     /// The template context: `customer` (attributes plus the built-in fields), `event` (the
-    /// instance's matched event when the send was requested) and `journey`.
+    /// instance's matched event when the send was requested), `journey`, and for a message sent
+    /// with variants `variant` (`{"name": "question", "question": true}`).
     private mutating func templateContext(_ pending: PendingSend) -> [String: Value] {
         let zone = zoneID(journeyZone: nil)
         // Sized up front: the attributes grow by four keys, which would otherwise rehash them.
@@ -117,7 +149,7 @@ extension CustomerRun {
         customer["email"] = state.profile.email.map(Value.string) ?? .null
         customer["phone"] = state.profile.phone.map(Value.string) ?? .null
         customer["time_zone"] = .string(zone)
-        return [
+        var context: [String: Value] = [
             "customer": .object(customer),
             "event": .object(pending.event),
             "journey": .object([
@@ -125,5 +157,11 @@ extension CustomerRun {
                 "step": .string(pending.request.step),
             ]),
         ]
+        if let variant = messageVariant(of: pending) {
+            var object: [String: Value] = [variant: .bool(true)]
+            object["name"] = .string(variant)  // the checker refuses a variant called `name`
+            context["variant"] = .object(object)
+        }
+        return context
     }
 }

@@ -172,12 +172,11 @@ struct CustomerRun {
             state.instances[i].heldSince = nil
             record(.resumed(step: instance.step, heldFor: max(0, t - since)), instance: i, at: t)
             if let event = instance.heldEvent, let k = engine.heldIndex(named: instance.journey, version: instance.version),
-                engine.held[k].states.indices.contains(instance.state),
-                case .wait(.event(let name, _, _, let onEvent, _)) = engine.held[k].states[instance.state].kind
+                let onEvent = heldEventTarget(engine.held[k], state: instance.state, event: event, at: t)
             {
                 state.instances[i].heldEvent = nil
                 state.instances[i].lastEvent = event
-                record(.eventReceived(step: instance.step, event: name), instance: i, at: t)
+                record(.eventReceived(step: instance.step, event: event.name), instance: i, at: t)
                 advance(i, to: onEvent, at: t)
             } else {
                 state.instances[i].heldEvent = nil
@@ -192,6 +191,40 @@ struct CustomerRun {
                 state.pendingSends[k].heldSince = nil
                 state.pendingSends[k].dueAt = max(state.pendingSends[k].dueAt, t)
             }
+        }
+    }
+
+    /// Where an event kept while the journey was paused takes its wait on resume. For `wait for
+    /// events`, the first arm of its name whose filter holds now, else the first arm of its name
+    /// (its filter held when the event was kept).
+    private mutating func heldEventTarget(_ program: JourneyProgram, state id: StateID, event: MatchedEvent, at t: Double) -> StateID? {
+        guard program.states.indices.contains(id), case .wait(let wait) = program.states[id].kind else { return nil }
+        switch wait {
+        case .event(let name, _, _, let onEvent, _):
+            return name == event.name ? onEvent : nil
+        case .events(let arms, _, _):
+            let named = arms.filter { $0.name == event.name }
+            return (named.first { holds($0.filter, program: program, event: event, at: t) } ?? named.first)?.target
+        default:
+            return nil
+        }
+    }
+
+    /// Where the wait in state `id` continues when `event` arrives, or `nil` when it does not take
+    /// it: the `received` arm of `wait for event`, or the first arm of `wait for events` (in source
+    /// order) whose event and filter match.
+    private mutating func eventTarget(_ program: JourneyProgram, state id: StateID, event: MatchedEvent, at t: Double) -> StateID? {
+        guard program.states.indices.contains(id), case .wait(let wait) = program.states[id].kind else { return nil }
+        switch wait {
+        case .event(let name, let filter, _, let onEvent, _):
+            return name == event.name && holds(filter, program: program, event: event, at: t) ? onEvent : nil
+        case .events(let arms, _, _):
+            for arm in arms where arm.name == event.name && holds(arm.filter, program: program, event: event, at: t) {
+                return arm.target
+            }
+            return nil
+        default:
+            return nil
         }
     }
 
@@ -252,7 +285,7 @@ struct CustomerRun {
         switch wait {
         case .duration(_, let next), .calendarDays(_, let next), .untilLocalTime(_, _, let next), .untilTime(_, let next):
             advance(i, to: next, program: program, at: t)
-        case .event(_, _, _, _, let onTimeout):
+        case .event(_, _, _, _, let onTimeout), .events(_, _, let onTimeout):
             record(.timedOut(step: program.states[id].label), instance: i, at: t)
             advance(i, to: onTimeout, program: program, at: t)
         }
@@ -383,10 +416,7 @@ struct CustomerRun {
         if exits(program, on: matched, at: t) { finish(i, .event(event.name), at: t) }
         guard state.instances[i].isActive else { return }
         let id = state.instances[i].state
-        if program.states.indices.contains(id),
-            case .wait(.event(let name, let filter, _, let onEvent, _)) = program.states[id].kind, name == event.name,
-            holds(filter, program: program, event: matched, at: t)
-        {
+        if let onEvent = eventTarget(program, state: id, event: matched, at: t) {
             if engine.isPaused(program.name) {
                 // Held: the first matching event before the timeout is kept for the resume (one at
                 // the timeout instant is too late, as when the journey runs).
@@ -396,7 +426,7 @@ struct CustomerRun {
                 return
             }
             state.instances[i].lastEvent = matched
-            record(.eventReceived(step: program.states[id].label, event: name), instance: i, at: t)
+            record(.eventReceived(step: program.states[id].label, event: event.name), instance: i, at: t)
             advance(i, to: onEvent, program: program, at: t)
         }
     }

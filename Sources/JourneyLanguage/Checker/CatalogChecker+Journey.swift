@@ -15,7 +15,17 @@ struct JourneyLowering {
     var warnedMarketingCap = false
     var hasOwnCaps = false
     var splitNames: [String: SourceLocation] = [:]
+    /// The variants of each message sent with variants (an experiment named after the message).
+    var messageVariants: [String: [MessageVariant]] = [:]
     var completedID: StateID
+    /// The states of the steps labelled `step NAME:`, for `go to NAME`.
+    var labelTargets: [String: StateID] = [:]
+    /// The states some `go to` continues at: such a step is reachable even after an `exit`.
+    var goToTargets: Set<StateID> = []
+    /// Every `go to` that resolved, for the loop check.
+    var goTos: [(name: Name, target: StateID)] = []
+    /// Whether some `go to` names no label (reported once; reachability is then unknown).
+    var hasUnresolvedGoTo = false
 }
 
 /// What flows into a step: its stage and the least time since entry.
@@ -134,6 +144,19 @@ extension CatalogChecker {
         var lowering = JourneyLowering(
             name: syntax.name.text, states: Array(repeating: nil, count: counter), exitEvents: exitEvents, goal: goal, goalLocation: goalLocation,
             hasOwnCaps: !caps.isEmpty, completedID: counter)
+        Self.forEachStep(in: steps) { step in
+            if let label = step.label, step.kind.makesState, lowering.labelTargets[label.text] == nil {
+                lowering.labelTargets[label.text] = step.id
+            }
+        }
+        Self.forEachStep(in: steps) { step in
+            guard case .goTo(let name) = step.kind else { return }
+            if let target = lowering.labelTargets[name.text] {
+                lowering.goToTargets.insert(target)
+            } else {
+                lowering.hasUnresolvedGoTo = true
+            }
+        }
         if steps.isEmpty && !syntax.hasSyntaxErrors {
             warning(
                 .emptyJourney, at: syntax.name.location, length: syntax.name.length,
@@ -145,6 +168,7 @@ extension CatalogChecker {
             lowering.generatedLabels[counter] = "completed"
         }
 
+        checkGoToLoops(lowering)
         guard diagnostics.filter(\.isError).count == errorsBefore, let trigger else { return nil }
         let states = assignLabels(&lowering)
         var program = JourneyProgram(
@@ -231,6 +255,13 @@ extension CatalogChecker {
                     wait.onTimeout = onTimeout
                 }
                 steps[index].kind = .waitForEvent(wait)
+            case .waitForEvents(var wait):
+                for arm in wait.arms.indices { number(&wait.arms[arm].body, counter: &counter) }
+                if var onTimeout = wait.onTimeout {
+                    number(&onTimeout, counter: &counter)
+                    wait.onTimeout = onTimeout
+                }
+                steps[index].kind = .waitForEvents(wait)
             case .branch(var arms, var otherwise, let location):
                 for arm in arms.indices { number(&arms[arm].body, counter: &counter) }
                 if otherwise != nil { number(&otherwise!, counter: &counter) }
@@ -257,7 +288,13 @@ extension CatalogChecker {
                 if let stage = resolveStage(name) { context.stage = stage }
                 continue
             }
-            if !reachable && !reportedUnreachable {
+            if step.kind.makesState, lowering.goToTargets.contains(step.id) {
+                // A `go to` continues here: reachable whatever came before, and possibly sooner.
+                reachable = true
+                reportedUnreachable = false
+                context.minimumElapsed = 0
+            }
+            if !reachable && !reportedUnreachable && !lowering.hasUnresolvedGoTo {
                 reportedUnreachable = true
                 error(
                     .unreachableStep, at: step.location, length: step.length,
@@ -265,13 +302,76 @@ extension CatalogChecker {
                     notes: [.init("remove it, or move it before the `exit`")]
                 )
             }
-            let following = steps[(index + 1)...].first { $0.kind.makesState }?.id ?? next
+            let following = Self.entry(of: Array(steps[(index + 1)...]), next: next, lowering)
             let (fallsThrough, elapsed) = lowerStep(step, next: following, context: context, &lowering)
             context.minimumElapsed = elapsed
             if !fallsThrough { reachable = false }
         }
-        let entry = steps.first { $0.kind.makesState }?.id ?? next
-        return (entry, reachable)
+        return (Self.entry(of: steps, next: next, lowering), reachable)
+    }
+
+    /// The state a run of steps starts at: its first step that makes a state, the target of a
+    /// `go to` that comes first, or `next` when there is none.
+    static func entry(of steps: [StepSyntax], next: StateID, _ lowering: JourneyLowering) -> StateID {
+        for step in steps {
+            if step.kind.makesState { return step.id }
+            if case .goTo(let name) = step.kind { return lowering.labelTargets[name.text] ?? next }
+        }
+        return next
+    }
+
+    /// Calls `body` for every step, nested ones included, in source order.
+    static func forEachStep(in steps: [StepSyntax], _ body: (StepSyntax) -> Void) {
+        for step in steps {
+            body(step)
+            switch step.kind {
+            case .waitForEvent(let wait):
+                forEachStep(in: wait.received ?? [], body)
+                forEachStep(in: wait.onTimeout ?? [], body)
+            case .waitForEvents(let wait):
+                for arm in wait.arms { forEachStep(in: arm.body, body) }
+                forEachStep(in: wait.onTimeout ?? [], body)
+            case .branch(let arms, let otherwise, _):
+                for arm in arms { forEachStep(in: arm.body, body) }
+                forEachStep(in: otherwise ?? [], body)
+            case .split(_, let variants):
+                for variant in variants { forEachStep(in: variant.body, body) }
+            default:
+                break
+            }
+        }
+    }
+
+    /// A `go to` whose target leads back to it through action steps only would run forever
+    /// without waiting: refused (with a wait in the loop it is a loop over time, which is fine).
+    mutating func checkGoToLoops(_ lowering: JourneyLowering) {
+        var reported: Set<StateID> = []
+        for (name, target) in lowering.goTos where !reported.contains(target) {
+            var seen: Set<StateID> = []
+            var pending = [target]
+            var loops = false
+            while let id = pending.popLast() {
+                guard lowering.states.indices.contains(id), let state = lowering.states[id] else { continue }
+                let successors: [StateID]
+                switch state.kind {
+                case .send(_, let next), .update(_, let next): successors = [next]
+                case .branch(let branches, let otherwise): successors = branches.map(\.target) + [otherwise]
+                case .split(let split): successors = split.variants.map(\.target)
+                case .wait, .exit: successors = []
+                }
+                for successor in successors {
+                    if successor == target { loops = true }
+                    if seen.insert(successor).inserted { pending.append(successor) }
+                }
+                if loops { break }
+            }
+            guard loops else { continue }
+            reported.insert(target)
+            error(
+                .loopWithoutWait, at: name.location, length: name.length,
+                "`go to \(name.text)` makes a loop with no wait in it, so a customer would run it forever at one instant",
+                notes: [.init("put a wait in the loop, or go to a step after it")])
+        }
     }
 
     /// Lowers one step; returns whether it can continue to `next`, and the least time since entry
@@ -359,6 +459,21 @@ extension CatalogChecker {
             label = "wait_for_" + Self.slug(wait.event.value)
             fallsThrough = (receivedFalls && !neverReceived) || timeoutFalls
             elapsed = receivedFalls && !neverReceived ? elapsed : timeoutElapsed
+        case .goTo(let name):
+            if lowering.labelTargets[name.text] != nil {
+                lowering.goTos.append((name, lowering.labelTargets[name.text]!))
+            } else {
+                unknown(
+                    .unknownLabel, "step label", name, candidates: lowering.labelTargets.keys,
+                    notes: [.init("`go to` continues at a step labelled in this journey with `step NAME:` (`step thanks: send email thank_you`)")])
+            }
+            return (false, elapsed)
+        case .waitForEvents(let wait):
+            let (waitKind, falls, after) = lowerWaitForEvents(wait, step: step, next: next, context: context, elapsed: elapsed, &lowering)
+            kind = waitKind
+            label = "wait_for_" + (wait.arms.count == 1 ? Self.slug(wait.arms[0].event.value) : "events")
+            fallsThrough = falls
+            elapsed = after
         case .send(let send):
             kind = .send(
                 checkSend(send, step: step, &lowering) ?? Send(channel: .email, message: send.message.text, category: .marketing), next: next)
@@ -433,6 +548,82 @@ extension CatalogChecker {
             lowering.generatedLabels[id] = label.isEmpty ? "step" : label
         }
         return (fallsThrough, elapsed)
+    }
+
+    /// Checks a `wait for events` step and lowers its arms; returns the state kind, whether control
+    /// can continue after the wait, and the least time since entry when it does.
+    mutating func lowerWaitForEvents(
+        _ wait: WaitForEventsSyntax, step: StepSyntax, next: StateID, context: FlowContext, elapsed: Double, _ lowering: inout JourneyLowering
+    ) -> (StateKind, Bool, Double) {
+        var arms: [EventArm] = []
+        var anyReceivedFalls = false
+        // Earlier arms by event: the filter (nil: every event of that name) and where it was written.
+        var earlier: [String: [(filter: Expression?, location: SourceLocation)]] = [:]
+        for arm in wait.arms {
+            checkEventName(arm.event)
+            var filter: Expression?
+            var neverMatches = false
+            if let filterSyntax = arm.filter {
+                let typed = check(filterSyntax, in: ExpressionScope(description: "the arm's filter", allowsEvent: true, eventName: arm.event.value))
+                requireBool(typed, filterSyntax, what: "the arm's filter")
+                filter = typed.expression
+                if case .bool(false)? = ConstantFolder.value(of: typed.expression) {
+                    neverMatches = true
+                    error(
+                        .branchNeverTaken, at: filterSyntax.location, length: filterSyntax.length,
+                        "this filter is never true, so this arm can never run")
+                }
+            }
+            for previous in earlier[arm.event.value] ?? [] {
+                if previous.filter == nil {
+                    error(
+                        .duplicateWaitEvent, at: arm.event.location, length: arm.event.length,
+                        "this arm can never run: the arm at line \(previous.location.line) already takes every \"\(arm.event.value)\" event",
+                        notes: [
+                            .init("arms are tried top to bottom; put the arms with a `where` filter first", at: previous.location)
+                        ])
+                    break
+                }
+                if previous.filter == filter {
+                    error(
+                        .duplicateWaitEvent, at: arm.event.location, length: arm.event.length,
+                        "\"\(arm.event.value)\" is waited for twice with the same filter in one wait",
+                        notes: [.init("first here; join the two arms, or tell them apart with different `where` filters", at: previous.location)])
+                    break
+                }
+            }
+            earlier[arm.event.value, default: []].append((filter, arm.location))
+            if arm.filter == nil, lowering.exitEvents.contains(arm.event.value) {
+                warning(
+                    .receivedPreemptedByExit, at: arm.event.location, length: arm.event.length,
+                    "\"\(arm.event.value)\" also ends the journey (an exit or goal), so a customer who sends it leaves before this arm runs"
+                )
+            }
+            let (target, falls) = lowerBlock(arm.body, next: next, context: FlowContext(stage: context.stage, minimumElapsed: elapsed), &lowering)
+            if falls && !neverMatches { anyReceivedFalls = true }
+            arms.append(EventArm(name: arm.event.value, filter: filter, target: target))
+        }
+        var timeout = 0.0
+        if let duration = wait.timeout {
+            timeout = duration.seconds
+            if duration.seconds <= 0 {
+                error(.valueOutOfRange, at: duration.location, length: duration.length, "the timeout must be longer than 0")
+            }
+        } else {
+            error(
+                .waitWithoutWayOut, at: step.location, length: step.length,
+                "this wait has no way out if none of its events arrives; add a timeout with `up to <duration>`",
+                notes: [.init("then say what happens in a `timeout ->` arm (or let it continue with the next step)")]
+            )
+        }
+        let timeoutElapsed = elapsed + timeout
+        if timeout > 0 { checkGoalWindow(after: timeoutElapsed, at: step, &lowering) }
+        let (onTimeout, timeoutFalls) = lowerBlock(
+            wait.onTimeout ?? [], next: next, context: FlowContext(stage: context.stage, minimumElapsed: timeoutElapsed), &lowering)
+        return (
+            .wait(.events(arms, timeout: timeout, onTimeout: onTimeout)), anyReceivedFalls || timeoutFalls,
+            anyReceivedFalls ? elapsed : timeoutElapsed
+        )
     }
 
     mutating func checkGoalWindow(after elapsed: Double, at step: StepSyntax, _ lowering: inout JourneyLowering) {
@@ -567,10 +758,74 @@ extension CatalogChecker {
                 ]
             )
         }
+        let variants = checkMessageVariants(syntax, &lowering)
         guard let channel else { return nil }
         return Send(
             channel: channel, message: syntax.message.text, category: category, topic: topic, fallback: fallback, whenCapped: whenCapped,
-            inQuietHours: inQuietHours)
+            inQuietHours: inQuietHours, variants: variants)
+    }
+
+    /// The `variant NAME N%` lines under a send: unique names, weights adding up to 100%, no
+    /// control group and no steps. They are an experiment named after the message, so a split of
+    /// that name, or another send of the message with other variants, is refused.
+    mutating func checkMessageVariants(_ syntax: SendSyntax, _ lowering: inout JourneyLowering) -> [MessageVariant]? {
+        guard !syntax.variants.isEmpty else { return nil }
+        var names: [String: SourceLocation] = [:]
+        var total = 0.0
+        var variants: [MessageVariant] = []
+        for variant in syntax.variants {
+            if variant.isControl {
+                error(
+                    .splitWeights, at: variant.location, length: 7,
+                    "a message's variants have no control group: every customer gets one version",
+                    notes: [.init("to hold customers out, put the send in a `split` with a `control` group")])
+                continue
+            }
+            if let first = variant.body.first {
+                error(
+                    .expected, at: first.location, length: first.length,
+                    "a message variant has no steps: the templates tell the versions apart with `{{#variant.\(variant.name.text)}}…{{/variant.\(variant.name.text)}}`",
+                    notes: [.init("for different steps per group, use a `split`")])
+            }
+            if let first = names[variant.name.text] {
+                error(
+                    .duplicateVariant, at: variant.name.location, length: variant.name.length,
+                    "variant `\(variant.name.text)` appears twice in this send", notes: [.init("first here", at: first)])
+            }
+            if variant.name.text == "name" {
+                error(
+                    .duplicateVariant, at: variant.name.location, length: variant.name.length,
+                    "a message variant cannot be called `name`: templates read the variant's name as `{{variant.name}}`")
+            }
+            names[variant.name.text] = variant.name.location
+            if variant.weight <= 0 || variant.weight > 100 {
+                error(.splitWeights, at: variant.weightLocation, "a variant's weight must be more than 0% and at most 100%")
+            }
+            total += variant.weight
+            variants.append(MessageVariant(name: variant.name.text, weight: variant.weight))
+        }
+        if variants.count == syntax.variants.count, abs(total - 100) > 1e-9 {
+            let listing = variants.map { "\($0.name) \(Self.formatPercent($0.weight))" }.joined(separator: " + ")
+            error(
+                .splitWeights, at: syntax.message.location, length: syntax.message.length,
+                "the weights of the variants of message `\(syntax.message.text)` add up to \(Self.formatPercent(total)), not 100%",
+                notes: [.init("\(listing) = \(Self.formatPercent(total))")])
+        }
+        let name = syntax.message.text
+        if let first = lowering.splitNames[name] {
+            if lowering.messageVariants[name] != variants {
+                error(
+                    .duplicateVariant, at: syntax.message.location, length: syntax.message.length,
+                    lowering.messageVariants[name] == nil
+                        ? "the variants of message `\(name)` are an experiment named `\(name)`, but a split of that name is already used in this journey"
+                        : "message `\(name)` is sent with other variants at line \(first.line); a message's variants are one experiment, the same wherever it is sent",
+                    notes: [.init("first used here", at: first)])
+            }
+        } else {
+            lowering.splitNames[name] = syntax.message.location
+            lowering.messageVariants[name] = variants
+        }
+        return variants
     }
 
     func hasCapCovering(channel: Channel, journey: String, ownCaps: Bool) -> Bool {

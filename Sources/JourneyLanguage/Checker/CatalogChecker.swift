@@ -253,6 +253,7 @@ struct CatalogChecker {
             case .settleWindow: key = "settle window"
             case .minimumGap: key = "minimum gap"
             case .transactionalCountsTowardCaps: key = "transactional counts toward caps"
+            case .globalHoldout: key = "global holdout"
             default: key = nil
             }
             if let key {
@@ -281,6 +282,13 @@ struct CatalogChecker {
                 policy.minimumGap = duration.seconds
             case .transactionalCountsTowardCaps:
                 policy.transactionalCountsTowardCaps = true
+            case .globalHoldout(let share, let location, let length):
+                if share <= 0 || share >= 100 {
+                    error(
+                        .valueOutOfRange, at: location, length: length,
+                        "the global holdout is a share of customers above 0% and below 100% (usually 5% or 10%)")
+                }
+                policy.globalHoldout = share
             case .quietHours(let start, let end, let channelNames):
                 if start == end {
                     error(

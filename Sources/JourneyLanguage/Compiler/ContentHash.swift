@@ -43,6 +43,7 @@ enum ContentHash {
             switch state.kind {
             case .branch(let branches, _): for branch in branches { scan(branch.condition) }
             case .wait(.event(_, let filter, _, _, _)): scan(filter)
+            case .wait(.events(let arms, _, _)): for arm in arms { scan(arm.filter) }
             case .wait(.untilTime(let expression, _)): scan(expression)
             case .update(let updates, _):
                 for update in updates {

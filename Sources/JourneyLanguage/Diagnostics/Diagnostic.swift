@@ -141,6 +141,7 @@ extension DiagnosticID {
     public static let eventOutsideEventContext: Self = "E044-event-outside-event"
     public static let valueOutOfRange: Self = "E045-value-out-of-range"
     public static let segmentCycle: Self = "E046-segment-cycle"
+    public static let unknownLabel: Self = "E047-unknown-step-label"
 
     // MARK: Flow
     public static let unreachableStep: Self = "E060-unreachable-step"
@@ -151,6 +152,8 @@ extension DiagnosticID {
     public static let invalidFallback: Self = "E065-invalid-fallback"
     public static let settingAfterSteps: Self = "E066-setting-after-steps"
     public static let journeyNeverStarts: Self = "E067-journey-never-starts"
+    public static let duplicateWaitEvent: Self = "E068-duplicate-wait-event"
+    public static let loopWithoutWait: Self = "E069-loop-without-wait"
 
     // MARK: Warnings
     public static let marketingWithoutCap: Self = "W100-marketing-without-cap"

@@ -67,6 +67,9 @@ public enum JourneyGraph {
         case .send(let send, _):
             var text = "send \(send.channel.rawValue) \(send.message)"
             if send.category == .transactional { text += " (transactional)" }
+            if let variants = send.variants, !variants.isEmpty {
+                text += "\nvariants " + variants.map { "\($0.name) \(CatalogChecker.formatPercent($0.weight))" }.joined(separator: ", ")
+            }
             if let fallback = send.fallback { text += "\nfallback \(fallback.rawValue)" }
             switch send.whenCapped {
             case .skip: break
@@ -93,6 +96,8 @@ public enum JourneyGraph {
         case .wait(.event(let name, let filter, let timeout, _, _)):
             return "wait for event \(ExpressionPrinter.quote(name))" + (filter.map { "\nwhere \($0)" } ?? "")
                 + "\nup to \(CatalogChecker.describe(seconds: timeout))"
+        case .wait(.events(_, let timeout, _)):
+            return "wait for events\nup to \(CatalogChecker.describe(seconds: timeout))"
         case .exit(.completed): return "completed"
         case .exit(.explicit(let reason)): return "exit \(ExpressionPrinter.quote(reason))"
         }
@@ -142,6 +147,14 @@ public enum JourneyGraph {
                 edges.append(Edge(from: from, to: "s\(next)", label: nil))
             case .wait(.event(_, _, _, let onEvent, let onTimeout)):
                 edges.append(Edge(from: from, to: "s\(onEvent)", label: "received"))
+                edges.append(Edge(from: from, to: "s\(onTimeout)", label: "timeout"))
+            case .wait(.events(let arms, _, let onTimeout)):
+                for arm in arms {
+                    edges.append(
+                        Edge(
+                            from: from, to: "s\(arm.target)",
+                            label: "on event \(ExpressionPrinter.quote(arm.name))" + (arm.filter.map { "\nwhere \($0)" } ?? "")))
+                }
                 edges.append(Edge(from: from, to: "s\(onTimeout)", label: "timeout"))
             case .exit:
                 break

@@ -252,6 +252,18 @@ extension JourneySourceIndex {
                 if let location = wait.timeoutLocation { see(location) }
                 children += steps(wait.received ?? [], journey: journey, event: wait.event.value)
                 children += steps(wait.onTimeout ?? [], journey: journey, event: event)
+            case .waitForEvents(let wait):
+                for arm in wait.arms {
+                    see(arm.location)
+                    add(event: arm.event)
+                    if let filter = arm.filter { expression(filter, event: arm.event.value) }
+                    children += steps(arm.body, journey: journey, event: arm.event.value)
+                }
+                if let location = wait.timeoutLocation { see(location) }
+                children += steps(wait.onTimeout ?? [], journey: journey, event: event)
+            case .goTo(let name):
+                // A reference to the label: go-to-definition and find-references in editors.
+                add(.stepLabel(journey: journey), name, declaration: false)
             case .send(let send):
                 add(.message(channel: send.channel.text), send.message)
                 for option in send.options { see(option.location) }

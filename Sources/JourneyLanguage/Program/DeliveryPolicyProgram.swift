@@ -10,6 +10,9 @@ public struct DeliveryPolicyProgram: Sendable, Hashable, Codable {
     public var defaultTimeZone: String
     /// Whether transactional messages count toward caps (they are never blocked by them).
     public var transactionalCountsTowardCaps: Bool
+    /// `global holdout 5%`: the percentage of customers (a stable hash of the customer id) kept out
+    /// of every marketing journey, to measure what marketing as a whole is worth; `nil`: none.
+    public var globalHoldout: Double?
     public var location: SourceLocation?
 
     public init(

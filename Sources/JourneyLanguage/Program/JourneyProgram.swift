@@ -133,6 +133,22 @@ public enum Wait: Sendable, Hashable, Codable {
     /// For a matching event, or until `timeout` seconds pass. An event at exactly the timeout
     /// instant is too late (timers are processed before inputs at the same instant).
     case event(name: String, filter: Expression?, timeout: Double, onEvent: StateID, onTimeout: StateID)
+    /// For the first event that matches one of `arms` (tried in order), or until `timeout`
+    /// seconds pass; each arm continues at its own state. Same boundary as `event`: an event at
+    /// exactly the timeout instant is too late.
+    case events([EventArm], timeout: Double, onTimeout: StateID)
+}
+
+/// One arm of a `wait for events` step: the event (and filter) it takes and where it continues.
+public struct EventArm: Sendable, Hashable, Codable {
+    public var name: String
+    public var filter: Expression?
+    public var target: StateID
+    public init(name: String, filter: Expression?, target: StateID) {
+        self.name = name
+        self.filter = filter
+        self.target = target
+    }
 }
 
 public struct LocalTime: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
@@ -185,11 +201,17 @@ public struct Send: Sendable, Hashable, Codable {
     public var whenCapped: CappedRule
     /// What to do when the send falls in quiet hours (marketing only).
     public var inQuietHours: QuietHoursRule
+    /// Versions of the message (`variant question 50%` under the send), chosen per customer by a
+    /// stable hash of (customer, journey, message) like a split's variants; the templates tell
+    /// them apart with `{{#variant.question}}…{{/variant.question}}`. `nil`: one version.
+    public var variants: [MessageVariant]?
 
     public init(
         channel: Channel, message: String, category: MessageCategory, topic: String? = nil,
-        fallback: Channel? = nil, whenCapped: CappedRule = .skip, inQuietHours: QuietHoursRule = .deferUntilEnd
+        fallback: Channel? = nil, whenCapped: CappedRule = .skip, inQuietHours: QuietHoursRule = .deferUntilEnd,
+        variants: [MessageVariant]? = nil
     ) {
+        self.variants = variants
         self.channel = channel
         self.message = message
         self.category = category
@@ -197,6 +219,16 @@ public struct Send: Sendable, Hashable, Codable {
         self.fallback = fallback
         self.whenCapped = whenCapped
         self.inQuietHours = inQuietHours
+    }
+}
+
+/// One version of a message: its name (`{{variant.name}}` in the templates) and its share in percent.
+public struct MessageVariant: Sendable, Hashable, Codable {
+    public var name: String
+    public var weight: Double
+    public init(name: String, weight: Double) {
+        self.name = name
+        self.weight = weight
     }
 }
 

@@ -5,7 +5,7 @@ extension Parser {
     }
 
     static let journeySettingKeywords = ["stage", "priority", "trigger", "entry", "exit", "goal", "cap", "time"]
-    static let stepKeywords = ["wait", "send", "if", "split", "set", "increment", "unset", "exit", "stage", "step"]
+    static let stepKeywords = ["wait", "send", "if", "split", "set", "increment", "unset", "exit", "stage", "step", "go"]
     /// How other languages spell `else if`.
     static let elseIfMisspellings = ["elif", "elsif", "elseif"]
 
@@ -281,8 +281,18 @@ extension Parser {
         case "wait":
             kind = try parseWait()
         case "send":
-            kind = .send(try parseSend())
+            var send = try parseSend()
             try expectNewline()
+            // `variant NAME N%` lines under the send: versions of one message.
+            if let variants = parseBlock({ parser -> VariantSyntax? in
+                guard parser.current.isWord("variant") || parser.current.isWord("control") else {
+                    try parser.fail(at: parser.current, "expected `variant NAME PERCENT%` under `send`, found \(parser.current.display)")
+                }
+                return try parser.parseVariant()
+            }) {
+                send.variants = variants
+            }
+            kind = .send(send)
         case "if":
             kind = try parseIf()
         case "split":
@@ -326,8 +336,20 @@ extension Parser {
             try fail(
                 .unknownStatement, at: start, "`\(start.text)` is not a keyword; write `else if` (after an `if` at the same indentation)",
                 fixIts: [.init(location: location(start), length: start.length, replacement: "else if")])
+        case "go":
+            advance()
+            _ = try expectWord("to", "after `go` (write `go to LABEL`)")
+            let target = try expectSimpleName("the label of the step to continue at")
+            if let label {
+                report(
+                    at: first, "a `go to` step cannot carry a label (`step \(label.text):`); label the step it goes to instead")
+            }
+            kind = .goTo(target)
+            try expectNewline()
         case "received", "timeout":
             try fail(at: start, "`\(start.text) ->` belongs under a `wait for event … up to …` step")
+        case "on":
+            try fail(at: start, "`on event \"…\" ->` belongs under a `wait for events up to …` step")
         default:
             let candidates = label == nil ? Self.stepKeywords + Self.journeySettingKeywords : Self.stepKeywords
             let (hint, suggestion) = Suggestions.didYouMean(start.text, in: Set(candidates))
@@ -360,7 +382,7 @@ extension Parser {
     }
 
     mutating func parseWait() throws -> StepKindSyntax {
-        advance()
+        let waitToken = advance()
         if current.isWord("until") {
             advance()
             if current.kind != .identifier || !["weekdays", "weekday"].contains(current.text), !Self.isTimeOfDay(current) {
@@ -382,6 +404,9 @@ extension Parser {
             advance()
             if !current.isWord("event"), case .number = current.kind {
                 try fail(at: peek(-1), "write a plain delay as `wait \(current.text) …` (without `for`); `wait for` waits for an event")
+            }
+            if current.isWord("events") {
+                return try parseWaitForEvents(wait: waitToken)
             }
             try expectWord("event", "after `wait for`")
             let event = try expectString("an event name")
@@ -458,6 +483,80 @@ extension Parser {
         let duration = try parseDuration()
         try expectNewline()
         return .waitDuration(duration)
+    }
+
+    /// `wait for events up to DURATION` and its block of `on event "…" [where …] ->` arms, with an
+    /// optional `timeout ->` arm.
+    mutating func parseWaitForEvents(wait waitToken: Token) throws -> StepKindSyntax {
+        advance()  // events
+        var wait = WaitForEventsSyntax(arms: [])
+        if current.isWord("up") {
+            advance()
+            try expectWord("to", "after `up`")
+            wait.timeout = try parseDuration()
+        } else if current.isWord("for") || current.isWord("within") {
+            try fail(at: current, "write the timeout as `up to <duration>`")
+        } else if case .string = current.kind {
+            try fail(
+                at: current, "list the events as arms under the wait, one per line: `on event \(current.text) ->`",
+                notes: [.init("`wait for events up to 3 days`, then indented `on event \"…\" ->` and `timeout ->` arms")])
+        }
+        try expectNewline()
+        let arms = parseBlock { parser -> (Token, EventArmSyntax?, [StepSyntax])? in
+            let arm = parser.current
+            let armIndex = parser.position
+            var syntax: EventArmSyntax?
+            if arm.isWord("timeout") {
+                parser.advance()
+            } else if arm.isWord("on") {
+                parser.advance()
+                try parser.expectWord("event", "after `on` (write `on event \"name\" ->`)")
+                let event = try parser.expectString("an event name")
+                var filter: ExpressionSyntax?
+                if parser.current.isWord("where") {
+                    parser.advance()
+                    filter = try parser.parseExpression()
+                }
+                syntax = EventArmSyntax(
+                    event: event, filter: filter, body: [], location: parser.location(arm), length: parser.lineLength(from: armIndex))
+            } else if arm.isWord("received") {
+                try parser.fail(
+                    at: arm, "`wait for events` has one arm per event: write `on event \"…\" ->` instead of `received ->`")
+            } else {
+                try parser.fail(at: arm, "expected `on event \"…\" ->` or `timeout ->` under `wait for events`, found \(arm.display)")
+            }
+            try parser.expectSymbol("->", "after `\(arm.text == "on" ? "on event \"…\"" : arm.text)`")
+            if parser.current.kind == .newline {
+                parser.advance()
+                return (arm, syntax, parser.requireSteps(after: arm))
+            }
+            // An inline step: `on event "unsubscribed" -> exit "unsubscribed"`.
+            return (arm, syntax, [try parser.parseStep()])
+        }
+        for (arm, syntax, steps) in arms ?? [] {
+            if var syntax {
+                if wait.onTimeout != nil {
+                    diagnostics.append(
+                        .error(.expected, at: syntax.location, length: arm.length, "`timeout ->` comes after every `on event` arm of the wait"))
+                }
+                syntax.body = steps
+                wait.arms.append(syntax)
+            } else {
+                if wait.onTimeout != nil {
+                    diagnostics.append(.error(.duplicateSetting, at: location(arm), length: arm.length, "`timeout ->` appears twice in one wait"))
+                }
+                wait.onTimeout = steps
+                wait.timeoutLocation = location(arm)
+            }
+        }
+        // Without a block, or with a block of only `timeout ->` (a block whose arms failed to parse
+        // has said so already).
+        if wait.arms.isEmpty, arms == nil || wait.onTimeout != nil {
+            report(
+                at: waitToken, "`wait for events` needs at least one `on event \"…\" ->` arm in the block under it",
+                notes: [.init("to wait for one event, write `wait for event \"…\" up to …`")])
+        }
+        return .waitForEvents(wait)
     }
 
     mutating func parseSend() throws -> SendSyntax {

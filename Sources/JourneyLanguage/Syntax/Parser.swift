@@ -412,6 +412,21 @@ struct Parser {
                 channels = try parseNameList("a channel")
             }
             kind = .quietHours(start: from, end: to, channels: channels)
+        case "global":
+            advance()
+            try expectWord("holdout", "after `global` (write `global holdout 5%`)")
+            let share = current
+            switch share.kind {
+            case .percent(let value):
+                advance()
+                kind = .globalHoldout(value, location(share), share.length)
+            case .number:
+                try fail(
+                    at: share, "write the holdout as a percentage: `\(share.text)%`",
+                    fixIts: [.init(location: location(share), length: share.length, replacement: "\(share.text)%")])
+            default:
+                try expected("the share of customers held out, as a percentage (`5%`)")
+            }
         case "transactional":
             advance()
             try expectWord("counts")
@@ -420,7 +435,7 @@ struct Parser {
             kind = .transactionalCountsTowardCaps
         default:
             let first = start.kind == .identifier ? start.text : ""
-            let (hint, _) = Suggestions.didYouMean(first, in: ["time", "settle", "cap", "minimum", "quiet", "transactional"])
+            let (hint, _) = Suggestions.didYouMean(first, in: ["time", "settle", "cap", "minimum", "quiet", "transactional", "global"])
             try fail(
                 .unknownStatement, at: start,
                 "unknown policy setting \(start.display)\(hint)",

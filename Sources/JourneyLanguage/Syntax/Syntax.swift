@@ -74,6 +74,8 @@ struct PolicySetting: Sendable {
         case minimumGap(DurationLiteral)
         case quietHours(start: LocalTime, end: LocalTime, channels: [Name])
         case transactionalCountsTowardCaps
+        /// `global holdout 5%`: the share of customers kept out of every marketing journey.
+        case globalHoldout(Double, SourceLocation, Int)
     }
     var kind: Kind
     var location: SourceLocation
@@ -174,6 +176,10 @@ indirect enum StepKindSyntax: Sendable {
     /// `wait until customer.trial_ends_at - 3 days`.
     case waitUntilTime(ExpressionSyntax)
     case waitForEvent(WaitForEventSyntax)
+    /// `wait for events up to 5 days` with one `on event "…" ->` arm per event.
+    case waitForEvents(WaitForEventsSyntax)
+    /// `go to LABEL`: continue at the labelled step (a join).
+    case goTo(Name)
     case send(SendSyntax)
     case branch([BranchArmSyntax], otherwise: [StepSyntax]?, otherwiseLocation: SourceLocation?)
     case split(name: StringLiteral, variants: [VariantSyntax])
@@ -183,8 +189,10 @@ indirect enum StepKindSyntax: Sendable {
 
     /// Whether this step becomes a state of the machine.
     var makesState: Bool {
-        if case .stage = self { return false }
-        return true
+        switch self {
+        case .stage, .goTo: false
+        default: true
+        }
     }
 }
 
@@ -196,6 +204,22 @@ struct WaitForEventSyntax: Sendable {
     var receivedLocation: SourceLocation?
     var onTimeout: [StepSyntax]?
     var timeoutLocation: SourceLocation?
+}
+
+struct WaitForEventsSyntax: Sendable {
+    var arms: [EventArmSyntax]
+    var timeout: DurationLiteral?
+    var onTimeout: [StepSyntax]?
+    var timeoutLocation: SourceLocation?
+}
+
+/// `on event "nps.answered" where event.score >= 9 ->` and its steps.
+struct EventArmSyntax: Sendable {
+    var event: StringLiteral
+    var filter: ExpressionSyntax?
+    var body: [StepSyntax]
+    var location: SourceLocation
+    var length: Int
 }
 
 struct BranchArmSyntax: Sendable {
@@ -225,6 +249,8 @@ struct SendSyntax: Sendable {
     var channel: Name
     var message: Name
     var options: [(option: Option, location: SourceLocation, length: Int)]
+    /// `variant NAME N%` lines under the send: versions of the message (a subject-line test).
+    var variants: [VariantSyntax] = []
 }
 
 struct UpdateSyntax: Sendable {

@@ -36,6 +36,11 @@ enum KeywordDocumentation {
         "until": "`wait until HH:MM [on DAYS]` waits for the next occurrence of that local time, strictly after now.",
         "received": "`received ->` runs its steps when the awaited event arrives before the timeout.",
         "timeout": "`timeout ->` runs its steps when the awaited event did not arrive in time.",
+        "events":
+            "`wait for events up to DURATION` with one `on event \"name\" [where COND] ->` arm per event (the first arm that matches takes the event) and an optional `timeout ->` arm.",
+        "go": "`go to LABEL` continues at the step labelled `step LABEL:` (a join: two arms share the steps after it). A loop must contain a wait.",
+        "holdout":
+            "`global holdout N%` (policy): a stable N% of customers is kept out of every journey with a marketing send; their conversions are still measured.",
         "send":
             "`send CHANNEL MESSAGE [options]` sends message MESSAGE (templates in `messages/MESSAGE/`) on `email`, `sms` or `webhook`. Options: `transactional`, `topic \"name\"`, `fallback CHANNEL`, `when capped …`, `in quiet hours …`.",
         "if":

@@ -23,8 +23,11 @@ extension LanguageServer {
     static let journeyKeywords = [
         "stage", "priority", "trigger", "entry", "exit", "goal", "cap", "time zone", "wait", "wait until", "wait for event", "send", "if", "else",
         "else if", "split", "variant", "control", "set", "increment", "unset", "step", "received ->", "timeout ->",
+        "wait for events", "on event", "go to",
     ]
-    static let policyKeywords = ["time zone", "settle window", "cap", "minimum gap", "quiet hours", "transactional counts toward caps"]
+    static let policyKeywords = [
+        "time zone", "settle window", "cap", "minimum gap", "quiet hours", "transactional counts toward caps", "global holdout",
+    ]
     static let stages = ["awareness", "consideration", "purchase", "retention", "advocacy"]
     static let channels = ["email", "sms", "webhook"]
     static let days = ["day", "weekday", "weekend", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]

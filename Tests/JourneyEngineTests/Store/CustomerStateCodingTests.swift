@@ -81,9 +81,14 @@ import Testing
 
     // MARK: Round trips
 
+    /// Fields the engine never sets in a stored state: a pending send keeps the delivery rules of
+    /// its send, not the message's variants (read from the program when the send is decided).
+    static let neverStored: Set<String> = ["state.pendingSends[0].request.send.variants"]
+
     @Test func fixtureSetsEveryField() {
         var unset: [String] = []
         Self.findUnset(Self.fullyPopulated, path: "state", into: &unset)
+        unset.removeAll { Self.neverStored.contains($0) }
         #expect(unset.isEmpty, "set these in the fixture so the round trip covers them: \(unset)")
     }
 
