@@ -32,7 +32,7 @@ struct HeraldAPI: Sendable {
         router.get("/v1/customers/:id") { request, context in try await self.getCustomer(request, context) }
         router.delete("/v1/customers/:id") { request, context in try await self.deleteCustomer(request, context) }
         router.get("/v1/journeys") { _, _ in try await self.listJourneys() }
-        router.post("/v1/journeys/reload") { _, _ in try await self.reload() }
+        router.post("/v1/journeys/reload") { request, _ in try await self.reloadOrPlan(request) }
         router.post("/v1/journeys/:name/pause") { _, context in try await self.pause(context, true) }
         router.post("/v1/journeys/:name/resume") { _, context in try await self.pause(context, false) }
         router.get("/v1/dead-letters") { request, _ in try await self.deadLetters(request) }
@@ -206,6 +206,24 @@ struct HeraldAPI: Sendable {
                 "journeys": .list(journeys), "deployed_at": .string(Value.formatTime(deployment.deployedAt)),
                 "warnings": .list(deployment.warnings.map(APIResource.diagnostic)),
             ]))
+    }
+
+    /// `?plan=true` reports what the reload would do and changes nothing (`JourneyRegistry.plan()`).
+    func reloadOrPlan(_ request: Request) async throws -> Response {
+        switch request.uri.queryParameters.get("plan") {
+        case nil, "false": return try await reload()
+        case "true":
+            let report = try await registry.plan()
+            return JSONResponse.make(
+                .ok,
+                .object([
+                    "status": .string(report.plan.refused ? "would_refuse" : "planned"), "plan": report.plan.apiValue,
+                    "diagnostics": .list(report.diagnostics.map(APIResource.diagnostic)),
+                ]))
+        case let other?:
+            throw APIError(
+                .badRequest, code: "invalid_query", message: "plan must be true or false, not \"\(other)\"; nothing was reloaded")
+        }
     }
 
     func reload() async throws -> Response {
