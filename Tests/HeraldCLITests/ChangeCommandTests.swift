@@ -112,6 +112,8 @@ struct PlanCommandTests {
         #expect(remote.stdout.contains("journey cart_abandonment: changed"), "\(remote.stdout)")
         #expect(remote.stdout.contains("5 at wait_1_hour"), "\(remote.stdout)")
         #expect(remote.stdout.contains("+ wait wait_2_hours added"), "\(remote.stdout)")
+        #expect(remote.stdout.contains("Plan: journeys: 0 added, 1 changed, 0 removed;"), "\(remote.stdout)")
+        #expect(remote.stdout.contains("waiting instance(s) finish on their version."), "\(remote.stdout)")
         let unauthorized = try await herald("plan", "--server", url, environment: ["HERALD_API_KEY": "wrong"])
         #expect(unauthorized.status == 1 && unauthorized.stderr.contains("401"), "\(unauthorized)")
         // Nothing was deployed.
