@@ -148,8 +148,8 @@ enum PlanText {
     /// One closing line, so a long plan ends with its totals.
     static func summary(_ plan: DeploymentPlan) -> String {
         func count(_ status: DeploymentPlan.Status) -> Int { plan.journeys.filter { $0.status == status }.count }
-        let steps = plan.journeys.flatMap(\.steps)
-        func steps(_ change: DeploymentPlan.StepChange.Change) -> Int { steps.filter { $0.change == change }.count }
+        let allSteps = plan.journeys.flatMap(\.steps)
+        func steps(_ change: DeploymentPlan.StepChange.Change) -> Int { allSteps.filter { $0.change == change }.count }
         let waiting = plan.journeys.reduce(0) { $0 + $1.waitingTotal }
         let journeys = "journeys: \(count(.added)) added, \(count(.changed)) changed, \(count(.removed)) removed"
         let stepText = "steps: \(steps(.added)) added, \(steps(.changed)) changed, \(steps(.moved)) moved, \(steps(.removed)) removed"

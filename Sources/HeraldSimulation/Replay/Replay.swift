@@ -192,28 +192,40 @@ struct InputLogPartition {
             buffers = Array(repeating: [], count: bucketCount)
         }
         defer { for handle in handles { try? handle.close() } }
-        while let (number, line) = try reader.next() {
-            if line.allSatisfy(\.isWhitespace) { continue }
-            let record: InputLogRecord
-            do { record = try InputLog.parse(line, file: path, number: number) } catch {
-                issues.append(error)
-                if issues.count >= 20 { break }
-                continue
+        // Blocks of lines are parsed on every core, then routed in file order.
+        var block: [(Int, Substring)] = []
+        block.reserveCapacity(Self.blockLines)
+        var finished = false
+        while !finished {
+            block.removeAll(keepingCapacity: true)
+            while block.count < Self.blockLines, let (number, line) = try reader.next() {
+                if !line.allSatisfy(\.isWhitespace) { block.append((number, line)) }
             }
-            inputCount += 1
-            firstAcceptedAt = min(firstAcceptedAt ?? record.acceptedAt, record.acceptedAt)
-            lastAcceptedAt = max(lastAcceptedAt ?? record.acceptedAt, record.acceptedAt)
-            guard bucketCount > 1 else {
-                inMemory.append(record)
-                continue
-            }
-            let k = Int(Self.hash(record.customerID) % UInt64(bucketCount))
-            buffers[k].append(contentsOf: "\(number)\t".utf8)
-            buffers[k].append(contentsOf: line.utf8)
-            buffers[k].append(0x0A)
-            if buffers[k].count >= 1 << 18 {
-                try handles[k].write(contentsOf: buffers[k])
-                buffers[k].removeAll(keepingCapacity: true)
+            if block.isEmpty { break }
+            for (k, parsed) in Self.parse(block, file: path).enumerated() {
+                let record: InputLogRecord
+                switch parsed {
+                case .success(let r): record = r
+                case .failure(let issue):
+                    issues.append(issue)
+                    if issues.count >= 20 { finished = true }
+                    continue
+                }
+                inputCount += 1
+                firstAcceptedAt = min(firstAcceptedAt ?? record.acceptedAt, record.acceptedAt)
+                lastAcceptedAt = max(lastAcceptedAt ?? record.acceptedAt, record.acceptedAt)
+                guard bucketCount > 1 else {
+                    inMemory.append(record)
+                    continue
+                }
+                let b = Int(Self.hash(record.customerID) % UInt64(bucketCount))
+                buffers[b].append(contentsOf: "\(block[k].0)\t".utf8)
+                buffers[b].append(contentsOf: block[k].1.utf8)
+                buffers[b].append(0x0A)
+                if buffers[b].count >= 1 << 18 {
+                    try handles[b].write(contentsOf: buffers[b])
+                    buffers[b].removeAll(keepingCapacity: true)
+                }
             }
         }
         if !issues.isEmpty {
@@ -228,12 +240,34 @@ struct InputLogPartition {
         guard let directory else { return inMemory }
         var reader = try LineReader(path: directory.appendingPathComponent("bucket-\(k).ndjson").path)
         defer { reader.close() }
-        var records: [InputLogRecord] = []
+        var lines: [(Int, Substring)] = []
         while let (_, line) = try reader.next() {
             guard let tab = line.firstIndex(of: "\t"), let number = Int(line[..<tab]) else { continue }
-            records.append(try InputLog.parse(line[line.index(after: tab)...], file: file, number: number))
+            lines.append((number, line[line.index(after: tab)...]))
         }
-        return records
+        return try Self.parse(lines, file: file).map { try $0.get() }
+    }
+
+    static let blockLines = 16_384
+
+    /// Parses lines on every core (in contiguous slices), results in line order.
+    static func parse(_ lines: [(Int, Substring)], file: String) -> [Result<InputLogRecord, LoadIssue>] {
+        let slices = lines.count < 1_024 ? 1 : min(lines.count / 256, max(1, ProcessInfo.processInfo.activeProcessorCount) * 4)
+        let done = Mutex([[Result<InputLogRecord, LoadIssue>]](repeating: [], count: slices))
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let range = (lines.count * slice / slices)..<(lines.count * (slice + 1) / slices)
+            var results: [Result<InputLogRecord, LoadIssue>] = []
+            results.reserveCapacity(range.count)
+            for k in range {
+                do throws(LoadIssue) {
+                    results.append(.success(try InputLog.parse(lines[k].1, file: file, number: lines[k].0)))
+                } catch {
+                    results.append(.failure(error))
+                }
+            }
+            done.withLock { $0[slice] = results }
+        }
+        return done.withLock { $0.flatMap { $0 } }
     }
 
     func remove() {
