@@ -1,12 +1,15 @@
 import Foundation
 import HTTPTypes
+import HeraldPostgres
 import HeraldService
 import HeraldTestSupport
+import HummingbirdTesting
 import JourneyEngine
 import JourneyLanguage
+import Logging
 import Testing
 
-/// `POST /v1/journeys/reload?plan=true` on a real server and its SQLite store: the plan's counts are
+/// `POST /v1/journeys/reload?plan=true` on a real server and its store (SQLite, PostgreSQL): the plan's counts are
 /// the store's waiting instances, nothing is deployed, and a plain reload still deploys.
 struct ReloadPlanTests {
     typealias Call = HTTPCall
@@ -22,11 +25,45 @@ struct ReloadPlanTests {
             webhooks: ["later": #"{"customer": "{{customer.id}}"}"#])
     }
 
-    @Test func planCountsAreTheStoresWaitingInstancesAndNothingIsDeployed() async throws {
+    /// The store the server runs on.
+    enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+        case sqlite, postgres
+        var testDescription: String { rawValue }
+        static var available: [Backend] { TestDatabase.required ? [.sqlite, .postgres] : [.sqlite] }
+    }
+
+    /// A full server on `journeys`, on SQLite (``TestServer/withServer``) or on a fresh PostgreSQL database.
+    static func withServer(
+        _ backend: Backend, journeys: URL, _ body: @escaping @Sendable (_ port: Int, _ server: HeraldServer) async throws -> Void
+    ) async throws {
+        guard backend == .postgres else { return try await TestServer.withServer(journeys: journeys, body) }
+        let database = try await TestDatabase.create()
+        let store = try await database.open()
+        do {
+            var configuration = ServiceConfiguration()
+            configuration.port = 0
+            configuration.apiKeys = [TestServer.apiKey]
+            configuration.journeys = journeys.path
+            configuration.limits.syncWaitSeconds = 60
+            var logger = Logger(label: "herald-test")
+            logger.logLevel = .warning
+            let server = try await HeraldServer.make(configuration: configuration, store: store, delivery: ScriptedDelivery(), logger: logger)
+            try await server.application.test(.live) { client in try await body(client.port!, server) }
+        } catch {
+            store.close()
+            await database.drop()
+            throw error
+        }
+        store.close()
+        await database.drop()
+    }
+
+    @Test(arguments: Backend.available)
+    func planCountsAreTheStoresWaitingInstancesAndNothingIsDeployed(_ backend: Backend) async throws {
         let journeys = FileManager.default.temporaryDirectory.appendingPathComponent("herald-plan-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: journeys) }
         try Self.fixture().write(to: journeys)
-        try await TestServer.withServer(journeys: journeys) { port, server in
+        try await Self.withServer(backend, journeys: journeys) { port, server in
             // 30 customers enter; 12 of them move on to the second wait.
             let entries: [String] = (0..<30).map { n in #"{"id": "go-\#(n)", "customer_id": "c\#(n)", "name": "go"}"# }
             let firsts: [String] = (0..<12).map { n in #"{"id": "first-\#(n)", "customer_id": "c\#(n)", "name": "first"}"# }
