@@ -210,6 +210,8 @@ let package = Package(
             dependencies: [
                 "HeraldTestSupport", "HeraldService", "HeraldSQLite", "HeraldChannels", "JourneyEngine", "JourneyLanguage",
                 "HeraldSimulation",
+                // The reload plan on a server over PostgreSQL (ReloadPlanTests).
+                "HeraldPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 // Reads the outbox of a killed `herald serve` (the delivery crash loop).
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -38,6 +38,7 @@ struct HeraldBench {
             print("  \(name) took \(started.duration(to: .now))")
         }
         await section("dry-run") { try await DryRunBench.run(options, into: &$0) }
+        await section("replay") { try ReplayBench.run(options, into: &$0) }
         await section("sqlite") { try await SQLiteBench.run(options, into: &$0) }
         await section("http") { try await HTTPBench.run(options, into: &$0) }
         await section("latency") { try await LatencyBench.run(options, into: &$0) }

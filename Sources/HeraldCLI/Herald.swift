@@ -13,6 +13,8 @@ struct Herald: AsyncParsableCommand {
             FormatCommand.self,
             GraphCommand.self,
             DryRunCommand.self,
+            ReplayCommand.self,
+            PlanCommand.self,
             TestCommand.self,
             SendTestCommand.self,
             ServeCommand.self,

@@ -17,8 +17,10 @@ extension HeraldAPI {
 
     // MARK: Deploying
 
-    /// `POST /v1/journeys/reload`, with an optional `{"note": "..."}` kept with the revision.
+    /// `POST /v1/journeys/reload`, with an optional `{"note": "..."}` kept with the revision
+    /// (`?plan=true`: the plan instead, see ``planIfAsked(_:)``).
     func reload(_ request: Request) async throws -> Response {
+        if let plan = try await planIfAsked(request) { return plan }
         let note = try await self.note(request)
         do {
             return deployed(try await registry.reload(note: note, source: "reload"))

@@ -208,6 +208,25 @@ struct HeraldAPI: Sendable {
             ]))
     }
 
+    /// `POST /v1/journeys/reload?plan=true`: what the reload would do, changing nothing
+    /// (`JourneyRegistry.plan()`); `nil` when the request is a plain reload.
+    func planIfAsked(_ request: Request) async throws -> Response? {
+        switch request.uri.queryParameters.get("plan") {
+        case nil, "false": return nil
+        case "true":
+            let report = try await registry.plan()
+            return JSONResponse.make(
+                .ok,
+                .object([
+                    "status": .string(report.plan.refused ? "would_refuse" : "planned"), "plan": report.plan.apiValue,
+                    "diagnostics": .list(report.diagnostics.map(APIResource.diagnostic)),
+                ]))
+        case let other?:
+            throw APIError(
+                .badRequest, code: "invalid_query", message: "plan must be true or false, not \"\(other)\"; nothing was reloaded")
+        }
+    }
+
     func pause(_ context: BasicRequestContext, _ paused: Bool) async throws -> Response {
         let name = try Self.pathParameter(context, "name")
         do {

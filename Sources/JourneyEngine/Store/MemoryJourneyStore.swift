@@ -362,3 +362,9 @@ public final class MemoryJourneyStore: JourneyStore {
         }
     }
 }
+
+extension MemoryJourneyStore: WaitingInstanceCounting {
+    public func waitingInstances() async throws -> [WaitingInstances] {
+        WaitingInstances.count(contents.withLock { $0.customers.values.map(\.state) })
+    }
+}

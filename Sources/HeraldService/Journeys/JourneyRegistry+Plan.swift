@@ -1,0 +1,77 @@
+import Foundation
+public import JourneyEngine
+public import JourneyLanguage
+
+extension JourneyRegistry {
+    /// A deployment plan and the candidate's diagnostics (errors when it would be refused, else warnings).
+    public struct PlanReport: Sendable {
+        public var plan: DeploymentPlan
+        public var diagnostics: [JourneyDiagnostic]
+    }
+
+    /// The store cannot count waiting instances, so no plan can be made.
+    public struct PlanUnavailable: Error, Sendable, CustomStringConvertible {
+        public var description: String { "this store cannot count the instances waiting at each step" }
+    }
+
+    /// What reloading the directory would do (`POST /v1/journeys/reload?plan=true`): changes nothing.
+    public func plan() async throws -> PlanReport {
+        try await Self.plan(directory: directory, live: current?.catalog.journeys ?? [], store: store)
+    }
+
+    /// What deploying `directory` over `live` would do to the instances `store` holds. `herald plan
+    /// --data` calls this with the latest deployed version of each journey as `live`.
+    public static func plan(directory: String, live: [JourneyProgram], store: any JourneyStore) async throws -> PlanReport {
+        guard let counting = store as? any WaitingInstanceCounting else { throw PlanUnavailable() }
+        let waiting = try await counting.waitingInstances()
+        switch JourneyCompiler.compileForService(directory: directory) {
+        case .success(let (catalog, warnings)):
+            return PlanReport(plan: DeploymentPlan(live: live, candidate: catalog.journeys, waiting: waiting), diagnostics: warnings)
+        case .failure(let refused):
+            let reasons = refused.diagnostics.map { "\($0.file):\($0.line):\($0.column): \($0.severity): \($0.message)" }
+            return PlanReport(plan: DeploymentPlan(live: live, candidate: nil, waiting: waiting, reasons: reasons), diagnostics: refused.diagnostics)
+        }
+    }
+
+    /// The newest deployed version of each journey among `versions` (ordered by name, then
+    /// deployment time, as the stores return them).
+    public static func latestVersions(_ versions: [JourneyProgram]) -> [JourneyProgram] {
+        var latest: [String: JourneyProgram] = [:]
+        for program in versions { latest[program.name] = program }
+        return latest.keys.sorted().map { latest[$0]! }
+    }
+}
+
+extension DeploymentPlan {
+    /// The plan as the API returns it (`docs/openapi.yaml`, `ReloadPlan`).
+    public var apiValue: Value {
+        .object([
+            "refused": .bool(refused),
+            "reasons": .list(reasons.map(Value.string)),
+            "journeys": .list(
+                journeys.map { j in
+                    .object([
+                        "name": .string(j.name), "status": .string(j.status.rawValue),
+                        "live_version": j.liveVersion.map(Value.string) ?? .null,
+                        "candidate_version": j.candidateVersion.map(Value.string) ?? .null,
+                        "settings": .list(j.settings.map(Value.string)),
+                        "steps": .list(
+                            j.steps.map {
+                                .object([
+                                    "step": .string($0.step), "change": .string($0.change.rawValue), "kind": .string($0.kind),
+                                    "detail": .string($0.detail),
+                                ])
+                            }),
+                        "waiting": .list(
+                            j.waiting.map {
+                                .object([
+                                    "version": .string($0.version), "step": .string($0.step), "count": .number(Double($0.count)),
+                                    "live": .bool($0.live), "outcome": .string($0.outcome),
+                                ])
+                            }),
+                        "waiting_total": .number(Double(j.waitingTotal)),
+                    ])
+                }),
+        ])
+    }
+}
