@@ -160,7 +160,8 @@ struct HeraldConsole: Sendable {
             for metric in ["sent", "skipped", "deferred", "fell_back", "cancelled", "held"] { decisions[metric, default: 0] += total(metric) }
             journeys.append([
                 "name": name, "path": Self.pathComponent(name), "title": program.title, "stage": program.stage?.rawValue ?? "",
-                "priority": program.priority, "version": program.version, "live": counts.liveVersions(name),
+                "priority": program.priority, "version": program.version, "shortVersion": String(program.version.prefix(12)),
+                "live": counts.liveVersions(name).map { ["short": String($0.prefix(12)), "full": $0] },
                 "paused": deployment.paused.contains(name),
                 "entered": total("entered"), "enteredToday": counts.recent(name, "entered", days: 1, now: now),
                 "entered7": counts.recent(name, "entered", days: 7, now: now), "active": total("waiting"),
@@ -256,7 +257,10 @@ struct HeraldConsole: Sendable {
             "name": name, "path": Self.pathComponent(name), "title": program.title, "header": JourneyGraph.header(program),
             "paused": deployment.paused.contains(name),
             "versions": versions.map { v -> [String: Any] in
-                ["version": v, "selected": v == program.version, "current": v == current, "waiting": counts.version(name, v).total("waiting")]
+                [
+                    "version": v, "shortVersion": String(v.prefix(12)), "selected": v == program.version, "current": v == current,
+                    "waiting": counts.version(name, v).total("waiting"),
+                ]
             },
             "entered": entered, "converted": converted, "conversionRate": rate, "meanTimeToConvert": mean,
             "rules": layout.rules, "hasRules": !layout.rules.isEmpty,

@@ -27,7 +27,7 @@ struct JourneyMapLayout: Sendable {
         var back: Bool
     }
 
-    static let nodeWidth = 240.0
+    static let nodeWidth = 270.0
     static let lineHeight = 15.0
     static let gapX = 40.0
     static let gapY = 56.0
@@ -125,7 +125,7 @@ struct JourneyMapLayout: Sendable {
         for row in rows {
             let heights = row.map { id -> Double in
                 let lines = Double(info[id]?.lines.count ?? 1)
-                return 14 + lines * Self.lineHeight + (id == "start" ? 6 : Self.countsHeight)
+                return 14 + lines * Self.lineHeight + (id == "start" ? 20 : Self.countsHeight)
             }
             let rowHeight = heights.max() ?? 40
             let rowWidth = Double(row.count) * Self.nodeWidth + Double(row.count - 1) * Self.gapX

@@ -50,13 +50,13 @@ enum JourneyMapSVG {
             out += #"<rect x="\#(f(node.x))" y="\#(f(node.y))" width="\#(f(node.width))" height="\#(f(node.height))" rx="\#(rx)"/>"#
             var y = node.y + 18
             for (i, line) in node.lines.enumerated() {
-                let text = line.count > 38 ? String(line.prefix(37)) + "…" : line
+                let text = line.count > 42 ? String(line.prefix(41)) + "…" : line
                 out +=
                     #"<text class="\#(i == 0 ? "title" : "detail")" x="\#(f(node.x + 10))" y="\#(f(y))"><title>\#(e(line))</title>\#(e(text))</text>"#
                 y += JourneyMapLayout.lineHeight
             }
             if node.id == "start" {
-                out += #"<text class="counts" x="\#(f(node.x + node.width - 10))" y="\#(f(node.y + 18))" text-anchor="end">"#
+                out += #"<text class="counts" x="\#(f(node.x + 10))" y="\#(f(y + 4))">"#
                 out += badge(step: "", metric: "entered", title: "entered", counts: counts) + "</text>"
             } else {
                 out += #"<text class="counts" x="\#(f(node.x + 10))" y="\#(f(y + 4))">"#
