@@ -44,6 +44,8 @@ def main():
     parser.add_argument("--url", required=True)
     parser.add_argument("--api-key", required=True)
     parser.add_argument("--screenshots", required=True)
+    parser.add_argument("--report", help="an HTML dry-run report whose customer search to check")
+    parser.add_argument("--report-customer", default="c002")
     parser.add_argument("--chromium", default=os.environ.get("HERALD_CHROMIUM", "/usr/bin/chromium"))
     args = parser.parse_args()
     url, key = args.url.rstrip("/"), args.api_key
@@ -114,6 +116,19 @@ def main():
         page.goto(url + "/console")
         check(page.locator('tr[data-journey="cart_abandonment"] .paused').count() == 1, "the overview shows the journey paused")
         page.screenshot(path=os.path.join(args.screenshots, "console-overview.png"), full_page=True)
+
+        if args.report:
+            # The dry-run's HTML report opens from a file (no server) and its search finds a customer.
+            report = browser.new_page(viewport={"width": 1400, "height": 900})
+            report.goto("file://" + os.path.abspath(args.report))
+            report.fill("#customer-search", args.report_customer)
+            visible = report.locator("#customers .customer:visible")
+            expect(visible.first).to_have_attribute("data-id", args.report_customer)
+            check(all(args.report_customer in i for i in visible.evaluate_all("rows => rows.map(r => r.getAttribute('data-id'))")),
+                  f"the report's search shows only customers matching {args.report_customer} ({visible.count()})")
+            report.fill("#customer-search", "")
+            report.locator("#journey-cart_abandonment").scroll_into_view_if_needed()
+            report.screenshot(path=os.path.join(args.screenshots, "dry-run-report.png"))
         browser.close()
     print(f"console browser test passed in {time.monotonic() - started:.1f} s")
 

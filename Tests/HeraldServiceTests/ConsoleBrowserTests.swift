@@ -37,12 +37,21 @@ struct ConsoleBrowserTests {
             ProcessInfo.processInfo.environment["HERALD_UPDATE_SCREENSHOTS"] == "1"
             ? root.appendingPathComponent("docs/images")
             : FileManager.default.temporaryDirectory.appendingPathComponent("herald-console-shots-\(UUID().uuidString)")
+        // The dry-run's HTML report of the samples, for the report part of the browser test.
+        let report = FileManager.default.temporaryDirectory.appendingPathComponent("herald-report-\(UUID().uuidString).html")
+        defer { try? FileManager.default.removeItem(at: report) }
+        let samples = root.appendingPathComponent("Journeys/samples")
+        let dryRun = try await HeraldCommand.run([
+            "dry-run", "--customers", samples.appendingPathComponent("customers.ndjson").path, "--events",
+            samples.appendingPathComponent("events.ndjson").path, "--format", "html", "--output", report.path,
+        ])
+        #expect(dryRun.status == 0, "\(dryRun)")
         try await TestServer.withServer(journeys: root.appendingPathComponent("Journeys")) { port, _ in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [
                 "python3", root.appendingPathComponent("Tests/Browser/console_e2e.py").path, "--url", "http://127.0.0.1:\(port)",
-                "--api-key", TestServer.apiKey, "--screenshots", screenshots.path, "--chromium", Self.chromium,
+                "--api-key", TestServer.apiKey, "--screenshots", screenshots.path, "--chromium", Self.chromium, "--report", report.path,
             ]
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("herald-console-e2e-\(UUID().uuidString).log")
             FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -61,7 +70,7 @@ struct ConsoleBrowserTests {
             try? FileManager.default.removeItem(at: log)
             if status == 0 { print(output) }
             #expect(status == 0, "console_e2e.py failed:\n\(output)")
-            for name in ["console-overview.png", "console-journey-map.png", "console-customer.png"] {
+            for name in ["console-overview.png", "console-journey-map.png", "console-customer.png", "dry-run-report.png"] {
                 #expect(FileManager.default.fileExists(atPath: screenshots.appendingPathComponent(name).path), "\(name) was saved")
             }
         }

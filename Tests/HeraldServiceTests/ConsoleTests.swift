@@ -134,10 +134,20 @@ struct ConsoleTests {
             #expect(counts["steps"][""]["entered"].number == 1)
             #expect(map.body.contains(#"option value="\#(program.version)" selected"#))
 
+            // The timer fires: the waiting gauge moves with the customer, it does not grow.
+            clock.withLock { $0 = Self.start + 3_601 }
+            try await settle()
+            let moved = try #require(try await server.store.loadCustomers(["c1"])["c1"]?.state.instances.first?.step)
+            #expect(moved != step)
+            let after = ConsoleCountsProbe(try await server.store.journeyCounters(), journey: "cart_abandonment", version: program.version)
+            #expect(after.waiting(step) == 0)
+            #expect(after.waiting(moved) == 1)
+            #expect(after.totalWaiting == 1)
+
             let page = try await Self.call(port: port, .get, "/console/customers?id=c1", cookie: session.cookie)
             #expect(page.status == 200)
             #expect(page.body.contains("entered cart_abandonment on event cart.updated"), "the timeline says why")
-            #expect(page.body.contains(step))
+            #expect(page.body.contains(moved))
             let missing = try await Self.call(port: port, .get, "/console/customers?id=nobody", cookie: session.cookie)
             #expect(missing.status == 404)
             #expect(missing.body.contains("No customer with id"))
@@ -191,4 +201,16 @@ struct ConsoleTests {
                 "an update with the entry arrives without a new request: \(connection.text)")
         }
     }
+}
+
+/// The `waiting` gauge of one journey version, read from the store's counters.
+struct ConsoleCountsProbe {
+    var waiting: [String: Int64] = [:]
+    init(_ counters: [JourneyCounter: Int64], journey: String, version: String) {
+        for (counter, count) in counters where counter.journey == journey && counter.version == version && counter.metric == "waiting" {
+            waiting[counter.step, default: 0] += count
+        }
+    }
+    func waiting(_ step: String) -> Int64 { waiting[step] ?? 0 }
+    var totalWaiting: Int64 { waiting.values.reduce(0, +) }
 }

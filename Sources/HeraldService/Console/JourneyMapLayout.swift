@@ -27,7 +27,7 @@ struct JourneyMapLayout: Sendable {
         var back: Bool
     }
 
-    static let nodeWidth = 270.0
+    static let nodeWidth = 285.0
     static let lineHeight = 15.0
     static let gapX = 40.0
     static let gapY = 56.0

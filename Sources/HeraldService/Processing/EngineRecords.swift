@@ -13,7 +13,10 @@ public struct EngineRecords: Sendable {
     }
 
     /// The log entries and counters of `output`'s timeline.
-    public init(_ output: EngineOutput) {
+    public init(_ output: EngineOutput) { self.init(timeline: output.timeline) }
+
+    /// The log entries and counters of a timeline (the dry-run's HTML report counts its own with it).
+    public init(timeline: [TimelineRecord]) {
         func count(_ record: TimelineRecord, _ step: String, _ metric: String) {
             counters[JourneyCounter(journey: record.journey, version: record.version, step: step, metric: metric), default: 0] += 1
         }
@@ -21,7 +24,7 @@ public struct EngineRecords: Sendable {
             let detail = (try? ValueEncoder.encode(record.kind)) ?? .null
             self.log.append(CustomerLogEntry(at: record.at, kind: kind, journey: record.journey, summary: summary, detail: detail))
         }
-        for record in output.timeline {
+        for record in timeline {
             switch record.kind {
             case .entered(let trigger):
                 count(record, "", "entered")
