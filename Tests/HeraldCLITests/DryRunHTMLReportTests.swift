@@ -25,6 +25,9 @@ struct DryRunHTMLReportTests {
         #expect(section.contains(#"data-step="" data-metric="entered">\#(entries)</tspan>"#))
         #expect(section.contains("send email cart_reminder"))
         #expect(section.contains("<h3>Funnel</h3>"))
+        // A split's arrows carry how many customers each variant got.
+        let winBack = try #require(html.firstMatch(of: /id="journey-win_back"(?s:.*?)<\/details>/)?.0)
+        #expect(winBack.contains(#"data-metric="variant:winback_offer="#), "the split's variants are counted on the map")
         #expect(html.contains(#"<div class="customer" data-id="c002">"#), "every customer has a timeline")
         #expect(html.contains(#"id="customer-search""#))
     }

@@ -96,6 +96,26 @@ struct ConsoleTests {
         }
     }
 
+    @Test func reloadFromTheConsoleDeploysOrShowsTheDiagnostics() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-console-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try JourneyFixture.service.write(to: directory)
+        try await TestServer.withServer(journeys: directory) { port, server in
+            let session = try await Self.signIn(port: port)
+            #expect(try await Self.call(port: port, .post, "/console/journeys/reload", cookie: session.cookie, form: "").status == 403)
+            let same = try await Self.call(port: port, .post, "/console/journeys/reload", cookie: session.cookie, form: "csrf=\(session.csrf)")
+            #expect(same.status == 200)
+            #expect(same.body.contains("Journeys reloaded: no journey changed."))
+            try "journey broken \"<b>Broken</b>\"\n  trigger on event \"x\"\n  send email nope_missing\n".write(
+                to: directory.appendingPathComponent("broken.journey"), atomically: true, encoding: .utf8)
+            let refused = try await Self.call(port: port, .post, "/console/journeys/reload", cookie: session.cookie, form: "csrf=\(session.csrf)")
+            #expect(refused.status == 422)
+            #expect(refused.body.contains("the running version stays deployed"))
+            #expect(refused.body.contains("broken.journey:"), "the diagnostics are listed: \(refused.body)")
+            #expect(server.registry.current?.catalog.journeys.contains { $0.name == "broken" } == false)
+        }
+    }
+
     @Test func overviewMapAndCustomerPageShowTheCountsAndReasons() async throws {
         let clock = Locked(Self.start)
         try await TestServer.withClockedServer(clock: clock) { port, server, settle in

@@ -68,6 +68,7 @@ struct HeraldConsole: Sendable {
             try await self.page(request) { session in try await self.journeyPage(request, context, session) }
         }
         router.get("/console/journeys/:name/counts") { request, context in try await self.counts(request, context) }
+        router.post("/console/journeys/reload") { request, _ in try await self.reload(request) }
         router.post("/console/journeys/:name/pause") { request, context in try await self.pause(request, context, true) }
         router.post("/console/journeys/:name/resume") { request, context in try await self.pause(request, context, false) }
         router.get("/console/customers") { request, _ in
@@ -146,7 +147,7 @@ struct HeraldConsole: Sendable {
 
     // MARK: Pages
 
-    func overview(_ session: ConsoleSessions.Session) async throws -> Response {
+    func overview(_ session: ConsoleSessions.Session, flash: String? = nil) async throws -> Response {
         guard let deployment = registry.current else {
             throw APIError(.serviceUnavailable, code: "not_ready", message: "no journeys are deployed yet")
         }
@@ -222,6 +223,7 @@ struct HeraldConsole: Sendable {
                         "journeys": journeys, "channels": channels, "decisions": decisionRows, "health": health,
                         "deadLetters": statistics.deadLetters, "recentDeadLetters": recentLetters, "warnings": warnings,
                         "hasWarnings": !warnings.isEmpty, "deployedAt": Value.formatTime(deployment.deployedAt), "now": Value.formatTime(now),
+                        "flash": flash ?? "",
                     ], uniquingKeysWith: { $1 })))
     }
 
@@ -385,6 +387,28 @@ struct HeraldConsole: Sendable {
         }
         logger.notice("console: journey \(paused ? "paused" : "resumed")", metadata: ["journey": "\(name)"])
         return Response.redirect(to: "/console/journeys/\(Self.pathComponent(name))", type: .normal)
+    }
+
+    /// Checks and deploys the journeys directory again (as `POST /v1/journeys/reload`); a refusal
+    /// shows the diagnostics and keeps the running version.
+    func reload(_ request: Request) async throws -> Response {
+        let (session, _) = try await requireChange(request)
+        do {
+            let report = try await registry.reload()
+            let changed = report.journeys.filter { $0.status != "unchanged" }.map { "\($0.name) \($0.status)" }
+            logger.notice("console: journeys reloaded", metadata: ["changes": "\(changed.joined(separator: ", "))"])
+            let summary = changed.isEmpty ? "no journey changed" : changed.joined(separator: ", ")
+            return try await overview(session, flash: "Journeys reloaded: \(summary).")
+        } catch let refused as JourneyRegistry.Refused {
+            logger.notice("console: journeys reload refused", metadata: ["errors": "\(refused.diagnostics.count)"])
+            let data = base("Reload refused", session).merging(
+                [
+                    "heading": "Reload refused",
+                    "message": "The journeys did not pass the check; the running version stays deployed.",
+                    "diagnostics": refused.diagnostics.map { "\($0.file):\($0.line):\($0.column): \($0.severity): \($0.message)" },
+                ], uniquingKeysWith: { $1 })
+            return html(.unprocessableContent, render("error", data))
+        }
     }
 
     func asset(_ context: BasicRequestContext) throws -> Response {

@@ -25,6 +25,8 @@ struct JourneyMapLayout: Sendable {
         var label: String?
         /// Leads to a node in the same or a higher layer.
         var back: Bool
+        /// For a split's arrow: the journey-wide counter of customers assigned its variant.
+        var metric: String? = nil
     }
 
     static let nodeWidth = 285.0
@@ -139,7 +141,18 @@ struct JourneyMapLayout: Sendable {
             y += rowHeight + Self.gapY
         }
         nodes = placed
-        arrows = edges.map { Arrow(from: $0.from, to: $0.to, label: $0.label, back: back.contains([$0.from, $0.to])) }
+        // A split's arrows carry the count of customers assigned each variant.
+        var variantMetrics: [[String]: String] = [:]
+        for state in program.states {
+            guard case .split(let split) = state.kind else { continue }
+            for variant in split.variants {
+                variantMetrics[["s\(state.id)", "s\(variant.target)"]] = EngineRecords.variantMetric(split: split.name, variant: variant.name)
+            }
+        }
+        arrows = edges.map {
+            Arrow(
+                from: $0.from, to: $0.to, label: $0.label, back: back.contains([$0.from, $0.to]), metric: variantMetrics[[$0.from, $0.to]])
+        }
         rules = JourneyGraph.rules(program)
         width = totalWidth
         height = y - Self.gapY + 20

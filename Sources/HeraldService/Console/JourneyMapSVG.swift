@@ -39,7 +39,9 @@ enum JourneyMapSVG {
             }
             out += #"<path class="edge\#(arrow.back ? " back" : "")" d="\#(path)" marker-end="url(#arrow)"/>"#
             if let label = arrow.label {
-                out += #"<text class="edge-label" x="\#(f(labelX))" y="\#(f(labelY))" text-anchor="middle">\#(e(label))</text>"#
+                out += #"<text class="edge-label" x="\#(f(labelX))" y="\#(f(labelY))" text-anchor="middle">\#(e(label))"#
+                if let metric = arrow.metric { out += " · " + badge(step: "", metric: metric, title: "assigned", counts: counts) }
+                out += "</text>"
             }
         }
 

@@ -54,6 +54,8 @@ public struct EngineRecords: Sendable {
                 log(record, "held", "held at \(step): \(record.journey) is paused")
             case .resumed(let step, let heldFor):
                 log(record, "resumed", "resumed at \(step) after holding \(DurationText.format(heldFor))")
+            case .variantAssigned(let split, let variant, _):
+                count(record, "", Self.variantMetric(split: split, variant: variant))
             case .exited(let step, let reason):
                 count(record, step, "exited")
                 log(record, "exited", "left \(record.journey) at \(step): \(reason)")
@@ -68,6 +70,9 @@ public struct EngineRecords: Sendable {
             }
         }
     }
+
+    /// The journey-wide counter of customers assigned `variant` at the split `split`.
+    public static func variantMetric(split: String, variant: String) -> String { "variant:\(split)=\(variant)" }
 
     /// A journey-wide counter for one UTC day (`entered@2026-12-01`): what the console sums for
     /// "today" and "the last 7 days" without scanning customers.
