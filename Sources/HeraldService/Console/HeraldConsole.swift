@@ -27,6 +27,8 @@ struct HeraldConsole: Sendable {
     let assets: [String: (type: String, body: ByteBuffer)]
     /// How often an open stream reads the counters (a change reaches the page within this).
     let streamInterval: Duration
+    /// What the streams read: one store read per half interval, however many streams are open.
+    let streamCounts: ConsoleCountsCache
 
     /// Loads the templates and assets from the package resources.
     init(
@@ -40,6 +42,7 @@ struct HeraldConsole: Sendable {
         self.logger = logger
         self.sessions = ConsoleSessions(lifetime: sessionLifetime)
         self.streamInterval = streamInterval
+        self.streamCounts = ConsoleCountsCache(store: store, maxAge: streamInterval / 2)
         guard let resources = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
             throw ServiceConfiguration.Invalid(description: "the console's resources are missing from the installation")
         }
@@ -341,7 +344,7 @@ struct HeraldConsole: Sendable {
         }
         let (program, _) = try program(name, version: query.get("version"))
         let version = program.version
-        let store = self.store
+        let shared = streamCounts
         let interval = streamInterval
         let heartbeatEvery = max(1, Int((3.0 / Self.seconds(interval)).rounded()))
         let (events, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(8))
@@ -354,7 +357,7 @@ struct HeraldConsole: Sendable {
                 let started = ContinuousClock.now
                 continuation.yield(ByteBuffer(string: "retry: 1000\n\n"))
                 while ContinuousClock.now - started < .seconds(300), !Task.isCancelled {
-                    let counts = ConsoleCounts(try await store.journeyCounters()).version(name, version)
+                    let counts = ConsoleCounts(try await shared.counters()).version(name, version)
                     if counts != last {
                         continuation.yield(ByteBuffer(string: "event: counts\ndata: \(Self.json(counts.json))\n\n"))
                         last = counts
