@@ -168,6 +168,11 @@ struct ConsoleTests {
             #expect(page.status == 200)
             #expect(page.body.contains("entered cart_abandonment on event cart.updated"), "the timeline says why")
             #expect(page.body.contains(moved))
+            // The instance links to its place on the map, which marks the step.
+            let link = try #require(page.body.firstMatch(of: /href="(\/console\/journeys\/cart_abandonment\?version=[^"]+)"/)?.1)
+            let placed = try await Self.call(port: port, .get, String(link).replacingOccurrences(of: "&amp;", with: "&"), cookie: session.cookie)
+            #expect(placed.body.contains(#"class="node kind-wait highlight" data-node="#), "the customer's step is marked")
+            #expect(placed.body.components(separatedBy: " highlight\"").count == 2, "one step is marked")
             let missing = try await Self.call(port: port, .get, "/console/customers?id=nobody", cookie: session.cookie)
             #expect(missing.status == 404)
             #expect(missing.body.contains("No customer with id"))

@@ -270,7 +270,7 @@ struct HeraldConsole: Sendable {
             "entered": entered, "converted": converted, "conversionRate": rate, "meanTimeToConvert": mean,
             "rules": layout.rules, "hasRules": !layout.rules.isEmpty,
             "streamURL": "/console/stream?journey=\(Self.queryValue(name))&version=\(Self.queryValue(program.version))",
-            "svg": JourneyMapSVG.render(layout, counts: shown),
+            "svg": JourneyMapSVG.render(layout, counts: shown, highlight: request.uri.queryParameters.get("step")),
         ]
         return html(.ok, render("journey", base(name, session).merging(data, uniquingKeysWith: { $1 })))
     }
@@ -307,7 +307,8 @@ struct HeraldConsole: Sendable {
             }
             return [
                 "journey": instance.journey, "path": Self.pathComponent(instance.journey), "version": instance.version,
-                "versionQuery": Self.queryValue(instance.version), "step": instance.step, "status": status,
+                "versionQuery": Self.queryValue(instance.version), "step": instance.step, "stepQuery": Self.queryValue(instance.step),
+                "status": status,
                 "enteredAt": Value.formatTime(instance.enteredAt),
             ]
         }

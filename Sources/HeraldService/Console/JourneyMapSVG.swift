@@ -8,7 +8,8 @@ enum JourneyMapSVG {
         ("sent", "sent"), ("skipped", "skipped"), ("deferred", "deferred"), ("fell_back", "fell back"),
     ]
 
-    static func render(_ layout: JourneyMapLayout, counts: ConsoleCounts.Version) -> String {
+    /// `highlight`: the step to mark (a customer's place on the map).
+    static func render(_ layout: JourneyMapLayout, counts: ConsoleCounts.Version, highlight: String? = nil) -> String {
         let e = HTMLEscaping.escape
         var out = #"<svg class="journey-map" xmlns="http://www.w3.org/2000/svg" width="\#(Int(layout.width))" "#
         out += #"height="\#(Int(layout.height))" viewBox="0 0 \#(Int(layout.width)) \#(Int(layout.height))" role="img">"#
@@ -47,7 +48,8 @@ enum JourneyMapSVG {
 
         for node in layout.nodes {
             let step = e(node.step)
-            out += #"<g class="node kind-\#(node.kind)" data-node="\#(e(node.id))" data-step="\#(step)">"#
+            let marked = highlight != nil && node.id != "start" && node.step == highlight ? " highlight" : ""
+            out += #"<g class="node kind-\#(node.kind)\#(marked)" data-node="\#(e(node.id))" data-step="\#(step)">"#
             let rx = node.kind == "wait" || node.kind == "trigger" ? 18 : 6
             out += #"<rect x="\#(f(node.x))" y="\#(f(node.y))" width="\#(f(node.width))" height="\#(f(node.height))" rx="\#(rx)"/>"#
             var y = node.y + 18
