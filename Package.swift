@@ -109,7 +109,10 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
+            // The console's templates, script and style sheet (no Node toolchain: hand-written).
+            resources: [.copy("Console/Resources")],
             swiftSettings: swiftSettings
         ),
 

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # openssl: the SMTP tests make a throw-away certificate with the `openssl` command.
-apt_packages=(libcurl4-openssl-dev pkg-config libsqlite3-dev python3 openssl)
+# chromium: the console's browser test (Tests/Browser/console_e2e.py) drives it through Playwright.
+apt_packages=(libcurl4-openssl-dev pkg-config libsqlite3-dev python3 openssl chromium)
 # PostgreSQL server binaries for the scale-out tests (scripts/postgres-test-cluster.sh).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
 missing=()
@@ -24,7 +25,9 @@ fi
 # schemathesis the check is the program on PATH, not the import.
 # pip first (it follows the python3 on PATH); on a Debian Python that refuses pip installs
 # (PEP 668), the Debian package instead.
-python_packages=(aiosmtpd schemathesis)
+# playwright: drives the system chromium for the console's browser test (its own browser download
+# is never used, so `playwright install` is not run).
+python_packages=(aiosmtpd schemathesis playwright)
 # What proves a package usable: a Python import, or (for schemathesis) the program the tests run.
 present() {
     case "$1" in

@@ -33,8 +33,11 @@ struct DryRunCommand: AsyncParsableCommand {
     @Option(help: "End of the replay (RFC 3339; default: 7 days after the last event). Timers due by then fire.")
     var until: String?
 
-    @Option(help: "text or json.")
+    @Option(help: "text, json, or html (one self-contained file with journey maps, funnels and searchable timelines).")
     var format: OutputFormat = .text
+
+    @Option(help: "Write the output to this file instead of standard output.", completion: .file())
+    var output: String?
 
     @Option(help: "0 assigns experiment variants as production does; another value reshuffles them.")
     var seed: UInt64 = 0
@@ -52,7 +55,7 @@ struct DryRunCommand: AsyncParsableCommand {
     var reportOnly = false
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-        case text, json
+        case text, json, html
     }
 
     func run() async throws {
@@ -84,13 +87,25 @@ struct DryRunCommand: AsyncParsableCommand {
                 Data("herald dry-run: --\(flag) \(id): no customer `\(id)` in \(customers) or \(events) (\(hint))\n".utf8))
             throw ExitCode(1)
         }
+        let text: String
         switch format {
         case .text:
-            var text = DryRunTextRenderer(result: result, customer: customer, showTimelines: !reportOnly).render()
-            if let explain { text += "\n" + DecisionExplainer(result: result).explain(customer: explain) }
-            FileHandle.standardOutput.write(Data(text.utf8))
+            var rendered = DryRunTextRenderer(result: result, customer: customer, showTimelines: !reportOnly).render()
+            if let explain { rendered += "\n" + DecisionExplainer(result: result).explain(customer: explain) }
+            text = rendered
         case .json:
-            FileHandle.standardOutput.write(Data(DryRunJSONRenderer(result: result, customer: customer ?? explain).render().utf8))
+            text = DryRunJSONRenderer(result: result, customer: customer ?? explain).render()
+        case .html:
+            text = try DryRunHTMLReport(result: result).render()
+        }
+        if let output {
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: output))
+            } catch {
+                throw ValidationError("--output \(output): cannot write the file (\(error.localizedDescription)); check that its folder exists")
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
         }
     }
 }

@@ -2,14 +2,18 @@ import HTTPTypes
 import Hummingbird
 
 /// Requires `Authorization: Bearer <key>` with one of the configured keys on every path except the
-/// open ones (`/healthz`). Keys are compared in constant time.
+/// open ones (`/healthz`) and those under an own-auth prefix (`/console`, which signs in with the
+/// same keys and keeps a session cookie). Keys are compared in constant time.
 struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let keys: [[UInt8]]
     let openPaths: Set<String>
+    /// Path prefixes whose routes check access themselves (`/console` and `/console/...`).
+    let ownAuthPrefixes: [String]
 
-    init(keys: [String], openPaths: Set<String> = ["/healthz"]) {
+    init(keys: [String], openPaths: Set<String> = ["/healthz"], ownAuthPrefixes: [String] = []) {
         self.keys = keys.map { Array($0.utf8) }
         self.openPaths = openPaths
+        self.ownAuthPrefixes = ownAuthPrefixes
     }
 
     func handle(
@@ -17,7 +21,9 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     ) async throws
         -> Response
     {
-        if openPaths.contains(request.uri.path) { return try await next(request, context) }
+        let path = request.uri.path
+        if openPaths.contains(path) { return try await next(request, context) }
+        if ownAuthPrefixes.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) { return try await next(request, context) }
         guard let header = request.headers[.authorization] else {
             throw Self.unauthorized("missing Authorization header: send `Authorization: Bearer <api key>`")
         }

@@ -76,6 +76,8 @@ public struct CustomerStepper: Sendable {
             var version = stored?.version ?? 0
             var commit = CustomerCommit(customerID: id, at: now, lease: lease, expectedVersion: version, change: .unchanged)
             var touched = false
+            // What the `waiting` gauge counted for this customer before this work.
+            var counted = stored?.state
 
             func absorb(_ output: EngineOutput) {
                 commit.outbox += output.outbox
@@ -94,6 +96,10 @@ public struct CustomerStepper: Sendable {
                         commit.change = .erase
                         commit.outbox = []
                         commit.log = []
+                        for (counter, delta) in EngineRecords.waitingDelta(before: counted, after: nil) {
+                            commit.counters[counter, default: 0] += delta
+                        }
+                        counted = nil
                         result.commits.append(commit)
                         result.wakeTimes.append((id, nil))
                     } else if !commit.processed.isEmpty {
@@ -139,6 +145,9 @@ public struct CustomerStepper: Sendable {
                 let next = wakeTime(of: current, engine: engine, now: now)
                 commit.change = .save(current, nextWakeAt: next)
                 result.wakeTimes.append((id, next))
+                for (counter, delta) in EngineRecords.waitingDelta(before: counted, after: current) {
+                    commit.counters[counter, default: 0] += delta
+                }
             }
             if touched || !commit.processed.isEmpty {
                 result.outboxCount += commit.outbox.count

@@ -13,7 +13,10 @@ public struct EngineRecords: Sendable {
     }
 
     /// The log entries and counters of `output`'s timeline.
-    public init(_ output: EngineOutput) {
+    public init(_ output: EngineOutput) { self.init(timeline: output.timeline) }
+
+    /// The log entries and counters of a timeline (the dry-run's HTML report counts its own with it).
+    public init(timeline: [TimelineRecord]) {
         func count(_ record: TimelineRecord, _ step: String, _ metric: String) {
             counters[JourneyCounter(journey: record.journey, version: record.version, step: step, metric: metric), default: 0] += 1
         }
@@ -21,10 +24,11 @@ public struct EngineRecords: Sendable {
             let detail = (try? ValueEncoder.encode(record.kind)) ?? .null
             self.log.append(CustomerLogEntry(at: record.at, kind: kind, journey: record.journey, summary: summary, detail: detail))
         }
-        for record in output.timeline {
+        for record in timeline {
             switch record.kind {
             case .entered(let trigger):
                 count(record, "", "entered")
+                count(record, "", Self.daily("entered", at: record.at))
                 log(record, "entered", "entered \(record.journey) on \(trigger)")
             case .notEntered(let trigger, let reason):
                 log(record, "not_entered", "did not enter \(record.journey) on \(trigger): \(reason)")
@@ -32,6 +36,8 @@ public struct EngineRecords: Sendable {
                 count(record, step, "reached")
             case .sent(let step, let message, let requested, let channel, _, let notes):
                 count(record, step, "sent")
+                count(record, "", "sent:\(channel.rawValue)")
+                if requested != channel { count(record, step, "fell_back") }
                 let via = requested == channel ? "" : " instead of \(requested.rawValue)"
                 log(record, "decision", "sent \(message) by \(channel.rawValue)\(via)\(notes.isEmpty ? "" : ": \(notes)")")
             case .deferred(let step, let message, let channel, let until, let reason):
@@ -48,15 +54,63 @@ public struct EngineRecords: Sendable {
                 log(record, "held", "held at \(step): \(record.journey) is paused")
             case .resumed(let step, let heldFor):
                 log(record, "resumed", "resumed at \(step) after holding \(DurationText.format(heldFor))")
+            case .variantAssigned(let split, let variant, _):
+                count(record, "", Self.variantMetric(split: split, variant: variant))
             case .exited(let step, let reason):
                 count(record, step, "exited")
                 log(record, "exited", "left \(record.journey) at \(step): \(reason)")
             case .converted(let goal, let time, _):
                 count(record, "", "converted")
+                count(record, "", Self.daily("converted", at: record.at))
+                counters[JourneyCounter(journey: record.journey, version: record.version, metric: "convert_seconds"), default: 0] +=
+                    Int64(max(0, time).rounded())
                 log(record, "converted", "reached the goal \(goal) after \(DurationText.format(time))")
             default:
                 break
             }
         }
+    }
+
+    /// The journey-wide counter of customers assigned `variant` at the split `split`.
+    public static func variantMetric(split: String, variant: String) -> String { "variant:\(split)=\(variant)" }
+
+    /// A journey-wide counter for one UTC day (`entered@2026-12-01`): what the console sums for
+    /// "today" and "the last 7 days" without scanning customers.
+    public static func daily(_ metric: String, at time: Double) -> String {
+        let day = Int((time / 86_400).rounded(.down))
+        return "\(metric)@\(dayText(day))"
+    }
+
+    /// `YYYY-MM-DD` of a day number since 1970-01-01 (UTC, proleptic Gregorian).
+    public static func dayText(_ day: Int) -> String {
+        // Howard Hinnant's civil-from-days algorithm.
+        let z = day + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func pad(_ n: Int, _ width: Int) -> String {
+            let text = String(n)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
+    }
+
+    /// The change in the `waiting` gauge (active instances per journey version and step) from
+    /// `before` to `after` (`nil`: no customer, or erased): kept as the engine commits, so the
+    /// console reads "waiting now" from a counter instead of scanning customers.
+    public static func waitingDelta(before: CustomerState?, after: CustomerState?) -> [JourneyCounter: Int64] {
+        var delta: [JourneyCounter: Int64] = [:]
+        for instance in before?.instances ?? [] where instance.isActive {
+            delta[JourneyCounter(journey: instance.journey, version: instance.version, step: instance.step, metric: "waiting"), default: 0] -= 1
+        }
+        for instance in after?.instances ?? [] where instance.isActive {
+            delta[JourneyCounter(journey: instance.journey, version: instance.version, step: instance.step, metric: "waiting"), default: 0] += 1
+        }
+        return delta.filter { $0.value != 0 }
     }
 }

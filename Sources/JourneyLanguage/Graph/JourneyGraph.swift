@@ -9,10 +9,12 @@ public enum JourneyGraph {
         case dot, mermaid
     }
 
-    struct Edge {
-        var from: String
-        var to: String
-        var label: String?
+    /// One arrow of the graph: node ids `start` (the trigger) and `s<state id>`, and the arrow's
+    /// label (a branch condition, `else`, a split variant with its weight, `received`, `timeout`).
+    public struct Edge: Sendable, Hashable {
+        public var from: String
+        public var to: String
+        public var label: String?
     }
 
     public static func render(_ program: JourneyProgram, format: Format) -> String {
@@ -33,7 +35,7 @@ public enum JourneyGraph {
     }
 
     /// A node's text: the step's label (the name reports and timelines use), then what it does.
-    static func nodeText(_ state: JourneyState) -> String {
+    public static func nodeText(_ state: JourneyState) -> String {
         let text = describe(state)
         return state.label.isEmpty || state.label == text ? text : "\(state.label)\n\(text)"
     }
@@ -128,7 +130,8 @@ public enum JourneyGraph {
         }
     }
 
-    static func edges(_ program: JourneyProgram) -> [Edge] {
+    /// The arrows `herald graph` draws, in the order it draws them (the console lays out the same).
+    public static func edges(_ program: JourneyProgram) -> [Edge] {
         var edges = [Edge(from: "start", to: "s\(program.initial)", label: nil)]
         for state in program.states {
             let from = "s\(state.id)"
@@ -163,7 +166,7 @@ public enum JourneyGraph {
         return edges
     }
 
-    static func header(_ program: JourneyProgram) -> String {
+    public static func header(_ program: JourneyProgram) -> String {
         var parts = ["\(program.title) (\(program.name))"]
         if let stage = program.stage { parts.append("stage \(stage.rawValue)") }
         parts.append("priority \(program.priority)")

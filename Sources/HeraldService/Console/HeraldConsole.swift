@@ -1,0 +1,478 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JourneyEngine
+import JourneyLanguage
+import Logging
+import Mustache
+import NIOCore
+import ServiceLifecycle
+
+/// The Herald Console at `/console`: server-rendered pages (Mustache templates shipped as package
+/// resources, every value escaped), a journey map drawn as SVG by ``JourneyMapLayout``, and live
+/// step counts over Server-Sent Events. All figures come from the counters the store keeps as the
+/// engine commits (``ConsoleCounts``), never from scanning customers.
+///
+/// Access: sign in with one of the server's API keys; the session lives in an HttpOnly,
+/// SameSite=Strict cookie (``ConsoleSessions``) and every state change carries the session's CSRF
+/// token. Pages without a session redirect to the sign-in page; data and the stream answer 401.
+struct HeraldConsole: Sendable {
+    let store: any JourneyStore
+    let registry: JourneyRegistry
+    let apiKeys: [[UInt8]]
+    let clock: ServiceClock
+    let logger: Logger
+    let sessions: ConsoleSessions
+    let library: MustacheLibrary
+    let assets: [String: (type: String, body: ByteBuffer)]
+    /// How often an open stream reads the counters (a change reaches the page within this).
+    let streamInterval: Duration
+    /// What the streams read: one store read per half interval, however many streams are open.
+    let streamCounts: ConsoleCountsCache
+
+    /// Loads the templates and assets from the package resources.
+    init(
+        store: any JourneyStore, registry: JourneyRegistry, apiKeys: [String], clock: ServiceClock, logger: Logger,
+        sessionLifetime: Double = 8 * 3_600, streamInterval: Duration = .milliseconds(500)
+    ) throws {
+        self.store = store
+        self.registry = registry
+        self.apiKeys = apiKeys.map { Array($0.utf8) }
+        self.clock = clock
+        self.logger = logger
+        self.sessions = ConsoleSessions(lifetime: sessionLifetime)
+        self.streamInterval = streamInterval
+        self.streamCounts = ConsoleCountsCache(store: store, maxAge: streamInterval / 2)
+        guard let resources = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
+            throw ServiceConfiguration.Invalid(description: "the console's resources are missing from the installation")
+        }
+        var library = MustacheLibrary()
+        let templates = resources.appendingPathComponent("templates")
+        for name in ["head", "foot", "login", "overview", "journey", "customer", "error"] {
+            let text = try String(contentsOf: templates.appendingPathComponent("\(name).mustache"), encoding: .utf8)
+            try library.register(text, named: name)
+        }
+        self.library = library
+        var assets: [String: (String, ByteBuffer)] = [:]
+        for (name, type) in [("console.js", "text/javascript; charset=utf-8"), ("console.css", "text/css; charset=utf-8")] {
+            let data = try Data(contentsOf: resources.appendingPathComponent("assets").appendingPathComponent(name))
+            assets[name] = (type, ByteBuffer(bytes: data))
+        }
+        self.assets = assets
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/console/assets/:name") { _, context in try self.asset(context) }
+        router.get("/console/login") { request, _ in self.loginPage(request, error: nil, status: .ok) }
+        router.post("/console/login") { request, _ in try await self.login(request) }
+        router.post("/console/logout") { request, _ in try await self.logout(request) }
+        router.get("/console") { request, _ in try await self.page(request) { session in try await self.overview(session) } }
+        router.get("/console/journeys/:name") { request, context in
+            try await self.page(request) { session in try await self.journeyPage(request, context, session) }
+        }
+        router.get("/console/journeys/:name/counts") { request, context in try await self.counts(request, context) }
+        router.post("/console/journeys/reload") { request, _ in try await self.reload(request) }
+        router.post("/console/journeys/:name/pause") { request, context in try await self.pause(request, context, true) }
+        router.post("/console/journeys/:name/resume") { request, context in try await self.pause(request, context, false) }
+        router.get("/console/customers") { request, _ in
+            try await self.page(request) { session in try await self.customerPage(request, session) }
+        }
+        router.get("/console/stream") { request, _ in try await self.stream(request) }
+    }
+
+    // MARK: Sessions
+
+    private func session(_ request: Request) -> ConsoleSessions.Session? {
+        sessions.session(request.cookies[ConsoleSessions.cookieName]?.value, now: clock.now())
+    }
+
+    /// A page: rendered for a signed-in session, else a redirect to the sign-in page.
+    private func page(_ request: Request, _ render: (ConsoleSessions.Session) async throws -> Response) async throws -> Response {
+        guard let session = session(request) else { return Response.redirect(to: "/console/login", type: .found) }
+        do {
+            return try await render(session)
+        } catch let error as APIError {
+            // As a page, not the API's JSON: the message (which may quote the request) escaped.
+            let data = base("Error", session).merging(
+                ["heading": error.status.reasonPhrase, "message": error.message], uniquingKeysWith: { $1 })
+            return html(error.status, self.render("error", data))
+        }
+    }
+
+    /// Data and streams without a session: 401.
+    private func requireSession(_ request: Request) throws -> ConsoleSessions.Session {
+        guard let session = session(request) else {
+            throw APIError(.unauthorized, code: "unauthorized", message: "sign in to the console first (POST /console/login)")
+        }
+        return session
+    }
+
+    /// A state change: needs the session and its CSRF token in the form.
+    private func requireChange(_ request: Request) async throws -> (ConsoleSessions.Session, [String: String]) {
+        let session = try requireSession(request)
+        let form = try await Self.form(request)
+        guard let token = form["csrf"], BearerAuthMiddleware<BasicRequestContext>.constantTimeEqual(Array(token.utf8), Array(session.csrf.utf8))
+        else {
+            throw APIError(.forbidden, code: "csrf", message: "the form's CSRF token is missing or wrong: reload the page and try again")
+        }
+        return (session, form)
+    }
+
+    func login(_ request: Request) async throws -> Response {
+        let form = try await Self.form(request)
+        let presented = Array((form["api_key"] ?? "").utf8)
+        var matched = false
+        for key in apiKeys { matched = BearerAuthMiddleware<BasicRequestContext>.constantTimeEqual(presented, key) || matched }
+        guard matched, !presented.isEmpty else {
+            logger.notice("console: sign-in refused")
+            return loginPage(request, error: "That API key is not valid.", status: .unauthorized)
+        }
+        let (token, _) = sessions.start(now: clock.now())
+        logger.notice("console: signed in")
+        var response = Response.redirect(to: "/console", type: .normal)
+        response.headers[.setCookie] = sessions.cookie(token)
+        return response
+    }
+
+    func logout(_ request: Request) async throws -> Response {
+        _ = try await requireChange(request)
+        if let token = request.cookies[ConsoleSessions.cookieName]?.value { sessions.end(token) }
+        var response = Response.redirect(to: "/console/login", type: .normal)
+        response.headers[.setCookie] = sessions.cookie(nil)
+        return response
+    }
+
+    func loginPage(_ request: Request, error: String?, status: HTTPResponse.Status) -> Response {
+        var data: [String: Any] = ["title": "Sign in", "signedIn": false]
+        if let error { data["error"] = error }
+        return html(status, render("login", data))
+    }
+
+    // MARK: Pages
+
+    func overview(_ session: ConsoleSessions.Session, flash: String? = nil) async throws -> Response {
+        guard let deployment = registry.current else {
+            throw APIError(.serviceUnavailable, code: "not_ready", message: "no journeys are deployed yet")
+        }
+        let now = clock.now()
+        let counts = ConsoleCounts(try await store.journeyCounters())
+        var journeys: [[String: Any]] = []
+        var decisions: [String: Int64] = [:]
+        for program in deployment.catalog.journeys.sorted(by: { $0.name < $1.name }) {
+            let name = program.name
+            func total(_ metric: String) -> Int64 { counts.total(name, metric) }
+            for metric in ["sent", "skipped", "deferred", "fell_back", "cancelled", "held"] { decisions[metric, default: 0] += total(metric) }
+            journeys.append([
+                "name": name, "path": Self.pathComponent(name), "title": program.title, "stage": program.stage?.rawValue ?? "",
+                "priority": program.priority, "version": program.version, "shortVersion": String(program.version.prefix(12)),
+                "live": counts.liveVersions(name).map { ["short": String($0.prefix(12)), "full": $0] },
+                "paused": deployment.paused.contains(name),
+                "entered": total("entered"), "enteredToday": counts.recent(name, "entered", days: 1, now: now),
+                "entered7": counts.recent(name, "entered", days: 7, now: now), "active": total("waiting"),
+                "converted": total("converted"), "convertedToday": counts.recent(name, "converted", days: 1, now: now),
+                "converted7": counts.recent(name, "converted", days: 7, now: now),
+                "sent": total("sent"), "skipped": total("skipped"), "deferred": total("deferred"), "fellBack": total("fell_back"),
+            ])
+        }
+        let channels = Channel.allCases.map { channel -> [String: Any] in
+            ["channel": channel.rawValue, "sent": counts.journeys.keys.reduce(Int64(0)) { $0 + counts.total($1, "sent:\(channel.rawValue)") }]
+        }
+        let decisionRows: [[String: Any]] = ["sent", "skipped", "deferred", "fell_back", "cancelled", "held"].map {
+            ["kind": $0.replacingOccurrences(of: "_", with: " "), "count": decisions[$0] ?? 0]
+        }
+
+        // Health: the store answers (and how fast), timers are not late, channels deliver.
+        var health: [[String: Any]] = []
+        let started = ContinuousClock.now
+        var statistics = StoreStatistics()
+        var letters: [DeadLetter] = []
+        do {
+            statistics = try await store.statistics(now: now)
+            letters = try await store.deadLetters(before: nil, limit: 200)
+            let elapsed = ContinuousClock.now - started
+            let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+            health.append([
+                "part": "store", "status": "ok",
+                "detail": "answered in \(Int(ms.rounded())) ms · \(statistics.customers) customers · \(statistics.pendingInbox) events queued",
+            ])
+        } catch {
+            health.append(["part": "store", "status": "down", "detail": "the store does not answer: \(error)"])
+        }
+        health.append([
+            "part": "timer scheduler", "status": statistics.timersDue > 0 ? "late" : "ok",
+            "detail": "\(statistics.timersPending) timers set · \(statistics.timersDue) due now",
+        ])
+        let dayAgo = now - 86_400
+        for channel in Channel.allCases {
+            let recent = letters.filter { $0.message.channel == channel && $0.at >= dayAgo }.count
+            health.append([
+                "part": "channel \(channel.rawValue)", "status": recent > 0 ? "degraded" : "ok",
+                "detail": "\(recent) dead letters in the last 24 h · \(statistics.pendingOutbox) messages queued (all channels)",
+            ])
+        }
+        let recentLetters: [[String: Any]] = letters.prefix(10).map {
+            [
+                "at": Value.formatTime($0.at), "customer": $0.message.customerID, "customerQuery": Self.queryValue($0.message.customerID),
+                "channel": $0.message.channel.rawValue, "reason": $0.reason,
+            ]
+        }
+        let warnings = deployment.warnings.map { "\($0.file):\($0.line):\($0.column): \($0.severity): \($0.message)" }
+        return html(
+            .ok,
+            render(
+                "overview",
+                base("Overview", session).merging(
+                    [
+                        "journeys": journeys, "channels": channels, "decisions": decisionRows, "health": health,
+                        "deadLetters": statistics.deadLetters, "recentDeadLetters": recentLetters, "warnings": warnings,
+                        "hasWarnings": !warnings.isEmpty, "deployedAt": Value.formatTime(deployment.deployedAt), "now": Value.formatTime(now),
+                        "flash": flash ?? "",
+                    ], uniquingKeysWith: { $1 })))
+    }
+
+    /// The program of `name` at `version` (the current one when `nil`), from the deployment or its archive.
+    private func program(_ name: String, version: String?) throws -> (JourneyProgram, JourneyRegistry.Deployment) {
+        guard let deployment = registry.current else {
+            throw APIError(.serviceUnavailable, code: "not_ready", message: "no journeys are deployed yet")
+        }
+        guard let current = deployment.catalog.journeys.first(where: { $0.name == name }) else {
+            throw APIError(.notFound, code: "unknown_journey", message: "no deployed journey is named \(name)")
+        }
+        guard let version, version != current.version else { return (current, deployment) }
+        guard let old = deployment.archive.first(where: { $0.name == name && $0.version == version }) else {
+            throw APIError(.notFound, code: "unknown_version", message: "journey \(name) has no version \(version)")
+        }
+        return (old, deployment)
+    }
+
+    func journeyPage(_ request: Request, _ context: BasicRequestContext, _ session: ConsoleSessions.Session) async throws -> Response {
+        let name = try HeraldAPI.pathParameter(context, "name")
+        let (program, deployment) = try program(name, version: request.uri.queryParameters.get("version"))
+        let counts = ConsoleCounts(try await store.journeyCounters())
+        let shown = counts.version(name, program.version)
+        let layout = JourneyMapLayout(program)
+        var versions: [String] = deployment.archive.filter { $0.name == name }.map(\.version)
+        let current = deployment.catalog.journeys.first { $0.name == name }?.version ?? program.version
+        if !versions.contains(current) { versions.append(current) }
+        let entered = shown.value(step: "", metric: "entered")
+        let converted = shown.value(step: "", metric: "converted")
+        let rate = entered > 0 ? String(format: "%.1f%%", Double(converted) * 100 / Double(entered)) : "–"
+        let mean = converted > 0 ? DurationText.format(Double(shown.value(step: "", metric: "convert_seconds")) / Double(converted)) : "–"
+        let data: [String: Any] = [
+            "name": name, "path": Self.pathComponent(name), "title": program.title, "header": JourneyGraph.header(program),
+            "paused": deployment.paused.contains(name),
+            "versions": versions.map { v -> [String: Any] in
+                [
+                    "version": v, "shortVersion": String(v.prefix(12)), "selected": v == program.version, "current": v == current,
+                    "waiting": counts.version(name, v).total("waiting"),
+                ]
+            },
+            "entered": entered, "converted": converted, "conversionRate": rate, "meanTimeToConvert": mean,
+            "rules": layout.rules, "hasRules": !layout.rules.isEmpty,
+            "streamURL": "/console/stream?journey=\(Self.queryValue(name))&version=\(Self.queryValue(program.version))",
+            "svg": JourneyMapSVG.render(layout, counts: shown, highlight: request.uri.queryParameters.get("step")),
+        ]
+        return html(.ok, render("journey", base(name, session).merging(data, uniquingKeysWith: { $1 })))
+    }
+
+    func customerPage(_ request: Request, _ session: ConsoleSessions.Session) async throws -> Response {
+        let id = request.uri.queryParameters.get("id").map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        var data = base("Customer", session)
+        data["customerQuery"] = id
+        guard !id.isEmpty else { return html(.ok, render("customer", data.merging(["found": false], uniquingKeysWith: { $1 }))) }
+        data["id"] = id
+        guard let stored = try await store.loadCustomers([id])[id] else {
+            return html(.notFound, render("customer", data.merging(["found": false], uniquingKeysWith: { $1 })))
+        }
+        async let log = store.customerLog(customerID: id, limit: 200)
+        async let messages = store.outbox(customerID: id, limit: 100)
+        let profile = stored.state.profile
+        func text(_ value: Value) -> String {
+            if case .string(let s) = value { return s }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+        }
+        data["found"] = true
+        data["email"] = profile.email ?? "–"
+        data["phone"] = profile.phone ?? "–"
+        data["timeZone"] = profile.timeZone ?? "–"
+        data["subscriptions"] = profile.subscriptions.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value ? "yes" : "no"] }
+        data["attributes"] = profile.attributes.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": text($0.value)] }
+        data["instances"] = stored.state.instances.map { instance -> [String: Any] in
+            let status: String
+            switch instance.status {
+            case .active: status = instance.heldSince == nil ? "waiting" : "held (journey paused)"
+            case .finished(let reason, let at): status = "left at \(Value.formatTime(at)): \(reason)"
+            }
+            return [
+                "journey": instance.journey, "path": Self.pathComponent(instance.journey), "version": instance.version,
+                "versionQuery": Self.queryValue(instance.version), "step": instance.step, "stepQuery": Self.queryValue(instance.step),
+                "status": status,
+                "enteredAt": Value.formatTime(instance.enteredAt),
+            ]
+        }
+        data["timeline"] = try await log.sorted { $0.at > $1.at }.map { entry -> [String: Any] in
+            ["at": Value.formatTime(entry.at), "kind": entry.kind, "journey": entry.journey ?? "", "summary": entry.summary]
+        }
+        data["messages"] = try await messages.map { status -> [String: Any] in
+            [
+                "at": Value.formatTime(status.message.at), "journey": status.message.journey, "step": status.message.step,
+                "channel": status.message.channel.rawValue, "message": status.message.message, "state": status.state.rawValue,
+                "attempts": status.attempts, "lastError": status.lastError ?? "",
+            ]
+        }
+        return html(.ok, render("customer", data))
+    }
+
+    // MARK: Data, stream, operations
+
+    func counts(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        _ = try requireSession(request)
+        let name = try HeraldAPI.pathParameter(context, "name")
+        let (program, _) = try program(name, version: request.uri.queryParameters.get("version"))
+        return JSONResponse.make(.ok, ConsoleCounts(try await store.journeyCounters()).version(name, program.version).json)
+    }
+
+    /// `text/event-stream` of a journey version's counts: an event `counts` at once and whenever
+    /// a counter changes, a comment every few seconds so a closed connection is noticed, and an
+    /// end after `maxStream` (the browser reconnects) or on graceful shutdown.
+    func stream(_ request: Request) async throws -> Response {
+        _ = try requireSession(request)
+        let query = request.uri.queryParameters
+        guard let name = query.get("journey") else {
+            throw APIError.invalid([ValidationProblem(path: "journey", message: "name the journey: ?journey=<name>")])
+        }
+        let (program, _) = try program(name, version: query.get("version"))
+        let version = program.version
+        let shared = streamCounts
+        let interval = streamInterval
+        let heartbeatEvery = max(1, Int((3.0 / Self.seconds(interval)).rounded()))
+        let (events, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(8))
+        // An unstructured task keeps the request's task-locals, so it ends on graceful shutdown too;
+        // it ends when the client goes away (the body stops being read and the stream terminates).
+        let producer = Task {
+            try? await cancelWhenGracefulShutdown {
+                var last: ConsoleCounts.Version?
+                var quiet = 0
+                let started = ContinuousClock.now
+                continuation.yield(ByteBuffer(string: "retry: 1000\n\n"))
+                while ContinuousClock.now - started < .seconds(300), !Task.isCancelled {
+                    let counts = ConsoleCounts(try await shared.counters()).version(name, version)
+                    if counts != last {
+                        continuation.yield(ByteBuffer(string: "event: counts\ndata: \(Self.json(counts.json))\n\n"))
+                        last = counts
+                        quiet = 0
+                    } else {
+                        quiet += 1
+                        if quiet >= heartbeatEvery {
+                            continuation.yield(ByteBuffer(string: ": keep-alive\n\n"))
+                            quiet = 0
+                        }
+                    }
+                    try await Task.sleep(for: interval)
+                }
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in producer.cancel() }
+        let body = ResponseBody(asyncSequence: events)
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"], body: body)
+    }
+
+    func pause(_ request: Request, _ context: BasicRequestContext, _ paused: Bool) async throws -> Response {
+        _ = try await requireChange(request)
+        let name = try HeraldAPI.pathParameter(context, "name")
+        do {
+            try await registry.setPaused(name, paused)
+        } catch is JourneyRegistry.UnknownJourney {
+            throw APIError(.notFound, code: "unknown_journey", message: "no deployed journey is named \(name)")
+        }
+        logger.notice("console: journey \(paused ? "paused" : "resumed")", metadata: ["journey": "\(name)"])
+        return Response.redirect(to: "/console/journeys/\(Self.pathComponent(name))", type: .normal)
+    }
+
+    /// Checks and deploys the journeys directory again (as `POST /v1/journeys/reload`); a refusal
+    /// shows the diagnostics and keeps the running version.
+    func reload(_ request: Request) async throws -> Response {
+        let (session, _) = try await requireChange(request)
+        do {
+            let report = try await registry.reload()
+            let changed = report.journeys.filter { $0.status != "unchanged" }.map { "\($0.name) \($0.status)" }
+            logger.notice("console: journeys reloaded", metadata: ["changes": "\(changed.joined(separator: ", "))"])
+            let summary = changed.isEmpty ? "no journey changed" : changed.joined(separator: ", ")
+            return try await overview(session, flash: "Journeys reloaded: \(summary).")
+        } catch let refused as JourneyRegistry.Refused {
+            logger.notice("console: journeys reload refused", metadata: ["errors": "\(refused.diagnostics.count)"])
+            let data = base("Reload refused", session).merging(
+                [
+                    "heading": "Reload refused",
+                    "message": "The journeys did not pass the check; the running version stays deployed.",
+                    "diagnostics": refused.diagnostics.map { "\($0.file):\($0.line):\($0.column): \($0.severity): \($0.message)" },
+                ], uniquingKeysWith: { $1 })
+            return html(.unprocessableContent, render("error", data))
+        }
+    }
+
+    func asset(_ context: BasicRequestContext) throws -> Response {
+        let name = try context.parameters.require("name")
+        guard let asset = assets[name] else { throw APIError.notFound("no console asset named \(name)") }
+        return Response(status: .ok, headers: [.contentType: asset.type, .cacheControl: "max-age=300"], body: .init(byteBuffer: asset.body))
+    }
+
+    // MARK: Rendering
+
+    private func base(_ title: String, _ session: ConsoleSessions.Session) -> [String: Any] {
+        ["title": title, "signedIn": true, "csrf": session.csrf]
+    }
+
+    private func render(_ template: String, _ data: [String: Any]) -> String {
+        library.render(data, withTemplate: template) ?? ""
+    }
+
+    private func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .contentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+                .xContentTypeOptions: "nosniff",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func json(_ value: Value) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// A journey name as one path segment.
+    static func pathComponent(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? text
+    }
+
+    /// A query parameter value.
+    static func queryValue(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+
+    /// An `application/x-www-form-urlencoded` body (at most 16 KiB).
+    static func form(_ request: Request) async throws -> [String: String] {
+        let buffer = try await request.body.collect(upTo: 16_384)
+        var fields: [String: String] = [:]
+        for pair in String(buffer: buffer).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+            }
+            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
+    }
+}
