@@ -90,7 +90,7 @@ struct PlanCommandTests {
         let journeys = try scratch.copyExampleJourneys()
         let server = try await Served.start(scratch, journeys: journeys)
         var stopped = false
-        defer { if !stopped { server.stop() } }
+        defer { if !stopped { server.process.killWithoutWaiting() } }
         // Five customers wait in the cart journey's first step.
         for n in 0..<5 {
             let event = #"{"id": "cart-\#(n)", "customer_id": "p\#(n)", "name": "cart.updated", "properties": {"items": 2}}"#
@@ -119,7 +119,7 @@ struct PlanCommandTests {
         // Nothing was deployed.
         #expect(try await server.journeyVersions()["cart_abandonment"] != nil)
         stopped = true
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
 
         let local = try await herald("plan", "--journeys", journeys, "--data", scratch.file("data"), "--format", "json")
         #expect(local.status == 0, "\(local)")

@@ -108,4 +108,37 @@ struct CalendarScheduleTests {
         c.advance(to: utc("2026-04-01T00:00:00Z"))
         #expect(c.outbox.map { Value.formatTime($0.at) } == [expected])
     }
+
+    /// A date attribute far outside the calendar (a number sent as `1e300`, stored as a time) is
+    /// no date: no anniversary, no crash, and date functions give null.
+    @Test(arguments: [1e300, -1e300, 1e15, .infinity])
+    func anAttributeOutsideTheCalendarIsNoDate(seconds: Double) throws {
+        let journey = JourneyBuilder(
+            "birthday", trigger: .calendar(segment: nil, at: LocalTime(hour: 9, minute: 0), rule: .anniversary(attribute: ["birthday"])),
+            entry: .always, steps: [.send(.email, "greeting")])
+        let engine = JourneyEngine(catalog: catalog([journey]))
+        let profile = CustomerProfile(id: "c", email: "c@x.y", timeZone: "Europe/Paris", attributes: ["birthday": .time(seconds)])
+        var c = CustomerDriver(engine, profile: profile, at: utc("2026-03-01T00:00:00Z"))
+        c.advance(to: utc("2027-03-10T00:00:00Z"))
+        #expect(c.outbox.isEmpty)
+        #expect(c.state.schedules["birthday"] == nil)
+        let evaluator = ExpressionEvaluator(
+            profile: profile, event: nil, now: utc("2026-03-02T12:00:00Z"), timeZone: "UTC", history: EventHistory(), segments: [:])
+        #expect(evaluator.value(of: .call(.year, [attr("birthday")])) == .null)
+        #expect(evaluator.value(of: .call(.daysBetween, [attr("birthday"), .now])) == .null)
+    }
+
+    /// A schedule left in a customer's state for a journey that is no longer scheduled (removed, or
+    /// its trigger changed, by a reload) never makes a step loop at one instant: it is dropped, and
+    /// the customer's other work goes on.
+    @Test func aScheduleNoJourneyOwnsIsDroppedNotFiredForever() throws {
+        let journey = JourneyBuilder("trial", steps: [.wait(1 * day), .send(.email, "ending")])
+        let engine = JourneyEngine(catalog: catalog([journey]))
+        var c = CustomerDriver(engine, profile: CustomerProfile(id: "c", email: "c@x.y"), at: utc("2026-03-01T00:00:00Z"))
+        c.event("start", at: utc("2026-03-01T00:00:00Z"))
+        c.state.schedules["removed_newsletter"] = utc("2026-03-01T06:00:00Z")
+        c.advance(to: utc("2026-03-03T00:00:00Z"))
+        #expect(c.state.schedules["removed_newsletter"] == nil)
+        #expect(c.sends == ["email ending"])
+    }
 }

@@ -250,6 +250,12 @@ struct CustomerRun {
                 if let due = state.schedules[program.name], due <= t { fireSchedule(program, at: t) }
             }
             completeInstant(at: t)
+            // A schedule still due now belongs to no scheduled journey any more (one removed or
+            // changed by a reload): nothing would ever move it, so it goes, and time moves on.
+            for (name, due) in state.schedules where due <= t { state.schedules[name] = nil }
+            // The last guard against work that does not move forward: this step ends here, and
+            // the next one takes over (bounded work per step, never a loop without end).
+            if firings > 20_000 { break }
         }
     }
 
@@ -339,7 +345,7 @@ struct CustomerRun {
     func coerce(_ value: Value, as type: ValueType?) -> Value {
         switch (type, value) {
         case (.time?, .string(let s)): Value.parseTime(s).map(Value.time) ?? value
-        case (.time?, .number(let n)): .time(n)
+        case (.time?, .number(let n)): Value.representableTime(n).map(Value.time) ?? value
         case (.duration?, .number(let n)): .duration(n)
         default: value
         }
@@ -521,8 +527,14 @@ struct CustomerRun {
     }
 
     /// The next firing strictly after `t`, or `nil` when there is none (an anniversary of an
-    /// attribute the customer does not have).
+    /// attribute the customer does not have). Checked: a time that is not strictly after `t` is
+    /// none — a schedule that did not move forward would fire at the same instant forever.
     private mutating func nextScheduleTime(_ program: JourneyProgram, after t: Double) -> Double? {
+        guard let next = uncheckedScheduleTime(program, after: t), next > t, Value.timeRange.contains(next) else { return nil }
+        return next
+    }
+
+    private mutating func uncheckedScheduleTime(_ program: JourneyProgram, after t: Double) -> Double? {
         let zone = LocalClock.zone(zoneID(journeyZone: program.timeZone)) ?? LocalClock.zone("UTC")!
         switch program.trigger {
         case .schedule(_, let at, let weekdays):

@@ -150,7 +150,7 @@ public struct ExpressionEvaluator {
             switch first {
             case .string(let s): return Value.parseTime(s).map(Value.time) ?? .null
             case .time: return first
-            case .number(let n): return .time(n)
+            case .number(let n): return Value.representableTime(n).map(Value.time) ?? .null
             default: break
             }
         case .localHour, .localWeekday:
@@ -181,8 +181,8 @@ public struct ExpressionEvaluator {
 
     static func asTime(_ v: Value) -> Double? {
         switch v {
-        case .time(let t): t
-        case .string(let s): Value.parseTime(s)
+        case .time(let t): Value.representableTime(t)
+        case .string(let s): Value.parseTime(s).flatMap(Value.representableTime)
         default: nil
         }
     }
@@ -291,12 +291,12 @@ public struct ExpressionEvaluator {
         // Times, including RFC 3339 strings on one side of a time operation.
         if case .duration(let d) = b, let t = asTime(a) {
             switch op {
-            case .add: return .time(t + d)
-            case .subtract: return .time(t - d)
+            case .add: return Value.representableTime(t + d).map(Value.time) ?? .null
+            case .subtract: return Value.representableTime(t - d).map(Value.time) ?? .null
             default: return .null
             }
         }
-        if case .duration(let d) = a, let t = asTime(b), op == .add { return .time(t + d) }
+        if case .duration(let d) = a, let t = asTime(b), op == .add { return Value.representableTime(t + d).map(Value.time) ?? .null }
         if op == .subtract, let x = asTime(a), let y = asTime(b), a.isTimeLike || b.isTimeLike {
             return .duration(x - y)
         }

@@ -161,6 +161,11 @@ public struct DeploymentPlan: Sendable, Hashable, Codable {
                 return (
                     .wait(.event(name: name, filter: filter, timeout: timeout, onEvent: 0, onTimeout: 0)), [label(onEvent), label(onTimeout)]
                 )
+            case .events(let arms, let timeout, let onTimeout):
+                return (
+                    .wait(.events(arms.map { EventArm(name: $0.name, filter: $0.filter, target: 0) }, timeout: timeout, onTimeout: 0)),
+                    arms.map { label($0.target) } + [label(onTimeout)]
+                )
             }
         case .exit: return (kind, [])
         }
@@ -192,6 +197,8 @@ public struct DeploymentPlan: Sendable, Hashable, Codable {
             case .untilTime: "wait until a time"
             case .untilLocalTime(let t, _, _): "wait until \(t)"
             case .event(let name, _, let timeout, _, _): "wait for \(name) up to \(DurationText.format(timeout))"
+            case .events(let arms, let timeout, _):
+                "wait for \(arms.map(\.name).joined(separator: " or ")) up to \(DurationText.format(timeout))"
             }
         case .exit: "exit"
         }

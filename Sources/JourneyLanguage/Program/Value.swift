@@ -117,6 +117,16 @@ extension Value: Codable {
         }
     }
 
+    /// The instants Herald computes with: the years 1 to 9999, what RFC 3339 can write. A number
+    /// outside them (an attribute of `1e300`) is not taken for a time, so no calendar arithmetic
+    /// ever sees it.
+    public static let timeRange: ClosedRange<Double> = -62_135_596_800...253_402_300_799
+
+    /// `seconds` as a time value when it lies in ``timeRange``, else `nil`.
+    public static func representableTime(_ seconds: Double) -> Double? {
+        timeRange.contains(seconds) ? seconds : nil
+    }
+
     /// Formats an instant as RFC 3339 in UTC with whole seconds (`2026-11-23T09:00:00Z`), or with
     /// milliseconds when it has a fractional part.
     public static func formatTime(_ seconds: Double) -> String {
