@@ -17,8 +17,9 @@ build: deps
 	$(SWIFT) build
 
 # The PostgreSQL tests run against a private cluster started (and stopped) around the run, unless
-# HERALD_TEST_POSTGRES_URL already points at one. A run that makes no progress for 5 minutes is
-# stopped and run once more, loudly (scripts/test-with-watchdog.sh; docs/architecture.md, Tests).
+# HERALD_TEST_POSTGRES_URL already points at one. A run that stalls (no output and no work for 90 s)
+# is stopped and run again, loudly, at most three runs (scripts/test-with-watchdog.sh;
+# docs/architecture.md, Tests).
 test: deps lint
 	$(SWIFT) build --build-tests
 	./scripts/postgres-test-cluster.sh run ./scripts/test-with-watchdog.sh $(SWIFT) test --skip-build --parallel --num-workers 2
