@@ -173,8 +173,11 @@ public struct DryRunJSONRenderer {
             kind("waiting", [("step", .string(step)), ("until", .time(until)), ("for_event", .optional(event))])
         case .eventReceived(let step, let event): kind("event_received", [("step", .string(step)), ("event", .string(event))])
         case .timedOut(let step): kind("timed_out", [("step", .string(step))])
-        case .variantAssigned(let split, let variant, let control):
-            kind("variant", [("split", .string(split)), ("variant", .string(variant)), ("control", .bool(control))])
+        case .variantAssigned(let split, let variant, let control, let winner):
+            kind(
+                "variant",
+                [("split", .string(split)), ("variant", .string(variant)), ("control", .bool(control))]
+                    + (winner.map { [("winner", .string($0))] } ?? []))
         case .attributesUpdated(let step, let attributes):
             kind("updated", [("step", .string(step)), ("attributes", .array(attributes.map(JSONNode.string)))])
         case .sent(let step, let message, let requested, let channel, let id, let notes):
