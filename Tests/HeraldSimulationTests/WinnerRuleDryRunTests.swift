@@ -179,4 +179,25 @@ struct WinnerRuleDryRunTests {
         #expect(early.winner == nil)
         #expect(early.reason.hasPrefix("the period ends at"))
     }
+
+    /// The documented example (docs/language.md, "Winner rules"), run as a reader runs it.
+    @Test func theDocumentedExampleDecidesTheQuestionEmail() throws {
+        let example = "docs/examples/subject_test"
+        let (status, output) = try DocumentedCommandsTests.run(
+            [
+                "dry-run", "--journeys", example, "--customers", "\(example)/samples/customers.ndjson", "--events",
+                "\(example)/samples/events.ndjson", "--customer", "s200",
+            ], in: CommandLineTests.root)
+        #expect(status == 0, "\(output)")
+        #expect(
+            output.contains(
+                "note: journey welcome_subject_test, split subject_test: variant question won at 2026-03-08T00:00:00Z (conversion 32.6 % vs 7.5 % for statement, p < 0.001, n=162); later entrants went to it"
+            ), "\(output)")
+        #expect(
+            output.contains(
+                "split subject_test: variant question (winner since 2026-03-08: conversion 32.6 % vs 7.5 % for statement, p < 0.001, n=162)"))
+        let graph = try DocumentedCommandsTests.run(["graph", example], in: CommandLineTests.root)
+        #expect(graph.output.contains("winner after 5 days by conversion, min 50 per variant"))
+        #expect(try DocumentedCommandsTests.run(["check", example], in: CommandLineTests.root).status == 0)
+    }
 }
