@@ -169,7 +169,6 @@ extension CustomerRun {
         }
     }
 
-    /// The variant of `split` for this customer: a stable hash of customer, journey and split.
     /// The decided winner of `split` in force at `t`, with the timeline's note.
     func decidedWinner(of split: Split, journey: String, at t: Double) -> (variant: Variant, note: String)? {
         guard let winner = options.winners.first(where: { $0.journey == journey && $0.split == split.name }), t >= winner.since,
@@ -178,6 +177,7 @@ extension CustomerRun {
         return (variant, winner.note)
     }
 
+    /// The variant of `split` for this customer: a stable hash of customer, journey and split.
     func assign(_ split: Split, journey: String) -> Variant? {
         guard !split.variants.isEmpty else { return nil }
         let total = split.variants.reduce(0) { $0 + max(0, $1.weight) }
