@@ -99,6 +99,14 @@ struct WinnerRuleDryRunTests {
         let record = try #require(moved.timeline.first { if case .variantAssigned = $0.kind { true } else { false } })
         let text = try #require(TimelineText.describe(record.kind))
         #expect(text.hasPrefix("split offer: variant a (winner since 2026-03-09: conversion 34.3 % vs 6.7 % for b, p < 0.001, n="), "\(text)")
+        // The report says it under the experiment (text and JSON).
+        let report = DryRunTextRenderer(result: result, showTimelines: false).render()
+        #expect(
+            report.contains("  experiment offer:\n    winner: a since 2026-03-09T00:00:00Z (\(winner.evidence)); later entrants are counted in it"),
+            "\(report)")
+        let json = DryRunJSONRenderer(result: result).render()
+        #expect(json.contains("\"winner\""))
+        #expect(json.contains("\"since\":\"2026-03-09T00:00:00Z\"") || json.contains("\"since\": \"2026-03-09T00:00:00Z\""), "\(json.prefix(3000))")
         // The later entrants' sends follow: the report counts them in variant a.
         let sendsOfB = result.outbox.filter { $0.message == "offer_b" }
         #expect(sendsOfB.allSatisfy { $0.at < winner.since })
