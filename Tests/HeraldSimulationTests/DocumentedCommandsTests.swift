@@ -148,8 +148,10 @@ struct DocumentedCommandsTests {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("herald-docs-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        for entry in ["Journeys", "herald.example.yaml"] {
-            try FileManager.default.copyItem(at: Self.root.appendingPathComponent(entry), to: scratch.appendingPathComponent(entry))
+        for entry in ["Journeys", "herald.example.yaml", "docs/examples"] {
+            let target = scratch.appendingPathComponent(entry)
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Self.root.appendingPathComponent(entry), to: target)
         }
         let commands = try Self.commands()
         #expect(commands.count >= 10)

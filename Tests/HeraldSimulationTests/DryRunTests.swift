@@ -76,7 +76,7 @@ struct DryRunTests {
         let again = DryRun(catalog: catalog, seed: 0).run(customers: customers, events: events.events, history: events.history)
         let other = DryRun(catalog: catalog, seed: 7).run(customers: customers, events: events.events, history: events.history)
         func variants(_ r: DryRunResult) -> [String] {
-            r.customers.flatMap { c in c.timeline.compactMap { if case .variantAssigned(_, let v, _) = $0.kind { "\(c.id)=\(v)" } else { nil } } }
+            r.customers.flatMap { c in c.timeline.compactMap { if case .variantAssigned(_, let v, _, _) = $0.kind { "\(c.id)=\(v)" } else { nil } } }
         }
         #expect(variants(zero) == variants(again))
         #expect(variants(zero) != variants(other))

@@ -174,7 +174,7 @@ struct EngineConstructTests {
         for n in 0..<4_000 {
             var c = CustomerDriver(engine, profile: CustomerProfile(id: "cust\(n)", email: "x@y.z"))
             c.event("start", at: t0)
-            let variant = try #require(c.timeline.compactMap { if case .variantAssigned(_, let v, _) = $0.kind { v } else { nil } }.first)
+            let variant = try #require(c.timeline.compactMap { if case .variantAssigned(_, let v, _, _) = $0.kind { v } else { nil } }.first)
             counts[variant, default: 0] += 1
             switch variant {
             case "control": #expect(c.sends == ["email after"])

@@ -146,7 +146,7 @@ struct MessageVariantEngineTests {
             let variant = try #require(variants.first)
             #expect(c.outbox[0].context["variant"]?[path: [variant]] == .bool(true))
             let assigned = c.timeline.compactMap { record -> String? in
-                if case .variantAssigned("newsletter", let name, false) = record.kind { name } else { nil }
+                if case .variantAssigned("newsletter", let name, false, _) = record.kind { name } else { nil }
             }
             #expect(assigned == [variant, variant], "recorded once per entry")
             #expect(c.state.instances.allSatisfy { $0.variants == [VariantAssignment(split: "newsletter", variant: variant, isControl: false)] })

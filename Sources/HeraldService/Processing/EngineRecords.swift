@@ -54,7 +54,7 @@ public struct EngineRecords: Sendable {
                 log(record, "held", "held at \(step): \(record.journey) is paused")
             case .resumed(let step, let heldFor):
                 log(record, "resumed", "resumed at \(step) after holding \(DurationText.format(heldFor))")
-            case .variantAssigned(let split, let variant, _):
+            case .variantAssigned(let split, let variant, _, _):
                 count(record, "", Self.variantMetric(split: split, variant: variant))
             case .exited(let step, let reason):
                 count(record, step, "exited")

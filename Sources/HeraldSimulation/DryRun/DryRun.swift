@@ -32,9 +32,47 @@ public struct DryRun: Sendable {
 
     /// Replays `events` (and imports `history` into behavioural history without replaying it).
     /// Events before `from` are treated as history too; events after `until` are not replayed.
+    ///
+    /// Splits with a winner rule are decided on the virtual clock (``WinnerDecision``): when one
+    /// is decided, the replay runs again with the winner as the engine's input (customers are
+    /// independent and the winner only changes entrants from its decision on, so everything
+    /// before it replays the same). The result's notes say what was decided for each rule.
     public func run(
         customers: [CustomerProfile], events: [CustomerEvent], history: [CustomerEvent] = [], profileUpdates: [ProfileUpdate] = [],
         options: DryRunOptions = DryRunOptions(), issues: [LoadIssue] = []
+    ) -> DryRunResult {
+        func replay(_ engine: JourneyEngine) -> DryRunResult {
+            replayAll(
+                engine: engine, customers: customers, events: events, history: history, profileUpdates: profileUpdates, options: options,
+                issues: issues)
+        }
+        var result = replay(engine)
+        let rules = WinnerDecision.rules(in: engine.catalog)
+        guard !rules.isEmpty else { return result }
+        var winners = engine.options.winners
+        var outcomes: [String: WinnerDecision.Outcome] = [:]
+        func decided(_ journey: String, _ split: String) -> Bool { winners.contains { $0.journey == journey && $0.split == split } }
+        // Decide the earliest winner, replay with it, and look again at the others: a winner can
+        // change what happens after its decision, never before.
+        while true {
+            var earliest: SplitWinner?
+            for (journey, split, rule) in rules where !decided(journey, split.name) {
+                let outcome = WinnerDecision.decide(journey: journey, split: split, rule: rule, customers: result.customers, until: result.until)
+                outcomes["\(journey)/\(split.name)"] = outcome
+                if let winner = outcome.winner, winner.since < earliest?.since ?? .infinity { earliest = winner }
+            }
+            guard let earliest else { break }
+            winners.append(earliest)
+            result = replay(engine.deciding(winners: winners))
+        }
+        result.notes += rules.compactMap { outcomes["\($0.journey)/\($0.split.name)"]?.note }
+        result.winners = winners
+        return result
+    }
+
+    func replayAll(
+        engine: JourneyEngine, customers: [CustomerProfile], events: [CustomerEvent], history: [CustomerEvent], profileUpdates: [ProfileUpdate],
+        options: DryRunOptions, issues: [LoadIssue]
     ) -> DryRunResult {
         let firstEvent = events.lazy.map(\.timestamp).min()
         let lastEvent = events.lazy.map(\.timestamp).max()
@@ -80,7 +118,6 @@ public struct DryRun: Sendable {
         // Customers are independent: replay them on every core, in contiguous slices of the
         // sorted ids, and join the slices in order — the result is the same as one thread's.
         let ids = profiles.keys.sorted()
-        let engine = engine
         let (events, past, updates, known) = (byCustomer, pastByCustomer, updatesByCustomer, profiles)
         let workers = options.workerCount
         let slices = ids.isEmpty ? 0 : min(ids.count, workers == 1 ? 1 : workers * 8)
@@ -231,6 +268,8 @@ public struct DryRunResult: Sendable {
     /// Other remarks about the input (unknown customers, events outside the window).
     public var notes: [String]
     public var engine: JourneyEngine
+    /// The decided winners of splits with a winner rule (the engine ran with them).
+    public var winners: [SplitWinner] = []
     /// `DryRunOptions.threads` of the run (the report is built with as many).
     var threads: Int?
 

@@ -168,7 +168,7 @@ struct ReportTally {
             case .exited(let step, let reason):
                 builders.values[b].exits[reason.description, default: 0] += 1
                 if reason != .completed { builders.values[b].leave(step) }
-            case .variantAssigned(let split, let variant, let isControl):
+            case .variantAssigned(let split, let variant, let isControl, _):
                 let key = EntryKey(customer: customer.id, journey: journey, entry: record.entrySequence)
                 variants[key, default: []].append(VariantAssignment(split: split, variant: variant, isControl: isControl))
             case .converted(_, let time, _):

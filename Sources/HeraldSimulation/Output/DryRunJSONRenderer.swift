@@ -35,7 +35,7 @@ public struct DryRunJSONRenderer {
                 .array(result.issues.map { .object([("file", .string($0.file)), ("line", .int($0.line)), ("message", .string($0.message))]) })
             ),
             ("notes", .array(result.notes.map(JSONNode.string))),
-            ("journeys", .array(report.journeys.map(Self.journey))),
+            ("journeys", .array(report.journeys.map { Self.journey($0, winners: result.winners) })),
             ("stages", .array(report.stages.map(Self.stage))),
             (
                 "delivery",
@@ -55,7 +55,9 @@ public struct DryRunJSONRenderer {
     /// `[lower, upper]`, or `null`.
     static func interval(_ x: ClosedRange<Double>?) -> JSONNode { x.map { .array([.number($0.lowerBound), .number($0.upperBound)]) } ?? .null }
 
-    static func journey(_ j: JourneyReport) -> JSONNode {
+    /// One journey's report; `winners` are the dry-run's decided winners (shown under their
+    /// experiment).
+    static func journey(_ j: JourneyReport, winners: [SplitWinner] = []) -> JSONNode {
         .object([
             ("name", .string(j.journey)),
             ("title", .string(j.title)),
@@ -98,26 +100,41 @@ public struct DryRunJSONRenderer {
                 "experiments",
                 .array(
                     j.experiments.map { e in
-                        .object([
-                            ("split", .string(e.split)),
-                            (
-                                "variants",
-                                .array(
-                                    e.variants.map { v in
-                                        .object([
-                                            ("name", .string(v.name)), ("control", .bool(v.isControl)), ("entries", .int(v.entries)),
-                                            ("conversions", .int(v.conversions)), ("rate", optionalNumber(v.conversionRate)),
-                                            ("uplift_vs_control", optionalNumber(v.upliftVsControl)),
-                                            ("points_vs_control", optionalNumber(v.pointsVsControl)),
-                                            ("rate_interval", interval(v.rateInterval)),
-                                            ("points_interval", interval(v.pointsInterval)),
-                                            ("p_value", optionalNumber(v.pValue)),
-                                            ("enough_data", .bool(v.enoughData)),
-                                            ("steps", .array(v.steps.map { .object([("step", .string($0.step)), ("reached", .int($0.reached))]) })),
-                                        ])
-                                    })
-                            ),
-                        ])
+                        .object(
+                            [
+                                ("split", .string(e.split)),
+                                (
+                                    "variants",
+                                    .array(
+                                        e.variants.map { v in
+                                            .object([
+                                                ("name", .string(v.name)), ("control", .bool(v.isControl)), ("entries", .int(v.entries)),
+                                                ("conversions", .int(v.conversions)), ("rate", optionalNumber(v.conversionRate)),
+                                                ("uplift_vs_control", optionalNumber(v.upliftVsControl)),
+                                                ("points_vs_control", optionalNumber(v.pointsVsControl)),
+                                                ("rate_interval", interval(v.rateInterval)),
+                                                ("points_interval", interval(v.pointsInterval)),
+                                                ("p_value", optionalNumber(v.pValue)),
+                                                ("enough_data", .bool(v.enoughData)),
+                                                (
+                                                    "steps",
+                                                    .array(v.steps.map { .object([("step", .string($0.step)), ("reached", .int($0.reached))]) })
+                                                ),
+                                            ])
+                                        })
+                                ),
+                            ]
+                                + (winners.first { $0.journey == j.journey && $0.split == e.split }.map { w in
+                                    [
+                                        (
+                                            "winner",
+                                            JSONNode.object([
+                                                ("variant", .string(w.variant)), ("since", .string(Value.formatTime(w.since))),
+                                                ("evidence", .string(w.evidence)),
+                                            ])
+                                        )
+                                    ]
+                                } ?? []))
                     })
             ),
         ])
@@ -173,8 +190,11 @@ public struct DryRunJSONRenderer {
             kind("waiting", [("step", .string(step)), ("until", .time(until)), ("for_event", .optional(event))])
         case .eventReceived(let step, let event): kind("event_received", [("step", .string(step)), ("event", .string(event))])
         case .timedOut(let step): kind("timed_out", [("step", .string(step))])
-        case .variantAssigned(let split, let variant, let control):
-            kind("variant", [("split", .string(split)), ("variant", .string(variant)), ("control", .bool(control))])
+        case .variantAssigned(let split, let variant, let control, let winner):
+            kind(
+                "variant",
+                [("split", .string(split)), ("variant", .string(variant)), ("control", .bool(control))]
+                    + (winner.map { [("winner", .string($0))] } ?? []))
         case .attributesUpdated(let step, let attributes):
             kind("updated", [("step", .string(step)), ("attributes", .array(attributes.map(JSONNode.string)))])
         case .sent(let step, let message, let requested, let channel, let id, let notes):

@@ -100,6 +100,9 @@ public struct DryRunTextRenderer {
         }
         for e in j.experiments {
             out.append("  experiment \(e.split):")
+            if let w = result.winners.first(where: { $0.journey == j.journey && $0.split == e.split }) {
+                out.append("    winner: \(w.variant) since \(Value.formatTime(w.since)) (\(w.evidence)); later entrants are counted in it")
+            }
             for v in e.variants {
                 var line = "    \(v.name)\(v.isControl ? " (control)" : ""): \(v.conversions)/\(v.entries)"
                 if let rate = v.conversionRate { line += " = \(Self.percent(rate))" }

@@ -18,7 +18,8 @@ public enum TimelineText {
             }
         case .eventReceived(let step, let event): "at \(step): received \(event)"
         case .timedOut(let step): "at \(step): timed out"
-        case .variantAssigned(let split, let variant, let isControl): "split \(split): variant \(variant)\(isControl ? " (control)" : "")"
+        case .variantAssigned(let split, let variant, let isControl, let winner):
+            "split \(split): variant \(variant)\(isControl ? " (control)" : "")\(winner.map { " (\($0))" } ?? "")"
         case .attributesUpdated(let step, let attributes): "at \(step): updated \(attributes.joined(separator: ", "))"
         case .sent(_, let message, let requested, let channel, let id, let notes):
             if channel != requested {

@@ -298,7 +298,7 @@ public struct ScenarioExpectation: Sendable, Hashable {
             return conversions.isEmpty ? "no conversion" : "converted in " + conversions.map(\.journey).joined(separator: ", ")
         case .variant(_, let variant, let split):
             let assigned = timeline.compactMap { r -> String? in
-                if case .variantAssigned(let s, let v, _) = r.kind, split == nil || s == split { return v }
+                if case .variantAssigned(let s, let v, _, _) = r.kind, split == nil || s == split { return v }
                 return nil
             }
             return assigned.contains(variant) ? nil : (assigned.isEmpty ? "no variant assigned" : "variant " + assigned.joined(separator: ", "))

@@ -113,13 +113,23 @@ extension CustomerRun {
                 let evaluator = evaluator(journeyZone: program.timeZone, event: state.instances[i].lastEvent, at: t)
                 target = branches.first { evaluator.holds($0.condition) }?.target ?? otherwise
             case .split(let split):
-                guard let variant = assign(split, journey: program.name) else {
+                guard var variant = assign(split, journey: program.name) else {
                     finish(i, .invalidState(target), at: t)
                     return
                 }
                 if !state.instances[i].variants.contains(where: { $0.split == split.name }) {
+                    var note: String?
+                    if split.winner != nil, !variant.isControl, let winner = decidedWinner(of: split, journey: program.name, at: t) {
+                        variant = winner.variant
+                        note = winner.note
+                    }
                     state.instances[i].variants.append(VariantAssignment(split: split.name, variant: variant.name, isControl: variant.isControl))
-                    record(.variantAssigned(split: split.name, variant: variant.name, isControl: variant.isControl), instance: i, at: t)
+                    record(.variantAssigned(split: split.name, variant: variant.name, isControl: variant.isControl, winner: note), instance: i, at: t)
+                } else if let kept = state.instances[i].variants.first(where: { $0.split == split.name }),
+                    let own = split.variants.first(where: { $0.name == kept.variant })
+                {
+                    // A split reached again (a `go to` loop) keeps the variant first assigned.
+                    variant = own
                 }
                 target = variant.target
             case .wait(let wait):
@@ -157,6 +167,14 @@ extension CustomerRun {
                 return
             }
         }
+    }
+
+    /// The decided winner of `split` in force at `t`, with the timeline's note.
+    func decidedWinner(of split: Split, journey: String, at t: Double) -> (variant: Variant, note: String)? {
+        guard let winner = options.winners.first(where: { $0.journey == journey && $0.split == split.name }), t >= winner.since,
+            let variant = split.variants.first(where: { $0.name == winner.variant && !$0.isControl })
+        else { return nil }
+        return (variant, winner.note)
     }
 
     /// The variant of `split` for this customer: a stable hash of customer, journey and split.

@@ -41,16 +41,22 @@ public struct JourneyEngine: Sendable {
         public var recentEventIDLimit: Int
         /// Most action steps one instance runs without reaching a wait (guards against cycles).
         public var stepLimit: Int
+        /// Decided winners of splits with a winner rule: an input, like the paused journeys. From
+        /// its `since` instant on, an entrant whose own variant is not the control goes to the
+        /// winner, and the timeline says so. Deciding one is the caller's business (the dry-run
+        /// decides on its virtual clock; see docs/semantics.md, "Winner rules").
+        public var winners: [SplitWinner]
 
         public init(
             recordsSteps: Bool = true, splitSalt: String = "", historyLimit: Int = 256, recentEventIDLimit: Int = 32,
-            stepLimit: Int = 1_000
+            stepLimit: Int = 1_000, winners: [SplitWinner] = []
         ) {
             self.recordsSteps = recordsSteps
             self.splitSalt = splitSalt
             self.historyLimit = historyLimit
             self.recentEventIDLimit = recentEventIDLimit
             self.stepLimit = stepLimit
+            self.winners = winners
         }
     }
 

@@ -189,7 +189,10 @@ public struct DeploymentPlan: Sendable, Hashable, Codable {
                 + (send.category == .transactional ? " (transactional)" : "")
         case .update(let updates, _): "update \(updates.count) attribute(s)"
         case .branch(let branches, _): "branch with \(branches.count) condition(s)"
-        case .split(let split): "split \(split.name): " + split.variants.map { "\($0.name) \(Int($0.weight))%" }.joined(separator: ", ")
+        case .split(let split):
+            "split \(split.name): " + split.variants.map { "\($0.name) \(Int($0.weight))%" }.joined(separator: ", ")
+                + (split.winner.map { " · winner after \(DurationText.format($0.after)) by conversion, min \($0.minimumPerVariant) per variant" }
+                    ?? "")
         case .wait(let wait):
             switch wait {
             case .duration(let seconds, _): "wait \(DurationText.format(seconds))"

@@ -266,9 +266,9 @@ extension CatalogChecker {
                 for arm in arms.indices { number(&arms[arm].body, counter: &counter) }
                 if otherwise != nil { number(&otherwise!, counter: &counter) }
                 steps[index].kind = .branch(arms, otherwise: otherwise, otherwiseLocation: location)
-            case .split(let name, var variants):
+            case .split(let name, var variants, let winner):
                 for variant in variants.indices { number(&variants[variant].body, counter: &counter) }
-                steps[index].kind = .split(name: name, variants: variants)
+                steps[index].kind = .split(name: name, variants: variants, winner: winner)
             default:
                 break
             }
@@ -334,7 +334,7 @@ extension CatalogChecker {
             case .branch(let arms, let otherwise, _):
                 for arm in arms { forEachStep(in: arm.body, body) }
                 forEachStep(in: otherwise ?? [], body)
-            case .split(_, let variants):
+            case .split(_, let variants, _):
                 for variant in variants { forEachStep(in: variant.body, body) }
             default:
                 break
@@ -528,9 +528,11 @@ extension CatalogChecker {
             kind = .branch(branches, otherwise: otherwiseTarget)
             label = "branch"
             fallsThrough = anyFalls
-        case .split(let name, let variants):
-            kind = .split(
-                checkSplit(name: name, variants: variants, step: step, next: next, context: context, fallsThrough: &fallsThrough, &lowering))
+        case .split(let name, let variants, let winner):
+            var split = checkSplit(
+                name: name, variants: variants, step: step, next: next, context: context, fallsThrough: &fallsThrough, &lowering)
+            if let winner { split.winner = checkWinnerRule(winner, split: split, splitName: name, lowering: lowering) }
+            kind = .split(split)
             label = "split_" + Self.slug(name.value)
         case .update(let update):
             let lowered = checkUpdate(update)
@@ -918,6 +920,51 @@ extension CatalogChecker {
         }
         fallsThrough = anyFalls
         return Split(name: name.value, variants: lowered)
+    }
+
+    /// The smallest `min N per variant` a winner rule accepts: below it the two-proportion test's
+    /// normal approximation is not to be trusted.
+    static let winnerMinimumFloor = 30
+
+    mutating func checkWinnerRule(_ rule: WinnerRuleSyntax, split: Split, splitName: StringLiteral, lowering: JourneyLowering) -> WinnerRule? {
+        var valid = true
+        if rule.metric.text != "conversion" {
+            valid = false
+            let (hint, suggestion) = Suggestions.didYouMean(rule.metric.text, in: ["conversion"])
+            error(
+                .invalidWinnerRule, at: rule.metric.location, length: rule.metric.length,
+                "a winner is chosen by `conversion`, not `\(rule.metric.text)`\(hint)",
+                fixIts: suggestion.map { [.init(location: rule.metric.location, length: rule.metric.length, replacement: $0)] } ?? [])
+        }
+        if lowering.goal == nil {
+            valid = false
+            error(
+                .invalidWinnerRule, at: rule.location, length: 6,
+                "a winner by conversion needs a goal to convert on; add `goal event \"EVENT\" within DURATION` to journey `\(lowering.name)`")
+        }
+        if rule.after.seconds <= 0 {
+            valid = false
+            error(
+                .invalidWinnerRule, at: rule.after.location, length: rule.after.length,
+                "the winner rule's period must be longer than 0 (`winner after 14 days …`)")
+        }
+        if rule.minimum != rule.minimum.rounded() || rule.minimum < Double(Self.winnerMinimumFloor) || rule.minimum > 1e9 {
+            valid = false
+            error(
+                .invalidWinnerRule, at: rule.minimumLocation, length: rule.minimumLength,
+                "the minimum sample must be a whole number of customers from \(Self.winnerMinimumFloor) up, not \(rule.minimum == rule.minimum.rounded() && abs(rule.minimum) < 1e15 ? String(Int(rule.minimum)) : String(rule.minimum))",
+                notes: [.init("below \(Self.winnerMinimumFloor) customers per variant the two-proportion test cannot tell a winner")])
+        }
+        let competitors = split.variants.filter { !$0.isControl }
+        if competitors.count < 2 {
+            valid = false
+            error(
+                .invalidWinnerRule, at: rule.location, length: 6,
+                "split \"\(splitName.value)\" has \(competitors.count == 1 ? "one variant" : "no variants") besides its control group, so there is no winner to pick; a winner rule needs two variants or more",
+                notes: [.init("the control group never wins: it keeps its share so the uplift stays measurable")])
+        }
+        guard valid else { return nil }
+        return WinnerRule(after: rule.after.seconds, minimumPerVariant: Int(rule.minimum))
     }
 
     static func formatPercent(_ value: Double) -> String {

@@ -154,6 +154,7 @@ extension DiagnosticID {
     public static let journeyNeverStarts: Self = "E067-journey-never-starts"
     public static let duplicateWaitEvent: Self = "E068-duplicate-wait-event"
     public static let loopWithoutWait: Self = "E069-loop-without-wait"
+    public static let invalidWinnerRule: Self = "E070-invalid-winner-rule"
 
     // MARK: Warnings
     public static let marketingWithoutCap: Self = "W100-marketing-without-cap"

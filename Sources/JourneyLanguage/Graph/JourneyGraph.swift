@@ -89,7 +89,10 @@ public enum JourneyGraph {
                 }
             }.joined(separator: "\n")
         case .branch: return "if"
-        case .split(let split): return "split \(ExpressionPrinter.quote(split.name))"
+        case .split(let split):
+            guard let rule = split.winner else { return "split \(ExpressionPrinter.quote(split.name))" }
+            return
+                "split \(ExpressionPrinter.quote(split.name))\nwinner after \(CatalogChecker.describe(seconds: rule.after)) by conversion, min \(rule.minimumPerVariant) per variant"
         case .wait(.duration(let seconds, _)): return "wait \(CatalogChecker.describe(seconds: seconds))"
         case .wait(.untilTime(let expression, _)): return "wait until \(expression)"
         case .wait(.calendarDays(let days, _)): return "wait \(days) calendar day\(days == 1 ? "" : "s")"

@@ -275,7 +275,7 @@ extension JourneySourceIndex {
                 }
                 if let otherwiseLocation { see(otherwiseLocation) }
                 children += steps(otherwise ?? [], journey: journey, event: event)
-            case .split(_, let variants):
+            case .split(_, let variants, _):
                 for variant in variants {
                     see(variant.location)
                     let before = lastLine

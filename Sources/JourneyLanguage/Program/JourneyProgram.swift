@@ -97,9 +97,27 @@ public struct Branch: Sendable, Hashable, Codable {
 public struct Split: Sendable, Hashable, Codable {
     public var name: String
     public var variants: [Variant]
-    public init(name: String, variants: [Variant]) {
+    /// `winner after … by conversion min N per variant`: once a winner is decided (outside the
+    /// engine, see `JourneyEngine.Options.winners`), later entrants go to it.
+    public var winner: WinnerRule?
+    public init(name: String, variants: [Variant], winner: WinnerRule? = nil) {
         self.name = name
         self.variants = variants
+        self.winner = winner
+    }
+}
+
+/// A split's winner rule: after `after` seconds from the split's first entrant, the variant with
+/// the best conversion among those with at least `minimumPerVariant` entrants wins if it beats
+/// every other such variant significantly (two-proportion test, 95 %). See docs/semantics.md.
+public struct WinnerRule: Sendable, Hashable, Codable {
+    /// The period, in seconds, from the split's first entrant to the first decision.
+    public var after: Double
+    /// The smallest number of entrants each competing variant needs.
+    public var minimumPerVariant: Int
+    public init(after: Double, minimumPerVariant: Int) {
+        self.after = after
+        self.minimumPerVariant = minimumPerVariant
     }
 }
 

@@ -305,9 +305,21 @@ extension Parser {
                 name = try expectString("the split's name")
             }
             try expectNewline()
-            let variants = parseBlock { parser -> VariantSyntax? in try parser.parseVariant() }
+            var winner: WinnerRuleSyntax?
+            let variants = parseBlock { parser -> VariantSyntax? in
+                if parser.current.isWord("winner") {
+                    let rule = try parser.parseWinnerRule()
+                    if winner != nil {
+                        parser.diagnostics.append(.error(.invalidWinnerRule, at: rule.location, length: 6, "a split has at most one winner rule"))
+                    } else {
+                        winner = rule
+                    }
+                    return nil
+                }
+                return try parser.parseVariant()
+            }
             if variants == nil { report(at: current, "expected indented `variant NAME PERCENT%` lines under `split`") }
-            kind = .split(name: name, variants: variants ?? [])
+            kind = .split(name: name, variants: variants ?? [], winner: winner)
         case "set", "increment", "unset":
             kind = .update(try parseUpdate())
             try expectNewline()
@@ -664,6 +676,27 @@ extension Parser {
             break
         }
         return .branch(arms, otherwise: otherwise, otherwiseLocation: otherwiseLocation)
+    }
+
+    /// `winner after DURATION by conversion min N per variant`.
+    mutating func parseWinnerRule() throws -> WinnerRuleSyntax {
+        let start = advance()
+        try expectWord("after", "in `winner after 14 days by conversion min 500 per variant`")
+        let after = try parseDuration()
+        try expectWord("by", "in `winner after \(after.text) by conversion min 500 per variant`")
+        let metric = try expectSimpleName("what the variants compete on (`conversion`)")
+        try expectWord("min", "in `winner after \(after.text) by \(metric.text) min 500 per variant`")
+        let minimumToken = current
+        guard case .number(let minimum) = minimumToken.kind else {
+            try expected("the smallest number of customers per variant (`min 500 per variant`)")
+        }
+        advance()
+        try expectWord("per", "in `min \(minimumToken.text) per variant`")
+        try expectWord("variant", "in `min \(minimumToken.text) per variant`")
+        try expectNewline()
+        return WinnerRuleSyntax(
+            after: after, metric: metric, minimum: minimum, minimumLocation: location(minimumToken), minimumLength: minimumToken.length,
+            location: location(start))
     }
 
     mutating func parseVariant() throws -> VariantSyntax {

@@ -182,7 +182,8 @@ indirect enum StepKindSyntax: Sendable {
     case goTo(Name)
     case send(SendSyntax)
     case branch([BranchArmSyntax], otherwise: [StepSyntax]?, otherwiseLocation: SourceLocation?)
-    case split(name: StringLiteral, variants: [VariantSyntax])
+    /// `split NAME` with its variants and an optional winner rule.
+    case split(name: StringLiteral, variants: [VariantSyntax], winner: WinnerRuleSyntax?)
     case update(UpdateSyntax)
     case exit(reason: String?)
     case stage(Name)
@@ -234,6 +235,17 @@ struct VariantSyntax: Sendable {
     var weightLocation: SourceLocation
     var isControl: Bool
     var body: [StepSyntax]
+    var location: SourceLocation
+}
+
+/// `winner after 14 days by conversion min 500 per variant` inside a split.
+struct WinnerRuleSyntax: Sendable {
+    var after: DurationLiteral
+    /// The measure the variants compete on (`conversion`, the only one).
+    var metric: Name
+    var minimum: Double
+    var minimumLocation: SourceLocation
+    var minimumLength: Int
     var location: SourceLocation
 }
 

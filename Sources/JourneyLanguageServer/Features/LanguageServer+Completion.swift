@@ -22,7 +22,7 @@ extension LanguageServer {
     static let declarationKeywords = ["journey", "segment", "policy", "schema"]
     static let journeyKeywords = [
         "stage", "priority", "trigger", "entry", "exit", "goal", "cap", "time zone", "wait", "wait until", "wait for event", "send", "if", "else",
-        "else if", "split", "variant", "control", "set", "increment", "unset", "step", "received ->", "timeout ->",
+        "else if", "split", "variant", "control", "winner after", "set", "increment", "unset", "step", "received ->", "timeout ->",
         "wait for events", "on event", "go to",
     ]
     static let policyKeywords = [
