@@ -201,14 +201,15 @@ struct MultiNodeTests {
                 paused.thaw()
                 thawedAt.withLock { $0 = Date().timeIntervalSince1970 }
                 feed.markUp(2)
-                // Back, it is fenced and gets at most its share again, never every shard.
+                // Back, it is fenced, never takes every shard, and settles at its share of three.
                 let share = (CustomerShard.count + 2) / 3
-                _ = try await Self.waitUntil(seconds: 60) {
+                let settled = try await Self.waitUntil(seconds: 60) {
                     let owners = try await store.shardLeases().map(\.owner)
                     let held = owners.count { $0.contains("/\(pausedPID)/") }
                     heldAfterThaw.withLock { $0 = max($0, held) }
-                    return held >= share - 2 && Set(owners.filter { !$0.isEmpty }).count == 3
+                    return held >= share - 2 && held <= share && Set(owners.filter { !$0.isEmpty }).count == 3
                 }
+                #expect(settled, "the shards never settled at three equal shares after the freeze")
                 try await feed.waitForAcknowledgements(by: 2, count: 5)
             }
             try await group.waitForAll()
@@ -228,9 +229,11 @@ struct MultiNodeTests {
                 seconds <= Self.leaseSeconds + Self.renewSeconds + Self.takeoverMargin,
                 "after the \(fault), its shards were taken over in \(seconds) s")
         }
-        // After the freeze the node came back to a share, not to every shard.
-        let share = (CustomerShard.count + 2) / 3
-        #expect(heldAfterThaw.withLock { $0 } <= share, "the resumed node held \(heldAfterThaw.withLock { $0 }) shards")
+        // After the freeze the node came back to a share, never to every shard: at most half of
+        // them — its share of two live nodes, when on a loaded machine another node's heartbeat
+        // is late at its first renewal — and it settled at a third (above).
+        let half = (CustomerShard.count + 1) / 2
+        #expect(heldAfterThaw.withLock { $0 } <= half, "the resumed node held \(heldAfterThaw.withLock { $0 }) shards")
 
         // What each customer must show: one count per acknowledged event of each kind.
         var expected: [String: [String: Int]] = [:]
