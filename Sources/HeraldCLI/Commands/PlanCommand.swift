@@ -76,7 +76,8 @@ struct PlanCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let store = try SQLiteJourneyStore(SQLiteConfiguration(path: path))
-        let live = JourneyRegistry.latestVersions(try await store.journeyVersions())
+        let (live, fallback) = try await JourneyRegistry.liveJourneys(in: store)
+        if let fallback { FileHandle.standardError.write(Data("herald plan: warning: \(fallback)\n".utf8)) }
         return try await JourneyRegistry.plan(directory: journeys, live: live, store: store)
     }
 
