@@ -129,6 +129,26 @@ struct PlanCommandTests {
         #expect(cart["status"] as? String == "changed")
         #expect(cart["waiting_total"] as? Int == 5)
 
+        // A declared migration: the plan says what it does to the 5, and names a step the live
+        // version does not have at its line.
+        let edited = try String(contentsOf: file, encoding: .utf8)
+        try edited.replacingOccurrences(
+            of: "  goal event",
+            with: "  migrate from wait_1_hours exit\n  migrate from wait_1_hour to wait_2_hours keep deadline\n  migrate others stay\n  goal event"
+        ).write(to: file, atomically: true, encoding: .utf8)
+        let declared = try await herald("plan", "--journeys", journeys, "--data", scratch.file("data"))
+        #expect(declared.status == 0, "\(declared)")
+        #expect(
+            declared.stderr.contains(
+                "cart_abandonment.journey:8:3: warning: migrate from `wait_1_hours`: the live version of journey `cart_abandonment` has no step `wait_1_hours`; did you mean `wait_1_hour`?"
+            ), "\(declared.stderr)")
+        #expect(declared.stdout.contains("5 at wait_1_hour (version"), "\(declared.stdout)")
+        #expect(
+            declared.stdout.contains("declared (line 9): migrate to ")
+                && declared.stdout.contains(" wait_2_hours, deadline kept (not applied by this build: finishes on its version)"),
+            "\(declared.stdout)")
+        try edited.write(to: file, atomically: true, encoding: .utf8)
+
         try "journey oops \"oops\"\n  trigger on event \"x\"\n  entry always\n\n  send carrier_pigeon hello\n"
             .write(toFile: journeys + "/oops.journey", atomically: true, encoding: .utf8)
         let refused = try await herald("plan", "--journeys", journeys, "--data", scratch.file("data"))

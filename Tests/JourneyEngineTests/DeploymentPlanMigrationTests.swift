@@ -65,4 +65,20 @@ struct DeploymentPlanMigrationTests {
         let plain = DeploymentPlan(live: [live], candidate: [try Self.program(steps)], waiting: waiting)
         #expect(plain.journeys.first?.waiting.allSatisfy { $0.outcome == "finishes on its version (new entrants start on the candidate)" } == true)
     }
+
+    @Test func aRuleNamingAStepTheLiveVersionLacksIsFoundAtItsLine() throws {
+        let live = try Self.program(Self.liveSteps)
+        let candidate = try Self.program(
+            ["wait 2 hours"], migrate: ["migrate from wait_1_hour to wait_2_hours", "migrate from wait_1_hours exit", "migrate from nowhere exit"])
+        let problems = DeploymentPlan.unknownMigrationSteps(live: [live], candidate: [candidate])
+        #expect(problems.map { "\($0.at.line):\($0.at.column)" } == ["5:3", "6:3"])
+        #expect(
+            problems.map(\.message) == [
+                "migrate from `wait_1_hours`: the live version of journey `cart` has no step `wait_1_hours`; did you mean `wait_1_hour`?",
+                "migrate from `nowhere`: the live version of journey `cart` has no step `nowhere`",
+            ])
+        // A journey that is new, or declares nothing, has nothing to check.
+        #expect(DeploymentPlan.unknownMigrationSteps(live: [], candidate: [candidate]).isEmpty)
+        #expect(DeploymentPlan.unknownMigrationSteps(live: [live], candidate: [live]).isEmpty)
+    }
 }

@@ -26,7 +26,12 @@ extension JourneyRegistry {
         let waiting = try await counting.waitingInstances()
         switch JourneyCompiler.compileForService(directory: directory) {
         case .success(let (catalog, warnings)):
-            return PlanReport(plan: DeploymentPlan(live: live, candidate: catalog.journeys, waiting: waiting), diagnostics: warnings)
+            let migrations = DeploymentPlan.unknownMigrationSteps(live: live, candidate: catalog.journeys).map {
+                JourneyDiagnostic(
+                    file: $0.at.file, line: $0.at.line, column: $0.at.column, severity: "warning", message: $0.message,
+                    id: "E083-unknown-live-step")
+            }
+            return PlanReport(plan: DeploymentPlan(live: live, candidate: catalog.journeys, waiting: waiting), diagnostics: warnings + migrations)
         case .failure(let refused):
             let reasons = refused.diagnostics.map { "\($0.file):\($0.line):\($0.column): \($0.severity): \($0.message)" }
             return PlanReport(plan: DeploymentPlan(live: live, candidate: nil, waiting: waiting, reasons: reasons), diagnostics: refused.diagnostics)

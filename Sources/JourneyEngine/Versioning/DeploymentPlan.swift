@@ -140,6 +140,23 @@ public struct DeploymentPlan: Sendable, Hashable, Codable {
         }
     }
 
+    /// The `migrate from` rules of `candidate` that name no step of the live version of their
+    /// journey: where they are and what is wrong, with the closest live step as a suggestion.
+    public static func unknownMigrationSteps(live: [JourneyProgram], candidate: [JourneyProgram]) -> [(at: SourceLocation, message: String)] {
+        let liveByName = Dictionary(live.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+        var problems: [(at: SourceLocation, message: String)] = []
+        for journey in candidate {
+            guard let migration = journey.migration, let old = liveByName[journey.name] else { continue }
+            let labels = old.states.map(\.label)
+            for rule in migration.rules where !labels.contains(rule.from) {
+                let hint = Suggestions.closest(to: rule.from, in: labels).map { "; did you mean `\($0)`?" } ?? ""
+                problems.append(
+                    (rule.location, "migrate from `\(rule.from)`: the live version of journey `\(journey.name)` has no step `\(rule.from)`\(hint)"))
+            }
+        }
+        return problems
+    }
+
     /// The kind of wait a state is, in words (`nil`: not a wait).
     static func waitKind(_ kind: StateKind) -> String? {
         guard case .wait(let wait) = kind else { return nil }
