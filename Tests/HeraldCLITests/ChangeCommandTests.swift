@@ -129,6 +129,26 @@ struct PlanCommandTests {
         #expect(cart["status"] as? String == "changed")
         #expect(cart["waiting_total"] as? Int == 5)
 
+        // A declared migration: the plan says what it does to the 5, and names a step the live
+        // version does not have at its line.
+        let edited = try String(contentsOf: file, encoding: .utf8)
+        try edited.replacingOccurrences(
+            of: "  goal event",
+            with: "  migrate from wait_1_hours exit\n  migrate from wait_1_hour to wait_2_hours keep deadline\n  migrate others stay\n  goal event"
+        ).write(to: file, atomically: true, encoding: .utf8)
+        let declared = try await herald("plan", "--journeys", journeys, "--data", scratch.file("data"))
+        #expect(declared.status == 0, "\(declared)")
+        #expect(
+            declared.stderr.contains(
+                "cart_abandonment.journey:8:3: warning: migrate from `wait_1_hours`: the live version of journey `cart_abandonment` has no step `wait_1_hours`; did you mean `wait_1_hour`?"
+            ), "\(declared.stderr)")
+        #expect(declared.stdout.contains("5 at wait_1_hour (version"), "\(declared.stdout)")
+        #expect(
+            declared.stdout.contains("declared (line 9): migrate to ")
+                && declared.stdout.contains(" wait_2_hours, deadline kept (not applied by this build: finishes on its version)"),
+            "\(declared.stdout)")
+        try edited.write(to: file, atomically: true, encoding: .utf8)
+
         try "journey oops \"oops\"\n  trigger on event \"x\"\n  entry always\n\n  send carrier_pigeon hello\n"
             .write(toFile: journeys + "/oops.journey", atomically: true, encoding: .utf8)
         let refused = try await herald("plan", "--journeys", journeys, "--data", scratch.file("data"))
@@ -138,5 +158,39 @@ struct PlanCommandTests {
         #expect(try await herald("plan", "--journeys", journeys).status == 2)
         let noData = try await herald("plan", "--journeys", journeys, "--data", scratch.file("nothing-here"))
         #expect(noData.status == 1 && noData.stderr.contains("herald.sqlite"), "\(noData)")
+    }
+
+    /// The live set of `plan --data` is the current revision: a journey removed by an earlier reload
+    /// is not live (its old version stays in the store for the instances that might still run it).
+    @Test func planAgainstADataDirectoryTakesTheCurrentRevisionAsLive() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let journeys = try scratch.copyExampleJourneys()
+        let birthday = journeys + "/birthday.journey"
+        let text = try String(contentsOfFile: birthday, encoding: .utf8)
+        let server = try await Served.start(scratch, journeys: journeys)
+        var stopped = false
+        defer { if !stopped { server.process.killWithoutWaiting() } }
+        try FileManager.default.removeItem(atPath: birthday)
+        let reload = try await server.call(.post, "/v1/journeys/reload", body: #"{"note": "no birthdays"}"#)
+        #expect(reload.json?["revision"]["number"].number == 2, "\(reload.body)")
+        stopped = true
+        #expect(await server.stop() == 0)
+
+        let data = scratch.file("data")
+        let same = try await herald("plan", "--journeys", journeys, "--data", data, "--format", "json")
+        #expect(same.status == 0, "\(same)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(same.stdout.utf8)) as? [String: Any])
+        let names = ((object["plan"] as? [String: Any])?["journeys"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(!names.isEmpty && !names.contains("birthday"), "birthday was removed by revision 2: \(names)")
+        let summary = try await herald("plan", "--journeys", journeys, "--data", data)
+        #expect(summary.stdout.contains("Plan: journeys: 0 added, 0 changed, 0 removed;"), "\(summary.stdout)")
+        #expect(summary.stderr.isEmpty, "\(summary.stderr)")
+
+        // Putting the journey back adds it.
+        try text.write(toFile: birthday, atomically: true, encoding: .utf8)
+        let back = try await herald("plan", "--journeys", journeys, "--data", data)
+        #expect(back.status == 0 && back.stdout.contains("journey birthday: added"), "\(back.stdout)")
+        #expect(back.stdout.contains("Plan: journeys: 1 added, 0 changed, 0 removed;"), "\(back.stdout)")
     }
 }

@@ -52,17 +52,24 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let plan: DeploymentPlan
         let json: String
+        let diagnostics: [JourneyDiagnostic]
         if let server {
-            (plan, json) = try await Self.fromServer(server)
+            (plan, json, diagnostics) = try await Self.fromServer(server)
         } else {
             let report = try await Self.fromData(data!, journeys: journeys)
             plan = report.plan
+            diagnostics = report.diagnostics
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             let document: Value = .object([
                 "status": .string(plan.refused ? "would_refuse" : "planned"), "plan": plan.apiValue,
             ])
             json = String(decoding: try encoder.encode(document), as: UTF8.self) + "\n"
+        }
+        // A declared migration naming a step the live version does not have (the candidate's own
+        // warnings are `herald check`'s to show).
+        for d in diagnostics where d.id == "E083-unknown-live-step" {
+            FileHandle.standardError.write(Data("\(d.file):\(d.line):\(d.column): \(d.severity): \(d.message)\n".utf8))
         }
         FileHandle.standardOutput.write(Data((format == .json ? json : PlanText.render(plan)).utf8))
         if plan.refused { throw ExitCode(1) }
@@ -76,11 +83,12 @@ struct PlanCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let store = try SQLiteJourneyStore(SQLiteConfiguration(path: path))
-        let live = JourneyRegistry.latestVersions(try await store.journeyVersions())
+        let (live, fallback) = try await JourneyRegistry.liveJourneys(in: store)
+        if let fallback { FileHandle.standardError.write(Data("herald plan: warning: \(fallback)\n".utf8)) }
         return try await JourneyRegistry.plan(directory: journeys, live: live, store: store)
     }
 
-    static func fromServer(_ server: String) async throws -> (DeploymentPlan, String) {
+    static func fromServer(_ server: String) async throws -> (DeploymentPlan, String, [JourneyDiagnostic]) {
         guard let base = URL(string: server), base.scheme == "http" || base.scheme == "https" else {
             throw ValidationError("--server \(server): give the server's base URL, such as http://127.0.0.1:8080")
         }
@@ -101,11 +109,15 @@ struct PlanCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("herald plan: \(server) answered \(status)\(hint): \(String(decoding: body, as: UTF8.self))\n".utf8))
             throw ExitCode(1)
         }
-        struct Envelope: Decodable { var plan: DeploymentPlan }
+        struct Envelope: Decodable {
+            var plan: DeploymentPlan
+            var diagnostics: [JourneyDiagnostic]?
+        }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
-            return (try decoder.decode(Envelope.self, from: body).plan, String(decoding: body, as: UTF8.self) + "\n")
+            let envelope = try decoder.decode(Envelope.self, from: body)
+            return (envelope.plan, String(decoding: body, as: UTF8.self) + "\n", envelope.diagnostics ?? [])
         } catch {
             FileHandle.standardError.write(Data("herald plan: \(server) did not answer with a plan: \(error)\n".utf8))
             throw ExitCode(1)

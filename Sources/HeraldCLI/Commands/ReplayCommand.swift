@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeraldService
 import HeraldSimulation
 import JourneyEngine
 import JourneyLanguage
@@ -16,17 +17,24 @@ struct ReplayCommand: AsyncParsableCommand {
             added, removed, moved in time (with the shift) and on another channel, and how many customers \
             took a different path. Exit status: 0 no difference (or no --fail-on-change), 1 a difference \
             with --fail-on-change or bad input (a malformed log line, journeys that do not check), 2 usage \
-            errors. See docs/changing-journeys.md.
+            errors. A set is a journeys directory or `revision:N`, a stored revision read from a data \
+            directory (--data, SQLite) or a running server (--server URL, key in HERALD_API_KEY). \
+            See docs/changing-journeys.md.
             """
     )
+
+    @OptionGroup(title: "Where revision:N is read")
+    var target: HeraldTargetOptions
 
     @Option(help: "The input log (NDJSON: accepted_at, kind, event/profile/customer_id).", completion: .file(extensions: ["ndjson", "jsonl"]))
     var log: String
 
-    @Option(help: "The journey set running now: a journeys directory (or revision:N once stored revisions exist).", completion: .directory)
+    @Option(
+        help: "The journey set running now: a journeys directory, or revision:N (stored revision N, read from --data or --server).",
+        completion: .directory)
     var base: String
 
-    @Option(help: "The journey set to try: a journeys directory.", completion: .directory)
+    @Option(help: "The journey set to try: a journeys directory, or revision:N.", completion: .directory)
     var candidate: String
 
     @Option(help: "Show this customer's two timelines side by side.")
@@ -57,10 +65,17 @@ struct ReplayCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("herald replay: \(log): cannot read the input log (export one with `herald export`)\n".utf8))
             throw ExitCode(1)
         }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("herald-replay-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
         let result: ReplayResult
         do {
-            let replay = Replay(base: try baseSet.catalog(), candidate: try candidateSet.catalog())
+            let baseCatalog = try await baseSet.catalog(target: target, scratch: scratch + "/base")
+            let candidateCatalog = try await candidateSet.catalog(target: target, scratch: scratch + "/candidate")
+            let replay = Replay(base: baseCatalog, candidate: candidateCatalog)
             result = try replay.run(log: log, options: options)
+        } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("herald replay: \(failure.description)\n".utf8))
+            throw ExitCode(1)
         } catch let failure as LoadFailure {
             FileHandle.standardError.write(Data("\(failure)\nherald replay: the input log has malformed lines; nothing was replayed\n".utf8))
             throw ExitCode(1)
@@ -79,36 +94,42 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 }
 
-/// Where a journey set comes from: a directory today; a stored revision once the store keeps them.
-///
-/// `revision:N` is recognised so that the seam is in one place: when revisions are stored, this
-/// reads revision N's sources from the data directory and compiles them like a directory.
+/// Where a journey set comes from: a journeys directory, or a stored revision (`revision:N`) whose
+/// files are written into a scratch directory and compiled like one.
 enum JourneySetSource {
     case directory(String)
-    case revision(Int)
+    case revision(Int64)
 
     init(argument: String, flag: String) throws {
         if argument.hasPrefix("revision:") {
-            guard let n = Int(argument.dropFirst("revision:".count)), n > 0 else {
+            guard let n = Int64(argument.dropFirst("revision:".count)), n > 0 else {
                 throw ValidationError("--\(flag) \(argument): a revision is written revision:N with N a positive number")
             }
             self = .revision(n)
         } else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--\(flag) \(argument) is not a journeys directory (nor revision:N)")
+            }
             self = .directory(argument)
         }
     }
 
-    func catalog() throws -> JourneyCatalog {
+    /// The compiled set. A revision is read from `target` (the data directory's database or the
+    /// server's API) and written into `scratch`; an unknown revision or an unreachable server is a
+    /// ``CommandFailure``.
+    func catalog(target: HeraldTargetOptions, scratch: String) async throws -> JourneyCatalog {
         switch self {
         case .directory(let path):
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw ValidationError("\(path) is not a journeys directory")
-            }
             return try JourneyLoading.catalog(path)
         case .revision(let n):
-            throw ValidationError(
-                "revision:\(n): this build does not read stored revisions yet; check the revision's files out into a directory and pass that")
+            let revision = try await RevisionsCommand.fetch(n, from: try target.open())
+            try JourneySetFiles.write(revision.files, to: scratch)
+            do {
+                return try JourneyLoading.catalog(scratch)
+            } catch let failure as JourneyLoading.CompilationFailed {
+                throw CommandFailure("revision \(n) no longer checks with this build: \(failure)")
+            }
         }
     }
 }

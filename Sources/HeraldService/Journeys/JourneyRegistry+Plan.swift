@@ -20,16 +20,40 @@ extension JourneyRegistry {
     }
 
     /// What deploying `directory` over `live` would do to the instances `store` holds. `herald plan
-    /// --data` calls this with the latest deployed version of each journey as `live`.
+    /// --data` calls this with the store's current revision as `live` (``liveJourneys(in:)``).
     public static func plan(directory: String, live: [JourneyProgram], store: any JourneyStore) async throws -> PlanReport {
         guard let counting = store as? any WaitingInstanceCounting else { throw PlanUnavailable() }
         let waiting = try await counting.waitingInstances()
         switch JourneyCompiler.compileForService(directory: directory) {
         case .success(let (catalog, warnings)):
-            return PlanReport(plan: DeploymentPlan(live: live, candidate: catalog.journeys, waiting: waiting), diagnostics: warnings)
+            let migrations = DeploymentPlan.unknownMigrationSteps(live: live, candidate: catalog.journeys).map {
+                JourneyDiagnostic(
+                    file: $0.at.file, line: $0.at.line, column: $0.at.column, severity: "warning", message: $0.message,
+                    id: "E083-unknown-live-step")
+            }
+            return PlanReport(plan: DeploymentPlan(live: live, candidate: catalog.journeys, waiting: waiting), diagnostics: warnings + migrations)
         case .failure(let refused):
             let reasons = refused.diagnostics.map { "\($0.file):\($0.line):\($0.column): \($0.severity): \($0.message)" }
             return PlanReport(plan: DeploymentPlan(live: live, candidate: nil, waiting: waiting, reasons: reasons), diagnostics: refused.diagnostics)
+        }
+    }
+
+    /// The journeys a server on `store` runs now: its current revision, compiled. A store with no
+    /// revision yet (a database from before revisions) falls back to the newest deployed version of
+    /// each journey; so does one whose current revision no longer checks with this build, and
+    /// `fallback` then says why.
+    public static func liveJourneys(in store: any JourneyStore) async throws -> (journeys: [JourneyProgram], fallback: String?) {
+        guard let number = try await store.currentRevisionNumber(), let revision = try await store.revision(number) else {
+            return (latestVersions(try await store.journeyVersions()), nil)
+        }
+        do {
+            return (try compile(revision).0.journeys, nil)
+        } catch let refused as Refused {
+            let first = refused.diagnostics.first.map { ": \($0.file):\($0.line): \($0.message)" } ?? ""
+            return (
+                latestVersions(try await store.journeyVersions()),
+                "the current revision \(number) does not check with this build\(first); the newest version of each journey ever deployed stands for the live set"
+            )
         }
     }
 

@@ -92,7 +92,11 @@ public struct DeploymentPlan: Sendable, Hashable, Codable {
             default: outcome = "finishes on its version (new entrants start on the candidate)"
             }
             let here = (waitingByJourney[name] ?? []).map {
-                Waiting(version: $0.version, step: $0.step, count: $0.count, live: $0.version == old?.version, outcome: outcome)
+                var said = outcome
+                if status == .changed, candidate != nil, let new, let migration = new.migration {
+                    said = Self.declaredOutcome(migration, step: $0.step, old: $0.version == old?.version ? old : nil, new: new)
+                }
+                return Waiting(version: $0.version, step: $0.step, count: $0.count, live: $0.version == old?.version, outcome: said)
             }
             return JourneyPlan(
                 name: name, status: status, liveVersion: old?.version, candidateVersion: new?.version, settings: settings, steps: steps,
@@ -102,6 +106,65 @@ public struct DeploymentPlan: Sendable, Hashable, Codable {
 
     /// The journeys whose deployment changes something, or that have waiting instances.
     public var hasChanges: Bool { journeys.contains { $0.status != .unchanged } }
+
+    // MARK: Declared migrations
+
+    /// What `migrate …` declares for the customers waiting at `step` (of `old`, when they wait in
+    /// the live version): moved to a step of `new` (its deadline kept or restarted), out of the
+    /// journey, or left on their version; and what refuses it (a target of another kind of wait,
+    /// a step no rule names). This build plans declared migrations but does not apply them, and
+    /// says so.
+    static func declaredOutcome(_ migration: JourneyMigration, step: String, old: JourneyProgram?, new: JourneyProgram) -> String {
+        let notApplied = " (not applied by this build: finishes on its version)"
+        guard let rule = migration.rule(from: step) else {
+            switch migration.others {
+            case .stay?: return "finishes on its version (migrate others stay)"
+            case .exit?: return "declared: exit the journey (migrate others exit)" + notApplied
+            case nil:
+                return "declared migration leaves this step unaccounted for: add `migrate from \(step) to STEP` or `migrate others stay|exit`"
+                    + notApplied
+            }
+        }
+        let line = "line \(rule.location.line)"
+        switch rule.target {
+        case .exit:
+            return "declared (\(line)): exit the journey" + notApplied
+        case .step(let target, let keepDeadline):
+            if let from = old?.states.first(where: { $0.label == step }), let to = new.states.first(where: { $0.label == target }),
+                let fromKind = waitKind(from.kind), let toKind = waitKind(to.kind), fromKind != toKind
+            {
+                return "declared migration (\(line)) is refused: `\(step)` is \(fromKind) and `\(target)` \(toKind)" + notApplied
+            }
+            let version = String(new.version.prefix(12))
+            return "declared (\(line)): migrate to \(version) \(target), deadline \(keepDeadline ? "kept" : "restarted")" + notApplied
+        }
+    }
+
+    /// The `migrate from` rules of `candidate` that name no step of the live version of their
+    /// journey: where they are and what is wrong, with the closest live step as a suggestion.
+    public static func unknownMigrationSteps(live: [JourneyProgram], candidate: [JourneyProgram]) -> [(at: SourceLocation, message: String)] {
+        let liveByName = Dictionary(live.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+        var problems: [(at: SourceLocation, message: String)] = []
+        for journey in candidate {
+            guard let migration = journey.migration, let old = liveByName[journey.name] else { continue }
+            let labels = old.states.map(\.label)
+            for rule in migration.rules where !labels.contains(rule.from) {
+                let hint = Suggestions.closest(to: rule.from, in: labels).map { "; did you mean `\($0)`?" } ?? ""
+                problems.append(
+                    (rule.location, "migrate from `\(rule.from)`: the live version of journey `\(journey.name)` has no step `\(rule.from)`\(hint)"))
+            }
+        }
+        return problems
+    }
+
+    /// The kind of wait a state is, in words (`nil`: not a wait).
+    static func waitKind(_ kind: StateKind) -> String? {
+        guard case .wait(let wait) = kind else { return nil }
+        switch wait {
+        case .duration, .calendarDays, .untilTime, .untilLocalTime: return "a timed wait"
+        case .event, .events: return "a wait for events"
+        }
+    }
 
     // MARK: Structural difference
 

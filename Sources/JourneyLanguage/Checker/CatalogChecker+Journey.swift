@@ -59,7 +59,7 @@ extension CatalogChecker {
             }
             let singular: Bool
             switch setting.kind {
-            case .exitOnEvent, .exitWhen, .cap: singular = false
+            case .exitOnEvent, .exitWhen, .cap, .migrate: singular = false
             default: singular = true
             }
             if singular {
@@ -127,6 +127,8 @@ extension CatalogChecker {
                 if let program = checkCap(cap, journey: syntax.name.text, names: &capNames) { caps.append(program) }
             case .timeZone(let literal):
                 timeZone = checkTimeZone(literal)
+            case .migrate:
+                break  // checked once the steps have their labels (checkMigration)
             }
         }
         if trigger == nil && seen["trigger"] == nil && !syntax.hasSyntaxErrors {
@@ -171,11 +173,14 @@ extension CatalogChecker {
         checkGoToLoops(lowering)
         guard diagnostics.filter(\.isError).count == errorsBefore, let trigger else { return nil }
         let states = assignLabels(&lowering)
+        let migration = checkMigration(syntax, states: states)
+        guard diagnostics.filter(\.isError).count == errorsBefore else { return nil }
         var program = JourneyProgram(
             name: syntax.name.text, title: syntax.title ?? syntax.name.text, version: "", location: syntax.location, stage: stage,
             priority: priority, trigger: trigger, entry: entry, exits: exits, goal: goal, timeZone: timeZone, caps: caps,
             states: states, initial: initial
         )
+        program.migration = migration
         if computesVersions { program.version = ContentHash.version(of: program, segments: segments) }
         return program
     }

@@ -163,4 +163,10 @@ extension DiagnosticID {
     public static let templateUnknownVariable: Self = "W103-template-unknown-variable"
     public static let emptyJourney: Self = "W104-empty-journey"
     public static let receivedPreemptedByExit: Self = "W105-received-preempted-by-exit"
+
+    // MARK: Declared migrations
+    public static let unknownMigrationStep: Self = "E080-unknown-migration-step"
+    public static let migrationStepKind: Self = "E081-migration-step-kind"
+    public static let duplicateMigration: Self = "E082-duplicate-migration"
+    public static let migrationNotApplied: Self = "W120-migration-not-applied"
 }

@@ -1,8 +1,8 @@
 /// "Did you mean …?": the closest known name to a misspelt one.
-enum Suggestions {
+public enum Suggestions {
     /// The candidate closest to `name` by edit distance (insertions, deletions, substitutions and
     /// transpositions), if it is close enough to be a plausible typo.
-    static func closest(to name: String, in candidates: some Sequence<String>) -> String? {
+    public static func closest(to name: String, in candidates: some Sequence<String>) -> String? {
         let target = Array(name.lowercased())
         let limit = max(1, min(3, target.count / 3 + 1))
         var best: (String, Int)?

@@ -226,7 +226,7 @@ extension JourneySourceIndex {
                     if let filter { expression(filter, event: event.value) }
                 case .exitWhen(let condition): expression(condition, event: nil)
                 case .cap(let cap): self.cap(cap)
-                case .stage, .priority, .entry, .timeZone: break
+                case .stage, .priority, .entry, .timeZone, .migrate: break
                 }
             }
             let steps = self.steps(journey.steps, journey: journey.name.text, event: triggerEvent)

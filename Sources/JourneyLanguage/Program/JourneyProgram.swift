@@ -26,6 +26,10 @@ public struct JourneyProgram: Sendable, Hashable, Codable {
     public var caps: [Cap]
     public var states: [JourneyState]
     public var initial: StateID
+    /// How customers waiting in the live version move to this one (`migrate …`); `nil`: they
+    /// finish on their version. Left out of the canonical form when `nil`, so a journey without
+    /// one keeps its version.
+    public var migration: JourneyMigration? = nil
 
     public init(
         name: String, title: String, version: String, location: SourceLocation, stage: Stage?,

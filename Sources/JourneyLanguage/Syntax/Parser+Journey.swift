@@ -96,12 +96,44 @@ extension Parser {
             advance()
             advance()
             kind = .timeZone(try expectString("an IANA time zone name such as \"Europe/Paris\""))
+        case "migrate":
+            kind = .migrate(try parseMigrationRule())
         default:
             return .step(try parseStep())
         }
         let length = span(from: start)
         try expectNewline()
         return .setting(JourneySetting(kind: kind, location: location(start), length: length, afterSteps: false))
+    }
+
+    /// `migrate from OLD to NEW [keep deadline | restart]`, `migrate from OLD exit`,
+    /// `migrate others stay|exit`.
+    mutating func parseMigrationRule() throws -> MigrationRuleSyntax {
+        advance()
+        if current.isWord("others") {
+            advance()
+            if current.isWord("stay") || current.isWord("exit") {
+                return .others(exit: advance().text == "exit")
+            }
+            try expected("`stay` or `exit` after `migrate others` (what happens to customers at steps no rule names)")
+        }
+        try expectWord("from", "after `migrate` (`migrate from wait_1_hour to wait_2_hours keep deadline`)")
+        let from = try expectSimpleName("the label of a step of the live version")
+        if current.isWord("exit") {
+            advance()
+            return .exit(from: from)
+        }
+        try expectWord("to", "or `exit` after `migrate from \(from.text)`")
+        let to = try expectSimpleName("the label of a step of this version")
+        var keepDeadline = true
+        if current.isWord("keep") {
+            advance()
+            try expectWord("deadline", "after `keep`")
+        } else if current.isWord("restart") {
+            advance()
+            keepDeadline = false
+        }
+        return .move(from: from, to: to, keepDeadline: keepDeadline)
     }
 
     mutating func parseTrigger() throws -> TriggerSyntax {

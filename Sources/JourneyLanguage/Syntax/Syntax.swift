@@ -124,6 +124,7 @@ struct JourneySetting: Sendable {
         case goal(event: StringLiteral, filter: ExpressionSyntax?, within: DurationLiteral, exitOnGoal: Bool)
         case cap(CapSyntax)
         case timeZone(StringLiteral)
+        case migrate(MigrationRuleSyntax)
     }
     var kind: Kind
     var location: SourceLocation
@@ -141,8 +142,20 @@ struct JourneySetting: Sendable {
         case .goal: "goal"
         case .cap: "cap"
         case .timeZone: "time zone"
+        case .migrate: "migrate"
         }
     }
+}
+
+/// One line of a declared in-flight migration: how customers waiting in the live version move
+/// when this version is deployed.
+enum MigrationRuleSyntax: Sendable {
+    /// `migrate from OLD to NEW [keep deadline | restart]`
+    case move(from: Name, to: Name, keepDeadline: Bool)
+    /// `migrate from OLD exit`
+    case exit(from: Name)
+    /// `migrate others stay` / `migrate others exit`: the steps no rule names.
+    case others(exit: Bool)
 }
 
 enum TriggerSyntax: Sendable {
