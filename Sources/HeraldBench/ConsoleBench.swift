@@ -99,23 +99,29 @@ enum ConsoleBench {
             guard result.failures == 0 else { throw BenchError("\(result.failures) failed requests: \(result.output)") }
             return result.requestsPerSecond * Double(HTTPBench.batch)
         }
-        let without = try ingest("none")
-        let streams = (0..<10).map { _ in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: curl)
-            process.arguments = ["-s", "-N", "-o", "/dev/null", "-H", "Cookie: \(cookie)", base + "/console/stream?journey=cart_abandonment"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            return process
+        // Two rounds, none then streams, the better of each: a neighbour's burst on a shared
+        // machine lowers one run, not the comparison.
+        var without = 0.0
+        var with = 0.0
+        for round in 0..<2 {
+            without = max(without, try ingest("none\(round)"))
+            let streams = (0..<10).map { _ in
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: curl)
+                process.arguments = ["-s", "-N", "-o", "/dev/null", "-H", "Cookie: \(cookie)", base + "/console/stream?journey=cart_abandonment"]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                return process
+            }
+            for stream in streams { try stream.run() }
+            defer {
+                for stream in streams where stream.isRunning { stream.terminate() }
+            }
+            try await Task.sleep(for: .seconds(1))
+            let open = streams.filter(\.isRunning).count
+            guard open == 10 else { throw BenchError("only \(open) of 10 streams stayed open") }
+            with = max(with, try ingest("streams\(round)"))
         }
-        for stream in streams { try stream.run() }
-        defer {
-            for stream in streams where stream.isRunning { stream.terminate() }
-        }
-        try await Task.sleep(for: .seconds(1))
-        let open = streams.filter(\.isRunning).count
-        guard open == 10 else { throw BenchError("only \(open) of 10 streams stayed open") }
-        let with = try ingest("streams")
         table.add(
             "console: POST /v1/events with 10 live streams", with, "events/s", reference: ("no streams, same run", without),
             target: "≥ 0.9 × none", met: with >= 0.9 * without)
