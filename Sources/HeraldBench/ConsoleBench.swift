@@ -86,6 +86,17 @@ enum ConsoleBench {
             "console: journey map p99 (\(size))", map.p99, "ms", reference: ("GET /healthz p99 ms", health.p99), target: "< 100 ms",
             met: map.p99 < 100)
 
+        // What the overview adds to the map: the store statistics (count(*) over customers and timers).
+        var statistics: [Double] = []
+        for _ in 0..<21 {
+            let started = ContinuousClock.now
+            _ = try await store.statistics(now: wallClock())
+            statistics.append(seconds(since: started) * 1000)
+        }
+        table.add(
+            "console: store statistics in the overview, p50 (\(size))", statistics.sorted()[10], "ms",
+            reference: ("overview p50 ms", overview.p50))
+
         // Ingestion with and without 10 live streams (the http section's wrk script and batches).
         guard let wrk = BenchProcesses.which("wrk") else {
             return table.notRun("console: POST /v1/events with 10 live streams", reason: "not run: wrk is not installed (apt-get install -y wrk)")
