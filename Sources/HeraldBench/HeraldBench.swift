@@ -46,6 +46,7 @@ struct HeraldBench {
         await section("postgres") { try await PostgresBench.run(options, into: &$0) }
         await section("delivery") { try await DeliveryBench.run(options, into: &$0) }
         await section("lsp") { try LanguageServerBench.run(options, into: &$0) }
+        await section("console") { try await ConsoleBench.run(options, into: &$0) }
         print("")
         table.print()
     }

@@ -11,6 +11,7 @@ struct BenchOptions {
     var postgresEvents = 20_000
     var webhooks = 20_000
     var smtpMessages = 2_000
+    var consoleCustomers = 100_000
     var journeys = "Journeys"
     var dataDirectory = ".build/herald-bench"
     var only: Set<String> = []
@@ -19,11 +20,11 @@ struct BenchOptions {
     static let usage = """
         usage: herald-bench [--customers N] [--sqlite-events N] [--single-commits N] [--latency-events N]
                             [--timers N] [--http-connections N] [--postgres-events N] [--webhooks N] [--smtp N]
-                            [--journeys DIR] [--data DIR]
-                            [--only dry-run,replay,sqlite,http,latency,timers,postgres,delivery,lsp]
+                            [--console-customers N] [--journeys DIR] [--data DIR]
+                            [--only dry-run,replay,sqlite,http,latency,timers,postgres,delivery,lsp,console]
         Defaults: 1,000,000 dry-run customers, 50,000 SQLite events, 2,000 single-row commits,
         20,000 events per latency level, 1,000,000 waiting timers, 16 wrk connections for HTTP,
-        20,000 PostgreSQL events, 20,000 webhooks, 2,000 SMTP messages.
+        20,000 PostgreSQL events, 20,000 webhooks, 2,000 SMTP messages, 100,000 customers behind the console.
         The 10M-instance memory check: --only timers --timers 10000000 (about 6.5 GB of disk; about 6
         minutes to create; RSS printed once created).
         The SQLite files go in --data (default .build/herald-bench, on the same disk as a real store).
@@ -53,6 +54,7 @@ struct BenchOptions {
             case "--postgres-events": o.postgresEvents = try number()
             case "--webhooks": o.webhooks = try number()
             case "--smtp": o.smtpMessages = try number()
+            case "--console-customers": o.consoleCustomers = try number()
             case "--journeys": o.journeys = try value()
             case "--data": o.dataDirectory = try value()
             case "--only": o.only = Set(try value().split(separator: ",").map(String.init))

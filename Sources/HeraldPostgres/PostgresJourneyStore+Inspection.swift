@@ -38,18 +38,68 @@ extension PostgresJourneyStore {
 
     public func deadLetters(before: Int64?, limit: Int) async throws -> [DeadLetter] {
         var result: [DeadLetter] = []
-        for try await (seq, message, attempts, reason, at) in try await client.query(
+        for try await (seq, message, attempts, reason, at, retried) in try await client.query(
             """
-            SELECT seq, message, attempts, reason, at FROM dead_letters
+            SELECT seq, message, attempts, reason, at, retried_at FROM dead_letters
             WHERE seq < \(before ?? Int64.max) ORDER BY seq DESC LIMIT \(limit)
             """, logger: logger
-        ).decode((Int64, Data, Int, String, Double).self) {
-            result.append(
-                DeadLetter(
-                    sequence: seq, message: try StoreColumnCoding.decode(OutboxMessage.self, from: message), attempts: attempts,
-                    reason: reason, at: at))
+        ).decode((Int64, Data, Int, String, Double, Double?).self) {
+            result.append(try Self.deadLetter(seq, message, attempts, reason, at, retried))
         }
         return result
+    }
+
+    private static func deadLetter(
+        _ seq: Int64, _ message: Data, _ attempts: Int, _ reason: String, _ at: Double, _ retried: Double?
+    ) throws -> DeadLetter {
+        DeadLetter(
+            sequence: seq, message: try StoreColumnCoding.decode(OutboxMessage.self, from: message), attempts: attempts,
+            reason: reason, at: at, retriedAt: retried)
+    }
+
+    /// The dead letter `sequence`, locked for the rest of the transaction.
+    private func lockDeadLetter(_ sequence: Int64, _ connection: PostgresConnection) async throws -> DeadLetter? {
+        for try await (seq, message, attempts, reason, at, retried) in try await connection.query(
+            "SELECT seq, message, attempts, reason, at, retried_at FROM dead_letters WHERE seq = \(sequence) FOR UPDATE",
+            logger: logger
+        ).decode((Int64, Data, Int, String, Double, Double?).self) {
+            return try Self.deadLetter(seq, message, attempts, reason, at, retried)
+        }
+        return nil
+    }
+
+    private func log(_ entry: CustomerLogEntry, customerID: String, _ connection: PostgresConnection) async throws {
+        let data = try StoreColumnCoding.encode(entry)
+        try await connection.query(
+            "INSERT INTO customer_log (customer_id, at, entry) VALUES (\(customerID), \(entry.at), \(data))", logger: logger)
+    }
+
+    public func retryDeadLetter(_ sequence: Int64, now: Double) async throws -> DeadLetterResolution {
+        try await transaction { connection -> DeadLetterResolution in
+            guard var letter = try await self.lockDeadLetter(sequence, connection) else { return .unknown }
+            if let at = letter.retriedAt { return .alreadyRetried(at: at) }
+            var moved = 0
+            for try await _ in try await connection.query(
+                """
+                UPDATE outbox SET status = 0, next_attempt_at = \(now), attempts = 0, lease_until = NULL, claimed_by = NULL,
+                finished_at = NULL WHERE id = \(letter.message.id) AND status = 2 RETURNING 1
+                """, logger: self.logger
+            ).decode(Int.self) { moved += 1 }
+            guard moved == 1 else { return .messageGone }
+            try await connection.query("UPDATE dead_letters SET retried_at = \(now) WHERE seq = \(sequence)", logger: self.logger)
+            letter.retriedAt = now
+            try await self.log(letter.logEntry("retried", at: now), customerID: letter.message.customerID, connection)
+            return .done(letter)
+        }
+    }
+
+    public func discardDeadLetter(_ sequence: Int64, now: Double) async throws -> DeadLetterResolution {
+        try await transaction { connection -> DeadLetterResolution in
+            guard let letter = try await self.lockDeadLetter(sequence, connection) else { return .unknown }
+            try await connection.query("DELETE FROM dead_letters WHERE seq = \(sequence)", logger: self.logger)
+            try await self.log(letter.logEntry("discarded", at: now), customerID: letter.message.customerID, connection)
+            return .done(letter)
+        }
     }
 
     public func statistics(now: Double) async throws -> StoreStatistics {

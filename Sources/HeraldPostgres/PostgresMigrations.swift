@@ -167,6 +167,12 @@ enum PostgresMigrations {
                 "CREATE INDEX input_log_accepted ON input_log (accepted_at, seq)",
                 "CREATE INDEX input_log_customer ON input_log (customer_id)",
             ]),
+        Migration(
+            version: 3, name: "dead letters remember a retry",
+            statements: [
+                // When an operator put the dead letter's message back in the outbox (NULL: never).
+                "ALTER TABLE dead_letters ADD COLUMN retried_at DOUBLE PRECISION"
+            ]),
     ]
 
     /// Applies the migrations not yet applied. Safe to call from several nodes at once.

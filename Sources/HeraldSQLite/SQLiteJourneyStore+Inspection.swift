@@ -39,14 +39,54 @@ extension SQLiteJourneyStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT seq, message, attempts, reason, at FROM dead_letters
+                    SELECT seq, message, attempts, reason, at, retried_at FROM dead_letters
                     WHERE seq < ? ORDER BY seq DESC LIMIT ?
                     """, arguments: [before ?? Int64.max, limit])
-            return try rows.map { row in
-                DeadLetter(
-                    sequence: row["seq"], message: try StoreColumnCoding.decode(OutboxMessage.self, from: row["message"] as Data),
-                    attempts: row["attempts"], reason: row["reason"], at: row["at"])
-            }
+            return try rows.map(Self.deadLetter)
+        }
+    }
+
+    private static func deadLetter(_ row: Row) throws -> DeadLetter {
+        DeadLetter(
+            sequence: row["seq"], message: try StoreColumnCoding.decode(OutboxMessage.self, from: row["message"] as Data),
+            attempts: row["attempts"], reason: row["reason"], at: row["at"], retriedAt: row["retried_at"])
+    }
+
+    private static func loadDeadLetter(_ sequence: Int64, _ db: Database) throws -> DeadLetter? {
+        try Row.fetchOne(
+            db, sql: "SELECT seq, message, attempts, reason, at, retried_at FROM dead_letters WHERE seq = ?", arguments: [sequence]
+        ).map(deadLetter)
+    }
+
+    private static func log(_ entry: CustomerLogEntry, customerID: String, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO customer_log (customer_id, at, entry) VALUES (?, ?, ?)",
+            arguments: [customerID, entry.at, try StoreColumnCoding.encode(entry)])
+    }
+
+    public func retryDeadLetter(_ sequence: Int64, now: Double) async throws -> DeadLetterResolution {
+        try await writer.write { db -> DeadLetterResolution in
+            guard var letter = try Self.loadDeadLetter(sequence, db) else { return .unknown }
+            if let at = letter.retriedAt { return .alreadyRetried(at: at) }
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET status = 0, next_attempt_at = ?, attempts = 0, lease_until = NULL, finished_at = NULL
+                    WHERE id = ? AND status = 2
+                    """, arguments: [now, letter.message.id])
+            guard db.changesCount == 1 else { return .messageGone }
+            try db.execute(sql: "UPDATE dead_letters SET retried_at = ? WHERE seq = ?", arguments: [now, sequence])
+            letter.retriedAt = now
+            try Self.log(letter.logEntry("retried", at: now), customerID: letter.message.customerID, db)
+            return .done(letter)
+        }
+    }
+
+    public func discardDeadLetter(_ sequence: Int64, now: Double) async throws -> DeadLetterResolution {
+        try await writer.write { db -> DeadLetterResolution in
+            guard let letter = try Self.loadDeadLetter(sequence, db) else { return .unknown }
+            try db.execute(sql: "DELETE FROM dead_letters WHERE seq = ?", arguments: [sequence])
+            try Self.log(letter.logEntry("discarded", at: now), customerID: letter.message.customerID, db)
+            return .done(letter)
         }
     }
 

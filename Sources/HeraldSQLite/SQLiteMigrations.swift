@@ -127,6 +127,10 @@ enum Migrations {
                     CREATE INDEX input_log_customer ON input_log(customer_id);
                     """)
         }
+        migrator.registerMigration("v3: dead letters remember a retry") { db in
+            // When an operator put the dead letter's message back in the outbox (NULL: never).
+            try db.execute(sql: "ALTER TABLE dead_letters ADD COLUMN retried_at REAL")
+        }
         return migrator
     }
 }

@@ -78,11 +78,16 @@ public struct HeraldServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(APIErrorMiddleware())
         router.middlewares.add(BearerAuthMiddleware(keys: configuration.apiKeys, ownAuthPrefixes: ["/console"]))
+        let deadLetterOperations = DeadLetterOperations(store: store, clock: clock, deliverySignal: deliverySignal)
         HeraldAPI(
             store: store, registry: registry, inboxSignal: processing.inboxSignal, completions: completions,
-            metrics: metrics, timers: timers, limits: configuration.limits, clock: clock, readiness: readiness
+            metrics: metrics, timers: timers, limits: configuration.limits, clock: clock, readiness: readiness,
+            deadLetterOperations: deadLetterOperations
         ).register(on: router)
-        try HeraldConsole(store: store, registry: registry, apiKeys: configuration.apiKeys, clock: clock, logger: logger).register(on: router)
+        try HeraldConsole(
+            store: store, registry: registry, apiKeys: configuration.apiKeys, clock: clock, logger: logger,
+            deadLetterOperations: deadLetterOperations
+        ).register(on: router)
 
         // The application's service group stops in reverse order: the HTTP server first, then
         // delivery, timers and processing finish what they are doing.

@@ -176,6 +176,18 @@ struct ConsoleTests {
             let missing = try await Self.call(port: port, .get, "/console/customers?id=nobody", cookie: session.cookie)
             #expect(missing.status == 404)
             #expect(missing.body.contains("No customer with id"))
+
+            // The goal an hour later: the median time to convert comes from the histogram's bucket.
+            let goal = #"{"id": "e2", "customer_id": "c1", "name": "order.completed", "timestamp": \#(Self.start + 3_700)}"#
+            clock.withLock { $0 = Self.start + 3_700 }
+            #expect(try await HTTPCall.send(port: port, .post, "/v1/events", body: goal).status == 202)
+            try await settle()
+            let converted = try await Self.call(port: port, .get, "/console/journeys/cart_abandonment", cookie: session.cookie)
+            #expect(converted.body.contains("1h 1m 40s mean time to convert"))
+            // 3 700 s falls in [2896, 4096): one conversion, so the middle of that bucket.
+            #expect(converted.body.contains("≈ 58m 16s median time to convert (from buckets)"))
+            let overviewAfter = try await Self.call(port: port, .get, "/console", cookie: session.cookie)
+            #expect(overviewAfter.body.contains(#"<td class="n">≈ 58m 16s</td>"#))
         }
     }
 

@@ -45,6 +45,13 @@ struct ConsoleCounts: Sendable {
         return sum
     }
 
+    /// The time-to-convert histogram of `journey` over every version (``ConvertTimeHistogram``).
+    func convertTimes(_ journey: String) -> [Int: Int64] {
+        (journeys[journey] ?? [:]).values.reduce(into: [:]) { sum, version in
+            sum.merge(ConvertTimeHistogram.buckets(version.steps[""] ?? [:]), uniquingKeysWith: +)
+        }
+    }
+
     /// The versions of `journey` with customers waiting in them now.
     func liveVersions(_ journey: String) -> [String] {
         (journeys[journey] ?? [:]).filter { $0.value.total("waiting") > 0 }.keys.sorted()

@@ -29,12 +29,15 @@ struct HeraldConsole: Sendable {
     let streamInterval: Duration
     /// What the streams read: one store read per half interval, however many streams are open.
     let streamCounts: ConsoleCountsCache
+    /// Retry and discard of dead letters (the same operations as the API's).
+    let deadLetterOperations: DeadLetterOperations
 
     /// Loads the templates and assets from the package resources.
     init(
         store: any JourneyStore, registry: JourneyRegistry, apiKeys: [String], clock: ServiceClock, logger: Logger,
-        sessionLifetime: Double = 8 * 3_600, streamInterval: Duration = .milliseconds(500)
+        deadLetterOperations: DeadLetterOperations, sessionLifetime: Double = 8 * 3_600, streamInterval: Duration = .milliseconds(500)
     ) throws {
+        self.deadLetterOperations = deadLetterOperations
         self.store = store
         self.registry = registry
         self.apiKeys = apiKeys.map { Array($0.utf8) }
@@ -78,6 +81,10 @@ struct HeraldConsole: Sendable {
             try await self.page(request) { session in try await self.customerPage(request, session) }
         }
         router.get("/console/stream") { request, _ in try await self.stream(request) }
+        router.post("/console/dead-letters/:id/retry") { request, context in try await self.resolveDeadLetter(request, context, retry: true) }
+        router.post("/console/dead-letters/:id/discard") { request, context in
+            try await self.resolveDeadLetter(request, context, retry: false)
+        }
     }
 
     // MARK: Sessions
@@ -171,6 +178,7 @@ struct HeraldConsole: Sendable {
                 "entered7": counts.recent(name, "entered", days: 7, now: now), "active": total("waiting"),
                 "converted": total("converted"), "convertedToday": counts.recent(name, "converted", days: 1, now: now),
                 "converted7": counts.recent(name, "converted", days: 7, now: now),
+                "medianToConvert": ConvertTimeHistogram.medianText(counts.convertTimes(name)),
                 "sent": total("sent"), "skipped": total("skipped"), "deferred": total("deferred"), "fellBack": total("fell_back"),
             ])
         }
@@ -213,7 +221,8 @@ struct HeraldConsole: Sendable {
         let recentLetters: [[String: Any]] = letters.prefix(10).map {
             [
                 "at": Value.formatTime($0.at), "customer": $0.message.customerID, "customerQuery": Self.queryValue($0.message.customerID),
-                "channel": $0.message.channel.rawValue, "reason": $0.reason,
+                "channel": $0.message.channel.rawValue, "reason": $0.reason, "sequence": $0.sequence,
+                "retried": $0.retriedAt != nil, "retriedAt": $0.retriedAt.map(Value.formatTime) ?? "",
             ]
         }
         let warnings = deployment.warnings.map { "\($0.file):\($0.line):\($0.column): \($0.severity): \($0.message)" }
@@ -268,6 +277,7 @@ struct HeraldConsole: Sendable {
                 ]
             },
             "entered": entered, "converted": converted, "conversionRate": rate, "meanTimeToConvert": mean,
+            "medianTimeToConvert": ConvertTimeHistogram.medianText(ConvertTimeHistogram.buckets(shown.steps[""] ?? [:])),
             "rules": layout.rules, "hasRules": !layout.rules.isEmpty,
             "streamURL": "/console/stream?journey=\(Self.queryValue(name))&version=\(Self.queryValue(program.version))",
             "svg": JourneyMapSVG.render(layout, counts: shown, highlight: request.uri.queryParameters.get("step")),
@@ -412,6 +422,26 @@ struct HeraldConsole: Sendable {
                     "diagnostics": refused.diagnostics.map { "\($0.file):\($0.line):\($0.column): \($0.severity): \($0.message)" },
                 ], uniquingKeysWith: { $1 })
             return html(.unprocessableContent, render("error", data))
+        }
+    }
+
+    /// Retries or discards a dead letter (confirmed in the browser, CSRF-checked, logged): the
+    /// overview again with what was done, or the error as a page (unknown 404, already retried 409).
+    func resolveDeadLetter(_ request: Request, _ context: BasicRequestContext, retry: Bool) async throws -> Response {
+        let (session, _) = try await requireChange(request)
+        do {
+            let sequence = try DeadLetterOperations.sequence(try context.parameters.require("id"))
+            let letter =
+                retry
+                ? try await deadLetterOperations.retry(sequence, by: "console", logger: logger)
+                : try await deadLetterOperations.discard(sequence, by: "console", logger: logger)
+            let done = retry ? "put back in the outbox, due now" : "discarded"
+            return try await overview(
+                session, flash: "Dead letter \(sequence) (message \(letter.message.id) to \(letter.message.customerID)) \(done).")
+        } catch let error as APIError {
+            let data = base("Error", session).merging(
+                ["heading": error.status.reasonPhrase, "message": error.message], uniquingKeysWith: { $1 })
+            return html(error.status, render("error", data))
         }
     }
 

@@ -165,7 +165,7 @@ enum APIResource {
             "customer_id": .string(letter.message.customerID), "journey": .string(letter.message.journey),
             "step": .string(letter.message.step), "channel": .string(letter.message.channel.rawValue),
             "message": .string(letter.message.message), "attempts": integer(letter.attempts), "reason": .string(letter.reason),
-            "at": time(letter.at),
+            "at": time(letter.at), "retried_at": time(letter.retriedAt),
         ])
     }
 

@@ -18,6 +18,7 @@ struct HeraldAPI: Sendable {
     let limits: ServiceConfiguration.Limits
     let clock: ServiceClock
     let readiness: Readiness
+    let deadLetterOperations: DeadLetterOperations
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in JSONResponse.make(.ok, .object(["status": .string("ok")])) }
@@ -35,6 +36,16 @@ struct HeraldAPI: Sendable {
         router.post("/v1/journeys/:name/pause") { _, context in try await self.pause(context, true) }
         router.post("/v1/journeys/:name/resume") { _, context in try await self.pause(context, false) }
         router.get("/v1/dead-letters") { request, _ in try await self.deadLetters(request) }
+        router.post("/v1/dead-letters/:id/retry") { _, context in
+            let sequence = try DeadLetterOperations.sequence(try context.parameters.require("id"))
+            let letter = try await self.deadLetterOperations.retry(sequence, by: "api", logger: context.logger)
+            return JSONResponse.make(.ok, APIResource.deadLetter(letter))
+        }
+        router.delete("/v1/dead-letters/:id") { _, context in
+            let sequence = try DeadLetterOperations.sequence(try context.parameters.require("id"))
+            let letter = try await self.deadLetterOperations.discard(sequence, by: "api", logger: context.logger)
+            return JSONResponse.make(.ok, APIResource.deadLetter(letter))
+        }
         registerRevisions(on: router)
     }
 

@@ -64,6 +64,7 @@ public struct EngineRecords: Sendable {
                 count(record, "", Self.daily("converted", at: record.at))
                 counters[JourneyCounter(journey: record.journey, version: record.version, metric: "convert_seconds"), default: 0] +=
                     Int64(max(0, time).rounded())
+                count(record, "", ConvertTimeHistogram.metric(seconds: max(0, time)))
                 log(record, "converted", "reached the goal \(goal) after \(DurationText.format(time))")
             default:
                 break

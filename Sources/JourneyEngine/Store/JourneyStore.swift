@@ -74,6 +74,12 @@ public protocol JourneyStore: Sendable {
     func customerLog(customerID: String, limit: Int) async throws -> [CustomerLogEntry]
     /// Dead letters, newest first, with a sequence lower than `before` when given.
     func deadLetters(before: Int64?, limit: Int) async throws -> [DeadLetter]
+    /// Puts dead letter `sequence`'s message back in the outbox, due at `now`, with the same id (the
+    /// idempotency key channels see) and its attempts counted afresh. The dead letter stays, marked
+    /// retried (once only); the customer's log records the retry. One transaction.
+    func retryDeadLetter(_ sequence: Int64, now: Double) async throws -> DeadLetterResolution
+    /// Removes dead letter `sequence` (retried or not); the customer's log records the discard.
+    func discardDeadLetter(_ sequence: Int64, now: Double) async throws -> DeadLetterResolution
     func statistics(now: Double) async throws -> StoreStatistics
 
     // MARK: Journeys

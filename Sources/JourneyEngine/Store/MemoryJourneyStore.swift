@@ -205,7 +205,7 @@ public final class MemoryJourneyStore: JourneyStore {
                     row.finishedAt = record.at
                     c.deadLetters.append(
                         DeadLetter(
-                            sequence: Int64(c.deadLetters.count + 1), message: row.message, attempts: row.attempts,
+                            sequence: (c.deadLetters.last?.sequence ?? 0) + 1, message: row.message, attempts: row.attempts,
                             reason: reason, at: record.at))
                 case .notAttempted(let at):
                     row.attempts -= 1
@@ -251,6 +251,34 @@ public final class MemoryJourneyStore: JourneyStore {
     public func deadLetters(before: Int64?, limit: Int) async throws -> [DeadLetter] {
         contents.withLock { c in
             Array(c.deadLetters.filter { before == nil || $0.sequence < before! }.reversed().prefix(limit))
+        }
+    }
+
+    public func retryDeadLetter(_ sequence: Int64, now: Double) async throws -> DeadLetterResolution {
+        contents.withLock { c in
+            guard let index = c.deadLetters.firstIndex(where: { $0.sequence == sequence }) else { return .unknown }
+            var letter = c.deadLetters[index]
+            if let at = letter.retriedAt { return .alreadyRetried(at: at) }
+            guard var row = c.outbox[letter.message.id], row.state == .dead else { return .messageGone }
+            row.state = .pending
+            row.nextAttemptAt = now
+            row.attempts = 0
+            row.leaseUntil = nil
+            row.finishedAt = nil
+            c.outbox[letter.message.id] = row
+            letter.retriedAt = now
+            c.deadLetters[index] = letter
+            c.log[letter.message.customerID, default: []].append(letter.logEntry("retried", at: now))
+            return .done(letter)
+        }
+    }
+
+    public func discardDeadLetter(_ sequence: Int64, now: Double) async throws -> DeadLetterResolution {
+        contents.withLock { c in
+            guard let index = c.deadLetters.firstIndex(where: { $0.sequence == sequence }) else { return .unknown }
+            let letter = c.deadLetters.remove(at: index)
+            c.log[letter.message.customerID, default: []].append(letter.logEntry("discarded", at: now))
+            return .done(letter)
         }
     }
 

@@ -58,14 +58,42 @@ public struct DeadLetter: Sendable, Hashable, Codable {
     public var attempts: Int
     public var reason: String
     public var at: Double
+    /// When an operator put the message back in the outbox (``JourneyStore/retryDeadLetter(_:now:)``).
+    public var retriedAt: Double?
 
-    public init(sequence: Int64, message: OutboxMessage, attempts: Int, reason: String, at: Double) {
+    public init(sequence: Int64, message: OutboxMessage, attempts: Int, reason: String, at: Double, retriedAt: Double? = nil) {
         self.sequence = sequence
         self.message = message
         self.attempts = attempts
         self.reason = reason
         self.at = at
+        self.retriedAt = retriedAt
     }
+}
+
+extension DeadLetter {
+    /// The customer log's record of an operator's `retried` or `discarded`.
+    public func logEntry(_ action: String, at: Double) -> CustomerLogEntry {
+        CustomerLogEntry(
+            at: at, kind: "operation", journey: message.journey,
+            summary: "dead letter \(sequence) \(action): message \(message.id) (\(message.channel.rawValue), step \(message.step))",
+            detail: .object([
+                "dead_letter": .number(Double(sequence)), "message_id": .string(message.id), "action": .string(action),
+                "reason": .string(reason),
+            ]))
+    }
+}
+
+/// What an operator's retry or discard of a dead letter did.
+public enum DeadLetterResolution: Sendable, Hashable {
+    /// Done: the dead letter as it is now (retried: with ``DeadLetter/retriedAt``; discarded: as it was).
+    case done(DeadLetter)
+    /// No dead letter has this sequence (never, or it was discarded, pruned or erased with its customer).
+    case unknown
+    /// The dead letter was retried before, at this time: its message is in the outbox already.
+    case alreadyRetried(at: Double)
+    /// The message's outbox row is no longer a dead one (it is gone, or pending or delivered again).
+    case messageGone
 }
 
 /// An outbox row as inspection shows it.
