@@ -119,10 +119,12 @@ struct DeliveryCrashLoopTests {
         if let postgres {
             // Short shard leases: a restarted node takes over its dead predecessor's shards soon.
             let config = directory.appendingPathComponent("herald.yaml")
-            // Short delivery leases too: an attempt a kill cut off after its webhook arrived is retried
-            // (and its outcome recorded) once the lease lapses — on PostgreSQL the restarted node is
-            // a new node, so it cannot tell that the claim was its predecessor's until then.
-            try "storage: { backend: postgres, postgres: { lease_seconds: 2, renew_seconds: 0.5 } }\ndelivery: { lease_seconds: 10 }".write(
+            // Shorter delivery leases too (30 s, not 60): an attempt a kill cut off after its webhook
+            // arrived is retried (and its outcome recorded) once the lease lapses — on PostgreSQL the
+            // restarted node is a new node, so it cannot tell that the claim was its predecessor's
+            // until then. Not much shorter: on a loaded machine a live attempt and the record of its
+            // outcome can take seconds, and an attempt that outlives its lease is sent again.
+            try "storage: { backend: postgres, postgres: { lease_seconds: 2, renew_seconds: 0.5 } }\ndelivery: { lease_seconds: 30 }".write(
                 to: config, atomically: true, encoding: .utf8)
             environment["HERALD_POSTGRES_URL"] = postgres.url
             arguments += ["--config", config.path]
