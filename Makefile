@@ -19,10 +19,13 @@ build: deps
 # The PostgreSQL tests run against a private cluster started (and stopped) around the run, unless
 # HERALD_TEST_POSTGRES_URL already points at one. A run that stalls (no output and no work for 90 s)
 # is stopped and run again, loudly, at most three runs (scripts/test-with-watchdog.sh;
-# docs/architecture.md, Tests).
+# docs/architecture.md, Tests). The test that leaves a PostgreSQL query unanswered on purpose (a
+# session ended under a frozen transaction) runs in a process of its own, after the others: it was
+# running in every stalled run.
 test: deps lint
 	$(SWIFT) build --build-tests
-	./scripts/postgres-test-cluster.sh run ./scripts/test-with-watchdog.sh $(SWIFT) test --skip-build --parallel --num-workers 2
+	./scripts/postgres-test-cluster.sh run ./scripts/test-with-watchdog.sh $(SWIFT) test --skip-build --parallel --num-workers 2 --skip PostgresFrozenTransactionTests
+	./scripts/postgres-test-cluster.sh run ./scripts/test-with-watchdog.sh $(SWIFT) test --skip-build --filter PostgresFrozenTransactionTests
 
 # The number of tests per test module, as the table in docs/architecture.md (a parameterized test
 # counts once).

@@ -63,6 +63,11 @@ run_once() {
             pkill -KILL -s "$pid" 2>/dev/null
             wait "$pid" 2>/dev/null
             wait "$tailer" 2>/dev/null
+            # A stalled run that had already failed a test is a failure, never run again.
+            if grep -q '✘ Test .*recorded an issue' "$log"; then
+                echo "test-with-watchdog: this run had already failed a test (above): not running it again" >&2
+                return 1
+            fi
             return 124
         fi
     done
