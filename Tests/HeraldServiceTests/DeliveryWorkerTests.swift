@@ -163,8 +163,9 @@ import Testing
             let gap = arrivals[1].at - arrivals[0].at
             // Retry-After: 3 (the backoff alone would be at most 0.05 s), while the other attempt of the
             // same claim still hangs: the retry is due on its own time. Alone it comes about 3.01 s
-            // after; the margin is for a loaded machine (a batch's rhythm would be the 30 s timeout).
-            #expect(gap >= 2.95 && gap < 5, "retried \(gap) s after a Retry-After of 3 s")
+            // after. Never before 3 s; the upper bound only has to tell it from waiting for the
+            // hanging attempt (its 30 s timeout): under a busy build a gap of 5 s was seen.
+            #expect(gap >= 2.95 && gap < 15, "retried \(gap) s after a Retry-After of 3 s")
             print("Retry-After 3 s: retried after \(gap) s")
         }
         let delivered = try await Self.eventually(within: 10) {
