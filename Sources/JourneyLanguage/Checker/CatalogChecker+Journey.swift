@@ -422,19 +422,8 @@ extension CatalogChecker {
             label = "wait_until_" + time.description.filter { $0 != ":" }
         case .waitForEvent(let wait):
             checkEventName(wait.event)
-            var filter: Expression?
-            var neverReceived = false
-            if let filterSyntax = wait.filter {
-                let typed = check(filterSyntax, in: ExpressionScope(description: "the wait's filter", allowsEvent: true, eventName: wait.event.value))
-                requireBool(typed, filterSyntax, what: "the wait's filter")
-                filter = typed.expression
-                if case .bool(false)? = ConstantFolder.value(of: typed.expression) {
-                    neverReceived = true
-                    error(
-                        .branchNeverTaken, at: filterSyntax.location, length: filterSyntax.length,
-                        "this filter is never true, so the event can never be received")
-                }
-            }
+            let (filter, neverReceived) = checkEventFilter(
+                wait.filter, event: wait.event.value, what: "the wait's filter", never: "the event can never be received")
             var timeout = 0.0
             if let duration = wait.timeout {
                 timeout = duration.seconds
@@ -568,19 +557,8 @@ extension CatalogChecker {
         var earlier: [String: [(filter: Expression?, location: SourceLocation)]] = [:]
         for arm in wait.arms {
             checkEventName(arm.event)
-            var filter: Expression?
-            var neverMatches = false
-            if let filterSyntax = arm.filter {
-                let typed = check(filterSyntax, in: ExpressionScope(description: "the arm's filter", allowsEvent: true, eventName: arm.event.value))
-                requireBool(typed, filterSyntax, what: "the arm's filter")
-                filter = typed.expression
-                if case .bool(false)? = ConstantFolder.value(of: typed.expression) {
-                    neverMatches = true
-                    error(
-                        .branchNeverTaken, at: filterSyntax.location, length: filterSyntax.length,
-                        "this filter is never true, so this arm can never run")
-                }
-            }
+            let (filter, neverMatches) = checkEventFilter(
+                arm.filter, event: arm.event.value, what: "the arm's filter", never: "this arm can never run")
             for previous in earlier[arm.event.value] ?? [] {
                 if previous.filter == nil {
                     error(
@@ -1065,5 +1043,21 @@ extension UpdateSyntax.Operation {
         case .increment: "increment"
         case .unset: "unset"
         }
+    }
+}
+
+extension CatalogChecker {
+    /// Checks the filter of an event a wait takes (`what` names it in messages): a boolean over the
+    /// event's properties. Returns the filter, and whether it can never be true (reported as
+    /// "this filter is never true, so `never`").
+    mutating func checkEventFilter(
+        _ syntax: ExpressionSyntax?, event: String, what: String, never: String
+    ) -> (filter: Expression?, neverTrue: Bool) {
+        guard let syntax else { return (nil, false) }
+        let typed = check(syntax, in: ExpressionScope(description: what, allowsEvent: true, eventName: event))
+        requireBool(typed, syntax, what: what)
+        guard case .bool(false)? = ConstantFolder.value(of: typed.expression) else { return (typed.expression, false) }
+        error(.branchNeverTaken, at: syntax.location, length: syntax.length, "this filter is never true, so \(never)")
+        return (typed.expression, true)
     }
 }
