@@ -98,14 +98,7 @@ extension HeraldAPI {
     func listRevisions(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
         var problems: [ValidationProblem] = []
-        var limit = 50
-        if let text = query.get("limit") {
-            if let value = Int(text), (1...500).contains(value) {
-                limit = value
-            } else {
-                problems.append(ValidationProblem(path: "limit", message: "must be an integer from 1 to 500"))
-            }
-        }
+        let limit = Self.pageLimit(request, problems: &problems)
         var before: Int64?
         if let text = query.get("before") {
             if let value = Self.positiveInteger(text) {

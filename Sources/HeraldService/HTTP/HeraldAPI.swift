@@ -250,17 +250,18 @@ struct HeraldAPI: Sendable {
 
     // MARK: Dead letters
 
+    /// A list's `limit` query parameter: 1 to 500, 50 when absent; a bad one is added to `problems`.
+    static func pageLimit(_ request: Request, problems: inout [ValidationProblem]) -> Int {
+        guard let text = request.uri.queryParameters.get("limit") else { return 50 }
+        if let value = Int(text), (1...500).contains(value) { return value }
+        problems.append(ValidationProblem(path: "limit", message: "must be an integer from 1 to 500"))
+        return 50
+    }
+
     func deadLetters(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
         var problems: [ValidationProblem] = []
-        var limit = 50
-        if let text = query.get("limit") {
-            if let value = Int(text), (1...500).contains(value) {
-                limit = value
-            } else {
-                problems.append(ValidationProblem(path: "limit", message: "must be an integer from 1 to 500"))
-            }
-        }
+        let limit = Self.pageLimit(request, problems: &problems)
         var before: Int64?
         if let text = query.get("before") {
             // Any positive integer: one beyond 64 bits is above every sequence, so it pages from the newest.
