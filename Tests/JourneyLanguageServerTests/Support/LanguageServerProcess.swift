@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import JourneyLanguageServer
 import Testing
@@ -6,7 +7,7 @@ import Testing
 /// an editor does. Every byte it writes on stdout must be a well-framed JSON-RPC message: anything
 /// else is recorded in `stdoutProblems`.
 final class LanguageServerProcess: @unchecked Sendable {
-    private let process = Process()
+    private let process = ChildProcess()
     private let stdin = Pipe()
     private let stdout = Pipe()
     private let lock = NSLock()
