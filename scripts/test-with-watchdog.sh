@@ -4,8 +4,9 @@
 # HERALD_TEST_IDLE_SECONDS (default 90), it is stopped and run once more.
 #
 # Why: on a loaded 2-core machine the whole suite was seen, rarely, to stop making progress with every
-# task suspended and no thread working (five such stalls on 1 December 2026; the cause is still open,
-# see docs/architecture.md, "Tests"). A stall is reported loudly, never hidden: the suite runs again
+# task suspended and no thread working (five such stalls on 1 December 2026, before the tests stopped
+# using Foundation's Process; see docs/architecture.md, "Tests"). A stall is reported loudly, with
+# where every thread stood, never hidden: the suite runs again
 # (at most three runs), the run that counts must pass on its own, a run that fails is never repeated,
 # and every run's output stays in the log.
 #
