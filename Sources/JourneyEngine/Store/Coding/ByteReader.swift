@@ -9,9 +9,13 @@ struct ByteReader {
     /// What is being decoded, for error messages (`"CustomerState"`).
     let subject: String
 
-    init(_ bytes: UnsafeRawBufferPointer, subject: String) {
+    /// The format byte the record started with (``StoreRecordFormat``).
+    let format: UInt8
+
+    init(_ bytes: UnsafeRawBufferPointer, subject: String, format: UInt8 = StoreRecordFormat.binaryV1) {
         self.bytes = bytes
         self.subject = subject
+        self.format = format
     }
 
     var remaining: Int { bytes.count - offset }
@@ -146,8 +150,9 @@ struct ByteReader {
         try bytes.withUnsafeBytes { buffer in
             guard let format = buffer.first else { throw JourneyStoreError.corrupt("\(subject): no bytes") }
             switch format {
-            case StoreRecordFormat.binaryV1:
-                var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer.dropFirst()), subject: "\(subject) (binary v1)")
+            case StoreRecordFormat.binaryV1, StoreRecordFormat.binaryV2:
+                var reader = ByteReader(
+                    UnsafeRawBufferPointer(rebasing: buffer.dropFirst()), subject: "\(subject) (binary v\(format))", format: format)
                 let value = try binary(&reader)
                 try reader.finish()
                 return value
@@ -159,7 +164,7 @@ struct ByteReader {
                 }
             default:
                 throw JourneyStoreError.corrupt(
-                    "\(subject): unknown format byte 0x\(String(format, radix: 16)) (expected 0x01 for binary or '{' for JSON)")
+                    "\(subject): unknown format byte 0x\(String(format, radix: 16)) (expected 0x01 or 0x02 for binary or '{' for JSON)")
             }
         }
     }
@@ -168,4 +173,6 @@ struct ByteReader {
 /// The leading byte of every record the stores write in binary.
 enum StoreRecordFormat {
     static let binaryV1: UInt8 = 0x01
+    /// v1 followed by the customer's engagement histogram (written only for a customer that has one).
+    static let binaryV2: UInt8 = 0x02
 }
