@@ -30,8 +30,8 @@ struct SendTimeSyntaxTests {
         #expect(first.whenCapped == .deferUpTo(seconds: 86_400))
         #expect(second.bestTime == SendTimeRule(window: 2 * 86_400))
         let graph = JourneyGraph.render(program, format: .mermaid)
-        #expect(graph.contains("at best time within 1d default 10:00"), "\(graph)")
-        #expect(graph.contains("at best time within 2d"), "\(graph)")
+        #expect(graph.contains("at best time within 1 day default 10:00"), "\(graph)")
+        #expect(graph.contains("at best time within 2 days"), "\(graph)")
     }
 
     @Test func aSendWithoutTheOptionKeepsItsVersion() throws {
@@ -88,8 +88,8 @@ struct SendTimeSyntaxTests {
             "expected a time of day such as 09:00, found `10`"
         ),
         (
-            "journey n\n  trigger on event \"x\"\n  send email weekly 1️⃣a best time within 1 day\n", .expected,
-            "unexpected name `a` in send; did you mean `at`?"
+            "journey n\n  trigger on event \"x\"\n  send email weekly 1️⃣att best time within 1 day\n", .expected,
+            "unexpected `att` in send; did you mean `at`?"
         ),
     ])
     func nonsenseIsRefusedAtItsPlace(marked: String, id: DiagnosticID, message: String) throws {
