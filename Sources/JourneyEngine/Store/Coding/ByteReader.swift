@@ -144,13 +144,17 @@ struct ByteReader {
     /// Decodes a stored record by its first byte: ``StoreRecordFormat/binaryV1`` is read with
     /// `binary` (which must consume every byte), `{` or JSON whitespace with `JSONDecoder` (what
     /// stores wrote before the binary format).
+    ///
+    /// - Parameter formats: the binary format bytes this record type has (``StoreRecordFormat``);
+    ///   `binary` reads ``format`` to tell them apart.
     static func decode<T: Decodable>(
-        _ bytes: some ContiguousBytes, subject: String, binary: (inout ByteReader) throws -> T
+        _ bytes: some ContiguousBytes, subject: String, formats: Set<UInt8> = [StoreRecordFormat.binaryV1],
+        binary: (inout ByteReader) throws -> T
     ) throws -> T {
         try bytes.withUnsafeBytes { buffer in
             guard let format = buffer.first else { throw JourneyStoreError.corrupt("\(subject): no bytes") }
             switch format {
-            case StoreRecordFormat.binaryV1, StoreRecordFormat.binaryV2:
+            case _ where formats.contains(format):
                 var reader = ByteReader(
                     UnsafeRawBufferPointer(rebasing: buffer.dropFirst()), subject: "\(subject) (binary v\(format))", format: format)
                 let value = try binary(&reader)
@@ -163,8 +167,9 @@ struct ByteReader {
                     throw JourneyStoreError.corrupt("\(subject) (JSON): \(error)")
                 }
             default:
+                let binary = formats.sorted().map { "0x0\(String($0, radix: 16))" }.joined(separator: " or ")
                 throw JourneyStoreError.corrupt(
-                    "\(subject): unknown format byte 0x\(String(format, radix: 16)) (expected 0x01 or 0x02 for binary or '{' for JSON)")
+                    "\(subject): unknown format byte 0x\(String(format, radix: 16)) (expected \(binary) for binary or '{' for JSON)")
             }
         }
     }

@@ -35,12 +35,14 @@ public enum CustomerStateCoding {
         return writer.bytes
     }
 
-    /// Decodes an aggregate written in any supported format (binary v1 or the earlier JSON).
+    /// Decodes an aggregate written in any supported format (binary v1 or v2, or the earlier JSON).
     ///
     /// - Throws: ``JourneyStoreError/corrupt(_:)`` naming the problem and the byte offset when the
     ///   bytes are empty, start with an unknown format byte, are truncated or hold corrupt lengths.
     public static func decode(_ bytes: some ContiguousBytes) throws -> CustomerState {
-        try ByteReader.decode(bytes, subject: "CustomerState") { try $0.readCustomerState() }
+        try ByteReader.decode(bytes, subject: "CustomerState", formats: [StoreRecordFormat.binaryV1, StoreRecordFormat.binaryV2]) {
+            try $0.readCustomerState()
+        }
     }
 }
 
