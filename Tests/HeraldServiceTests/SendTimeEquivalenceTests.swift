@@ -132,5 +132,14 @@ struct SendTimeEquivalenceTests {
         for (customer, reason) in Self.expectedReasons {
             #expect(logs[customer]?.contains(reason) == true, "\(customer): \(logs[customer] ?? "no log")")
         }
+        // The customer API shows the choice as a `send_time` line with the chosen instant.
+        let own = try #require(logs["own"].flatMap { try? JSONDecoder().decode(Value.self, from: Data($0.utf8)) })
+        guard case .list(let lines) = own[path: ["recent_decisions"]] else {
+            Issue.record("no recent_decisions in \(own)")
+            return
+        }
+        let line = try #require(lines.first { $0[path: ["kind"]] == .string("send_time") })
+        #expect(line[path: ["message"]] == .string("weekly"))
+        #expect(line[path: ["until"]] == .string(Value.formatTime(Self.local("Europe/Berlin", day: 6, 19, 0))))
     }
 }
