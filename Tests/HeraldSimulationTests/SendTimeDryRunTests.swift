@@ -58,4 +58,40 @@ struct SendTimeDryRunTests {
         #expect(TimelineText.lines(sameDay).contains { $0.hasSuffix("(no history: window start 09:00)") })
         #expect(sameDay.outbox.map(\.at) == [Self.monday + 9 * 3_600])
     }
+
+    /// `herald replay` learns the audience hours from the log too: a candidate that adds `at best
+    /// time` moves a new customer's send from the trigger's instant to the journey's best hour.
+    @Test func replayLearnsTheAudienceHoursFromTheLog() throws {
+        func catalog(_ options: String) throws -> JourneyCatalog {
+            let text = "policy\n  cap marketing 5 per day\n\njourney weekly\n  trigger on event \"digest.ready\"\n  send email weekly\(options)\n"
+            return try #require(JourneyCompiler.compile(sources: ["w.journey": text]).catalog)
+        }
+        var lines: [String] = []
+        func event(_ id: String, _ customer: String, _ name: String, _ at: Double, _ properties: String = "{}") {
+            lines.append(
+                #"{"accepted_at": "\#(Value.formatTime(at))", "kind": "event", "event": {"id": "\#(id)", "customer_id": "\#(customer)", "name": "\#(name)", "properties": \#(properties), "timestamp": "\#(Value.formatTime(at))"}}"#
+            )
+        }
+        lines.append(
+            #"{"accepted_at": "\#(Value.formatTime(Self.monday))", "kind": "profile", "customer_id": "fresh", "profile": {"email": "f@example.com"}}"#
+        )
+        for n in 0..<12 {
+            event(
+                "c\(n)", "a\(n)", "email.clicked", Self.monday + 16 * 3_600 + Double(n), #"{"message_id": "a\#(n)/weekly/1/send_email_weekly/email"}"#
+            )
+        }
+        event("ready", "fresh", "digest.ready", Self.monday + 86_400 + 9 * 3_600)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("herald-send-time-\(UUID().uuidString).ndjson").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try Replay(base: try catalog(""), candidate: try catalog(" at best time within 24 hours")).run(
+            log: path, options: ReplayOptions(customer: "fresh", threads: 2))
+        let fresh = try #require(result.customer)
+        #expect(fresh.base.outbox.map(\.at) == [Self.monday + 86_400 + 9 * 3_600])
+        #expect(fresh.candidate.outbox.map(\.at) == [Self.monday + 86_400 + 16 * 3_600])
+        let reasons = fresh.candidate.timeline.compactMap { record -> String? in
+            if case .sendTimeChosen(_, _, _, let choice) = record.kind { choice.description } else { nil }
+        }
+        #expect(reasons == ["no history: journey's best hour 16:00"])
+    }
 }
