@@ -19,6 +19,10 @@ struct SendTimeEngineTests {
           trigger on event "promo.ready"
           send email promo at best time within 24 hours default 10:00
 
+        journey plain
+          trigger on event "plain.ready"
+          send email plain
+
         """
 
     static func engine(audience: AudienceHours = AudienceHours()) throws -> JourneyEngine {
@@ -228,10 +232,12 @@ struct SendTimeEngineTests {
         driver.event("email.clicked", at: Self.berlin(19, 31), ["message_id": .string("c2/weekly/1/send_email_weekly/email")])  // not this customer's
         driver.event("email.clicked", at: Self.berlin(19, 32), ["message_id": .string("c1/gone/1/send_email_x/email")])  // no such journey
         driver.event("email.clicked", at: Self.berlin(19, 33))  // no message id: the customer's histogram only
+        // A journey without a send at the best time keeps no audience hours.
+        driver.event("email.clicked", at: Self.berlin(19, 34), ["message_id": .string("c1/plain/1/send_email_plain/email")])
         let counted = driver.timeline.filter { if case .sendTimeEngagement = $0.kind { true } else { false } }
         #expect(counted.map(\.journey) == ["weekly"])
         #expect(counted.first?.kind == .sendTimeEngagement(localHour: 19))
-        #expect(driver.state.engagement?.engagements == 4)
+        #expect(driver.state.engagement?.engagements == 5)
         let fromTimeline = AudienceHours(timeline: driver.timeline)
         let metric = AudienceHours.metric(localHour: 19, at: Self.berlin(19, 30))
         #expect(metric == "send_time_hour:19@2026-03-02")

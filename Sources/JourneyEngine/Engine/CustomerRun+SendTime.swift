@@ -3,7 +3,7 @@ import JourneyLanguage
 extension CustomerRun {
     /// Adds an engagement event to the customer's histogram at its local hour (the customer's
     /// zone at the event's own time), and, when its `message_id` names a message of a current
-    /// journey, records it for that journey's audience hours (`at`: the instant it is processed;
+    /// journey with a send at the best time, records it for that journey's audience hours (`at`: the instant it is processed;
     /// `nil` for imported history, which counts for the customer only).
     mutating func recordEngagement(_ kind: EngagementHistogram.Kind, _ event: CustomerEvent, at t: Double?) {
         guard let zone = LocalClock.zone(zoneID(journeyZone: nil)) else { return }
@@ -14,7 +14,7 @@ extension CustomerRun {
             histogram = updated
         }
         guard let t, case .string(let messageID)? = event.properties["message_id"],
-            let journey = Self.journey(ofMessage: messageID, customer: state.profile.id),
+            let journey = Self.journey(ofMessage: messageID, customer: state.profile.id), engine.bestTimeJourneys.contains(journey),
             let program = engine.currentIndex[journey].map({ engine.catalog.journeys[$0] })
         else { return }
         output.timeline.append(

@@ -190,6 +190,9 @@ final class EngineCore: Sendable {
     let index: CatalogIndex
     /// The zone of customers and journeys that name no known one: the policy's, else UTC.
     let defaultZone: String
+    /// Current journeys with a send `at best time`: engagement with their messages is counted for
+    /// their audience hours (others keep no such counters).
+    let bestTimeJourneys: Set<String>
 
     init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram], paused: Set<String>, options: JourneyEngine.Options) {
         self.catalog = catalog
@@ -207,6 +210,10 @@ final class EngineCore: Sendable {
         self.index = CatalogIndex(catalog: catalog, retained: retainedPrograms)
         let zone = catalog.policy.defaultTimeZone
         self.defaultZone = LocalClock.zone(zone) != nil ? zone : "UTC"
+        self.bestTimeJourneys = Set(
+            catalog.journeys.filter { program in
+                program.states.contains { if case .send(let send, _) = $0.kind { send.bestTime != nil } else { false } }
+            }.map(\.name))
     }
 
     @inline(__always)

@@ -5,7 +5,7 @@ public import JourneyLanguage
 /// winners: ``JourneyEngine/audience``.
 ///
 /// The engine counts every engagement event whose `message_id` names a message of journey J
-/// (`<customer>/<J>/…`) as a `sendTimeEngagement` timeline record; the service keeps them as the
+/// (`<customer>/<J>/…`), when J has a send at the best time, as a `sendTimeEngagement` timeline record; the service keeps them as the
 /// journey counters ``metric(localHour:at:)`` (`send_time_hour:19@2026-12-01`) as it commits, the
 /// dry-run sums its own timelines the same way. The best hour used on UTC day D reads only the
 /// ``lookbackDays`` days before D, never D itself, so it is fixed for the whole day: the service
