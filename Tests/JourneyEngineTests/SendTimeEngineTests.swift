@@ -19,6 +19,10 @@ struct SendTimeEngineTests {
           trigger on event "promo.ready"
           send email promo at best time within 24 hours default 10:00
 
+        journey short
+          trigger on event "short.ready"
+          send email short at best time within 3 hours
+
         journey plain
           trigger on event "plain.ready"
           send email plain
@@ -170,6 +174,17 @@ struct SendTimeEngineTests {
         // 10:00 has passed today: tomorrow's 10:00 is still inside the 24-hour window.
         #expect(Self.choices(driver).last?.description == "no history: default 10:00")
         #expect(Self.choices(driver).last?.at == Self.berlin(10, days: 1))
+    }
+
+    @Test func aShortWindowWithoutTheCustomersHoursFallsBack() throws {
+        var driver = CustomerDriver(try Self.engine(), profile: Self.berlin, at: Self.berlin(0, days: -40))
+        for d in 1...5 { driver.event("email.clicked", at: Self.berlin(19, 15, days: -d)) }
+        driver.event("short.ready", at: Self.berlin(9))
+        #expect(Self.choices(driver).map(\.description) == ["no engagement inside the window (5 engagements at other hours): window start 09:00"])
+        // Later the same day the window holds 19:00.
+        driver.event("short.ready", at: Self.berlin(17, 30))
+        #expect(Self.choices(driver).last?.description == "best hour 19:00 local, from 5 clicks")
+        #expect(Self.choices(driver).last?.at == Self.berlin(19))
     }
 
     @Test func anAudienceBelowTenEngagementsIsNotUsed() throws {
