@@ -130,6 +130,10 @@ enum APIResource {
                 fields.merge([
                     "outcome": .string("cancelled"), "step": .string(step), "message": .string(message), "channel": .string(channel.rawValue),
                 ]) { $1 }
+            case .sendTimeChosen(let step, let message, let channel, let choice):
+                fields.merge([
+                    "step": .string(step), "message": .string(message), "channel": .string(channel.rawValue), "until": time(choice.at),
+                ]) { $1 }
             case .held(let step), .resumed(let step, _), .exited(let step, _):
                 fields["step"] = .string(step)
             default:

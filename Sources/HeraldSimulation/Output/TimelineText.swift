@@ -39,6 +39,8 @@ public enum TimelineText {
         case .migrated(let from, let to, let step): "moved from version \(from.prefix(12)) to \(to.prefix(12)) at \(step)"
         case .held(let step): "held at \(step): the journey is paused"
         case .resumed(let step, let heldFor): "resumed at \(step) after holding \(DurationText.format(heldFor))"
+        case .sendTimeChosen(_, let message, let channel, let choice): SendTimeText.describe(message: message, channel: channel, choice: choice)
+        case .sendTimeEngagement: nil
         }
     }
 
