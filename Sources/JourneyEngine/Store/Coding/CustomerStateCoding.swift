@@ -62,6 +62,33 @@ extension ByteWriter {
         array(state.recentEventIDs) { $0.string($1) }
         optional(state.clock) { $0.double($1) }
         optional(state.nextWakeAt) { $0.double($1) }
+        // A trailing section, written only when there is something in it: records without one
+        // (all records written before engagement existed) read as empty.
+        if !state.engagement.isEmpty { write(state.engagement) }
+    }
+
+    mutating func write(_ engagement: CustomerEngagement) {
+        array(engagement.messages) { w, m in
+            w.string(m.id)
+            w.string(m.journey)
+            w.string(m.version)
+            w.int(m.entrySequence)
+            w.string(m.step)
+            w.string(m.message)
+            w.string(m.channel.rawValue)
+            w.optional(m.variant) { $0.string($1) }
+            w.optional(m.address) { $0.string($1) }
+            w.double(m.at)
+            w.array(m.counted) { $0.string($1) }
+        }
+        array(engagement.suppressions) { w, s in
+            w.string(s.channel.rawValue)
+            w.string(s.cause.rawValue)
+            w.optional(s.address) { $0.string($1) }
+            w.optional(s.topic) { $0.string($1) }
+            w.optional(s.messageID) { $0.string($1) }
+            w.double(s.at)
+        }
     }
 
     mutating func write(_ profile: CustomerProfile) {
@@ -237,7 +264,31 @@ extension ByteReader {
         state.recentEventIDs = try array { try $0.string() }
         state.clock = try optional { try $0.double() }
         state.nextWakeAt = try optional { try $0.double() }
+        if remaining > 0 { state.engagement = try readEngagement() }
         return state
+    }
+
+    mutating func readEngagement() throws -> CustomerEngagement {
+        func channel(_ r: inout ByteReader) throws -> Channel {
+            let raw = try r.string()
+            guard let channel = Channel(rawValue: raw) else { throw r.corrupt("unknown channel `\(raw)`") }
+            return channel
+        }
+        let messages = try array { r in
+            SentMessage(
+                id: try r.string(), journey: try r.string(), version: try r.string(), entrySequence: try r.int(), step: try r.string(),
+                message: try r.string(), channel: try channel(&r), variant: try r.optional { try $0.string() },
+                address: try r.optional { try $0.string() }, at: try r.double(), counted: try r.array { try $0.string() })
+        }
+        let suppressions = try array { r in
+            let channel = try channel(&r)
+            let raw = try r.string()
+            guard let cause = Suppression.Cause(rawValue: raw) else { throw r.corrupt("unknown suppression cause `\(raw)`") }
+            return Suppression(
+                channel: channel, cause: cause, address: try r.optional { try $0.string() }, topic: try r.optional { try $0.string() },
+                messageID: try r.optional { try $0.string() }, at: try r.double())
+        }
+        return CustomerEngagement(messages: messages, suppressions: suppressions)
     }
 
     mutating func readProfile() throws -> CustomerProfile {
