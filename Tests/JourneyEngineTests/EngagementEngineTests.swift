@@ -152,9 +152,12 @@ struct EngagementEngineTests {
         #expect(!c.state.engagement.suppressions.isEmpty && !c.state.engagement.messages.isEmpty)
         let again = try CustomerStateCoding.decode(CustomerStateCoding.encode(c.state))
         #expect(again == c.state)
-        // A record written before engagement existed (no trailing section) still reads.
+        // A binary v1 record (written before engagement existed: no engagement section) still reads.
         let plain = CustomerState(profile: CustomerProfile(id: "p"))
-        #expect(try CustomerStateCoding.decode(CustomerStateCoding.encode(plain)) == plain)
+        let v2 = CustomerStateCoding.encode(plain)
+        #expect(v2.first == CustomerStateCoding.binaryV2 && v2.suffix(2) == [0, 0])
+        let v1 = [CustomerStateCoding.binaryV1] + v2.dropFirst().dropLast(2)
+        #expect(try CustomerStateCoding.decode(v1) == plain)
         let json = try JSONEncoder().encode(plain)
         var object = try #require(JSONSerialization.jsonObject(with: json) as? [String: Any])
         object["engagement"] = nil

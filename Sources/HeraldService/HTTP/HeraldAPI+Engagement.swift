@@ -41,27 +41,32 @@ extension HeraldAPI {
         let started = ContinuousClock.now
         let now = clock.now()
         let bytes = try await rawBody(request)
+        // One JSON document (an object, an array, or {"events": [...]}), else NDJSON: one object per line.
         let items: [Value]
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        if contentType.contains("ndjson") || contentType.contains("jsonlines") {
-            items = try bytes.split(separator: UInt8(ascii: "\n")).filter { !$0.allSatisfy { $0 == 32 || $0 == 13 || $0 == 9 } }.map {
-                try RequestPayloads.parseJSON(Array($0))
+        var listed = true
+        let document: Value
+        do {
+            document = try RequestPayloads.parseJSON(bytes)
+        } catch {
+            let lines = bytes.split(separator: UInt8(ascii: "\n")).filter { !$0.allSatisfy { $0 == 32 || $0 == 13 || $0 == 9 } }
+            guard lines.count > 1 else { throw error }
+            document = .list(try lines.map { try RequestPayloads.parseJSON(Array($0)) })
+        }
+        switch document {
+        case .list(let list): items = list
+        case .object(let fields) where fields["events"] != nil:
+            guard case .list(let list)? = fields["events"] else {
+                throw APIError.invalid([ValidationProblem(path: "events", message: "must be an array of engagement events")])
             }
-        } else {
-            switch try RequestPayloads.parseJSON(bytes) {
-            case .list(let list): items = list
-            case .object(let fields) where fields["events"] != nil:
-                guard case .list(let list)? = fields["events"] else {
-                    throw APIError.invalid([ValidationProblem(path: "events", message: "must be an array of engagement events")])
-                }
-                items = list
-            case let other: items = [other]
-            }
+            items = list
+        case let other:
+            items = [other]
+            listed = false
         }
         var problems: [ValidationProblem] = []
         var events: [Value] = []
         for (k, item) in items.enumerated() {
-            let path = items.count == 1 ? "" : "[\(k)]"
+            let path = listed ? "[\(k)]" : ""
             func at(_ field: String) -> String { path.isEmpty ? field : "\(path).\(field)" }
             guard case .object(var fields) = item else {
                 problems.append(ValidationProblem(path: path.isEmpty ? "$" : path, message: "must be an object"))

@@ -20,6 +20,9 @@ struct ByteReader {
         .corrupt("\(subject): \(problem) at byte \(offset) of \(bytes.count)")
     }
 
+    /// The binary format version being read (1 or 2).
+    var version: UInt8 = 1
+
     mutating func byte() throws -> UInt8 {
         guard offset < bytes.count else { throw corrupt("truncated (1 more byte needed)") }
         defer { offset += 1 }
@@ -141,13 +144,19 @@ struct ByteReader {
     /// `binary` (which must consume every byte), `{` or JSON whitespace with `JSONDecoder` (what
     /// stores wrote before the binary format).
     static func decode<T: Decodable>(
-        _ bytes: some ContiguousBytes, subject: String, binary: (inout ByteReader) throws -> T
+        _ bytes: some ContiguousBytes, subject: String, acceptsV2: Bool = false, binary: (inout ByteReader) throws -> T
     ) throws -> T {
         try bytes.withUnsafeBytes { buffer in
             guard let format = buffer.first else { throw JourneyStoreError.corrupt("\(subject): no bytes") }
             switch format {
             case StoreRecordFormat.binaryV1:
                 var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer.dropFirst()), subject: "\(subject) (binary v1)")
+                let value = try binary(&reader)
+                try reader.finish()
+                return value
+            case StoreRecordFormat.binaryV2 where acceptsV2:
+                var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer.dropFirst()), subject: "\(subject) (binary v2)")
+                reader.version = 2
                 let value = try binary(&reader)
                 try reader.finish()
                 return value
@@ -159,7 +168,7 @@ struct ByteReader {
                 }
             default:
                 throw JourneyStoreError.corrupt(
-                    "\(subject): unknown format byte 0x\(String(format, radix: 16)) (expected 0x01 for binary or '{' for JSON)")
+                    "\(subject): unknown format byte 0x\(String(format, radix: 16)) (expected 0x01 or 0x02 for binary or '{' for JSON)")
             }
         }
     }
@@ -168,4 +177,6 @@ struct ByteReader {
 /// The leading byte of every record the stores write in binary.
 enum StoreRecordFormat {
     static let binaryV1: UInt8 = 0x01
+    /// ``CustomerState`` only: the v1 fields followed by its ``CustomerEngagement``.
+    static let binaryV2: UInt8 = 0x02
 }

@@ -10,21 +10,25 @@ public import JourneyLanguage
 ///   doubles, strings with back references for repeats (``ByteWriter``), a tag byte per `Value`
 ///   and per enum case. A change to the stored fields gets a new format byte; decoding keeps
 ///   reading the older ones.
+/// - `0x02` (``binaryV2``): the v1 fields, then the customer's ``CustomerEngagement``. Written
+///   since engagement events exist; v1 records read with no engagement.
 /// - `{` (or JSON whitespace): the JSON that stores wrote before the binary format, read with
 ///   `JSONDecoder` so existing rows still load (they are rewritten in binary on their next commit).
 ///
 /// ```swift
-/// let bytes = CustomerStateCoding.encode(state)          // [UInt8], starts with 0x01
+/// let bytes = CustomerStateCoding.encode(state)          // [UInt8], starts with 0x02
 /// let again = try CustomerStateCoding.decode(bytes)      // == state
 /// ```
 public enum CustomerStateCoding {
     /// The format byte of the first binary version.
     public static let binaryV1: UInt8 = StoreRecordFormat.binaryV1
+    /// The format byte of the second binary version: the first's fields, then ``CustomerState/engagement``.
+    public static let binaryV2: UInt8 = StoreRecordFormat.binaryV2
 
-    /// Encodes the aggregate in the current binary format.
+    /// Encodes the aggregate in the current binary format (v2).
     public static func encode(_ state: CustomerState) -> [UInt8] {
         var writer = ByteWriter()
-        writer.byte(StoreRecordFormat.binaryV1)
+        writer.byte(StoreRecordFormat.binaryV2)
         writer.write(state)
         return writer.bytes
     }
@@ -34,7 +38,7 @@ public enum CustomerStateCoding {
     /// - Throws: ``JourneyStoreError/corrupt(_:)`` naming the problem and the byte offset when the
     ///   bytes are empty, start with an unknown format byte, are truncated or hold corrupt lengths.
     public static func decode(_ bytes: some ContiguousBytes) throws -> CustomerState {
-        try ByteReader.decode(bytes, subject: "CustomerState") { try $0.readCustomerState() }
+        try ByteReader.decode(bytes, subject: "CustomerState", acceptsV2: true) { try $0.readCustomerState() }
     }
 }
 
@@ -64,7 +68,7 @@ extension ByteWriter {
         optional(state.nextWakeAt) { $0.double($1) }
         // A trailing section, written only when there is something in it: records without one
         // (all records written before engagement existed) read as empty.
-        if !state.engagement.isEmpty { write(state.engagement) }
+        write(state.engagement)  // binary v2
     }
 
     mutating func write(_ engagement: CustomerEngagement) {
@@ -264,7 +268,7 @@ extension ByteReader {
         state.recentEventIDs = try array { try $0.string() }
         state.clock = try optional { try $0.double() }
         state.nextWakeAt = try optional { try $0.double() }
-        if remaining > 0 { state.engagement = try readEngagement() }
+        if version >= 2 { state.engagement = try readEngagement() }
         return state
     }
 
