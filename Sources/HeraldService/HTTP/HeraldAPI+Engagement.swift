@@ -75,6 +75,10 @@ extension HeraldAPI {
             for key in fields.keys.sorted() where !["id", "event", "message_id", "customer_id", "timestamp", "properties"].contains(key) {
                 problems.append(ValidationProblem(path: at(key), message: "unknown field"))
             }
+            guard case .string(let id)? = fields["id"], !id.isEmpty else {
+                problems.append(ValidationProblem(path: at("id"), message: "must be the event's idempotency id (a non-empty string)"))
+                continue
+            }
             guard case .string(let name)? = fields["event"], EngagementEvent(name: name, properties: [:]) != nil else {
                 problems.append(
                     ValidationProblem(
