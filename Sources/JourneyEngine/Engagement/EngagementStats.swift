@@ -124,10 +124,10 @@ public struct EngagementStats: Sendable, Hashable, Codable {
             return left ? s + fill : fill + s
         }
         var lines = [
-            pad("step", 22, left: true) + pad("variant", 16, left: true) + "  sent deliv bounce  open click unsub compl  conv    revenue"
+            pad("step", 32, left: true) + pad("variant", 26, left: true) + "  sent deliv bounce  open click unsub compl  conv    revenue"
         ]
         func add(_ name: String, _ row: Row) {
-            var line = pad(name, 22, left: true) + pad(row.variant ?? "", 16, left: true)
+            var line = pad(name, 32, left: true) + pad(row.variant ?? "", 26, left: true)
             let widths = [6, 6, 7, 6, 6, 6, 6, 6]
             for (metric, width) in zip(EngagementRecord.Metric.allCases, widths) { line += pad(String(row.count(metric)), width) }
             line += pad(Self.money(row.revenue), 11)
