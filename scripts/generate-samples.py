@@ -9,6 +9,8 @@ events.ndjson: a week of events (Monday 2026-03-02 to Sunday 2026-03-08, UTC) th
 example journey, plus older orders marked "history": true (what the win-back segment looks at;
 the dry-run imports them into behavioural history without replaying them).
 
+    python3 scripts/generate-samples.py --engagement-only   # keep the samples, redo their engagement
+
 With a herald binary (--herald, default .build/debug/herald when it exists), engagement events are
 added for the messages the journeys send (docs/engagement.md): the dry-run is run on the events,
 every message sent gets its deliveries, bounces, opens, clicks, complaints, unsubscribes and SMS
@@ -61,7 +63,22 @@ def main():
     default_herald = os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "herald")
     parser.add_argument("--herald", default=default_herald if os.path.exists(default_herald) else None,
                         help="a herald binary: adds engagement events for the messages the journeys send")
+    parser.add_argument("--engagement-only", action="store_true",
+                        help="keep the customers and events in --out; only (re)add the engagement events and order revenue")
     args = parser.parse_args()
+    if args.engagement_only:
+        if not args.herald:
+            parser.error("--engagement-only needs a herald binary (--herald)")
+        with open(os.path.join(args.out, "events.ndjson")) as f:
+            events = [json.loads(line) for line in f if line.strip()]
+        events = [e for e in events if not e["id"].startswith("eng-")]
+        for e in events:
+            props = e.get("properties", {})
+            if e["name"] == "order.completed" and "total" in props:
+                props["revenue"] = props["total"]
+        added = add_engagement(args, events)
+        print(f"{added} engagement events for the messages sent; {len(events)} events → {os.path.normpath(args.out)}")
+        return
     rng = random.Random(args.seed)
     os.makedirs(args.out, exist_ok=True)
 
