@@ -257,4 +257,36 @@ struct EngagementAPITests {
             #expect(counted, "\(table)")
         }
     }
+
+    /// Through the service: a hard bounce reported to `/v1/engagement` suppresses the address, and
+    /// the next email is skipped with the bounce named in the customer's recent decisions.
+    @Test func aHardBounceSuppressesTheNextEmailInTheService() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bounce-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try JourneyFixture(
+            journeys: [
+                "policy": "policy\n  time zone \"UTC\"\n",
+                "mail": JourneyFixture.journey("mail", on: "signed_up", steps: ["send email offer_mail"]),
+            ], webhooks: [:]
+        ).write(to: directory)
+        let folder = directory.appendingPathComponent("messages/offer_mail")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "An offer".write(to: folder.appendingPathComponent("subject.mustache"), atomically: true, encoding: .utf8)
+        try "Hello {{customer.id}}".write(to: folder.appendingPathComponent("body.txt.mustache"), atomically: true, encoding: .utf8)
+        try await TestServer.withServer(journeys: directory) { port, server in
+            let messageID = try await Self.sentMessage("b1", port: port, server: server)
+            let bounce = #"{"id": "bounce-1", "event": "email.bounced", "message_id": "\#(messageID)", "properties": {"bounce": "hard"}}"#
+            #expect(try await HTTPCall.send(port: port, .post, "/v1/engagement", body: bounce).status == 202)
+            let again = #"{"id": "signup-b1-again", "customer_id": "b1", "name": "signed_up"}"#
+            #expect(try await HTTPCall.send(port: port, .post, "/v1/events", body: again).status == 202)
+            let wanted = "email address suppressed after hard bounce of message \(messageID)"
+            let skipped = try await TestServer.eventually {
+                try await Self.customer(port, "b1").json?["recent_decisions"].array.contains { $0["summary"].string?.contains(wanted) == true }
+                    == true
+            }
+            let decisions = try await Self.customer(port, "b1").json?["recent_decisions"].array.compactMap { $0["summary"].string }
+            #expect(skipped, "\(decisions ?? [])")
+            #expect(try await server.store.outbox(customerID: "b1", limit: 10).count == 1, "no second email")
+        }
+    }
 }
