@@ -69,6 +69,18 @@ struct DryRunHTMLReport {
                 out += "<tr><td>\(e(reason))</td><td class=\"n\">\(count)</td></tr>"
             }
             out += "</table></section>"
+            if let stats = journey.engagement, !stats.rows.isEmpty {
+                // The table GET /v1/journeys/{name}/stats answers (docs/engagement.md).
+                out += "<section><h3>Engagement per step</h3><table><tr><th>step</th><th>variant</th>"
+                for metric in EngagementRecord.Metric.allCases { out += "<th class=\"n\">\(metric.rawValue)</th>" }
+                out += "<th class=\"n\">revenue</th></tr>"
+                for (name, row) in stats.rows.map({ ($0.step.isEmpty ? "(no message)" : $0.step, $0) }) + [("(total)", stats.total)] {
+                    out += "<tr><td>\(e(name))</td><td>\(e(row.variant ?? ""))</td>"
+                    for metric in EngagementRecord.Metric.allCases { out += "<td class=\"n\">\(row.count(metric))</td>" }
+                    out += "<td class=\"n\">\(EngagementStats.money(row.revenue))</td></tr>"
+                }
+                out += "</table></section>"
+            }
             for experiment in journey.experiments {
                 out += "<section><h3>Experiment \(e(experiment.split))</h3><table><tr><th>variant</th><th class=\"n\">entries</th>"
                 out += "<th class=\"n\">conversions</th><th class=\"n\">rate</th><th class=\"n\">uplift vs control</th><th class=\"n\">p</th></tr>"

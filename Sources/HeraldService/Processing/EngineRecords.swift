@@ -71,10 +71,13 @@ public struct EngineRecords: Sendable {
                     Int64(max(0, time).rounded())
                 count(record, "", ConvertTimeHistogram.metric(seconds: max(0, time)))
                 log(record, "converted", "reached the goal \(goal) after \(DurationText.format(time))")
+            case .engaged(let e) where e.metric != .sent && e.metric != .converted:
+                log(record, "engagement", "\(e.metric.rawValue) \(e.message) (\(e.messageID ?? "no message id"))")
             default:
                 break
             }
         }
+        counters.merge(EngagementStats.counters(of: timeline), uniquingKeysWith: +)
     }
 
     /// The journey-wide counter of customers assigned `variant` at the split `split`.

@@ -38,6 +38,10 @@ public enum TimelineText {
                 + (variants.isEmpty ? "" : " in " + variants.map { "\($0.split)=\($0.variant)" }.joined(separator: ", "))
         case .migrated(let from, let to, let step): "moved from version \(from.prefix(12)) to \(to.prefix(12)) at \(step)"
         case .held(let step): "held at \(step): the journey is paused"
+        case .engaged(let e):
+            // Sends and conversions have their own lines.
+            e.metric == .sent || e.metric == .converted
+                ? nil : "\(e.metric.rawValue) \(e.channel?.rawValue ?? "") \(e.message) [\(e.messageID ?? "")]"
         case .resumed(let step, let heldFor): "resumed at \(step) after holding \(DurationText.format(heldFor))"
         case .sendTimeChosen(_, let message, let channel, let choice): SendTimeText.describe(message: message, channel: channel, choice: choice)
         case .sendTimeEngagement: nil
