@@ -16,8 +16,7 @@ public enum JourneyMap {
 
     /// The console's style sheet (what the map's classes look like), for inlining.
     public static func styleSheet() throws -> String {
-        guard let url = Bundle.module.url(forResource: "Resources", withExtension: nil) else { return "" }
-        return try String(contentsOf: url.appendingPathComponent("assets/console.css"), encoding: .utf8)
+        ConsoleResources.files["assets/console.css"] ?? ""
     }
 
     /// Escapes text for HTML text and attribute values.

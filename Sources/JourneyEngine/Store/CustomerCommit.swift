@@ -100,6 +100,11 @@ public struct JourneyCounter: Sendable, Hashable, Codable {
         self.step = step
         self.metric = metric
     }
+
+    /// The store's count of dead letters not yet retried (journey, version and step empty): kept
+    /// by the store as dead letters are written, retried, discarded, erased and pruned, so that
+    /// nobody counts rows to show it.
+    public static let openDeadLetters = JourneyCounter(journey: "", version: "", step: "", metric: "dead_letters")
 }
 
 /// When the engine must be woken for a customer: the key of the durable timer index

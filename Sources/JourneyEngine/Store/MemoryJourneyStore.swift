@@ -31,6 +31,8 @@ public final class MemoryJourneyStore: JourneyStore {
         var outbox: [String: OutboxRow] = [:]
         var nextToken: Int64 = 1
         var deadLetters: [DeadLetter] = []
+        /// A dead letter was ever written (the durable stores keep the counter's row from then on).
+        var hadDeadLetters = false
         var log: [String: [CustomerLogEntry]] = [:]
         var versions: [String: JourneyProgram] = [:]
         var paused: Set<String> = []
@@ -203,6 +205,7 @@ public final class MemoryJourneyStore: JourneyStore {
                     row.state = .dead
                     row.lastError = reason
                     row.finishedAt = record.at
+                    c.hadDeadLetters = true
                     c.deadLetters.append(
                         DeadLetter(
                             sequence: (c.deadLetters.last?.sequence ?? 0) + 1, message: row.message, attempts: row.attempts,
@@ -313,7 +316,15 @@ public final class MemoryJourneyStore: JourneyStore {
 
     public func pausedJourneys() async throws -> Set<String> { contents.withLock { $0.paused } }
 
-    public func journeyCounters() async throws -> [JourneyCounter: Int64] { contents.withLock { $0.counters } }
+    public func journeyCounters() async throws -> [JourneyCounter: Int64] {
+        contents.withLock { c in
+            var counters = c.counters
+            // As the durable stores keep it (there with triggers; here counted, in memory).
+            let open = c.deadLetters.filter { $0.retriedAt == nil }.count
+            if open > 0 || c.hadDeadLetters { counters[.openDeadLetters] = Int64(open) }
+            return counters
+        }
+    }
 
     public func prune(_ retention: RetentionPolicy, now: Double) async throws -> PruneReport {
         contents.withLock { c in
