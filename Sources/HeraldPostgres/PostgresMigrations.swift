@@ -204,6 +204,22 @@ enum PostgresMigrations {
                 FOR EACH ROW EXECUTE FUNCTION herald_count_dead_letters()
                 """,
             ]),
+        Migration(
+            version: 5, name: "split winners",
+            statements: [
+                // The decided winner of a split with a winner rule: one per journey and split, the
+                // first recorded stays (every node adopts it).
+                """
+                CREATE TABLE split_winners (
+                    journey TEXT NOT NULL,
+                    split TEXT NOT NULL,
+                    variant TEXT NOT NULL,
+                    since DOUBLE PRECISION NOT NULL,
+                    evidence TEXT NOT NULL,
+                    PRIMARY KEY (journey, split)
+                )
+                """
+            ]),
     ]
 
     /// Applies the migrations not yet applied. Safe to call from several nodes at once.

@@ -155,6 +155,21 @@ enum Migrations {
                     BEGIN \(bump("- 1")) END;
                     """)
         }
+        migrator.registerMigration("v5: split winners") { db in
+            // The decided winner of a split with a winner rule: one per journey and split, the
+            // first recorded stays (every node adopts it).
+            try db.execute(
+                sql: """
+                    CREATE TABLE split_winners (
+                        journey TEXT NOT NULL,
+                        split TEXT NOT NULL,
+                        variant TEXT NOT NULL,
+                        since REAL NOT NULL,
+                        evidence TEXT NOT NULL,
+                        PRIMARY KEY (journey, split)
+                    )
+                    """)
+        }
         return migrator
     }
 }

@@ -86,7 +86,7 @@ struct DryRunHTMLReport {
                 }
                 out += "</table></section>"
             }
-            out += "</div><div class=\"map\">\(JourneyMap.svg(program, counts: counts))</div></details>"
+            out += "</div><div class=\"map\">\(JourneyMap.svg(program, counts: counts, winners: result.winners))</div></details>"
         }
 
         out += """

@@ -277,7 +277,7 @@ struct HeraldConsole: Sendable {
         let (program, deployment) = try program(name, version: request.uri.queryParameters.get("version"))
         let counts = ConsoleCounts(try await store.journeyCounters())
         let shown = counts.version(name, program.version)
-        let layout = JourneyMapLayout(program)
+        let layout = JourneyMapLayout(program, winners: deployment.winners)
         var versions: [String] = deployment.archive.filter { $0.name == name }.map(\.version)
         let current = deployment.catalog.journeys.first { $0.name == name }?.version ?? program.version
         if !versions.contains(current) { versions.append(current) }

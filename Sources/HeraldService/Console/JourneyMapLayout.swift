@@ -1,3 +1,4 @@
+import JourneyEngine
 import JourneyLanguage
 
 /// Lays a compiled journey out for the console's map: the nodes and arrows `herald graph` prints
@@ -52,7 +53,9 @@ struct JourneyMapLayout: Sendable {
     var width: Double
     var height: Double
 
-    init(_ program: JourneyProgram) {
+    /// `winners`: the decided split winners (a split with a winner rule says which variant won,
+    /// or that none has yet).
+    init(_ program: JourneyProgram, winners: [SplitWinner] = []) {
         let edges = JourneyGraph.edges(program)
         var ids = ["start"]
         var info: [String: (step: String, kind: String, lines: [String])] = [
@@ -70,7 +73,16 @@ struct JourneyMapLayout: Sendable {
             case .update: kind = "update"
             case .exit: kind = "exit"
             }
-            info[id] = (state.label, kind, JourneyGraph.nodeText(state).split(separator: "\n").map(String.init))
+            var lines = JourneyGraph.nodeText(state).split(separator: "\n").map(String.init)
+            if case .split(let split) = state.kind, split.winner != nil {
+                if let winner = winners.first(where: { $0.journey == program.name && $0.split == split.name }) {
+                    lines.append("winner: \(winner.variant) since \(Value.formatTime(winner.since).prefix(10))")
+                    lines.append(winner.evidence)
+                } else {
+                    lines.append("winner: not decided yet")
+                }
+            }
+            info[id] = (state.label, kind, lines)
         }
         var children: [String: [String]] = [:]
         for edge in edges { children[edge.from, default: []].append(edge.to) }

@@ -83,7 +83,9 @@ public struct CustomerStepper: Sendable {
                 commit.outbox += output.outbox
                 let records = EngineRecords(output, before: before)
                 commit.log += records.log
-                for (counter, delta) in records.counters { commit.counters[counter, default: 0] += delta }
+                for (counter, delta) in records.counters {
+                    commit.counters[counter] = JourneyCounter.combine(commit.counters[counter], delta, metric: counter.metric)
+                }
             }
 
             for entry in inputs[id] ?? [] {

@@ -74,8 +74,16 @@ public struct EngineRecords: Sendable {
                 log(record, "held", "held at \(step): \(record.journey) is paused")
             case .resumed(let step, let heldFor):
                 log(record, "resumed", "resumed at \(step) after holding \(DurationText.format(heldFor))")
-            case .variantAssigned(let split, let variant, let isControl, _):
+            case .variantAssigned(let split, let variant, let isControl, let winner):
                 count(record, "", Self.variantMetric(split: split, variant: variant))
+                // The dry-run's words (TimelineText): a decided winner says why it took the customer's place.
+                log(record, "variant", "split \(split): variant \(variant)\(isControl ? " (control)" : "")\(winner.map { " (\($0))" } ?? "")")
+                if !isControl {
+                    // Where a winner rule's period starts: the first assignment (the store keeps the minimum).
+                    let first = JourneyCounter(
+                        journey: record.journey, version: record.version, metric: JourneyCounter.firstAssignedMetric(split: split))
+                    counters[first] = JourneyCounter.combine(counters[first], Int64((record.at * 1_000_000).rounded()), metric: first.metric)
+                }
                 assigned[InstanceKey(record.customerID, record.journey, record.entrySequence), default: []].append(
                     VariantAssignment(split: split, variant: variant, isControl: isControl))
             case .exited(let step, let reason):

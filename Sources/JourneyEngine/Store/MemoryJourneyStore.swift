@@ -37,6 +37,7 @@ public final class MemoryJourneyStore: JourneyStore {
         var versions: [String: JourneyProgram] = [:]
         var paused: Set<String> = []
         var counters: [JourneyCounter: Int64] = [:]
+        var winners: [SplitWinner] = []
         var revisions: [JourneyRevision] = []
         /// In acceptance order, which is `(acceptedAt, sequence)` order for one process's clock.
         var inputLog: [InputLogEntry] = []
@@ -146,7 +147,7 @@ public final class MemoryJourneyStore: JourneyStore {
             }
         }
         if commit.change != .erase, !commit.log.isEmpty { c.log[id, default: []].append(contentsOf: commit.log) }
-        for (counter, delta) in commit.counters { c.counters[counter, default: 0] += delta }
+        for (counter, delta) in commit.counters { c.counters[counter] = JourneyCounter.combine(c.counters[counter], delta, metric: counter.metric) }
     }
 
     public func dueWakeUps(until: Double, after: WakeUp?, limit: Int, ownership: ShardOwnership) async throws -> [WakeUp] {
@@ -325,6 +326,16 @@ public final class MemoryJourneyStore: JourneyStore {
             return counters
         }
     }
+
+    public func recordSplitWinner(_ winner: SplitWinner) async throws -> SplitWinner {
+        contents.withLock { c in
+            if let recorded = c.winners.first(where: { $0.journey == winner.journey && $0.split == winner.split }) { return recorded }
+            c.winners.append(winner)
+            return winner
+        }
+    }
+
+    public func splitWinners() async throws -> [SplitWinner] { contents.withLock { $0.winners } }
 
     public func prune(_ retention: RetentionPolicy, now: Double) async throws -> PruneReport {
         contents.withLock { c in
