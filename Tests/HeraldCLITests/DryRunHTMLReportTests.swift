@@ -28,6 +28,10 @@ struct DryRunHTMLReportTests {
         // A split's arrows carry how many customers each variant got.
         let winBack = try #require(html.firstMatch(of: /id="journey-win_back"(?s:.*?)<\/details>/)?.0)
         #expect(winBack.contains(#"data-metric="variant:winback_offer="#), "the split's variants are counted on the map")
+        // The steps after the split are counted per variant, each on its own variant's steps only.
+        #expect(winBack.contains(#"data-step="send_email_winback_discount" data-metric="sent#winback_offer=discount""#))
+        #expect(winBack.contains(#"data-step="send_email_winback_story" data-metric="waiting#winback_offer=story""#))
+        #expect(!winBack.contains(#"data-step="send_email_winback_discount" data-metric="sent#winback_offer=story""#))
         #expect(html.contains(#"<div class="customer" data-id="c002">"#), "every customer has a timeline")
         #expect(html.contains(#"id="customer-search""#))
     }
