@@ -36,6 +36,22 @@ struct DryRunHTMLReportTests {
         #expect(html.contains(#"id="customer-search""#))
     }
 
+    /// A split with a winner rule shows the dry-run's decided winner on the map.
+    @Test func theDecidedWinnerIsShownOnItsSplit() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-html-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("report.html")
+        let example = Paths.root.appendingPathComponent("docs/examples/subject_test")
+        let result = try await herald(
+            "dry-run", "--journeys", example.path, "--customers", example.appendingPathComponent("samples/customers.ndjson").path, "--events",
+            example.appendingPathComponent("samples/events.ndjson").path, "--format", "html", "--output", file.path)
+        #expect(result.status == 0, "\(result)")
+        let html = try String(contentsOf: file, encoding: .utf8)
+        #expect(html.contains("winner: question since 2026-03-08"), "the split names its winner")
+        #expect(html.contains("conversion 32.6 % vs 7.5 % for statement"), "with its evidence")
+    }
+
     @Test func customerIDsAreEscapedAndABadOutputPathIsAClearError() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-html-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
