@@ -14,7 +14,13 @@ struct DryRunHTMLReport {
         let e = JourneyMap.escapeHTML
         let report = result.report
         // The same counters the service keeps, counted from the replay's timelines.
-        let counted = EngineRecords(timeline: result.customers.flatMap(\.timeline)).counters
+        var counted = EngineRecords(timeline: result.customers.flatMap(\.timeline)).counters
+        // Waiting at the end of the replay, per step and per variant: the service's gauge.
+        for customer in result.customers {
+            for (counter, delta) in EngineRecords.waitingDelta(before: nil, after: customer.finalState) where counter.metric != "waiting" {
+                counted[counter, default: 0] += delta
+            }
+        }
         var out = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -92,7 +98,7 @@ struct DryRunHTMLReport {
                 }
                 out += "</table></section>"
             }
-            out += "</div><div class=\"map\">\(JourneyMap.svg(program, counts: counts))</div></details>"
+            out += "</div><div class=\"map\">\(JourneyMap.svg(program, counts: counts, winners: result.winners))</div></details>"
         }
 
         out += """
