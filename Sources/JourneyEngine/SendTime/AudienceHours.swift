@@ -90,36 +90,11 @@ public struct AudienceHours: Sendable, Hashable {
 public enum UTCDay {
     public static func of(_ t: Double) -> Int { Int((t / 86_400).rounded(.down)) }
 
-    /// `YYYY-MM-DD` (proleptic Gregorian; Howard Hinnant's civil-from-days).
-    public static func text(_ day: Int) -> String {
-        let z = day + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func pad(_ n: Int, _ width: Int) -> String {
-            let text = String(n)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
-    }
+    /// `YYYY-MM-DD` (proleptic Gregorian).
+    public static func text(_ day: Int) -> String { CivilDate(dayNumber: day).description }
 
-    /// The day number of `YYYY-MM-DD` (days-from-civil), `nil` when malformed.
-    public static func parse(_ text: String) -> Int? {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, let y0 = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), (1...12).contains(m), (1...31).contains(d)
-        else { return nil }
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
+    /// The day number of `YYYY-MM-DD`, `nil` when malformed or not a date.
+    public static func parse(_ text: String) -> Int? { CivilDate(parsing: text)?.dayNumber }
 }
 
 extension JourneyCatalog {
