@@ -74,6 +74,7 @@ enum APIResource {
         case .condition: "exit_condition"
         case .goal: "goal"
         case .versionRetired: "version_retired"
+        case .migration: "migration"
         case .stepLimit: "step_limit"
         case .invalidState: "invalid_state"
         }

@@ -54,6 +54,11 @@ public struct EngineRecords: Sendable {
                 log(record, "held", "held at \(step): \(record.journey) is paused")
             case .resumed(let step, let heldFor):
                 log(record, "resumed", "resumed at \(step) after holding \(DurationText.format(heldFor))")
+            case .movedByMigration(let fromVersion, let fromStep, let toVersion, let toStep, let kept, let line):
+                log(
+                    record, "migrated",
+                    TimelineKind.movedByMigrationText(
+                        fromVersion: fromVersion, fromStep: fromStep, toVersion: toVersion, toStep: toStep, keptDeadline: kept, line: line))
             case .variantAssigned(let split, let variant, _, _):
                 count(record, "", Self.variantMetric(split: split, variant: variant))
             case .exited(let step, let reason):

@@ -1,0 +1,58 @@
+import JourneyLanguage
+
+extension CustomerRun {
+    // MARK: Declared migrations
+
+    /// Moves the customer's instances waiting in an older version of a journey whose current
+    /// version declares a migration, as it declares (``MigrationDecision``), at the start of the
+    /// step at `t`: before timers fire, so a kept deadline that passed fires on the new version.
+    ///
+    /// A move keeps the instance's entry (sequence, entry time, goal window, experiment variants,
+    /// last event) and its send history mapped onto the new version by label, so a send step it
+    /// already passed keeps its message id and is not sent again. Sends already requested (in the
+    /// settle window, deferred, or in the outbox) are untouched: they keep their id and are decided
+    /// or delivered as before. A held instance (its journey is paused) moves and stays held.
+    mutating func applyDeclaredMigrations(at t: Double) {
+        for i in state.instances.indices where state.instances[i].isActive {
+            guard let decision = engine.migrationDecision(for: state.instances[i]) else { continue }
+            switch decision {
+            case .stay:
+                continue
+            case .exit:
+                finish(i, .migration, at: t)
+            case .move(let target, let label, let keepDeadline, let line):
+                guard let j = engine.currentIndex[state.instances[i].journey] else { continue }
+                move(i, to: target, label: label, in: catalog.journeys[j], keepDeadline: keepDeadline, line: line, at: t)
+            }
+        }
+    }
+
+    /// Moves instance `i` onto `program` (the current version) at the wait `target`.
+    private mutating func move(
+        _ i: Int, to target: StateID, label: String, in program: JourneyProgram, keepDeadline: Bool, line: Int, at t: Double
+    ) {
+        let before = state.instances[i]
+        let old = engine.program(named: before.journey, version: before.version)
+        // Send visits are state ids of the old version: carry them over by label.
+        var visits: [StateID] = []
+        for id in before.sendVisits {
+            guard let old, old.states.indices.contains(id),
+                let mapped = program.states.first(where: { $0.label == old.states[id].label })
+            else { continue }
+            visits.append(mapped.id)
+        }
+        state.instances[i].version = program.version
+        state.instances[i].sendVisits = visits
+        state.instances[i].state = target
+        state.instances[i].step = label
+        let kept = keepDeadline && before.deadline != nil
+        record(
+            .movedByMigration(
+                fromVersion: before.version, fromStep: before.step, toVersion: program.version, toStep: label, keptDeadline: kept, line: line),
+            instance: i, at: t)
+        if !kept {
+            // The new wait starts now: the same code that enters a wait sets its deadline.
+            advance(i, to: target, program: program, at: t)
+        }
+    }
+}
