@@ -1,4 +1,5 @@
 import JourneyEngine
+import JourneyLanguage
 import Logging
 import ServiceLifecycle
 import Synchronization

@@ -29,7 +29,8 @@ extension JourneyRegistry {
     ) async throws -> PlanReport {
         guard let counting = store as? any WaitingInstanceCounting else { throw PlanUnavailable() }
         let waiting = try await counting.waitingInstances()
-        let archive = try await archive ?? store.journeyVersions()
+        var versions = archive ?? []
+        if archive == nil { versions = try await store.journeyVersions() }
         switch JourneyCompiler.compileForService(directory: directory) {
         case .success(let (catalog, warnings)):
             let migrations = DeploymentPlan.unknownMigrationSteps(live: live, candidate: catalog.journeys).map {
@@ -38,7 +39,8 @@ extension JourneyRegistry {
                     id: "E083-unknown-live-step")
             }
             return PlanReport(
-                plan: DeploymentPlan(live: live, candidate: catalog.journeys, waiting: waiting, archive: archive), diagnostics: warnings + migrations)
+                plan: DeploymentPlan(live: live, candidate: catalog.journeys, waiting: waiting, archive: versions), diagnostics: warnings + migrations
+            )
         case .failure(let refused):
             let reasons = refused.diagnostics.map { "\($0.file):\($0.line):\($0.column): \($0.severity): \($0.message)" }
             return PlanReport(plan: DeploymentPlan(live: live, candidate: nil, waiting: waiting, reasons: reasons), diagnostics: refused.diagnostics)

@@ -8,8 +8,8 @@ extension CustomerRun {
     /// step at `t`: before timers fire, so a kept deadline that passed fires on the new version.
     ///
     /// A move keeps the instance's entry (sequence, entry time, goal window, experiment variants,
-    /// last event) and its send history mapped onto the new version by label, so a send step it
-    /// already passed keeps its message id and is not sent again. Sends already requested (in the
+    /// last event); a send step of the new version with the label of one it already passed makes
+    /// the same message id, so it is not sent again. Sends already requested (in the
     /// settle window, deferred, or in the outbox) are untouched: they keep their id and are decided
     /// or delivered as before. A held instance (its journey is paused) moves and stays held.
     mutating func applyDeclaredMigrations(at t: Double) {
@@ -32,17 +32,12 @@ extension CustomerRun {
         _ i: Int, to target: StateID, label: String, in program: JourneyProgram, keepDeadline: Bool, line: Int, at t: Double
     ) {
         let before = state.instances[i]
-        let old = engine.program(named: before.journey, version: before.version)
-        // Send visits are state ids of the old version: carry them over by label.
-        var visits: [StateID] = []
-        for id in before.sendVisits {
-            guard let old, old.states.indices.contains(id),
-                let mapped = program.states.first(where: { $0.label == old.states[id].label })
-            else { continue }
-            visits.append(mapped.id)
-        }
         state.instances[i].version = program.version
-        state.instances[i].sendVisits = visits
+        // Send visits are state ids of the old version, and count a loop's repeated sends. They
+        // start afresh: a send step of the new version with the label of one the customer already
+        // passed then makes the same message id, which the ledger recognises as sent (skipped as a
+        // duplicate) and the outbox as the same message.
+        state.instances[i].sendVisits = []
         state.instances[i].state = target
         state.instances[i].step = label
         let kept = keepDeadline && before.deadline != nil

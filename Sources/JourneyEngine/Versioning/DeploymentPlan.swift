@@ -63,6 +63,14 @@ public struct DeploymentPlan: Sendable, Hashable, Codable {
         public var keepDeadline: Bool?
         /// The `migrate` line that decides it (`nil`: `migrate others`, or no rule).
         public var line: Int?
+
+        public init(action: Action, toVersion: String? = nil, toStep: String? = nil, keepDeadline: Bool? = nil, line: Int? = nil) {
+            self.action = action
+            self.toVersion = toVersion
+            self.toStep = toStep
+            self.keepDeadline = keepDeadline
+            self.line = line
+        }
     }
 
     public struct JourneyPlan: Sendable, Hashable, Codable {
