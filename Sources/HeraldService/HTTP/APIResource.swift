@@ -131,6 +131,8 @@ enum APIResource {
                 fields.merge([
                     "outcome": .string("cancelled"), "step": .string(step), "message": .string(message), "channel": .string(channel.rawValue),
                 ]) { $1 }
+            case .movedByMigration(_, _, _, let step, _, _):
+                fields["step"] = .string(step)
             case .held(let step), .resumed(let step, _), .exited(let step, _):
                 fields["step"] = .string(step)
             default:
