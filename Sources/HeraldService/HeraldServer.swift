@@ -49,7 +49,8 @@ public struct HeraldServer: Sendable {
         let timers = NearTimers(horizon: configuration.timers.horizonSeconds, capacity: configuration.timers.maxInMemory)
         let registry = JourneyRegistry(
             directory: configuration.journeys, store: store, clock: clock,
-            onResume: { timers.signal.notify() })  // the scheduler wakes the customers holding its work
+            onResume: { timers.signal.notify() },  // the scheduler wakes the customers holding its work
+            onDeploy: { files, revision in delivery.deployed(files, revision: revision) })  // its message templates
         try await registry.reload(source: "startup")
 
         let metrics = ServiceMetrics()
