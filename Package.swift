@@ -171,16 +171,18 @@ let package = Package(
         // MARK: Tests.
         // Broken/ and Golden/ are read from the source tree (via #filePath), not bundled.
         .testTarget(
-            name: "JourneyLanguageTests", dependencies: ["JourneyLanguage"], exclude: ["Broken", "Golden"], swiftSettings: swiftSettings
+            name: "JourneyLanguageTests", dependencies: ["JourneyLanguage", "ChildProcess"], exclude: ["Broken", "Golden"],
+            swiftSettings: swiftSettings
         ),
         // The language server: the protocol layer in process, and the real `herald lsp` over pipes.
         .testTarget(
-            name: "JourneyLanguageServerTests", dependencies: ["JourneyLanguageServer", "JourneyLanguage"], swiftSettings: swiftSettings
+            name: "JourneyLanguageServerTests", dependencies: ["JourneyLanguageServer", "JourneyLanguage", "ChildProcess"],
+            swiftSettings: swiftSettings
         ),
         .testTarget(name: "JourneyEngineTests", dependencies: ["JourneyEngine", "JourneyLanguage"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HeraldSimulationTests",
-            dependencies: ["HeraldSimulation", "JourneyEngine", "JourneyLanguage"],
+            dependencies: ["HeraldSimulation", "JourneyEngine", "JourneyLanguage", "ChildProcess"],
             // Policy scenario journeys, messages and YAML, read from the source tree by the tests.
             exclude: ["PolicyScenarios"],
             swiftSettings: swiftSettings
@@ -192,12 +194,16 @@ let package = Package(
             exclude: ["Servers", "Fixtures"],
             swiftSettings: swiftSettings
         ),
+        // Child processes spawned without Foundation's `Process`, whose `run()` crashes now and then on
+        // Linux in Swift 6.3 (see ChildProcess.swift).
+        .target(name: "CChildProcess", path: "Tests/CChildProcess"),
+        .target(name: "ChildProcess", dependencies: ["CChildProcess"], path: "Tests/ChildProcess", swiftSettings: swiftSettings),
         // Helpers the service, store and cluster tests share: loopback HTTP calls, a webhook receiver,
         // the `herald serve` process, a PostgreSQL database per test.
         .target(
             name: "HeraldTestSupport",
             dependencies: [
-                "JourneyLanguage", "HeraldPostgres",
+                "JourneyLanguage", "HeraldPostgres", "ChildProcess",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -244,7 +250,9 @@ let package = Package(
         // `swift build --build-tests` builds, so it links no Herald module itself.
         .testTarget(
             name: "HeraldCLITests",
-            dependencies: ["HeraldTestSupport", "JourneyLanguage", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "HeraldTestSupport", "JourneyLanguage", "ChildProcess", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Three `herald serve` processes on one PostgreSQL: kill -9, SIGSTOP past the lease, fencing.

@@ -5,7 +5,8 @@ set -euo pipefail
 
 # openssl: the SMTP tests make a throw-away certificate with the `openssl` command.
 # chromium: the console's browser test (Tests/Browser/console_e2e.py) drives it through Playwright.
-apt_packages=(libcurl4-openssl-dev pkg-config libsqlite3-dev python3 openssl chromium)
+# gdb: when a test run stalls, scripts/test-with-watchdog.sh prints where every thread stands.
+apt_packages=(libcurl4-openssl-dev pkg-config libsqlite3-dev python3 openssl chromium gdb)
 # PostgreSQL server binaries for the scale-out tests (scripts/postgres-test-cluster.sh).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
 missing=()

@@ -4,8 +4,9 @@
 # HERALD_TEST_IDLE_SECONDS (default 90), it is stopped and run once more.
 #
 # Why: on a loaded 2-core machine the whole suite was seen, rarely, to stop making progress with every
-# task suspended and no thread working (five such stalls on 1 December 2026; the cause is still open,
-# see docs/architecture.md, "Tests"). A stall is reported loudly, never hidden: the suite runs again
+# task suspended and no thread working (five such stalls on 1 December 2026, before the tests stopped
+# using Foundation's Process; see docs/architecture.md, "Tests"). A stall is reported loudly, with
+# where every thread stood, never hidden: the suite runs again
 # (at most three runs), the run that counts must pass on its own, a run that fails is never repeated,
 # and every run's output stays in the log.
 #
@@ -30,6 +31,29 @@ session_ticks() {
         total=$((total + ${12:-0} + ${13:-0}))
     done
     echo "$total"
+}
+
+# Where every thread of the stalled test binary stands (needs gdb): the whole dump goes to a file,
+# and the threads that are in Herald's or the tests' code are printed, for the report.
+dump_stacks() {
+    command -v gdb >/dev/null 2>&1 || { echo "test-with-watchdog: gdb is not installed: no stacks" >&2; return; }
+    local p dump
+    for p in $(pgrep -s "$1" 2>/dev/null); do
+        [[ "$(cat /proc/$p/comm 2>/dev/null)" == *PackageTe* ]] || continue
+        dump=/tmp/herald-stall-$(date +%Y%m%dT%H%M%S)-$p.txt
+        timeout 120 gdb -p "$p" -batch -ex "thread apply all bt 30" >"$dump" 2>&1
+        echo "test-with-watchdog: stacks of $p in $dump; threads in Herald's code:" >&2
+        awk '
+            /^Thread / { if (keep && !skip) printf "%s", block; block = $0 "\n"; keep = 0; skip = 0; frames = 0; next }
+            /^#/ {
+                if (++frames <= 12) block = block "    " substr($0, 1, 220) "\n"
+                # (a ChildProcess thread waiting for its child is not news)
+                if ($0 ~ /\/(Sources|Tests)\//) keep = 1
+                if ($0 ~ /waitForExit/) skip = 1
+            }
+            END { if (keep && !skip) printf "%s", block }
+        ' "$dump" >&2
+    done
 }
 
 run_once() {
@@ -57,6 +81,7 @@ run_once() {
             grep -E '[✔✘] Test [^ (]*\(' "$log" | grep -o 'Test [^ (]*' | sed 's/Test //' | sort -u >"$log.done"
             echo "test-with-watchdog: unfinished: $(comm -23 "$log.started" "$log.done" | tr '\n' ' ')" >&2
             rm -f "$log.started" "$log.done"
+            dump_stacks "$pid"
             # The whole session: swift test runs the test binary in a process group of its own.
             pkill -TERM -s "$pid" 2>/dev/null
             sleep 5

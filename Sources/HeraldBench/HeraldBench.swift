@@ -47,6 +47,7 @@ struct HeraldBench {
         await section("delivery") { try await DeliveryBench.run(options, into: &$0) }
         await section("lsp") { try LanguageServerBench.run(options, into: &$0) }
         await section("console") { try await ConsoleBench.run(options, into: &$0) }
+        await section("send-time") { try SendTimeBench.run(options, into: &$0) }
         print("")
         table.print()
     }

@@ -21,7 +21,7 @@ struct BenchOptions {
         usage: herald-bench [--customers N] [--sqlite-events N] [--single-commits N] [--latency-events N]
                             [--timers N] [--http-connections N] [--postgres-events N] [--webhooks N] [--smtp N]
                             [--console-customers N] [--journeys DIR] [--data DIR]
-                            [--only dry-run,replay,sqlite,http,latency,timers,postgres,delivery,lsp,console]
+                            [--only dry-run,replay,sqlite,http,latency,timers,postgres,delivery,lsp,console,send-time]
         Defaults: 1,000,000 dry-run customers, 50,000 SQLite events, 2,000 single-row commits,
         20,000 events per latency level, 1,000,000 waiting timers, 16 wrk connections for HTTP,
         20,000 PostgreSQL events, 20,000 webhooks, 2,000 SMTP messages, 100,000 customers behind the console.

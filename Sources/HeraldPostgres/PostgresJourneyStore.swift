@@ -74,7 +74,10 @@ public final class PostgresJourneyStore: JourneyStore {
         var said = false
         while true {
             do {
-                try await client.query("SELECT 1", logger: logger)
+                // Each attempt is bounded: the pool alone keeps retrying a refused connection
+                // until its circuit breaker trips (15 s, and much longer on a loaded machine), and
+                // the wait must be announced, and given up at its deadline, whatever the pool does.
+                try await Self.answersWithin(seconds: 2, client, logger: logger)
                 break
             } catch {
                 if !said {
@@ -98,6 +101,25 @@ public final class PostgresJourneyStore: JourneyStore {
         }
         try await PostgresMigrations.migrate(client, logger: logger)
         return store
+    }
+
+    /// Runs `SELECT 1`, throwing ``NoAnswer`` when the database has not answered within `seconds`.
+    private static func answersWithin(seconds: Double, _ client: PostgresClient, logger: Logger) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.query("SELECT 1", logger: logger) }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                throw NoAnswer(seconds: seconds)
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    /// The database did not answer a start-up probe in time.
+    struct NoAnswer: Error, CustomStringConvertible {
+        var seconds: Double
+        var description: String { "no answer within \(Int(seconds)) s" }
     }
 
     /// Closes the connections.

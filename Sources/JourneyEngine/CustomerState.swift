@@ -29,6 +29,9 @@ public struct CustomerState: Sendable, Hashable, Codable {
     /// The earliest instant at which the engine must be woken for this customer (instance timers,
     /// schedule triggers, deferred sends, settle-window decisions); `nil` when nothing is due.
     public internal(set) var nextWakeAt: Double?
+    /// Opens and clicks by local hour, decayed (what `at best time` chooses from); `nil` until the
+    /// first engagement event.
+    public internal(set) var engagement: EngagementHistogram?
 
     public init(profile: CustomerProfile) {
         self.profile = profile
@@ -42,6 +45,7 @@ public struct CustomerState: Sendable, Hashable, Codable {
         self.recentEventIDs = []
         self.clock = nil
         self.nextWakeAt = nil
+        self.engagement = nil
     }
 
     /// The active instance of a journey, if any (the newest when the entry rule allows several).

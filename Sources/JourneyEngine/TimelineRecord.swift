@@ -67,6 +67,12 @@ public enum TimelineKind: Sendable, Hashable, Codable {
     case held(step: String)
     /// The journey was resumed: the instance continues from `step` after holding `heldFor` seconds.
     case resumed(step: String, heldFor: Double)
+    /// A send with `at best time within …` chose when it is requested, and why
+    /// ("best hour 19:00 local, from 14 clicks").
+    case sendTimeChosen(step: String, message: String, channel: Channel, choice: SendTimeChoice)
+    /// An engagement event (opened, clicked) for a message of this journey, at `localHour` in the
+    /// customer's zone: counted into the journey's audience hours (``AudienceHours``).
+    case sendTimeEngagement(localHour: Int)
 }
 
 extension TimelineKind {

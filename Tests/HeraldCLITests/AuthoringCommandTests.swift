@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import HeraldTestSupport
 import Testing
@@ -148,7 +149,7 @@ struct GraphCommandTests {
     @Test func graphvizReadsTheOutputWhenInstalled() async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/dot") else { return }
         let result = try await herald("graph", "Journeys/welcome.journey")
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/dot")
         process.arguments = ["-Tsvg", "-o", "/dev/null"]
         let input = Pipe()

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import JourneyLanguage
 import Testing
@@ -97,7 +98,7 @@ struct SMTPChannelTests {
 
     /// A self-signed certificate for 127.0.0.1, made with the openssl command.
     static func makeCertificate(in directory: TemporaryDirectory) throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",

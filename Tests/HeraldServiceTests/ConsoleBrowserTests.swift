@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import HeraldTestSupport
 import Testing
@@ -13,7 +14,7 @@ struct ConsoleBrowserTests {
     /// Why the browser test cannot run here, or `nil` when it can.
     static func missing() -> String? {
         if !FileManager.default.isExecutableFile(atPath: chromium) { return "\(chromium) is not installed" }
-        let probe = Process()
+        let probe = ChildProcess()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         probe.arguments = ["python3", "-c", "import playwright.sync_api"]
         probe.standardError = FileHandle.nullDevice
@@ -47,7 +48,7 @@ struct ConsoleBrowserTests {
         ])
         #expect(dryRun.status == 0, "\(dryRun)")
         try await TestServer.withServer(journeys: root.appendingPathComponent("Journeys")) { port, _ in
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [
                 "python3", root.appendingPathComponent("Tests/Browser/console_e2e.py").path, "--url", "http://127.0.0.1:\(port)",

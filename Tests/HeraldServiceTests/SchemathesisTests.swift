@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import HeraldTestSupport
 import Testing
@@ -31,7 +32,7 @@ struct SchemathesisTests {
         try await server.start()
         defer { server.killWithoutWaiting() }
 
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = st
         process.arguments = [
             "run", root.appendingPathComponent("docs/openapi.yaml").path, "--url", "http://127.0.0.1:\(server.port)",

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import HeraldTestSupport
 import Testing
@@ -28,7 +29,7 @@ struct ServeStartupTests {
         _ arguments: [String], environment: [String: String] = ["HERALD_API_KEY": "test-key-0123"], in directory: URL,
         signal: (number: Int32, onceLogged: String)? = nil, limit: Double = 60
     ) async throws -> Finished {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = try HeraldProcess.binary
         process.arguments =
             ["serve", "--port", "0", "--journeys", journeys, "--data", directory.appendingPathComponent("data").path]

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import HTTPTypes
 import HeraldService
@@ -202,7 +203,7 @@ struct SlowClientTests {
 
     /// Runs `python3 -c script arguments…` without blocking the cooperative threads.
     static func python(_ script: String, arguments: [String]) async throws -> (Int32, String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script] + arguments
         let output = Pipe()

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Testing
 
@@ -118,7 +119,7 @@ struct DocumentedCommandsTests {
 
     /// Runs `herald` with `arguments` in `directory`; returns the exit status and the output.
     static func run(_ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = try binary
         process.arguments = arguments
         process.currentDirectoryURL = directory

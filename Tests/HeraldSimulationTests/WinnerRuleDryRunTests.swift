@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import JourneyEngine
 import JourneyLanguage
@@ -213,7 +214,7 @@ struct WinnerRuleDryRunTests {
     @Test func serveRefusesToStartWithAWinnerRule() throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("herald-winner-serve-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: data) }
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = try DocumentedCommandsTests.binary
         process.arguments = [
             "serve", "--journeys", "docs/examples/subject_test", "--port", "0", "--data", data.path, "--outbox",

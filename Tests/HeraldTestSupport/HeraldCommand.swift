@@ -1,3 +1,4 @@
+public import ChildProcess
 public import Foundation
 
 /// One run of the `herald` binary as a user runs it: arguments, working directory, environment,
@@ -31,7 +32,7 @@ public struct HeraldCommand: Sendable {
         let err = scratch.appendingPathComponent("stderr")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = try HeraldProcess.binary
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? packageRoot

@@ -1,3 +1,4 @@
+public import ChildProcess
 public import Foundation
 
 /// A real `herald serve` process (the binary built next to the tests), started, killed, frozen,
@@ -7,7 +8,7 @@ public final class HeraldProcess: @unchecked Sendable {
     public let arguments: [String]
     public let environment: [String: String]
     public let logFile: URL
-    private var process: Process?
+    private var process: ChildProcess?
     public private(set) var port: Int = 0
 
     public init(name: String = "herald serve", arguments: [String], environment: [String: String], logFile: URL) {
@@ -34,8 +35,8 @@ public final class HeraldProcess: @unchecked Sendable {
     public var isRunning: Bool { process?.isRunning ?? false }
 
     /// Starts the process and waits (up to `timeout` seconds) for its "listening" line.
-    public func start(timeout: Double = 60) async throws {
-        let process = Process()
+    public func start(timeout: Double = 180) async throws {
+        let process = ChildProcess()
         process.executableURL = try Self.binary
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -90,7 +91,7 @@ public final class HeraldProcess: @unchecked Sendable {
     /// Waits for `process` to end without holding a thread of the test's cooperative pool (a
     /// blocking `waitUntilExit` holds one of only two on this machine, and a `herald serve`
     /// that is stopping may be waiting on a receiver that runs in that pool).
-    public static func exit(of process: Process) async {
+    public static func exit(of process: ChildProcess) async {
         while process.isRunning {
             try? await Task.sleep(for: .milliseconds(10))
         }

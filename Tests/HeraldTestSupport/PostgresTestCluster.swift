@@ -1,3 +1,4 @@
+public import ChildProcess
 public import Foundation
 
 /// A PostgreSQL server of the test's own (`scripts/postgres-test-cluster.sh`), which the test can
@@ -48,7 +49,7 @@ public final class PostgresTestCluster: Sendable {
 
     @discardableResult
     static func run(_ arguments: [String]) async throws -> String {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [script] + arguments
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("herald-pgctl-\(UUID().uuidString)")

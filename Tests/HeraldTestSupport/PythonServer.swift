@@ -1,3 +1,4 @@
+public import ChildProcess
 public import Foundation
 import HTTPTypes
 
@@ -6,11 +7,11 @@ import HTTPTypes
 /// loopback port, for tests outside the channel tests (the service sending through real channels).
 public final class PythonServer: @unchecked Sendable {
     public let port: Int
-    private let process: Process
+    private let process: ChildProcess
     /// The server exits when this pipe closes, even if the test process dies.
     private let lifeline: Pipe
 
-    private init(process: Process, lifeline: Pipe, port: Int) {
+    private init(process: ChildProcess, lifeline: Pipe, port: Int) {
         self.process = process
         self.lifeline = lifeline
         self.port = port
@@ -20,7 +21,7 @@ public final class PythonServer: @unchecked Sendable {
 
     /// Starts `script` with `arguments` and waits for its "READY <port>" line.
     public static func start(_ script: String, _ arguments: [String] = []) async throws -> PythonServer {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", serversDirectory.appendingPathComponent(script).path] + arguments
         let output = Pipe()

@@ -133,6 +133,10 @@ enum APIResource {
                 ]) { $1 }
             case .movedByMigration(_, _, _, let step, _, _):
                 fields["step"] = .string(step)
+            case .sendTimeChosen(let step, let message, let channel, let choice):
+                fields.merge([
+                    "step": .string(step), "message": .string(message), "channel": .string(channel.rawValue), "until": time(choice.at),
+                ]) { $1 }
             case .held(let step), .resumed(let step, _), .exited(let step, _):
                 fields["step"] = .string(step)
             default:

@@ -49,6 +49,11 @@ public struct EngineRecords: Sendable {
             case .sendCancelled(let step, let message, _, let because):
                 count(record, step, "cancelled")
                 log(record, "decision", "cancelled \(message): \(because)")
+            case .sendTimeChosen(let step, let message, let channel, let choice):
+                count(record, step, "send_time_chosen")
+                log(record, "send_time", SendTimeText.describe(message: message, channel: channel, choice: choice))
+            case .sendTimeEngagement(let hour):
+                count(record, "", AudienceHours.metric(localHour: hour, at: record.at))
             case .held(let step):
                 count(record, step, "held")
                 log(record, "held", "held at \(step): \(record.journey) is paused")

@@ -27,6 +27,8 @@ final class ProcessingService: Service, Sendable {
     let logger: Logger
     let options: Options
     let stepper = CustomerStepper()
+    /// The journeys' audience hours for sends at the best time, read once per UTC day.
+    let sendTimeAudience = SendTimeAudience()
     let queues: [WorkQueue<PartitionWork>]
     /// Inbox sequences handed to a partition and not yet committed.
     private let inFlight = Mutex(InboxTracking())
@@ -241,9 +243,12 @@ final class ProcessingService: Service, Sendable {
         let ids = CustomerStepper.customers(in: work)
         let loaded = try await store.loadCustomers(ids)
         let now = clock.now()
+        var engine = deployment.engine
+        engine.audience = try await sendTimeAudience.hours(at: now, catalog: deployment.catalog, store: store)
         let result = stepper.step(
-            work, loaded: loaded, engine: deployment.engine, ownership: ownership.current, now: now)
+            work, loaded: loaded, engine: engine, ownership: ownership.current, now: now)
         try await store.commit(result.commits)
+        sendTimeAudience.committed(result.commits.lazy.flatMap(\.counters.keys), now: now)
 
         inFlight.withLock { t in
             for case .input(let entry) in work {

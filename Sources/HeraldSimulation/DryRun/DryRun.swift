@@ -46,7 +46,24 @@ public struct DryRun: Sendable {
                 engine: engine, customers: customers, events: events, history: history, profileUpdates: profileUpdates, options: options,
                 issues: issues)
         }
+        var engine = engine
         var result = replay(engine)
+        // Sends at the best time fall back to their journey's audience hours of the days before:
+        // the first pass counted every day's engagements (they depend on the events only, not on
+        // any send time), the second chooses with them, as the service does with its counters.
+        if engine.catalog.sendsAtBestTime {
+            var audience = engine.audience
+            let counted = AudienceHours(timeline: result.customers.lazy.flatMap(\.timeline))
+            for (journey, days) in counted.counts {
+                for (day, hours) in days {
+                    for (hour, count) in hours.enumerated() { audience.add(journey: journey, localHour: hour, day: day, count: count) }
+                }
+            }
+            if audience != engine.audience {
+                engine.audience = audience
+                result = replay(engine)
+            }
+        }
         let rules = WinnerDecision.rules(in: engine.catalog)
         guard !rules.isEmpty else { return result }
         var winners = engine.options.winners

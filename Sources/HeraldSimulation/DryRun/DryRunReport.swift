@@ -195,7 +195,8 @@ struct ReportTally {
                 delivery.record(journey: journey, reason: reason)
             case .sendCancelled:
                 builders.values[b].decisions.cancelled += 1
-            case .waiting, .eventReceived, .timedOut, .attributesUpdated, .migrated, .movedByMigration, .held, .resumed:
+            case .waiting, .eventReceived, .timedOut, .attributesUpdated, .migrated, .movedByMigration, .held, .resumed, .sendTimeChosen,
+                .sendTimeEngagement:
                 break
             }
         }

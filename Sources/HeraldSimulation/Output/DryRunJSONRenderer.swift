@@ -168,7 +168,7 @@ public struct DryRunJSONRenderer {
     }
 
     /// A timeline record: `at`, `journey`, `entry`, `kind` and the kind's own fields.
-    /// `stepReached` records are left out (the report counts them). Instants inside reasons are
+    /// `stepReached` and `sendTimeEngagement` records are left out (reports count them). Instants inside reasons are
     /// written in `timeZone`.
     public static func record(_ r: TimelineRecord, timeZone: String = "UTC") -> JSONNode? {
         var fields: [(String, JSONNode)] = [("at", .time(r.at)), ("journey", .string(r.journey)), ("entry", .int(r.entrySequence))]
@@ -244,6 +244,14 @@ public struct DryRunJSONRenderer {
                 ])
         case .held(let step): kind("held", [("step", .string(step))])
         case .resumed(let step, let heldFor): kind("resumed", [("step", .string(step)), ("held_for", .number(heldFor))])
+        case .sendTimeChosen(let step, let message, let channel, let choice):
+            kind(
+                "send_time",
+                [
+                    ("step", .string(step)), ("message", .string(message)), ("channel", .string(channel.rawValue)), ("send_at", .time(choice.at)),
+                    ("local_time", .string(choice.localTime.description)), ("reason", .string(choice.description)),
+                ])
+        case .sendTimeEngagement: return nil
         }
         return .object(fields)
     }

@@ -42,6 +42,8 @@ public enum TimelineText {
                 fromVersion: fromVersion, fromStep: fromStep, toVersion: toVersion, toStep: toStep, keptDeadline: kept, line: line)
         case .held(let step): "held at \(step): the journey is paused"
         case .resumed(let step, let heldFor): "resumed at \(step) after holding \(DurationText.format(heldFor))"
+        case .sendTimeChosen(_, let message, let channel, let choice): SendTimeText.describe(message: message, channel: channel, choice: choice)
+        case .sendTimeEngagement: nil
         }
     }
 

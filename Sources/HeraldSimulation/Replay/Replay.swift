@@ -29,9 +29,11 @@ public struct Replay: Sendable {
     /// The candidate as it runs after a deployment at ``ReplayOptions/deployAt``: the candidate's
     /// journeys with the base's versions still held (customers in flight keep theirs, or move as
     /// the candidate declares).
-    var deployed: JourneyEngine {
-        JourneyEngine(
+    static func deployed(base: JourneyEngine, candidate: JourneyEngine) -> JourneyEngine {
+        var engine = JourneyEngine(
             catalog: candidate.catalog, retainedPrograms: base.heldPrograms, paused: candidate.paused, options: candidate.options)
+        engine.audience = candidate.audience
+        return engine
     }
 
     public init(base: JourneyCatalog, candidate: JourneyCatalog) {
@@ -53,9 +55,17 @@ public struct Replay: Sendable {
         var difference = ReplayDifference()
         var comparison: CustomerComparison?
         let workers = max(1, options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let (base, candidate, focus) = (base, candidate, options.customer)
+        var (learntBase, learntCandidate) = (base, candidate)
+        // Sends at the best time fall back to their journey's audience hours, learnt from the log's
+        // engagement events (a first pass, as the dry-run does and the service's counters hold).
+        if base.catalog.sendsAtBestTime || candidate.catalog.sendsAtBestTime {
+            let (b, c) = try Self.audienceHours(partition, base: base, candidate: candidate, until: until, workers: workers)
+            learntBase.audience = b
+            learntCandidate.audience = c
+        }
+        let (base, candidate, focus) = (learntBase, learntCandidate, options.customer)
         let deployAt = options.deployAt
-        let deployed = deployAt == nil ? candidate : self.deployed
+        let deployed = deployAt == nil ? candidate : Self.deployed(base: base, candidate: candidate)
         for bucket in 0..<partition.bucketCount {
             let records = try partition.records(inBucket: bucket)
             var byCustomer: [String: [InputLogRecord]] = [:]
@@ -93,6 +103,37 @@ public struct Replay: Sendable {
             log: path, inputCount: partition.inputCount, from: partition.firstAcceptedAt, lastInput: partition.lastAcceptedAt, until: until,
             horizonAfterLastInput: options.until == nil ? options.horizonAfterLastInput : nil, difference: difference,
             customer: comparison, buckets: partition.bucketCount)
+    }
+
+    /// The journeys' audience hours each engine learns from the log: its `sendTimeEngagement`
+    /// records (they depend on the events, not on any send time).
+    static func audienceHours(
+        _ partition: InputLogPartition, base: JourneyEngine, candidate: JourneyEngine, until: Double, workers: Int
+    ) throws -> (AudienceHours, AudienceHours) {
+        let found = Mutex<([TimelineRecord], [TimelineRecord])>(([], []))
+        for bucket in 0..<partition.bucketCount {
+            var byCustomer: [String: [InputLogRecord]] = [:]
+            for record in try partition.records(inBucket: bucket) { byCustomer[record.customerID, default: []].append(record) }
+            let ids = byCustomer.keys.sorted()
+            let grouped = byCustomer
+            let slices = ids.isEmpty ? 0 : min(ids.count, workers == 1 ? 1 : workers * 8)
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                var records: ([TimelineRecord], [TimelineRecord]) = ([], [])
+                func engagement(_ r: TimelineRecord) -> Bool { if case .sendTimeEngagement = r.kind { true } else { false } }
+                for id in ids[(ids.count * slice / slices)..<(ids.count * (slice + 1) / slices)] {
+                    var own = grouped[id]!
+                    own.sort { $0.acceptedAt != $1.acceptedAt ? $0.acceptedAt < $1.acceptedAt : $0.line < $1.line }
+                    records.0 += replay(id: id, records: own, engine: base, until: until).timeline.filter(engagement)
+                    records.1 += replay(id: id, records: own, engine: candidate, until: until).timeline.filter(engagement)
+                }
+                found.withLock {
+                    $0.0 += records.0
+                    $0.1 += records.1
+                }
+            }
+        }
+        let (b, c) = found.withLock { $0 }
+        return (AudienceHours(timeline: b), AudienceHours(timeline: c))
     }
 
     /// One customer's inputs through one journey set: what the service would have done.

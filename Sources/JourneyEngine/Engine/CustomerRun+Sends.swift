@@ -26,12 +26,17 @@ extension CustomerRun {
         // variant is read from the program again when the send is decided, in both worlds alike.
         var rules = send
         rules.variants = nil
-        let request = SendRequest(id: id, journey: program.name, priority: program.priority, step: step.label, send: rules, requestedAt: t)
+        // A send at the best time is requested at the chosen instant (its settle window, caps and
+        // quiet hours apply from then on); the pending send keeps no window of its own.
+        let requestedAt = requestTime(of: send, step: step.label, instance: i, program: program, at: t)
+        rules.bestTime = nil
+        let request = SendRequest(
+            id: id, journey: program.name, priority: program.priority, step: step.label, send: rules, requestedAt: requestedAt)
         state.pendingSends.append(
             PendingSend(
                 request: request, journeyVersion: program.version, entrySequence: entrySequence,
                 event: state.instances[i].lastEvent?.properties ?? [:],
-                dueAt: send.category == .transactional ? t : t + max(0, catalog.policy.settleWindow), deferrals: 0))
+                dueAt: send.category == .transactional ? requestedAt : requestedAt + max(0, catalog.policy.settleWindow), deferrals: 0))
     }
 
     /// Asks the policy about every pending send due at `t`, as one batch.

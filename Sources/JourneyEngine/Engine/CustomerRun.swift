@@ -5,6 +5,7 @@ import JourneyLanguage
 struct CustomerRun {
     let engine: EngineCore
     let decide: @Sendable ([SendRequest], SendLedger, CustomerContact, Double) -> [DeliveryDecision]
+    let audience: AudienceHours
     var state: CustomerState
     var output = EngineOutput()
     /// Bumped whenever the profile changes, so that segments and exit conditions are re-checked.
@@ -361,6 +362,7 @@ struct CustomerRun {
         }
         let matched = MatchedEvent(name: event.name, timestamp: event.timestamp, properties: properties)
         recordHistory(matched, at: t)
+        if let kind = EngagementHistogram.events[event.name] { recordEngagement(kind, event, at: t) }
 
         // Instances that existed before this event: goals, exit events, event waits.
         let engine = engine
@@ -446,6 +448,7 @@ struct CustomerRun {
         recordHistory(
             MatchedEvent(name: event.name, timestamp: event.timestamp, properties: properties),
             at: max(state.clock ?? event.timestamp, event.timestamp))
+        if let kind = EngagementHistogram.events[event.name] { recordEngagement(kind, event, at: nil) }
     }
 
     private mutating func recordHistory(_ event: MatchedEvent, at t: Double) {

@@ -22,6 +22,11 @@ public struct JourneyEngine: Sendable {
     let core: EngineCore
     /// The decision point: `policy.decide` (tests substitute a scripted policy here).
     var decide: @Sendable ([SendRequest], SendLedger, CustomerContact, Double) -> [DeliveryDecision]
+    /// The journeys' audience-wide engagement hours, what `at best time` falls back to when a
+    /// customer has too little history: an input kept up by the caller (the service reads it from
+    /// the journey counters at each UTC day boundary, the dry-run from its first pass). Empty by
+    /// default: sends then fall back to their default time or the window start.
+    public var audience = AudienceHours()
 
     public var catalog: JourneyCatalog { core.catalog }
     /// The single decision point every send passes through.
@@ -109,7 +114,7 @@ public struct JourneyEngine: Sendable {
     /// for event in events { engine.handle(.event(event), state: &state, now: event.timestamp, appendingTo: &history) }
     /// ```
     public func handle(_ input: EngineInput, state: inout CustomerState, now: Double, appendingTo output: inout EngineOutput) {
-        var run = CustomerRun(engine: core, decide: decide, state: CustomerState(profile: CustomerProfile(id: "")))
+        var run = CustomerRun(engine: core, decide: decide, audience: audience, state: CustomerState(profile: CustomerProfile(id: "")))
         swap(&run.state, &state)
         swap(&run.output, &output)
         run.handle(input, now: now)
@@ -122,10 +127,11 @@ public struct JourneyEngine: Sendable {
     /// importing customers together with their history (and the dry-run's `history` events).
     ///
     /// Only events that a behavioural count or `last(event …)` in the catalog mentions are kept,
-    /// within the same bounds as live events. Nothing is triggered; segment membership is
+    /// within the same bounds as live events; engagement events (`email.opened`, `email.clicked`,
+    /// `sms.clicked`) also enter the customer's engagement histogram. Nothing is triggered; segment membership is
     /// re-evaluated on the customer's next input.
     public func importHistory(_ events: [CustomerEvent], into state: inout CustomerState) {
-        var run = CustomerRun(engine: core, decide: decide, state: CustomerState(profile: CustomerProfile(id: "")))
+        var run = CustomerRun(engine: core, decide: decide, audience: audience, state: CustomerState(profile: CustomerProfile(id: "")))
         swap(&run.state, &state)
         for event in events.sorted(by: { $0.timestamp < $1.timestamp }) { run.importHistory(event) }
         swap(&run.state, &state)
@@ -200,6 +206,9 @@ final class EngineCore: Sendable {
     let index: CatalogIndex
     /// The zone of customers and journeys that name no known one: the policy's, else UTC.
     let defaultZone: String
+    /// Current journeys with a send `at best time`: engagement with their messages is counted for
+    /// their audience hours (others keep no such counters).
+    let bestTimeJourneys: Set<String>
 
     init(catalog: JourneyCatalog, retainedPrograms: [JourneyProgram], paused: Set<String>, options: JourneyEngine.Options) {
         self.catalog = catalog
@@ -218,6 +227,10 @@ final class EngineCore: Sendable {
         self.index = CatalogIndex(catalog: catalog, retained: retainedPrograms)
         let zone = catalog.policy.defaultTimeZone
         self.defaultZone = LocalClock.zone(zone) != nil ? zone : "UTC"
+        self.bestTimeJourneys = Set(
+            catalog.journeys.filter { program in
+                program.states.contains { if case .send(let send, _) = $0.kind { send.bestTime != nil } else { false } }
+            }.map(\.name))
     }
 
     @inline(__always)

@@ -43,6 +43,7 @@ extension JourneyEngine {
         let retained = core.held.filter { !current.contains("\($0.name)@\($0.version)") }
         var engine = JourneyEngine(catalog: core.catalog, retainedPrograms: retained, paused: core.paused, options: options)
         engine.decide = decide
+        engine.audience = audience
         return engine
     }
 }

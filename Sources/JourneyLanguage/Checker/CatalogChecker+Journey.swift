@@ -658,6 +658,8 @@ extension CatalogChecker {
         var fallbackName: Name?
         var whenCapped: CappedRule = .skip
         var inQuietHours: QuietHoursRule = .deferUntilEnd
+        var bestTime: SendTimeRule?
+        var bestTimeLocation: (SourceLocation, Int)?
         var seen: [String: SourceLocation] = [:]
         var marketingOnly: [(String, SourceLocation, Int)] = []
         for (option, location, length) in syntax.options {
@@ -668,6 +670,7 @@ extension CatalogChecker {
             case .fallback: key = "fallback"
             case .whenCapped: key = "when capped"
             case .inQuietHours: key = "in quiet hours"
+            case .bestTime: key = "at best time"
             }
             if let first = seen[key] {
                 error(
@@ -698,14 +701,29 @@ extension CatalogChecker {
             case .inQuietHours(let rule):
                 inQuietHours = rule
                 marketingOnly.append(("in quiet hours", location, length))
+            case .bestTime(let window, let defaultTime):
+                marketingOnly.append(("at best time", location, length))
+                bestTimeLocation = (location, length)
+                bestTime = checkSendTime(window: window, defaultTime: defaultTime)
             }
+        }
+        if let (location, length) = bestTimeLocation, channel == .webhook {
+            error(
+                .invalidSendTime, at: location, length: length,
+                "`at best time` needs engagement (opens and clicks), which a webhook does not have: send it at once",
+                notes: [.init("remove `at best time …`, or send by email or sms")],
+                fixIts: [.init(location: location, length: length, replacement: "")])
+            bestTime = nil
         }
         if category == .transactional {
             for (option, location, length) in marketingOnly {
                 let why =
                     option == "topic"
                     ? "transactional messages do not depend on topic subscriptions"
-                    : option == "when capped" ? "transactional messages are never capped" : "transactional messages are not held by quiet hours"
+                    : option == "when capped"
+                        ? "transactional messages are never capped"
+                        : option == "at best time"
+                            ? "transactional messages go out at once" : "transactional messages are not held by quiet hours"
                 error(
                     .transactionalMarketingOption, at: location, length: length,
                     "`\(option)` is a marketing-only option, but this send is transactional: \(why)",
@@ -747,7 +765,29 @@ extension CatalogChecker {
         guard let channel else { return nil }
         return Send(
             channel: channel, message: syntax.message.text, category: category, topic: topic, fallback: fallback, whenCapped: whenCapped,
-            inQuietHours: inQuietHours, variants: variants)
+            inQuietHours: inQuietHours, variants: variants, bestTime: category == .marketing ? bestTime : nil)
+    }
+
+    /// The window of `at best time within …`: from 1 hour (shorter leaves no hour to choose) to
+    /// 7 days (longer delays a marketing message past the point of being timely).
+    mutating func checkSendTime(window: DurationLiteral, defaultTime: LocalTime?) -> SendTimeRule? {
+        if window.seconds < SendTimeRule.minimumWindow {
+            error(
+                .invalidSendTime, at: window.location, length: window.length,
+                window.seconds <= 0
+                    ? "the best-time window is empty; give it at least 1 hour"
+                    : "a best-time window of \(window.text) holds no choice of hour; give it at least 1 hour",
+                notes: [.init("for example `at best time within 24 hours`")])
+            return nil
+        }
+        if window.seconds > SendTimeRule.maximumWindow {
+            error(
+                .invalidSendTime, at: window.location, length: window.length,
+                "a best-time window of \(window.text) is longer than 7 days; a message held that long is no longer timely",
+                notes: [.init("use at most `within 7 days` (24 hours already holds every hour of the day)")])
+            return nil
+        }
+        return SendTimeRule(window: window.seconds, defaultTime: defaultTime)
     }
 
     /// The `variant NAME N%` lines under a send: unique names, weights adding up to 100%, no

@@ -155,6 +155,7 @@ extension DiagnosticID {
     public static let duplicateWaitEvent: Self = "E068-duplicate-wait-event"
     public static let loopWithoutWait: Self = "E069-loop-without-wait"
     public static let invalidWinnerRule: Self = "E070-invalid-winner-rule"
+    public static let invalidSendTime: Self = "E075-invalid-send-time"
 
     // MARK: Warnings
     public static let marketingWithoutCap: Self = "W100-marketing-without-cap"

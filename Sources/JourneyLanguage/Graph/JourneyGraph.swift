@@ -78,6 +78,10 @@ public enum JourneyGraph {
             case .deferUpTo(let seconds): text += "\nwhen capped defer up to \(CatalogChecker.describe(seconds: seconds))"
             case .fallback: text += "\nwhen capped fallback"
             }
+            if let rule = send.bestTime {
+                text += "\nat best time within \(CatalogChecker.describe(seconds: rule.window))"
+                if let time = rule.defaultTime { text += " default \(time)" }
+            }
             return text
         case .update(let updates, _):
             return updates.map { update in

@@ -227,13 +227,17 @@ public struct Send: Sendable, Hashable, Codable {
     /// stable hash of (customer, journey, message) like a split's variants; the templates tell
     /// them apart with `{{#variant.question}}…{{/variant.question}}`. `nil`: one version.
     public var variants: [MessageVariant]?
+    /// `at best time within …`: the send goes out at the local hour the customer engages most
+    /// within the window (see ``SendTimeRule``); `nil`: at once.
+    public var bestTime: SendTimeRule?
 
     public init(
         channel: Channel, message: String, category: MessageCategory, topic: String? = nil,
         fallback: Channel? = nil, whenCapped: CappedRule = .skip, inQuietHours: QuietHoursRule = .deferUntilEnd,
-        variants: [MessageVariant]? = nil
+        variants: [MessageVariant]? = nil, bestTime: SendTimeRule? = nil
     ) {
         self.variants = variants
+        self.bestTime = bestTime
         self.channel = channel
         self.message = message
         self.category = category
@@ -242,6 +246,30 @@ public struct Send: Sendable, Hashable, Codable {
         self.whenCapped = whenCapped
         self.inQuietHours = inQuietHours
     }
+}
+
+/// `send email weekly at best time within 24 hours [default 10:00]`: send-time optimisation.
+///
+/// When the send step is reached the engine picks, in the customer's time zone, the local hour
+/// with the most decayed engagement inside `[now, now + window)`, falling back to the journey's
+/// audience-wide best hour and then to `defaultTime` (or the window start); docs/semantics.md,
+/// "Send-time optimisation", has the rule.
+public struct SendTimeRule: Sendable, Hashable, Codable {
+    /// The window's length in seconds (1 hour to 7 days).
+    public var window: Double
+    /// The fixed local time used when neither the customer nor the journey has enough history
+    /// (its first occurrence in the window); `nil`: the window start.
+    public var defaultTime: LocalTime?
+
+    public init(window: Double, defaultTime: LocalTime? = nil) {
+        self.window = window
+        self.defaultTime = defaultTime
+    }
+
+    /// The shortest window: shorter ones leave no hour to choose.
+    public static let minimumWindow: Double = 3_600
+    /// The longest window: a week holds every local hour of every weekday.
+    public static let maximumWindow: Double = 7 * 86_400
 }
 
 /// One version of a message: its name (`{{variant.name}}` in the templates) and its share in percent.

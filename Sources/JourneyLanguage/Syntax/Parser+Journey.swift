@@ -654,14 +654,29 @@ extension Parser {
                 } else {
                     try expected("`skip` or `defer` after `in quiet hours`")
                 }
+            case "at":
+                advance()
+                try expectWord("best", "after `at` (`at best time within 24 hours`)")
+                try expectWord("time", "after `at best`")
+                try expectWord("within", "after `at best time` (`at best time within 24 hours`)")
+                let window = try parseDuration()
+                var defaultTime: LocalTime?
+                if current.isWord("default") {
+                    advance()
+                    defaultTime = try expectTime()
+                }
+                option = .bestTime(window: window, defaultTime: defaultTime)
             default:
                 var hint = ""
                 if start.kind == .identifier {
-                    hint = Suggestions.didYouMean(start.text, in: ["transactional", "marketing", "topic", "fallback", "when", "in"]).text
+                    hint = Suggestions.didYouMean(start.text, in: ["transactional", "marketing", "topic", "fallback", "when", "in", "at"]).text
                 }
                 try fail(
                     at: start, "unexpected \(start.display) in send\(hint)",
-                    notes: [.init("a send takes: transactional, topic \"name\", fallback CHANNEL, when capped …, in quiet hours …")]
+                    notes: [
+                        .init(
+                            "a send takes: transactional, topic \"name\", fallback CHANNEL, when capped …, in quiet hours …, at best time within …")
+                    ]
                 )
             }
             send.options.append((option, location(start), span(from: start)))

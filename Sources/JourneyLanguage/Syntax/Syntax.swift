@@ -270,6 +270,8 @@ struct SendSyntax: Sendable {
         case fallback(Name)
         case whenCapped(CappedRule)
         case inQuietHours(QuietHoursRule)
+        /// `at best time within DURATION [default TIME]`; the window's location for diagnostics.
+        case bestTime(window: DurationLiteral, defaultTime: LocalTime?)
     }
     var channel: Name
     var message: Name

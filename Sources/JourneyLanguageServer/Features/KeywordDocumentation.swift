@@ -42,7 +42,7 @@ enum KeywordDocumentation {
         "holdout":
             "`global holdout N%` (policy): a stable N% of customers is kept out of every journey with a marketing send; their conversions are still measured.",
         "send":
-            "`send CHANNEL MESSAGE [options]` sends message MESSAGE (templates in `messages/MESSAGE/`) on `email`, `sms` or `webhook`. Options: `transactional`, `topic \"name\"`, `fallback CHANNEL`, `when capped …`, `in quiet hours …`.",
+            "`send CHANNEL MESSAGE [options]` sends message MESSAGE (templates in `messages/MESSAGE/`) on `email`, `sms` or `webhook`. Options: `transactional`, `topic \"name\"`, `fallback CHANNEL`, `when capped …`, `in quiet hours …`, `at best time within DURATION [default HH:MM]`.",
         "if":
             "`if COND` … `else if COND` … `else`: the first condition that holds wins; with no `else`, a customer matching none continues after the `if`.",
         "else": "`else` / `else if COND`: the arm taken when the conditions before it do not hold.",
@@ -67,6 +67,8 @@ enum KeywordDocumentation {
             "`when capped skip` (default), `when capped defer up to DURATION` or `when capped fallback`: what a send does when a cap, the minimum gap or a higher-priority journey blocks it.",
         "quiet":
             "`in quiet hours skip` or `in quiet hours defer` (default) on a send; in a policy, `quiet hours HH:MM to HH:MM [for CHANNELS]` is the window with no marketing.",
+        "best":
+            "`at best time within DURATION [default HH:MM]` on a marketing email or SMS: send at the local hour the customer opens and clicks most (a decayed histogram, half-life 30 days) within the window; with fewer than 3 engagements, at the journey's audience-wide best hour, else at the default time or the window start. Window: 1 hour to 7 days. Quiet hours and caps still apply.",
         "defer": "`defer`: wait for the next allowed moment instead of skipping (`when capped defer up to DURATION`, `in quiet hours defer`).",
         "skip": "`skip`: drop the message when it is not allowed (`when capped skip`, `in quiet hours skip`).",
         // Policy rules.

@@ -35,7 +35,7 @@ extension LanguageServer {
     static let functions = [
         "lower", "upper", "trim", "length", "abs", "round", "floor", "ceil", "min", "max", "coalesce", "time", "local_hour", "local_weekday",
     ]
-    static let sendOptions = ["transactional", "marketing", "topic", "fallback", "when capped", "in quiet hours"]
+    static let sendOptions = ["transactional", "marketing", "topic", "fallback", "when capped", "in quiet hours", "at best time within"]
     static let expressionWords = [
         "customer.", "event.", "now", "true", "false", "null", "and", "or", "not", "exists", "in segment", "contains", "matches", "starts with",
         "ends with",
@@ -154,6 +154,8 @@ extension LanguageServer {
         case "entry": return (keywords(["once", "once per", "one at a time", "always"]), partial)
         case "capped": return (keywords(["skip", "defer up to", "fallback"]), partial)
         case "hours" where words.contains("in"): return (keywords(["skip", "defer"]), partial)
+        case "best" where words.contains("send"): return (keywords(["time within"]), partial)
+        case "within" where words.contains("best"): return (keywords(["24 hours", "12 hours", "2 days"]), partial)
         case "wait": return (keywords(["until", "for event"]), partial)
         default: break
         }

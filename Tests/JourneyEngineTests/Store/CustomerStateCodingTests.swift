@@ -76,6 +76,10 @@ import Testing
         state.recentEventIDs = ["evt-1", "evt-2-with-a-longer-id", "evt-2-with-a-longer-id"]
         state.clock = 1_795_086_400
         state.nextWakeAt = 1_795_086_520
+        var weights = Array(repeating: 0.0, count: 24)
+        weights[7] = 0.75
+        weights[19] = 3.5
+        state.engagement = EngagementHistogram(weights: weights, asOf: 1_795_080_000, opens: 3, clicks: 2)
         return state
     }
 
@@ -83,7 +87,10 @@ import Testing
 
     /// Fields the engine never sets in a stored state: a pending send keeps the delivery rules of
     /// its send, not the message's variants (read from the program when the send is decided).
-    static let neverStored: Set<String> = ["state.pendingSends[0].request.send.variants"]
+    /// Nor its best-time window: the time was chosen when the send was requested.
+    static let neverStored: Set<String> = [
+        "state.pendingSends[0].request.send.variants", "state.pendingSends[0].request.send.bestTime",
+    ]
 
     @Test func fixtureSetsEveryField() {
         var unset: [String] = []
@@ -95,8 +102,15 @@ import Testing
     @Test func aFullyPopulatedStateRoundTrips() throws {
         let state = Self.fullyPopulated
         let bytes = CustomerStateCoding.encode(state)
-        #expect(bytes.first == CustomerStateCoding.binaryV1)
+        #expect(bytes.first == CustomerStateCoding.binaryV2)
         #expect(try CustomerStateCoding.decode(bytes) == state)
+        // Without an engagement histogram the state is written in format 1, as before.
+        var without = state
+        without.engagement = nil
+        let v1 = CustomerStateCoding.encode(without)
+        #expect(v1.first == CustomerStateCoding.binaryV1)
+        #expect(try CustomerStateCoding.decode(v1) == without)
+        #expect(Array(bytes.prefix(v1.count).dropFirst()) == Array(v1.dropFirst()), "format 2 is format 1 and then the histogram")
         #expect(try CustomerStateCoding.decode(Data(bytes)) == state)
     }
 
@@ -150,7 +164,8 @@ import Testing
     @Test(
         arguments: [
             ([], "no bytes"),
-            ([0x02, 0x00], "unknown format byte 0x2"),
+            ([0x03, 0x00], "unknown format byte 0x3 (expected 0x01 or 0x02 for binary"),
+            ([0x02], "CustomerState (binary v2): truncated"),
             ([0xFF], "unknown format byte 0xff"),
             ([0x01], "truncated"),
             ([0x01, 0xFE, 0xFF, 0xFF, 0xFF, 0x0F], "string length"),
@@ -166,6 +181,16 @@ import Testing
     func damagedBytesThrowCorrupt(_ bytes: [UInt8], _ expected: String) {
         let message = Self.corruptMessage(bytes)
         #expect(message?.contains(expected) == true, "got \(message ?? "no error")")
+    }
+
+    @Test func aDamagedEngagementHistogramIsCorrupt() {
+        var bytes = CustomerStateCoding.encode(CustomerState(profile: CustomerProfile(id: "c")))
+        bytes[0] = CustomerStateCoding.binaryV2
+        let asOf = [UInt8](repeating: 0, count: 8)
+        #expect(Self.corruptMessage(bytes + asOf + [0, 0, 1, 24] + asOf)?.contains("engagement hour 24") == true)
+        #expect(Self.corruptMessage(bytes + asOf + [0, 0, 25] + [UInt8](repeating: 0, count: 40))?.contains("25 engagement hours") == true)
+        #expect(Self.corruptMessage(bytes + asOf + [0, 0, 1, 3])?.contains("truncated") == true)
+        #expect(Self.corruptMessage(bytes + asOf + [0, 0, 1, 3] + asOf) == nil)
     }
 
     @Test func trailingBytesAreCorrupt() {

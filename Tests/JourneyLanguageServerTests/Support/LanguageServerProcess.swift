@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import JourneyLanguageServer
 import Testing
@@ -6,7 +7,7 @@ import Testing
 /// an editor does. Every byte it writes on stdout must be a well-framed JSON-RPC message: anything
 /// else is recorded in `stdoutProblems`.
 final class LanguageServerProcess: @unchecked Sendable {
-    private let process = Process()
+    private let process = ChildProcess()
     private let stdin = Pipe()
     private let stdout = Pipe()
     private let lock = NSLock()
@@ -122,7 +123,9 @@ final class LanguageServerProcess: @unchecked Sendable {
     }
 
     /// The first message from index `after` on that matches.
-    func waitFor(_ what: String, after: Int = 0, timeout: Double = 60, _ predicate: (JSONValue) -> Bool) async throws -> JSONValue {
+    /// `timeout` only guards against a server that never answers: a loaded machine can hold a
+    /// test back for a minute, so it is generous, not a bound the tests assert.
+    func waitFor(_ what: String, after: Int = 0, timeout: Double = 180, _ predicate: (JSONValue) -> Bool) async throws -> JSONValue {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let found = firstMessage(after: after, where: predicate) { return found }

@@ -9,9 +9,13 @@ struct ByteReader {
     /// What is being decoded, for error messages (`"CustomerState"`).
     let subject: String
 
-    init(_ bytes: UnsafeRawBufferPointer, subject: String) {
+    /// The format byte the record started with (``StoreRecordFormat``).
+    let format: UInt8
+
+    init(_ bytes: UnsafeRawBufferPointer, subject: String, format: UInt8 = StoreRecordFormat.binaryV1) {
         self.bytes = bytes
         self.subject = subject
+        self.format = format
     }
 
     var remaining: Int { bytes.count - offset }
@@ -140,14 +144,19 @@ struct ByteReader {
     /// Decodes a stored record by its first byte: ``StoreRecordFormat/binaryV1`` is read with
     /// `binary` (which must consume every byte), `{` or JSON whitespace with `JSONDecoder` (what
     /// stores wrote before the binary format).
+    ///
+    /// - Parameter formats: the binary format bytes this record type has (``StoreRecordFormat``);
+    ///   `binary` reads ``format`` to tell them apart.
     static func decode<T: Decodable>(
-        _ bytes: some ContiguousBytes, subject: String, binary: (inout ByteReader) throws -> T
+        _ bytes: some ContiguousBytes, subject: String, formats: Set<UInt8> = [StoreRecordFormat.binaryV1],
+        binary: (inout ByteReader) throws -> T
     ) throws -> T {
         try bytes.withUnsafeBytes { buffer in
             guard let format = buffer.first else { throw JourneyStoreError.corrupt("\(subject): no bytes") }
             switch format {
-            case StoreRecordFormat.binaryV1:
-                var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer.dropFirst()), subject: "\(subject) (binary v1)")
+            case _ where formats.contains(format):
+                var reader = ByteReader(
+                    UnsafeRawBufferPointer(rebasing: buffer.dropFirst()), subject: "\(subject) (binary v\(format))", format: format)
                 let value = try binary(&reader)
                 try reader.finish()
                 return value
@@ -158,8 +167,9 @@ struct ByteReader {
                     throw JourneyStoreError.corrupt("\(subject) (JSON): \(error)")
                 }
             default:
+                let binary = formats.sorted().map { "0x0\(String($0, radix: 16))" }.joined(separator: " or ")
                 throw JourneyStoreError.corrupt(
-                    "\(subject): unknown format byte 0x\(String(format, radix: 16)) (expected 0x01 for binary or '{' for JSON)")
+                    "\(subject): unknown format byte 0x\(String(format, radix: 16)) (expected \(binary) for binary or '{' for JSON)")
             }
         }
     }
@@ -168,4 +178,6 @@ struct ByteReader {
 /// The leading byte of every record the stores write in binary.
 enum StoreRecordFormat {
     static let binaryV1: UInt8 = 0x01
+    /// v1 followed by the customer's engagement histogram (written only for a customer that has one).
+    static let binaryV2: UInt8 = 0x02
 }

@@ -6,6 +6,7 @@ public import JourneyLanguage
 /// read on every load).
 ///
 /// The first byte says which format follows:
+/// - `0x02` (``binaryV2``): v1, then the engagement histogram (its non-zero hours only).
 /// - `0x01` (``binaryV1``): fields in declaration order; varint integers, 8-byte little-endian
 ///   doubles, strings with back references for repeats (``ByteWriter``), a tag byte per `Value`
 ///   and per enum case. A change to the stored fields gets a new format byte; decoding keeps
@@ -22,19 +23,26 @@ public enum CustomerStateCoding {
     public static let binaryV1: UInt8 = StoreRecordFormat.binaryV1
 
     /// Encodes the aggregate in the current binary format.
+    /// The format byte of the second binary version: v1 and then the engagement histogram. A
+    /// customer without one is still written as v1.
+    public static let binaryV2: UInt8 = StoreRecordFormat.binaryV2
+
     public static func encode(_ state: CustomerState) -> [UInt8] {
         var writer = ByteWriter()
-        writer.byte(StoreRecordFormat.binaryV1)
+        writer.byte(state.engagement == nil ? StoreRecordFormat.binaryV1 : StoreRecordFormat.binaryV2)
         writer.write(state)
+        if let engagement = state.engagement { writer.write(engagement) }
         return writer.bytes
     }
 
-    /// Decodes an aggregate written in any supported format (binary v1 or the earlier JSON).
+    /// Decodes an aggregate written in any supported format (binary v1 or v2, or the earlier JSON).
     ///
     /// - Throws: ``JourneyStoreError/corrupt(_:)`` naming the problem and the byte offset when the
     ///   bytes are empty, start with an unknown format byte, are truncated or hold corrupt lengths.
     public static func decode(_ bytes: some ContiguousBytes) throws -> CustomerState {
-        try ByteReader.decode(bytes, subject: "CustomerState") { try $0.readCustomerState() }
+        try ByteReader.decode(bytes, subject: "CustomerState", formats: [StoreRecordFormat.binaryV1, StoreRecordFormat.binaryV2]) {
+            try $0.readCustomerState()
+        }
     }
 }
 
@@ -62,6 +70,19 @@ extension ByteWriter {
         array(state.recentEventIDs) { $0.string($1) }
         optional(state.clock) { $0.double($1) }
         optional(state.nextWakeAt) { $0.double($1) }
+    }
+
+    /// Only the non-zero hours: (hour, weight) pairs.
+    mutating func write(_ histogram: EngagementHistogram) {
+        double(histogram.asOf)
+        int(histogram.opens)
+        int(histogram.clicks)
+        let hours = (0..<24).filter { histogram.weights[$0] != 0 }
+        count(hours.count)
+        for hour in hours {
+            byte(UInt8(hour))
+            double(histogram.weights[hour])
+        }
     }
 
     mutating func write(_ profile: CustomerProfile) {
@@ -238,7 +259,23 @@ extension ByteReader {
         state.recentEventIDs = try array { try $0.string() }
         state.clock = try optional { try $0.double() }
         state.nextWakeAt = try optional { try $0.double() }
+        if format >= StoreRecordFormat.binaryV2 { state.engagement = try readEngagementHistogram() }
         return state
+    }
+
+    mutating func readEngagementHistogram() throws -> EngagementHistogram {
+        let asOf = try double()
+        let opens = try int()
+        let clicks = try int()
+        var weights = Array(repeating: 0.0, count: 24)
+        let hours = try count()
+        guard (0...24).contains(hours) else { throw corrupt("\(hours) engagement hours (at most 24)") }
+        for _ in 0..<hours {
+            let hour = Int(try byte())
+            guard hour < 24 else { throw corrupt("engagement hour \(hour)") }
+            weights[hour] = try double()
+        }
+        return EngagementHistogram(weights: weights, asOf: asOf, opens: opens, clicks: clicks)
     }
 
     mutating func readProfile() throws -> CustomerProfile {
