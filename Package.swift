@@ -111,9 +111,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
-            // The console's templates, script and style sheet (no Node toolchain: hand-written).
-            resources: [.copy("Console/Resources")],
-            swiftSettings: swiftSettings
+            // The console's templates, script and style sheet (no Node toolchain: hand-written) are
+            // compiled in as Swift data by the EmbedConsoleResources plugin: `herald` is one binary.
+            exclude: ["Console/Resources"],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedConsoleResources"]
         ),
 
         // MARK: The command-line tool, and the composition root of `herald serve` (Serve/): it reads
@@ -153,12 +155,15 @@ let package = Package(
             swiftSettings: swiftSettings + [.define("HERALD_BENCH_DELIVERY")]
         ),
 
-        // MARK: Plugins — depend on the checker executable only.
+        // MARK: Plugins — each depends on one small executable (the checker, the resource embedder).
         .plugin(
             name: "JourneyBuildCheck",
             capability: .buildTool(),
             dependencies: ["journey-check"]
         ),
+        // Compiles the console's resources into HeraldService; its tool uses Foundation only.
+        .executableTarget(name: "embed-resources", path: "Sources/EmbedResources", swiftSettings: swiftSettings),
+        .plugin(name: "EmbedConsoleResources", capability: .buildTool(), dependencies: ["embed-resources"]),
         .plugin(
             name: "CheckJourneys",
             capability: .command(

@@ -8,6 +8,15 @@ without list attributes, which no journey reads) and
 events.ndjson: a week of events (Monday 2026-03-02 to Sunday 2026-03-08, UTC) that exercises every
 example journey, plus older orders marked "history": true (what the win-back segment looks at;
 the dry-run imports them into behavioural history without replaying them).
+
+    python3 scripts/generate-samples.py --engagement-only   # keep the samples, redo their engagement
+
+With a herald binary (--herald, default .build/debug/herald when it exists), engagement events are
+added for the messages the journeys send (docs/engagement.md): the dry-run is run on the events,
+every message sent gets its deliveries, bounces, opens, clicks, complaints, unsubscribes and SMS
+replies (drawn from a generator seeded by the message id, so a message's engagement never depends
+on the others), and the dry-run runs again until no new message appears (engagement changes what
+the journeys send: a hard bounce suppresses, a click ends a wait).
 """
 import argparse
 import csv
@@ -15,6 +24,7 @@ import datetime as dt
 import json
 import os
 import random
+import subprocess
 
 WEEK_START = dt.datetime(2026, 3, 2, tzinfo=dt.timezone.utc)  # a Monday
 
@@ -50,7 +60,25 @@ def main():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--customers", type=int, default=300)
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "Journeys", "samples"))
+    default_herald = os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "herald")
+    parser.add_argument("--herald", default=default_herald if os.path.exists(default_herald) else None,
+                        help="a herald binary: adds engagement events for the messages the journeys send")
+    parser.add_argument("--engagement-only", action="store_true",
+                        help="keep the customers and events in --out; only (re)add the engagement events and order revenue")
     args = parser.parse_args()
+    if args.engagement_only:
+        if not args.herald:
+            parser.error("--engagement-only needs a herald binary (--herald)")
+        with open(os.path.join(args.out, "events.ndjson")) as f:
+            events = [json.loads(line) for line in f if line.strip()]
+        events = [e for e in events if not e["id"].startswith("eng-")]
+        for e in events:
+            props = e.get("properties", {})
+            if e["name"] == "order.completed" and "total" in props:
+                props["revenue"] = props["total"]
+        added = add_engagement(args, events)
+        print(f"{added} engagement events for the messages sent; {len(events)} events → {os.path.normpath(args.out)}")
+        return
     rng = random.Random(args.seed)
     os.makedirs(args.out, exist_ok=True)
 
@@ -60,6 +88,8 @@ def main():
 
     def event(cid, name, t, props=None, history=False):
         e = {"id": f"ev-{len(events) + 1:05d}", "customer_id": cid, "name": name, "timestamp": iso(t)}
+        if props and name == "order.completed" and "total" in props:
+            props = dict(props, revenue=props["total"])  # the goal's revenue (docs/engagement.md)
         if props:
             e["properties"] = props
         if history:
@@ -193,7 +223,97 @@ def main():
                    a["first_name"], a["country"], a["plan"], str(a["vip"]).lower(), a["lifetime_value"], a["orders_count"],
                    a["signed_up_at"], a.get("last_order_at", ""), a.get("birthday", "")]
             w.writerow(row)
+    if args.herald:
+        added = add_engagement(args, events)
+        print(f"{added} engagement events for the messages sent")
     print(f"{len(customers)} customers, {len(events)} events → {os.path.normpath(args.out)}")
+
+
+def sends_of(args):
+    """The messages a dry-run of the samples sends (its JSON report)."""
+    out = subprocess.run([args.herald, "dry-run", "--journeys", os.path.normpath(os.path.join(args.out, "..")),
+                          "--customers", os.path.join(args.out, "customers.ndjson"),
+                          "--events", os.path.join(args.out, "events.ndjson"), "--format", "json"],
+                         check=True, capture_output=True, text=True).stdout
+    return [(c["id"], s) for c in json.loads(out)["customers"] for s in c["sends"]]
+
+
+def engagement_for(seed, customer, send):
+    """The engagement events of one message, from a generator seeded by its id."""
+    rng = random.Random(f"{seed}:{send['id']}")
+    at = dt.datetime.strptime(send["at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    channel, mid = send["channel"], send["id"]
+    out = []
+
+    def add(kind, after, props=None):
+        p = {"message_id": mid}
+        p.update(props or {})
+        out.append({"id": f"eng-{kind}-{mid}", "customer_id": customer, "name": f"{channel}.{kind}", "timestamp": iso(at + after),
+                    "properties": p})
+
+    r = rng.random()
+    if channel == "email":
+        if r < 0.015:
+            add("bounced", dt.timedelta(minutes=2), {"bounce": "hard"})
+            return out
+        if r < 0.04:
+            add("bounced", dt.timedelta(minutes=2), {"bounce": "soft"})
+            return out
+        add("delivered", dt.timedelta(minutes=1))
+        if rng.random() < 0.45:
+            opened = dt.timedelta(hours=rng.uniform(0.2, 30))
+            add("opened", opened)
+            if rng.random() < 0.3:
+                add("clicked", opened + dt.timedelta(minutes=rng.randint(1, 20)), {"url": f"https://shop.example.com/{send['message']}"})
+        r = rng.random()
+        if r < 0.006:
+            add("complained", dt.timedelta(hours=rng.uniform(1, 48)))
+        elif r < 0.02:
+            add("unsubscribed", dt.timedelta(hours=rng.uniform(1, 48)))
+    elif channel == "sms":
+        add("delivered" if r > 0.03 else "bounced", dt.timedelta(minutes=1), None if r > 0.03 else {"bounce": "soft"})
+        r = rng.random()
+        if r < 0.04:
+            add("replied", dt.timedelta(minutes=rng.randint(5, 120)), {"keyword": "STOP"})
+        elif r < 0.05:
+            add("replied", dt.timedelta(minutes=rng.randint(5, 120)), {"keyword": "HELP"})
+    else:
+        add("delivered", dt.timedelta(seconds=5))
+    return out
+
+
+def add_engagement(args, events):
+    """Adds engagement for every message the journeys send, until the sends stop changing."""
+    covered = set()
+    base_clicks = {(e["customer_id"], e["properties"].get("message")) for e in events
+                   if e["name"] == "email.clicked" and "properties" in e}
+    added = 0
+    for n in range(4):
+        sends = sends_of(args)
+        if n == 0:
+            # The sample's own clicks name their message: tie each to the latest send of it before.
+            for e in events:
+                if e["name"] != "email.clicked" or "message" not in e.get("properties", {}):
+                    continue
+                before = [s for c, s in sends if c == e["customer_id"] and s["message"] == e["properties"]["message"]
+                          and s["at"] <= e["timestamp"]]
+                if before:
+                    e["properties"]["message_id"] = max(before, key=lambda s: s["at"])["id"]
+        new = [(c, s) for c, s in sends if s["id"] not in covered]
+        if not new:
+            break
+        for customer, send in new:
+            covered.add(send["id"])
+            for e in engagement_for(args.seed, customer, send):
+                if e["name"] == "email.clicked" and (customer, send["message"]) in base_clicks:
+                    continue  # the sample already has this customer's click on it
+                events.append(e)
+                added += 1
+        events.sort(key=lambda e: (e["timestamp"], e["id"]))
+        with open(os.path.join(args.out, "events.ndjson"), "w") as f:
+            for e in events:
+                f.write(json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n")
+    return added
 
 
 if __name__ == "__main__":

@@ -167,6 +167,33 @@ extension PostgresJourneyStore {
         return result
     }
 
+    public func recordSplitWinner(_ winner: SplitWinner) async throws -> SplitWinner {
+        try await client.query(
+            """
+            INSERT INTO split_winners (journey, split, variant, since, evidence)
+            VALUES (\(winner.journey), \(winner.split), \(winner.variant), \(winner.since), \(winner.evidence))
+            ON CONFLICT (journey, split) DO NOTHING
+            """, logger: logger)
+        for try await (journey, split, variant, since, evidence) in try await client.query(
+            """
+            SELECT journey, split, variant, since, evidence FROM split_winners WHERE journey = \(winner.journey) AND split = \(winner.split)
+            """, logger: logger
+        ).decode((String, String, String, Double, String).self) {
+            return SplitWinner(journey: journey, split: split, variant: variant, since: since, evidence: evidence)
+        }
+        return winner
+    }
+
+    public func splitWinners() async throws -> [SplitWinner] {
+        var result: [SplitWinner] = []
+        for try await (journey, split, variant, since, evidence) in try await client.query(
+            "SELECT journey, split, variant, since, evidence FROM split_winners ORDER BY journey, split", logger: logger
+        ).decode((String, String, String, Double, String).self) {
+            result.append(SplitWinner(journey: journey, split: split, variant: variant, since: since, evidence: evidence))
+        }
+        return result
+    }
+
     public func journeyCounters() async throws -> [JourneyCounter: Int64] {
         var result: [JourneyCounter: Int64] = [:]
         for try await (journey, version, step, metric, count) in try await client.query(

@@ -602,7 +602,9 @@ public final class PostgresJourneyStore: JourneyStore {
                         """
                         INSERT INTO journey_counters (journey, version, step, metric, count)
                         VALUES (\(counter.journey), \(counter.version), \(counter.step), \(counter.metric), \(delta))
-                        ON CONFLICT (journey, version, step, metric) DO UPDATE SET count = journey_counters.count + excluded.count
+                        ON CONFLICT (journey, version, step, metric) DO UPDATE SET count = CASE
+                            WHEN starts_with(excluded.metric, 'first_assigned:') THEN LEAST(journey_counters.count, excluded.count)
+                            ELSE journey_counters.count + excluded.count END
                         """, logger: logger)
                 }
             }

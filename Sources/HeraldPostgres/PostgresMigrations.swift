@@ -173,6 +173,53 @@ enum PostgresMigrations {
                 // When an operator put the dead letter's message back in the outbox (NULL: never).
                 "ALTER TABLE dead_letters ADD COLUMN retried_at DOUBLE PRECISION"
             ]),
+        Migration(
+            version: 4, name: "a counter of open dead letters",
+            statements: [
+                // The dead letters not yet retried, kept in journey_counters (journey, version and
+                // step empty, metric `dead_letters`) by a trigger, so the console reads a counter
+                // instead of counting rows; delivery, retry, discard, erasure and pruning all count.
+                """
+                INSERT INTO journey_counters (journey, version, step, metric, count)
+                SELECT '', '', '', 'dead_letters', count(*) FROM dead_letters WHERE retried_at IS NULL HAVING count(*) > 0
+                """,
+                """
+                CREATE FUNCTION herald_count_dead_letters() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE change BIGINT := 0;
+                BEGIN
+                    IF TG_OP = 'INSERT' AND NEW.retried_at IS NULL THEN change := 1;
+                    ELSIF TG_OP = 'UPDATE' AND OLD.retried_at IS NULL AND NEW.retried_at IS NOT NULL THEN change := -1;
+                    ELSIF TG_OP = 'DELETE' AND OLD.retried_at IS NULL THEN change := -1;
+                    END IF;
+                    IF change <> 0 THEN
+                        INSERT INTO journey_counters (journey, version, step, metric, count) VALUES ('', '', '', 'dead_letters', change)
+                        ON CONFLICT (journey, version, step, metric) DO UPDATE SET count = journey_counters.count + EXCLUDED.count;
+                    END IF;
+                    RETURN NULL;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER dead_letters_counted AFTER INSERT OR UPDATE OF retried_at OR DELETE ON dead_letters
+                FOR EACH ROW EXECUTE FUNCTION herald_count_dead_letters()
+                """,
+            ]),
+        Migration(
+            version: 5, name: "split winners",
+            statements: [
+                // The decided winner of a split with a winner rule: one per journey and split, the
+                // first recorded stays (every node adopts it).
+                """
+                CREATE TABLE split_winners (
+                    journey TEXT NOT NULL,
+                    split TEXT NOT NULL,
+                    variant TEXT NOT NULL,
+                    since DOUBLE PRECISION NOT NULL,
+                    evidence TEXT NOT NULL,
+                    PRIMARY KEY (journey, split)
+                )
+                """
+            ]),
     ]
 
     /// Applies the migrations not yet applied. Safe to call from several nodes at once.

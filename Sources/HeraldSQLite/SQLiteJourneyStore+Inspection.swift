@@ -148,6 +148,31 @@ extension SQLiteJourneyStore {
         }
     }
 
+    public func recordSplitWinner(_ winner: SplitWinner) async throws -> SplitWinner {
+        try await writer.write { db -> SplitWinner in
+            try db.execute(
+                sql: """
+                    INSERT INTO split_winners (journey, split, variant, since, evidence) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (journey, split) DO NOTHING
+                    """, arguments: [winner.journey, winner.split, winner.variant, winner.since, winner.evidence])
+            let row = try Row.fetchOne(
+                db, sql: "SELECT journey, split, variant, since, evidence FROM split_winners WHERE journey = ? AND split = ?",
+                arguments: [winner.journey, winner.split])
+            return row.map(Self.splitWinner) ?? winner
+        }
+    }
+
+    public func splitWinners() async throws -> [SplitWinner] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT journey, split, variant, since, evidence FROM split_winners ORDER BY journey, split")
+                .map(Self.splitWinner)
+        }
+    }
+
+    private static func splitWinner(_ row: Row) -> SplitWinner {
+        SplitWinner(journey: row["journey"], split: row["split"], variant: row["variant"], since: row["since"], evidence: row["evidence"])
+    }
+
     public func journeyCounters() async throws -> [JourneyCounter: Int64] {
         try await pool.read { db in
             var result: [JourneyCounter: Int64] = [:]

@@ -227,7 +227,8 @@ public final class SQLiteJourneyStore: JourneyStore {
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO journey_counters (journey, version, step, metric, count) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (journey, version, step, metric) DO UPDATE SET count = count + excluded.count
+                    ON CONFLICT (journey, version, step, metric) DO UPDATE SET count = CASE
+                        WHEN substr(excluded.metric, 1, 15) = 'first_assigned:' THEN min(count, excluded.count) ELSE count + excluded.count END
                     """)
             for (counter, delta) in commit.counters {
                 try statement.execute(arguments: [counter.journey, counter.version, counter.step, counter.metric, delta])

@@ -131,6 +131,45 @@ enum Migrations {
             // When an operator put the dead letter's message back in the outbox (NULL: never).
             try db.execute(sql: "ALTER TABLE dead_letters ADD COLUMN retried_at REAL")
         }
+        migrator.registerMigration("v4: a counter of open dead letters") { db in
+            // The dead letters not yet retried, kept in journey_counters (journey, version and step
+            // empty, metric `dead_letters`) by triggers, so the console reads a counter instead of
+            // counting rows; every path that writes, retries or deletes one (delivery, retry,
+            // discard, erasure, pruning) is covered.
+            let bump = { (change: String) in
+                """
+                INSERT OR IGNORE INTO journey_counters (journey, version, step, metric, count) VALUES ('', '', '', 'dead_letters', 0);
+                UPDATE journey_counters SET count = count \(change) WHERE journey = '' AND version = '' AND step = '' AND metric = 'dead_letters';
+                """
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO journey_counters (journey, version, step, metric, count)
+                    SELECT '', '', '', 'dead_letters', count(*) FROM dead_letters WHERE retried_at IS NULL HAVING count(*) > 0;
+                    CREATE TRIGGER dead_letters_counted_insert AFTER INSERT ON dead_letters WHEN NEW.retried_at IS NULL
+                    BEGIN \(bump("+ 1")) END;
+                    CREATE TRIGGER dead_letters_counted_retry AFTER UPDATE OF retried_at ON dead_letters
+                    WHEN OLD.retried_at IS NULL AND NEW.retried_at IS NOT NULL
+                    BEGIN \(bump("- 1")) END;
+                    CREATE TRIGGER dead_letters_counted_delete AFTER DELETE ON dead_letters WHEN OLD.retried_at IS NULL
+                    BEGIN \(bump("- 1")) END;
+                    """)
+        }
+        migrator.registerMigration("v5: split winners") { db in
+            // The decided winner of a split with a winner rule: one per journey and split, the
+            // first recorded stays (every node adopts it).
+            try db.execute(
+                sql: """
+                    CREATE TABLE split_winners (
+                        journey TEXT NOT NULL,
+                        split TEXT NOT NULL,
+                        variant TEXT NOT NULL,
+                        since REAL NOT NULL,
+                        evidence TEXT NOT NULL,
+                        PRIMARY KEY (journey, split)
+                    )
+                    """)
+        }
         return migrator
     }
 }

@@ -85,12 +85,12 @@ public struct HeraldServer: Sendable {
 
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(APIErrorMiddleware())
-        router.middlewares.add(BearerAuthMiddleware(keys: configuration.apiKeys, ownAuthPrefixes: ["/console"]))
+        router.middlewares.add(BearerAuthMiddleware(keys: configuration.apiKeys, ownAuthPrefixes: ["/console", "/u", "/c", "/v1/providers"]))
         let deadLetterOperations = DeadLetterOperations(store: store, clock: clock, deliverySignal: deliverySignal)
         HeraldAPI(
             store: store, registry: registry, inboxSignal: processing.inboxSignal, completions: completions,
             metrics: metrics, timers: timers, limits: configuration.limits, clock: clock, readiness: readiness,
-            deadLetterOperations: deadLetterOperations
+            deadLetterOperations: deadLetterOperations, engagement: configuration.engagement
         ).register(on: router)
         try HeraldConsole(
             store: store, registry: registry, apiKeys: configuration.apiKeys, clock: clock, logger: logger,

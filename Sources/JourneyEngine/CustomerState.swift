@@ -29,9 +29,12 @@ public struct CustomerState: Sendable, Hashable, Codable {
     /// The earliest instant at which the engine must be woken for this customer (instance timers,
     /// schedule triggers, deferred sends, settle-window decisions); `nil` when nothing is due.
     public internal(set) var nextWakeAt: Double?
+    /// The messages engagement events are tied to, and the suppressions they caused
+    /// (docs/engagement.md).
+    public internal(set) var engagement: CustomerEngagement
     /// Opens and clicks by local hour, decayed (what `at best time` chooses from); `nil` until the
-    /// first engagement event.
-    public internal(set) var engagement: EngagementHistogram?
+    /// first open or click.
+    public internal(set) var engagementHours: EngagementHistogram?
 
     public init(profile: CustomerProfile) {
         self.profile = profile
@@ -45,7 +48,31 @@ public struct CustomerState: Sendable, Hashable, Codable {
         self.recentEventIDs = []
         self.clock = nil
         self.nextWakeAt = nil
-        self.engagement = nil
+        self.engagement = CustomerEngagement()
+        self.engagementHours = nil
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case profile, instances, entries, history, segments, schedules, ledger, pendingSends, recentEventIDs, clock, nextWakeAt, engagement,
+            engagementHours
+    }
+
+    /// Decodes the JSON stores wrote before the binary format (which has no `engagement`).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        profile = try c.decode(CustomerProfile.self, forKey: .profile)
+        instances = try c.decode([JourneyInstance].self, forKey: .instances)
+        entries = try c.decode([String: EntryRecord].self, forKey: .entries)
+        history = try c.decode(EventHistory.self, forKey: .history)
+        segments = try c.decode([String].self, forKey: .segments)
+        schedules = try c.decode([String: Double].self, forKey: .schedules)
+        ledger = try c.decode(SendLedger.self, forKey: .ledger)
+        pendingSends = try c.decode([PendingSend].self, forKey: .pendingSends)
+        recentEventIDs = try c.decode([String].self, forKey: .recentEventIDs)
+        clock = try c.decodeIfPresent(Double.self, forKey: .clock)
+        nextWakeAt = try c.decodeIfPresent(Double.self, forKey: .nextWakeAt)
+        engagement = try c.decodeIfPresent(CustomerEngagement.self, forKey: .engagement) ?? CustomerEngagement()
+        engagementHours = try c.decodeIfPresent(EngagementHistogram.self, forKey: .engagementHours)
     }
 
     /// The active instance of a journey, if any (the newest when the entry rule allows several).

@@ -65,6 +65,9 @@ public enum TimelineKind: Sendable, Hashable, Codable {
     /// The instance's journey is paused: it holds at `step` (no timer fires, no event wait
     /// advances, no send is decided) until the journey is resumed.
     case held(step: String)
+    /// A count for the per-step engagement statistics (a send, an engagement event tied to a
+    /// message, a conversion attributed to its last message): see docs/engagement.md.
+    case engaged(EngagementRecord)
     /// The journey was resumed: the instance continues from `step` after holding `heldFor` seconds.
     case resumed(step: String, heldFor: Double)
     /// A send with `at best time within …` chose when it is requested, and why

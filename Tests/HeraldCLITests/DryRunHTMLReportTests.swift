@@ -28,8 +28,28 @@ struct DryRunHTMLReportTests {
         // A split's arrows carry how many customers each variant got.
         let winBack = try #require(html.firstMatch(of: /id="journey-win_back"(?s:.*?)<\/details>/)?.0)
         #expect(winBack.contains(#"data-metric="variant:winback_offer="#), "the split's variants are counted on the map")
+        // The steps after the split are counted per variant, each on its own variant's steps only.
+        #expect(winBack.contains(#"data-step="send_email_winback_discount" data-metric="sent#winback_offer=discount""#))
+        #expect(winBack.contains(#"data-step="send_email_winback_story" data-metric="waiting#winback_offer=story""#))
+        #expect(!winBack.contains(#"data-step="send_email_winback_discount" data-metric="sent#winback_offer=story""#))
         #expect(html.contains(#"<div class="customer" data-id="c002">"#), "every customer has a timeline")
         #expect(html.contains(#"id="customer-search""#))
+    }
+
+    /// A split with a winner rule shows the dry-run's decided winner on the map.
+    @Test func theDecidedWinnerIsShownOnItsSplit() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-html-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("report.html")
+        let example = Paths.root.appendingPathComponent("docs/examples/subject_test")
+        let result = try await herald(
+            "dry-run", "--journeys", example.path, "--customers", example.appendingPathComponent("samples/customers.ndjson").path, "--events",
+            example.appendingPathComponent("samples/events.ndjson").path, "--format", "html", "--output", file.path)
+        #expect(result.status == 0, "\(result)")
+        let html = try String(contentsOf: file, encoding: .utf8)
+        #expect(html.contains("winner: question since 2026-03-08"), "the split names its winner")
+        #expect(html.contains("conversion 32.6 % vs 7.5 % for statement"), "with its evidence")
     }
 
     @Test func customerIDsAreEscapedAndABadOutputPathIsAClearError() async throws {

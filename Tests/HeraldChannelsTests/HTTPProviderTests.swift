@@ -95,6 +95,31 @@ struct HTTPProviderTests {
         }
     }
 
+    /// With a status callback, the form carries it with the message's Herald id, which Herald's
+    /// Twilio endpoint reads back (docs/engagement.md).
+    @Test func smsFormCarriesTheStatusCallbackWithTheMessageID() async throws {
+        try await TestServer.with("provider_server.py") { server in
+            let transport = CurlTransport()
+            defer { transport.shutdown() }
+            let provider = HTTPSMSChannel.Provider(
+                url: server.url("/ok/Messages.json"), format: .form, from: "+14155550100", username: "AC123", authToken: Secret("tok"),
+                statusCallback: "https://herald.example.com/v1/providers/twilio")
+            _ = await HTTPSMSChannel(provider: provider, transport: transport).attempt(
+                Fixtures.sms(key: "c 1/promo/1/nudge/sms", phone: "+14155550123", text: "Hi"))
+            let request = try #require(try await server.received(under: "/ok/", transport: transport).first)
+            let fields = Dictionary(
+                uniqueKeysWithValues: request.body.split(separator: "&").map { pair in
+                    let parts = pair.split(separator: "=", maxSplits: 1).map {
+                        String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+                    }
+                    return (parts[0], parts.count > 1 ? parts[1] : "")
+                })
+            let callback = try #require(fields["StatusCallback"].flatMap { URLComponents(string: $0) })
+            #expect(callback.host == "herald.example.com" && callback.path == "/v1/providers/twilio")
+            #expect(callback.queryItems?.first { $0.name == "herald_message_id" }?.value == "c 1/promo/1/nudge/sms")
+        }
+    }
+
     @Test func smsJSONWithBearerToken() async throws {
         try await TestServer.with("provider_server.py") { server in
             let transport = CurlTransport()

@@ -77,6 +77,33 @@ struct ConsoleTests {
         }
     }
 
+    /// The console's templates, script and style sheet are compiled into the binary (the
+    /// EmbedConsoleResources plugin): every file under Console/Resources is embedded as it is, and
+    /// the server serves the assets byte for byte, with no resource bundle to find beside `herald`.
+    @Test func theEmbeddedResourcesAreTheSourceFilesAndAreServedAsTheyAre() async throws {
+        let resources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/HeraldService/Console/Resources")
+        var sources: [String: String] = [:]
+        let enumerator = try #require(FileManager.default.enumerator(at: resources, includingPropertiesForKeys: [.isRegularFileKey]))
+        for case let url as URL in enumerator where (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true {
+            let relative = String(url.standardizedFileURL.path.dropFirst(resources.standardizedFileURL.path.count + 1))
+            sources[relative] = try String(contentsOf: url, encoding: .utf8)
+        }
+        #expect(sources.count >= 9, "\(sources.keys.sorted())")
+        #expect(Set(ConsoleResources.files.keys) == Set(sources.keys))
+        for (name, text) in sources { #expect(ConsoleResources.files[name] == text, "\(name) is embedded as it is") }
+        #expect(try JourneyMap.styleSheet() == sources["assets/console.css"])
+        let assets = sources
+        try await TestServer.withServer { port, _ in
+            for name in ["console.js", "console.css"] {
+                let served = try await Self.call(port: port, .get, "/console/assets/\(name)")
+                #expect(served.status == 200)
+                #expect(served.body == assets["assets/\(name)"], "/console/assets/\(name) is the source file")
+            }
+            #expect(try await Self.call(port: port, .get, "/console/assets/nope.js").status == 404)
+        }
+    }
+
     @Test func aStateChangeWithoutTheCSRFTokenIsRefusedAndChangesNothing() async throws {
         try await TestServer.withServer { port, server in
             let session = try await Self.signIn(port: port)

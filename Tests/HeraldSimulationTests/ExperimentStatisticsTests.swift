@@ -1,4 +1,5 @@
 import Foundation
+import JourneyEngine
 import Testing
 
 @testable import HeraldSimulation

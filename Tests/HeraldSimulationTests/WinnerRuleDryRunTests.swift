@@ -1,4 +1,3 @@
-import ChildProcess
 import Foundation
 import JourneyEngine
 import JourneyLanguage
@@ -208,31 +207,5 @@ struct WinnerRuleDryRunTests {
         let graph = try DocumentedCommandsTests.run(["graph", example], in: CommandLineTests.root)
         #expect(graph.output.contains("winner after 5 days by conversion, min 50 per variant"))
         #expect(try DocumentedCommandsTests.run(["check", example], in: CommandLineTests.root).status == 0)
-    }
-
-    /// `herald serve` refuses to start on journeys with a winner rule, with the rule's place.
-    @Test func serveRefusesToStartWithAWinnerRule() throws {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("herald-winner-serve-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: data) }
-        let process = ChildProcess()
-        process.executableURL = try DocumentedCommandsTests.binary
-        process.arguments = [
-            "serve", "--journeys", "docs/examples/subject_test", "--port", "0", "--data", data.path, "--outbox",
-            data.appendingPathComponent("outbox").path,
-        ]
-        process.currentDirectoryURL = CommandLineTests.root
-        process.environment = ProcessInfo.processInfo.environment.merging(["HERALD_API_KEY": "winner-test-key-0123456789"]) { _, new in new }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1, "\(output)")
-        #expect(
-            output.contains(
-                "docs/examples/subject_test/subject_test.journey:13:5: error: winner rules run in the dry-run only in this version; remove it to deploy"
-            ),
-            "\(output)")
     }
 }

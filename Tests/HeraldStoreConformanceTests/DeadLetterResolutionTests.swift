@@ -23,11 +23,18 @@ extension StoreConformanceTests {
         return try #require(try await store.deadLetters(before: nil, limit: 10).first { $0.message.id == id })
     }
 
+    /// The store's counter of dead letters not yet retried (what the console shows).
+    static func openDeadLetters(_ store: any JourneyStore) async throws -> Int64? {
+        try await store.journeyCounters()[.openDeadLetters]
+    }
+
     @Test(arguments: StoreBackend.available)
     func aRetriedDeadLetterIsDueAgainUnderItsOwnIdOnce(_ backend: StoreBackend) async throws {
         try await Self.withStore(backend) { store, ownership, subject in
+            #expect(try await Self.openDeadLetters(store) == nil)
             let letter = try await Self.deadLetter(store, ownership, "m1")
             #expect(letter.retriedAt == nil)
+            #expect(try await Self.openDeadLetters(store) == 1)
             #expect(try await store.claimOutbox(now: 2_000, leaseFor: 30, limit: 10, ownership: ownership).isEmpty)
 
             guard case .done(let retried) = try await store.retryDeadLetter(letter.sequence, now: 2_000) else {
@@ -37,6 +44,7 @@ extension StoreConformanceTests {
             #expect(retried.retriedAt == 2_000)
             #expect(retried.message == letter.message)
             let store = try await subject.reopen?() ?? store
+            #expect(try await Self.openDeadLetters(store) == 0, "a retried dead letter is no longer open")
             // The dead letter stays, marked; the customer's log says so.
             let listed = try #require(try await store.deadLetters(before: nil, limit: 10).first)
             #expect(listed.sequence == letter.sequence && listed.retriedAt == 2_000)
@@ -62,10 +70,18 @@ extension StoreConformanceTests {
             #expect(letters.count == 2)
             let second = try #require(letters.first)
             #expect(second.sequence > letter.sequence && second.reason == "410 again" && second.attempts == 1)
+            #expect(try await Self.openDeadLetters(store) == 1)
             guard case .done = try await store.retryDeadLetter(second.sequence, now: 2_003) else {
                 Issue.record("the second dead letter's retry was refused")
                 return
             }
+            #expect(try await Self.openDeadLetters(store) == 0)
+            // Discarding a retried dead letter does not count it twice.
+            guard case .done = try await store.discardDeadLetter(second.sequence, now: 2_004) else {
+                Issue.record("the retried dead letter's discard was refused")
+                return
+            }
+            #expect(try await Self.openDeadLetters(store) == 0)
         }
     }
 
@@ -78,6 +94,7 @@ extension StoreConformanceTests {
             let store = try await subject.reopen?() ?? store
             #expect(try await store.deadLetters(before: nil, limit: 10).map(\.sequence) == [kept.sequence])
             #expect(try await store.statistics(now: 2_000).deadLetters == 1)
+            #expect(try await Self.openDeadLetters(store) == 1)
             let log = try await store.customerLog(customerID: "c1", limit: 10)
             #expect(log.first?.summary.contains("dead letter \(letter.sequence) discarded") == true)
             // The message stays failed: nothing is sent.
@@ -89,6 +106,19 @@ extension StoreConformanceTests {
             // A new dead letter after a discard does not reuse the sequence.
             let third = try await Self.deadLetter(store, ownership, "m3")
             #expect(third.sequence > kept.sequence)
+            #expect(try await Self.openDeadLetters(store) == 2)
+            // Pruned (past the retention) and erased with their customer: no longer counted.
+            _ = try await store.prune(RetentionPolicy(deadLetters: 1_000), now: 2_011.5)
+            #expect(try await store.deadLetters(before: nil, limit: 10).isEmpty)
+            #expect(try await Self.openDeadLetters(store) == 0)
+            _ = try await Self.deadLetter(store, ownership, "m4")
+            #expect(try await Self.openDeadLetters(store) == 1)
+            let version = try #require(try await store.loadCustomers(["c1"])["c1"]?.version)
+            try await store.commit([
+                CustomerCommit(customerID: "c1", at: 3_000, lease: Self.lease(ownership, "c1"), expectedVersion: version, change: .erase)
+            ])
+            #expect(try await store.deadLetters(before: nil, limit: 10).isEmpty)
+            #expect(try await Self.openDeadLetters(store) == 0)
         }
     }
 

@@ -76,7 +76,7 @@ struct SendTimeEngineTests {
         driver.event("email.clicked", at: Self.berlin(19, 45, days: -1))
         driver.event("sms.clicked", at: Self.berlin(7, 5, days: -1))
         driver.event("email.bounced", at: Self.berlin(12, days: -1))  // not engagement
-        let histogram = try #require(driver.state.engagement)
+        let histogram = try #require(driver.state.engagementHours)
         #expect((histogram.opens, histogram.clicks) == (1, 2))
         let nonZero = (0..<24).filter { histogram.weight(hour: $0) > 0 }
         #expect(nonZero == [7, 19])
@@ -252,7 +252,7 @@ struct SendTimeEngineTests {
         let counted = driver.timeline.filter { if case .sendTimeEngagement = $0.kind { true } else { false } }
         #expect(counted.map(\.journey) == ["weekly"])
         #expect(counted.first?.kind == .sendTimeEngagement(localHour: 19))
-        #expect(driver.state.engagement?.engagements == 5)
+        #expect(driver.state.engagementHours?.engagements == 5)
         let fromTimeline = AudienceHours(timeline: driver.timeline)
         let metric = AudienceHours.metric(localHour: 19, at: Self.berlin(19, 30))
         #expect(metric == "send_time_hour:19@2026-03-02")
@@ -274,12 +274,13 @@ struct SendTimeEngineTests {
 
     @Test func theHistogramIsStoredCompactlyAsFormatTwo() throws {
         var driver = CustomerDriver(try Self.engine(), profile: Self.berlin, at: Self.berlin(0))
-        #expect(CustomerStateCoding.encode(driver.state).first == CustomerStateCoding.binaryV1)
+        let before = CustomerStateCoding.encode(driver.state)
         driver.event("email.clicked", at: Self.berlin(19))
         driver.event("email.opened", at: Self.berlin(20))
         let bytes = CustomerStateCoding.encode(driver.state)
         #expect(bytes.first == CustomerStateCoding.binaryV2)
         #expect(try CustomerStateCoding.decode(bytes) == driver.state)
+        #expect(bytes.count > before.count)
         // Two non-zero hours: about 2 × 9 bytes, not 24 × 8.
         #expect(bytes.count - CustomerStateCoding.encode(CustomerState(profile: driver.state.profile)).count < 100)
         #expect(throws: JourneyStoreError.self) { try CustomerStateCoding.decode(Array(bytes.dropLast(3))) }

@@ -14,7 +14,13 @@ struct DryRunHTMLReport {
         let e = JourneyMap.escapeHTML
         let report = result.report
         // The same counters the service keeps, counted from the replay's timelines.
-        let counted = EngineRecords(timeline: result.customers.flatMap(\.timeline)).counters
+        var counted = EngineRecords(timeline: result.customers.flatMap(\.timeline)).counters
+        // Waiting at the end of the replay, per step and per variant: the service's gauge.
+        for customer in result.customers {
+            for (counter, delta) in EngineRecords.waitingDelta(before: nil, after: customer.finalState) where counter.metric != "waiting" {
+                counted[counter, default: 0] += delta
+            }
+        }
         var out = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -69,6 +75,18 @@ struct DryRunHTMLReport {
                 out += "<tr><td>\(e(reason))</td><td class=\"n\">\(count)</td></tr>"
             }
             out += "</table></section>"
+            if let stats = journey.engagement, !stats.rows.isEmpty {
+                // The table GET /v1/journeys/{name}/stats answers (docs/engagement.md).
+                out += "<section><h3>Engagement per step</h3><table><tr><th>step</th><th>variant</th>"
+                for metric in EngagementRecord.Metric.allCases { out += "<th class=\"n\">\(metric.rawValue)</th>" }
+                out += "<th class=\"n\">revenue</th></tr>"
+                for (name, row) in stats.rows.map({ ($0.step.isEmpty ? "(no message)" : $0.step, $0) }) + [("(total)", stats.total)] {
+                    out += "<tr><td>\(e(name))</td><td>\(e(row.variant ?? ""))</td>"
+                    for metric in EngagementRecord.Metric.allCases { out += "<td class=\"n\">\(row.count(metric))</td>" }
+                    out += "<td class=\"n\">\(EngagementStats.money(row.revenue))</td></tr>"
+                }
+                out += "</table></section>"
+            }
             for experiment in journey.experiments {
                 out += "<section><h3>Experiment \(e(experiment.split))</h3><table><tr><th>variant</th><th class=\"n\">entries</th>"
                 out += "<th class=\"n\">conversions</th><th class=\"n\">rate</th><th class=\"n\">uplift vs control</th><th class=\"n\">p</th></tr>"
@@ -80,7 +98,7 @@ struct DryRunHTMLReport {
                 }
                 out += "</table></section>"
             }
-            out += "</div><div class=\"map\">\(JourneyMap.svg(program, counts: counts))</div></details>"
+            out += "</div><div class=\"map\">\(JourneyMap.svg(program, counts: counts, winners: result.winners))</div></details>"
         }
 
         out += """

@@ -56,7 +56,7 @@ enum ServeAssembly {
     /// sets the retry schedule), else every channel to the local development outbox folder (so
     /// `make run` needs no provider).
     static func channelsDelivery(_ service: inout ServiceConfiguration, logger: Logger) throws -> ChannelsDelivery {
-        let channels: ChannelConfiguration
+        var channels: ChannelConfiguration
         if let file = service.delivery.channelsConfig {
             do {
                 channels = try ChannelConfiguration.load(file: file)
@@ -68,6 +68,10 @@ enum ServeAssembly {
             service.delivery.maxAttempts = channels.retry.maxAttempts
         } else {
             channels = .local(directory: service.delivery.outboxFolder)
+        }
+        // Signed unsubscribe and tracking links (docs/engagement.md): the service verifies them.
+        if let secret = service.engagement.linkSecret, let base = service.engagement.publicURL {
+            channels.email.settings.links = EngagementLinks(secret: secret, baseURL: base, tracksClicks: service.engagement.clickTracking)
         }
         return ChannelsDelivery(
             dispatcher: MessageDispatcher(configuration: channels, logger: logger),

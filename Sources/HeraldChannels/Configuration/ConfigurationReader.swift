@@ -28,7 +28,7 @@ struct ConfigurationReader {
         "email.http": ["url", "api_key", "ca_file"],
         "email.rate_limit": ["per_second", "burst"],
         "sms": ["transport", "from", "max_concurrency", "rate_limit", "timeout", "http"],
-        "sms.http": ["url", "format", "username", "auth_token", "ca_file"],
+        "sms.http": ["url", "format", "username", "auth_token", "ca_file", "status_callback"],
         "sms.rate_limit": ["per_second", "burst"],
         "webhook": ["transport", "url", "secrets", "allow_private_networks", "max_concurrency", "rate_limit", "timeout", "ca_file"],
         "webhook.rate_limit": ["per_second", "burst"],
@@ -145,7 +145,8 @@ struct ConfigurationReader {
         }
         let provider = HTTPSMSChannel.Provider(
             url: url, format: format, from: from, username: username, authToken: token, caFile: try http.string("ca_file"),
-            timeout: try node.seconds("timeout") ?? .seconds(30))
+            timeout: try node.seconds("timeout") ?? .seconds(30), statusCallback: try http.string("status_callback"))
+        if let callback = provider.statusCallback { try checkHTTPURL(callback, http.path("status_callback")) }
         return .init(transport: .http(provider), from: from, limits: limits)
     }
 

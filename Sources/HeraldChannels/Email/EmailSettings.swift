@@ -10,6 +10,10 @@ public struct EmailSettings: Sendable, Hashable {
     public var unsubscribeURL: String?
     /// A `mailto:` address for `List-Unsubscribe`.
     public var unsubscribeMailto: String?
+    /// Signed engagement links (docs/engagement.md): when set, marketing mail's `List-Unsubscribe`
+    /// points at the service's one-click endpoint (`/u/<token>`) unless `unsubscribeURL` is given,
+    /// and with click tracking on, HTML links become signed redirects (`/c/<token>`).
+    public var links: EngagementLinks?
 
     public init(from: EmailAddress, replyTo: EmailAddress? = nil, unsubscribeURL: String? = nil, unsubscribeMailto: String? = nil) {
         self.from = from
@@ -20,7 +24,7 @@ public struct EmailSettings: Sendable, Hashable {
 
     /// The MIME message for `message`, or the permanent failure that prevents it.
     func mime(for message: OutgoingMessage, requireUnsubscribe: Bool, date: Date = Date()) -> Result<MIMEMessage, PermanentFailure> {
-        guard case .email(let content) = message.content else {
+        guard case .email(var content) = message.content else {
             return .failure(PermanentFailure("the email channel got a \(message.channel) message"))
         }
         guard let address = message.recipient.email else {
@@ -33,9 +37,14 @@ public struct EmailSettings: Sendable, Hashable {
             return .failure(PermanentFailure("invalid recipient: \(error)"))
         }
         var unsubscribe: [String] = []
+        if let links, links.tracksClicks, let html = content.html {
+            content.html = links.trackingLinks(in: html, messageID: message.idempotencyKey, customerID: message.recipient.customerID)
+        }
         if message.category == .marketing {
             if let template = unsubscribeURL {
                 unsubscribe.append(Self.expand(template, message: message))
+            } else if let links {
+                unsubscribe.append(links.unsubscribeURL(messageID: message.idempotencyKey, customerID: message.recipient.customerID))
             }
             if let mailto = unsubscribeMailto {
                 unsubscribe.append(mailto.hasPrefix("mailto:") ? mailto : "mailto:\(mailto)")

@@ -35,7 +35,9 @@ public struct HTTPEmailChannel: DeliveryChannel {
         case .success(let built): mime = built
         case .failure(let failure): return .permanent(reason: failure.reason)
         }
-        var headers: [String: String] = ["Message-ID": mime.messageID]
+        var headers: [String: String] = [
+            "Message-ID": mime.messageID, "X-Mailgun-Variables": "{\"herald_message_id\": \"\(MIMEMessage.jsonEscaped(mime.idempotencyKey))\"}",
+        ]
         if !mime.unsubscribe.isEmpty {
             headers["List-Unsubscribe"] = mime.unsubscribe.map { "<\($0)>" }.joined(separator: ", ")
             if mime.unsubscribe.contains(where: { $0.hasPrefix("https:") }) {

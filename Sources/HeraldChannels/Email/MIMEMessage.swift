@@ -21,6 +21,19 @@ struct MIMEMessage: Sendable {
         "<herald.\(Self.hash(idempotencyKey).prefix(32))@\(from.domain)>"
     }
 
+    static func jsonEscaped(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out
+    }
+
     var bytes: [UInt8] {
         Array(text.utf8)
     }
@@ -34,6 +47,9 @@ struct MIMEMessage: Sendable {
         headers.append("Date: \(Self.rfc5322Date(date))")
         headers.append("Message-ID: \(messageID)")
         headers.append("MIME-Version: 1.0")
+        // Herald's message id, for providers' event webhooks (Mailgun returns `v:` variables in
+        // its events' `user-variables`): see docs/engagement.md.
+        headers.append(Self.header("X-Mailgun-Variables", "{\"herald_message_id\": \"\(Self.jsonEscaped(idempotencyKey))\"}"))
         if !unsubscribe.isEmpty {
             headers.append(Self.header("List-Unsubscribe", unsubscribe.map { "<\($0)>" }.joined(separator: ", ")))
             if unsubscribe.contains(where: { $0.lowercased().hasPrefix("https:") }) {

@@ -26,11 +26,16 @@ public struct HTTPSMSChannel: DeliveryChannel {
         public var authToken: Secret?
         public var caFile: String?
         public var timeout: Duration
+        /// The provider's delivery-status callback (`form`: sent as `StatusCallback`), with the
+        /// message's Herald id added as the `herald_message_id` query parameter so the status comes
+        /// back as an engagement event (Herald's `/v1/providers/twilio`; docs/engagement.md).
+        public var statusCallback: String?
 
         public init(
             url: String, format: Format = .form, from: String, username: String? = nil, authToken: Secret? = nil, caFile: String? = nil,
-            timeout: Duration = .seconds(30)
+            timeout: Duration = .seconds(30), statusCallback: String? = nil
         ) {
+            self.statusCallback = statusCallback
             self.url = url
             self.format = format
             self.from = from
@@ -71,7 +76,13 @@ public struct HTTPSMSChannel: DeliveryChannel {
         switch provider.format {
         case .form:
             headers.append(("Content-Type", "application/x-www-form-urlencoded"))
-            body = Array(Self.formEncode([("To", phone.e164), ("From", provider.from), ("Body", content.text)]).utf8)
+            var fields = [("To", phone.e164), ("From", provider.from), ("Body", content.text)]
+            if let callback = provider.statusCallback {
+                let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+                let id = message.idempotencyKey.addingPercentEncoding(withAllowedCharacters: allowed) ?? message.idempotencyKey
+                fields.append(("StatusCallback", callback + (callback.contains("?") ? "&" : "?") + "herald_message_id=" + id))
+            }
+            body = Array(Self.formEncode(fields).utf8)
             request = TransportRequest(url: provider.url, payload: .http(method: "POST", headers: headers, body: body))
             request.username = provider.username
             request.password = provider.authToken

@@ -18,6 +18,8 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
     public var delivery = Delivery()
     public var limits = Limits()
     public var retention = Retention()
+    /// Engagement: provider webhook keys, signed unsubscribe and click links (docs/engagement.md).
+    public var engagement = Engagement()
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`.
     public var logLevel: String = "info"
 
@@ -94,6 +96,63 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
         }
     }
 
+    /// Inbound engagement: the keys that verify providers' webhooks, and the secret that signs the
+    /// one-click unsubscribe and click-tracking links the email channel puts in messages.
+    public struct Engagement: Sendable, Codable, Equatable {
+        /// The service's public base URL (`https://herald.example.com`): where `/u/…` and `/c/…`
+        /// links point, and the URL Twilio signs its callbacks with.
+        public var publicURL: String?
+        /// The secret that signs unsubscribe and tracking links (at least 16 characters); without
+        /// it `/u/` and `/c/` answer 404 and no links are made.
+        public var linkSecret: String?
+        /// Rewrite links in email HTML to signed, counted redirects (`/c/…`). Off by default.
+        public var clickTracking: Bool = false
+        /// Mailgun's webhook signing key: enables `POST /v1/providers/mailgun`.
+        public var mailgunSigningKey: String?
+        /// Twilio's auth token: enables `POST /v1/providers/twilio`.
+        public var twilioAuthToken: String?
+        /// How far a signed webhook's timestamp may be from now.
+        public var timestampToleranceSeconds: Double = 300
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case publicURL = "public_url"
+            case linkSecret = "link_secret"
+            case clickTracking = "click_tracking"
+            case mailgunSigningKey = "mailgun_signing_key"
+            case twilioAuthToken = "twilio_auth_token"
+            case timestampToleranceSeconds = "timestamp_tolerance_seconds"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            publicURL = try c.decodeIfPresent(String.self, forKey: .publicURL)
+            linkSecret = try c.decodeIfPresent(String.self, forKey: .linkSecret)
+            clickTracking = try c.decodeIfPresent(Bool.self, forKey: .clickTracking) ?? false
+            mailgunSigningKey = try c.decodeIfPresent(String.self, forKey: .mailgunSigningKey)
+            twilioAuthToken = try c.decodeIfPresent(String.self, forKey: .twilioAuthToken)
+            timestampToleranceSeconds = try c.decodeIfPresent(Double.self, forKey: .timestampToleranceSeconds) ?? 300
+        }
+
+        /// Problems with the section, said plainly.
+        func validate() throws {
+            if let secret = linkSecret, secret.count < 16 {
+                throw Invalid(description: "engagement.link_secret must be at least 16 characters")
+            }
+            if linkSecret != nil || clickTracking {
+                guard let url = publicURL, url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                    throw Invalid(
+                        description: "engagement.public_url must be set to the service's public http(s) URL when link_secret or click_tracking is set"
+                    )
+                }
+            }
+            if clickTracking, linkSecret == nil {
+                throw Invalid(description: "engagement.click_tracking needs engagement.link_secret to sign the links")
+            }
+            if timestampToleranceSeconds <= 0 { throw Invalid(description: "engagement.timestamp_tolerance_seconds must be positive") }
+        }
+    }
+
     /// A configuration problem, said plainly.
     public struct Invalid: Error, CustomStringConvertible {
         public var description: String
@@ -140,10 +199,11 @@ public struct ServiceConfiguration: Sendable, Codable, Equatable {
         guard apiKeys.allSatisfy({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) }) else {
             throw Invalid(description: "API keys must be non-empty and contain no spaces")
         }
+        try engagement.validate()
     }
 
     enum CodingKeys: String, CodingKey {
-        case host, port, journeys, processing, timers, delivery, limits, retention
+        case host, port, journeys, processing, timers, delivery, limits, retention, engagement
         case apiKeys = "api_keys"
         case logLevel = "log_level"
     }
@@ -162,6 +222,7 @@ extension ServiceConfiguration {
         delivery = try c.decodeIfPresent(Delivery.self, forKey: .delivery) ?? delivery
         limits = try c.decodeIfPresent(Limits.self, forKey: .limits) ?? limits
         retention = try c.decodeIfPresent(Retention.self, forKey: .retention) ?? retention
+        engagement = try c.decodeIfPresent(Engagement.self, forKey: .engagement) ?? engagement
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
     }
 }

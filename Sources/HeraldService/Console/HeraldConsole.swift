@@ -8,8 +8,8 @@ import Mustache
 import NIOCore
 import ServiceLifecycle
 
-/// The Herald Console at `/console`: server-rendered pages (Mustache templates shipped as package
-/// resources, every value escaped), a journey map drawn as SVG by ``JourneyMapLayout``, and live
+/// The Herald Console at `/console`: server-rendered pages (Mustache templates compiled into the
+/// binary, ``ConsoleResources``; every value escaped), a journey map drawn as SVG by ``JourneyMapLayout``, and live
 /// step counts over Server-Sent Events. All figures come from the counters the store keeps as the
 /// engine commits (``ConsoleCounts``), never from scanning customers.
 ///
@@ -32,7 +32,7 @@ struct HeraldConsole: Sendable {
     /// Retry and discard of dead letters (the same operations as the API's).
     let deadLetterOperations: DeadLetterOperations
 
-    /// Loads the templates and assets from the package resources.
+    /// Loads the templates and assets compiled into the module (``ConsoleResources``).
     init(
         store: any JourneyStore, registry: JourneyRegistry, apiKeys: [String], clock: ServiceClock, logger: Logger,
         deadLetterOperations: DeadLetterOperations, sessionLifetime: Double = 8 * 3_600, streamInterval: Duration = .milliseconds(500)
@@ -46,20 +46,21 @@ struct HeraldConsole: Sendable {
         self.sessions = ConsoleSessions(lifetime: sessionLifetime)
         self.streamInterval = streamInterval
         self.streamCounts = ConsoleCountsCache(store: store, maxAge: streamInterval / 2)
-        guard let resources = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
-            throw ServiceConfiguration.Invalid(description: "the console's resources are missing from the installation")
-        }
+        // Compiled in by the EmbedConsoleResources plugin (Console/Resources): no bundle to find.
         var library = MustacheLibrary()
-        let templates = resources.appendingPathComponent("templates")
         for name in ["head", "foot", "login", "overview", "journey", "customer", "error"] {
-            let text = try String(contentsOf: templates.appendingPathComponent("\(name).mustache"), encoding: .utf8)
+            guard let text = ConsoleResources.files["templates/\(name).mustache"] else {
+                throw ServiceConfiguration.Invalid(description: "the console's template \(name) is missing from the build")
+            }
             try library.register(text, named: name)
         }
         self.library = library
         var assets: [String: (String, ByteBuffer)] = [:]
         for (name, type) in [("console.js", "text/javascript; charset=utf-8"), ("console.css", "text/css; charset=utf-8")] {
-            let data = try Data(contentsOf: resources.appendingPathComponent("assets").appendingPathComponent(name))
-            assets[name] = (type, ByteBuffer(bytes: data))
+            guard let text = ConsoleResources.files["assets/\(name)"] else {
+                throw ServiceConfiguration.Invalid(description: "the console's asset \(name) is missing from the build")
+            }
+            assets[name] = (type, ByteBuffer(string: text))
         }
         self.assets = assets
     }
@@ -189,33 +190,49 @@ struct HeraldConsole: Sendable {
             ["kind": $0.replacingOccurrences(of: "_", with: " "), "count": decisions[$0] ?? 0]
         }
 
-        // Health: the store answers (and how fast), timers are not late, channels deliver.
+        // Health, from bounded index reads (no row counts): the store answers (and how fast), the
+        // oldest queued event, the most overdue timer and the oldest due message are not old, and
+        // the channels' recent dead letters (the newest 50) are few.
         var health: [[String: Any]] = []
+        let everyShard = ShardOwnership(owner: "console", leases: [:], ownsAll: true)
         let started = ContinuousClock.now
-        var statistics = StoreStatistics()
         var letters: [DeadLetter] = []
+        var oldestEvent: Double?
+        var overdueTimer: Double?
+        var dueMessage: Double?
+        var storeAnswers = true
         do {
-            statistics = try await store.statistics(now: now)
-            letters = try await store.deadLetters(before: nil, limit: 200)
+            async let queued = store.pendingInbox(after: 0, limit: 1, ownership: everyShard)
+            async let timers = store.dueWakeUps(until: now, after: nil, limit: 1, ownership: everyShard)
+            async let outbox = store.nextOutboxAttempt(ownership: everyShard)
+            async let recent = store.deadLetters(before: nil, limit: 50)
+            oldestEvent = try await queued.first?.item.acceptedAt
+            overdueTimer = try await timers.first?.at
+            dueMessage = try await outbox
+            letters = try await recent
             let elapsed = ContinuousClock.now - started
-            let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
             health.append([
                 "part": "store", "status": "ok",
-                "detail": "answered in \(Int(ms.rounded())) ms · \(statistics.customers) customers · \(statistics.pendingInbox) events queued",
+                "detail": "answered in \(Int((Self.seconds(elapsed) * 1000).rounded())) ms"
+                    + (oldestEvent.map { " · oldest queued event \(Self.age(now - $0)) old" } ?? " · no event queued"),
             ])
         } catch {
+            storeAnswers = false
             health.append(["part": "store", "status": "down", "detail": "the store does not answer: \(error)"])
         }
+        let late = overdueTimer.map { now - $0 } ?? 0
         health.append([
-            "part": "timer scheduler", "status": statistics.timersDue > 0 ? "late" : "ok",
-            "detail": "\(statistics.timersPending) timers set · \(statistics.timersDue) due now",
+            "part": "timer scheduler", "status": !storeAnswers ? "unknown" : late > Self.lateAfter ? "late" : "ok",
+            "detail": overdueTimer == nil ? "no timer overdue" : "the most overdue timer is \(Self.age(late)) late",
         ])
         let dayAgo = now - 86_400
+        let waiting = dueMessage.map { max(0, now - $0) }
         for channel in Channel.allCases {
             let recent = letters.filter { $0.message.channel == channel && $0.at >= dayAgo }.count
             health.append([
-                "part": "channel \(channel.rawValue)", "status": recent > 0 ? "degraded" : "ok",
-                "detail": "\(recent) dead letters in the last 24 h · \(statistics.pendingOutbox) messages queued (all channels)",
+                "part": "channel \(channel.rawValue)", "status": !storeAnswers ? "unknown" : recent > 0 ? "degraded" : "ok",
+                "detail": "\(recent)\(letters.count == 50 ? "+" : "") dead letters in the last 24 h · "
+                    + (waiting.map { $0 > 0 ? "oldest due message (all channels) waits \(Self.age($0))" : "no message overdue" } ?? "outbox empty"),
             ])
         }
         let recentLetters: [[String: Any]] = letters.prefix(10).map {
@@ -233,7 +250,8 @@ struct HeraldConsole: Sendable {
                 base("Overview", session).merging(
                     [
                         "journeys": journeys, "channels": channels, "decisions": decisionRows, "health": health,
-                        "deadLetters": statistics.deadLetters, "recentDeadLetters": recentLetters, "warnings": warnings,
+                        "deadLetters": counts.journeys[""]?[""]?.value(step: "", metric: JourneyCounter.openDeadLetters.metric) ?? 0,
+                        "recentDeadLetters": recentLetters, "warnings": warnings,
                         "hasWarnings": !warnings.isEmpty, "deployedAt": Value.formatTime(deployment.deployedAt), "now": Value.formatTime(now),
                         "flash": flash ?? "",
                     ], uniquingKeysWith: { $1 })))
@@ -259,7 +277,7 @@ struct HeraldConsole: Sendable {
         let (program, deployment) = try program(name, version: request.uri.queryParameters.get("version"))
         let counts = ConsoleCounts(try await store.journeyCounters())
         let shown = counts.version(name, program.version)
-        let layout = JourneyMapLayout(program)
+        let layout = JourneyMapLayout(program, winners: deployment.winners)
         var versions: [String] = deployment.archive.filter { $0.name == name }.map(\.version)
         let current = deployment.catalog.journeys.first { $0.name == name }?.version ?? program.version
         if !versions.contains(current) { versions.append(current) }
@@ -470,6 +488,14 @@ struct HeraldConsole: Sendable {
                 .xContentTypeOptions: "nosniff",
             ],
             body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// A timer later than this is "late" on the overview.
+    static let lateAfter = 30.0
+
+    /// `42 s`, `3 min`, `2 h 5 min` (whole seconds).
+    static func age(_ seconds: Double) -> String {
+        seconds < 60 ? "\(Int(max(0, seconds).rounded())) s" : DurationText.format(seconds.rounded())
     }
 
     static func seconds(_ duration: Duration) -> Double {

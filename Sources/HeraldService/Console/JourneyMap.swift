@@ -1,4 +1,5 @@
 import Foundation
+public import JourneyEngine
 public import JourneyLanguage
 
 /// The console's journey map for other renderers (the dry-run's HTML report): the same layout and
@@ -10,14 +11,14 @@ public import JourneyLanguage
 public enum JourneyMap {
     /// The map of `program` with `counts` (step label → metric → count; `""` for journey-wide
     /// counts such as `entered`) drawn on its steps. Every text from the journey is escaped.
-    public static func svg(_ program: JourneyProgram, counts: [String: [String: Int64]]) -> String {
-        JourneyMapSVG.render(JourneyMapLayout(program), counts: ConsoleCounts.Version(steps: counts))
+    /// `winners`: decided split winners, shown on their splits.
+    public static func svg(_ program: JourneyProgram, counts: [String: [String: Int64]], winners: [SplitWinner] = []) -> String {
+        JourneyMapSVG.render(JourneyMapLayout(program, winners: winners), counts: ConsoleCounts.Version(steps: counts))
     }
 
     /// The console's style sheet (what the map's classes look like), for inlining.
     public static func styleSheet() throws -> String {
-        guard let url = Bundle.module.url(forResource: "Resources", withExtension: nil) else { return "" }
-        return try String(contentsOf: url.appendingPathComponent("assets/console.css"), encoding: .utf8)
+        ConsoleResources.files["assets/console.css"] ?? ""
     }
 
     /// Escapes text for HTML text and attribute values.

@@ -1,3 +1,4 @@
+import JourneyEngine
 import JourneyLanguage
 
 /// Lays a compiled journey out for the console's map: the nodes and arrows `herald graph` prints
@@ -17,6 +18,17 @@ struct JourneyMapLayout: Sendable {
         var y: Double
         var width: Double
         var height: Double
+        /// The variants whose customers pass this step (it lies after a split): its counts are
+        /// also drawn per variant.
+        var variants: [VariantRow] = []
+    }
+
+    /// One variant's row of counts on a step after a split.
+    struct VariantRow: Sendable, Equatable {
+        var split: String
+        var variant: String
+        /// What the row is headed with: the variant (with its split when the journey has several).
+        var title: String
     }
 
     struct Arrow: Sendable {
@@ -41,7 +53,9 @@ struct JourneyMapLayout: Sendable {
     var width: Double
     var height: Double
 
-    init(_ program: JourneyProgram) {
+    /// `winners`: the decided split winners (a split with a winner rule says which variant won,
+    /// or that none has yet).
+    init(_ program: JourneyProgram, winners: [SplitWinner] = []) {
         let edges = JourneyGraph.edges(program)
         var ids = ["start"]
         var info: [String: (step: String, kind: String, lines: [String])] = [
@@ -59,7 +73,16 @@ struct JourneyMapLayout: Sendable {
             case .update: kind = "update"
             case .exit: kind = "exit"
             }
-            info[id] = (state.label, kind, JourneyGraph.nodeText(state).split(separator: "\n").map(String.init))
+            var lines = JourneyGraph.nodeText(state).split(separator: "\n").map(String.init)
+            if case .split(let split) = state.kind, split.winner != nil {
+                if let winner = winners.first(where: { $0.journey == program.name && $0.split == split.name }) {
+                    lines.append("winner: \(winner.variant) since \(Value.formatTime(winner.since).prefix(10))")
+                    lines.append(winner.evidence)
+                } else {
+                    lines.append("winner: not decided yet")
+                }
+            }
+            info[id] = (state.label, kind, lines)
         }
         var children: [String: [String]] = [:]
         for edge in edges { children[edge.from, default: []].append(edge.to) }
@@ -120,6 +143,26 @@ struct JourneyMapLayout: Sendable {
             for (i, id) in rows[index].enumerated() { position[id] = Double(i) - Double(rows[index].count - 1) / 2 }
         }
 
+        // The steps after each split, per variant: reachable from the variant's first step (not
+        // through the split again); the same step can lie after several variants.
+        var variantRows: [String: [VariantRow]] = [:]
+        let splits = program.states.compactMap { state -> (StateID, Split)? in
+            if case .split(let split) = state.kind { (state.id, split) } else { nil }
+        }
+        for (id, split) in splits {
+            for variant in split.variants {
+                let title = splits.count > 1 ? "\(split.name) \(variant.name)" : variant.name
+                var seen: Set<String> = ["s\(id)"]
+                var queue = ["s\(variant.target)"]
+                while let next = queue.popLast() {
+                    guard !seen.contains(next), info[next] != nil else { continue }
+                    seen.insert(next)
+                    variantRows[next, default: []].append(VariantRow(split: split.name, variant: variant.name, title: title))
+                    queue += children[next] ?? []
+                }
+            }
+        }
+
         let widest = rows.map(\.count).max() ?? 1
         let totalWidth = Double(widest) * Self.nodeWidth + Double(widest - 1) * Self.gapX + 2 * Self.gapX + 120
         var placed: [Node] = []
@@ -127,7 +170,8 @@ struct JourneyMapLayout: Sendable {
         for row in rows {
             let heights = row.map { id -> Double in
                 let lines = Double(info[id]?.lines.count ?? 1)
-                return 14 + lines * Self.lineHeight + (id == "start" ? 20 : Self.countsHeight)
+                let perVariant = Double(variantRows[id]?.count ?? 0) * Self.lineHeight * (info[id]?.kind == "send" ? 2 : 1)
+                return 14 + lines * Self.lineHeight + (id == "start" ? 20 : Self.countsHeight) + perVariant
             }
             let rowHeight = heights.max() ?? 40
             let rowWidth = Double(row.count) * Self.nodeWidth + Double(row.count - 1) * Self.gapX
@@ -135,7 +179,9 @@ struct JourneyMapLayout: Sendable {
             for (id, height) in zip(row, heights) {
                 let entry = info[id] ?? ("", "send", [id])
                 placed.append(
-                    Node(id: id, step: entry.step, kind: entry.kind, lines: entry.lines, x: x, y: y, width: Self.nodeWidth, height: height))
+                    Node(
+                        id: id, step: entry.step, kind: entry.kind, lines: entry.lines, x: x, y: y, width: Self.nodeWidth, height: height,
+                        variants: variantRows[id] ?? []))
                 x += Self.nodeWidth + Self.gapX
             }
             y += rowHeight + Self.gapY

@@ -66,10 +66,28 @@ enum JourneyMapSVG {
                 out += #"<text class="counts" x="\#(f(node.x + 10))" y="\#(f(y + 4))">"#
                 out += stepMetrics.map { badge(step: node.step, metric: $0.metric, title: $0.title, counts: counts) }.joined(separator: " · ")
                 out += "</text>"
+                var rowY = y + 4
                 if node.kind == "send" {
-                    out += #"<text class="counts" x="\#(f(node.x + 10))" y="\#(f(y + 19))">"#
+                    rowY += 15
+                    out += #"<text class="counts" x="\#(f(node.x + 10))" y="\#(f(rowY))">"#
                     out += sendMetrics.map { badge(step: node.step, metric: $0.metric, title: $0.title, counts: counts) }.joined(separator: " · ")
                     out += "</text>"
+                }
+                // After a split: the same counts for each variant's customers.
+                for row in node.variants {
+                    func variant(_ metric: (metric: String, title: String)) -> String {
+                        badge(
+                            step: node.step, metric: EngineRecords.variantMetric(metric.metric, split: row.split, variant: row.variant),
+                            title: metric.title, counts: counts)
+                    }
+                    rowY += JourneyMapLayout.lineHeight
+                    out += #"<text class="counts variant" x="\#(f(node.x + 10))" y="\#(f(rowY))" data-variant="\#(e(row.variant))">"#
+                    out += "<tspan class=\"variant-name\">\(e(row.title)):</tspan> " + stepMetrics.map(variant).joined(separator: " · ") + "</text>"
+                    if node.kind == "send" {
+                        rowY += JourneyMapLayout.lineHeight
+                        out += #"<text class="counts variant" x="\#(f(node.x + 22))" y="\#(f(rowY))">"#
+                        out += sendMetrics.map(variant).joined(separator: " · ") + "</text>"
+                    }
                 }
             }
             out += "</g>"

@@ -19,6 +19,8 @@ struct HeraldAPI: Sendable {
     let clock: ServiceClock
     let readiness: Readiness
     let deadLetterOperations: DeadLetterOperations
+    /// Inbound engagement settings (provider keys, link signing).
+    var engagement = ServiceConfiguration.Engagement()
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in JSONResponse.make(.ok, .object(["status": .string("ok")])) }
@@ -47,11 +49,17 @@ struct HeraldAPI: Sendable {
             return JSONResponse.make(.ok, APIResource.deadLetter(letter))
         }
         registerRevisions(on: router)
+        registerEngagement(on: router)
     }
 
     // MARK: Bodies
 
     private func body(_ request: Request) async throws -> Value {
+        try RequestPayloads.parseJSON(try await rawBody(request))
+    }
+
+    /// The request body's bytes, within the body size limit.
+    func rawBody(_ request: Request) async throws -> [UInt8] {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.maxBodyBytes {
             throw Self.tooLarge(limits.maxBodyBytes)
         }
@@ -69,7 +77,7 @@ struct HeraldAPI: Sendable {
                 .badRequest, code: "body_incomplete",
                 message: "the request body ended before it was complete (the connection closed or timed out)")
         }
-        return try RequestPayloads.parseJSON(Array(buffer.readableBytesView))
+        return Array(buffer.readableBytesView)
     }
 
     static func tooLarge(_ limit: Int) -> APIError {
@@ -103,6 +111,11 @@ struct HeraldAPI: Sendable {
         let started = ContinuousClock.now
         let now = clock.now()
         let events = try RequestPayloads.events(from: try await body(request), maxBatch: limits.maxBatchEvents, now: now)
+        return try await accept(events, started: started, now: now)
+    }
+
+    /// Enqueues validated events: 202 with the accepted and duplicate counts.
+    func accept(_ events: [CustomerEvent], started: ContinuousClock.Instant, now: Double) async throws -> Response {
         let items = events.map {
             InboxItem(id: $0.id, customerID: $0.customerID, payload: .event($0), acceptedAt: now)
         }

@@ -1,10 +1,13 @@
 import CoreMetrics
 import JourneyEngine
+import JourneyLanguage
 import Logging
 import ServiceLifecycle
+import Synchronization
 
-/// Keeps the gauges fresh (timers pending and due, inbox and outbox backlogs) and prunes what the
-/// retention policy no longer needs.
+/// Keeps the gauges fresh (timers pending and due, inbox and outbox backlogs), follows the pause
+/// switches and split winners other nodes recorded, decides split winners when their rules are
+/// due, and prunes what the retention policy no longer needs.
 final class HousekeepingService: Service, Sendable {
     let store: any JourneyStore
     let registry: JourneyRegistry
@@ -14,6 +17,8 @@ final class HousekeepingService: Service, Sendable {
     let clock: ServiceClock
     let logger: Logger
     let statisticsInterval: Double
+    /// Per `journey/split`: the rule's last look this node took (see ``decideWinners()``).
+    private let winnerLooks = Mutex<[String: Double]>([:])
 
     init(
         store: any JourneyStore, registry: JourneyRegistry, timers: NearTimers, metrics: ServiceMetrics, retention: ServiceConfiguration.Retention,
@@ -42,6 +47,7 @@ final class HousekeepingService: Service, Sendable {
                     break
                 }
                 await self.refreshRevision()
+                await self.decideWinners()
                 let now = self.clock.now()
                 if now - lastPrune >= self.retention.intervalSeconds {
                     lastPrune = now
@@ -64,6 +70,58 @@ final class HousekeepingService: Service, Sendable {
                 metadata: ["diagnostics": "\(refused.diagnostics.map { "\($0.file):\($0.line):\($0.column): \($0.message)" })"])
         } catch {
             if !Task.isCancelled { logger.error("reading the current journey revision failed", metadata: ["error": "\(error)"]) }
+        }
+    }
+
+    /// Decides the split winners that are due, as the dry-run does (``WinnerVerdict``), from the
+    /// per-variant counters the engine's commits keep: a rule is looked at `after` its period from
+    /// the split's first entrant (`first_assigned:<split>`), then daily; at each look, each
+    /// variant other than the control counts its entrants (`variant:<split>=<v>`) and their
+    /// conversions (`converted#<split>=<v>`) over every version of the journey. A winner is
+    /// recorded in the store (the arbiter: the first recorded stays, every node adopts it) and
+    /// becomes the engine's input, so later entrants go to it.
+    func decideWinners() async {
+        guard let deployment = registry.current else { return }
+        let undecided = WinnerVerdict.rules(in: deployment.catalog).filter { rule in
+            !deployment.winners.contains { $0.journey == rule.journey && $0.split == rule.split.name }
+        }
+        guard !undecided.isEmpty else { return }
+        do {
+            let counters = try await store.journeyCounters()
+            let now = clock.now()
+            for (journey, split, rule) in undecided {
+                func sum(_ metric: String) -> Int {
+                    Int(
+                        counters.lazy.filter { $0.key.journey == journey && $0.key.step.isEmpty && $0.key.metric == metric }.map(\.value).reduce(0, +)
+                    )
+                }
+                let firstMetric = JourneyCounter.firstAssignedMetric(split: split.name)
+                let first = counters.lazy.filter { $0.key.journey == journey && $0.key.step.isEmpty && $0.key.metric == firstMetric }.map(\.value)
+                    .min()
+                guard let first, let look = WinnerVerdict.latestLook(first: Double(first) / 1_000_000, rule: rule, now: now) else { continue }
+                let key = "\(journey)/\(split.name)"
+                guard winnerLooks.withLock({ $0[key] }) != look else { continue }
+                winnerLooks.withLock { $0[key] = look }
+                let groups = split.variants.filter { !$0.isControl }.map { variant in
+                    WinnerVerdict.Group(
+                        variant: variant.name, entrants: sum(EngineRecords.variantMetric(split: split.name, variant: variant.name)),
+                        conversions: sum(EngineRecords.variantMetric("converted", split: split.name, variant: variant.name)))
+                }
+                switch WinnerVerdict.judge(journey: journey, split: split.name, rule: rule, groups: groups, at: now) {
+                case .winner(let winner):
+                    let recorded = try await registry.adoptWinner(winner)
+                    logger.notice(
+                        "split winner decided",
+                        metadata: [
+                            "journey": "\(journey)", "split": "\(split.name)", "variant": "\(recorded.variant)",
+                            "since": "\(Value.formatTime(recorded.since))", "evidence": "\(recorded.evidence)",
+                        ])
+                case .undecided(let reason):
+                    logger.info("no split winner yet", metadata: ["journey": "\(journey)", "split": "\(split.name)", "reason": "\(reason)"])
+                }
+            }
+        } catch {
+            if !Task.isCancelled { logger.error("deciding split winners failed", metadata: ["error": "\(error)"]) }
         }
     }
 

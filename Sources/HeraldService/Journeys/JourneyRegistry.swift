@@ -12,6 +12,9 @@ public final class JourneyRegistry: Sendable {
         public var catalog: JourneyCatalog
         public var engine: JourneyEngine
         public var paused: Set<String>
+        /// The decided winners of splits with a winner rule (recorded in the store; an input to
+        /// the engine, like the paused journeys).
+        public var winners: [SplitWinner] = []
         /// Every version ever deployed (in-flight instances run on theirs).
         public var archive: [JourneyProgram]
         public var warnings: [JourneyDiagnostic]
@@ -186,18 +189,22 @@ public final class JourneyRegistry: Sendable {
         try await store.saveJourneyVersions(catalog.journeys, deployedAt: now)
         let archive = try await store.journeyVersions()
         let paused = try await store.pausedJourneys()
-        let engine = makeEngine(catalog: catalog, archive: archive, paused: paused)
+        let winners = try await store.splitWinners()
+        let engine = makeEngine(catalog: catalog, archive: archive, paused: paused, winners: winners)
         install(
             Deployment(
-                catalog: catalog, engine: engine, paused: paused, archive: archive, warnings: warnings, deployedAt: now,
+                catalog: catalog, engine: engine, paused: paused, winners: winners, archive: archive, warnings: warnings, deployedAt: now,
                 revision: revision))
     }
 
     /// The engine for a deployment. Every archived version stays held, so in-flight instances keep
     /// their program; paused journeys take no new entries and their instances hold.
-    private func makeEngine(catalog: JourneyCatalog, archive: [JourneyProgram], paused: Set<String>) -> JourneyEngine {
+    /// Decided split winners send later entrants to the winning variant.
+    private func makeEngine(catalog: JourneyCatalog, archive: [JourneyProgram], paused: Set<String>, winners: [SplitWinner]) -> JourneyEngine {
         let current = Set(catalog.journeys.map { "\($0.name)@\($0.version)" })
         let retained = archive.filter { !current.contains("\($0.name)@\($0.version)") }
+        var options = options
+        options.winners = winners
         return JourneyEngine(catalog: catalog, retainedPrograms: retained, paused: paused, options: options)
     }
 
@@ -207,21 +214,40 @@ public final class JourneyRegistry: Sendable {
             guard var current = current, current.catalog.journey(named: name) != nil else { throw UnknownJourney(name: name) }
             try await store.setJourneyPaused(name, paused: paused)
             if paused { current.paused.insert(name) } else { current.paused.remove(name) }
-            current.engine = makeEngine(catalog: current.catalog, archive: current.archive, paused: current.paused)
+            current.engine = makeEngine(catalog: current.catalog, archive: current.archive, paused: current.paused, winners: current.winners)
             install(current)
         }
     }
 
-    /// Reads the pause switches from the store and redeploys when they changed (another node of a
-    /// cluster paused or resumed a journey). Called periodically by housekeeping.
+    /// Reads the pause switches and the decided split winners from the store and redeploys when
+    /// they changed (another node of a cluster paused or resumed a journey, or recorded a winner).
+    /// Called periodically by housekeeping.
     public func refreshControls() async throws {
         try await reloading.run {
             guard var current = current else { return }
             let paused = try await store.pausedJourneys()
-            guard paused != current.paused else { return }
+            let winners = try await store.splitWinners()
+            guard paused != current.paused || winners != current.winners else { return }
             current.paused = paused
-            current.engine = makeEngine(catalog: current.catalog, archive: current.archive, paused: paused)
+            current.winners = winners
+            current.engine = makeEngine(catalog: current.catalog, archive: current.archive, paused: paused, winners: winners)
             install(current)
+        }
+    }
+
+    /// Records a decided split winner in the store (the arbiter: when another node recorded one
+    /// first, that one stays) and deploys the recorded one as the engine's input; returns it.
+    @discardableResult
+    public func adoptWinner(_ winner: SplitWinner) async throws -> SplitWinner {
+        try await reloading.run {
+            let recorded = try await store.recordSplitWinner(winner)
+            let winners = try await store.splitWinners()
+            if var current = current, winners != current.winners {
+                current.winners = winners
+                current.engine = makeEngine(catalog: current.catalog, archive: current.archive, paused: current.paused, winners: winners)
+                install(current)
+            }
+            return recorded
         }
     }
 }

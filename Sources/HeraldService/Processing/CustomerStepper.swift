@@ -79,11 +79,13 @@ public struct CustomerStepper: Sendable {
             // What the `waiting` gauge counted for this customer before this work.
             var counted = stored?.state
 
-            func absorb(_ output: EngineOutput) {
+            func absorb(_ output: EngineOutput, before: CustomerState?) {
                 commit.outbox += output.outbox
-                let records = EngineRecords(output)
+                let records = EngineRecords(output, before: before)
                 commit.log += records.log
-                for (counter, delta) in records.counters { commit.counters[counter, default: 0] += delta }
+                for (counter, delta) in records.counters {
+                    commit.counters[counter] = JourneyCounter.combine(commit.counters[counter], delta, metric: counter.metric)
+                }
             }
 
             for entry in inputs[id] ?? [] {
@@ -114,7 +116,8 @@ public struct CustomerStepper: Sendable {
                 default:
                     guard let input = entry.item.payload.engineInput else { continue }
                     var current = state ?? CustomerState(profile: CustomerProfile(id: id))
-                    absorb(engine.handle(input, state: &current, now: now))
+                    let before = current
+                    absorb(engine.handle(input, state: &current, now: now), before: before)
                     state = current
                     touched = true
                 }
@@ -124,14 +127,16 @@ public struct CustomerStepper: Sendable {
                 let due = engine.nextWakeAt(of: current)
                 if let due, due <= now {
                     if let requested = wakes[id] { result.lateness.append(max(0, now - min(requested, due))) }
-                    absorb(engine.handle(.wake, state: &current, now: now))
+                    let before = current
+                    absorb(engine.handle(.wake, state: &current, now: now), before: before)
                     result.wakesFired += 1
                     touched = true
                     state = current
                 } else if !touched, !engine.pendingMigrations(in: current).isEmpty {
                     // The current version declares a migration that moves this customer (the
                     // migration sweep woke it): the engine applies it at `now`.
-                    absorb(engine.handle(.wake, state: &current, now: now))
+                    let before = current
+                    absorb(engine.handle(.wake, state: &current, now: now), before: before)
                     touched = true
                     state = current
                 } else if wakes[id] != nil, !touched {

@@ -12,13 +12,33 @@ public struct EngineRecords: Sendable {
         self.counters = counters
     }
 
-    /// The log entries and counters of `output`'s timeline.
-    public init(_ output: EngineOutput) { self.init(timeline: output.timeline) }
+    /// The log entries and counters of `output`'s timeline; `before` is the customer's state
+    /// before the engine ran (it says which variants each instance was already assigned).
+    public init(_ output: EngineOutput, before: CustomerState?) { self.init(timeline: output.timeline, before: before) }
 
-    /// The log entries and counters of a timeline (the dry-run's HTML report counts its own with it).
-    public init(timeline: [TimelineRecord]) {
+    /// The log entries and counters of a timeline (the dry-run's HTML report counts its own with it,
+    /// from each customer's whole timeline).
+    ///
+    /// Every step counter of an instance assigned a variant is also counted per variant
+    /// (``variantMetric(_:split:variant:)``: `sent#offer=a`), so the map shows the steps after a
+    /// split per variant; `before` gives the assignments made before this timeline.
+    public init(timeline: [TimelineRecord], before: CustomerState? = nil) {
+        // The variants of each instance (customer, journey, entry) as the timeline goes.
+        var assigned: [InstanceKey: [VariantAssignment]] = [:]
+        if let before {
+            for instance in before.instances where !instance.variants.isEmpty {
+                assigned[InstanceKey(before.profile.id, instance.journey, instance.entrySequence)] = instance.variants
+            }
+        }
         func count(_ record: TimelineRecord, _ step: String, _ metric: String) {
             counters[JourneyCounter(journey: record.journey, version: record.version, step: step, metric: metric), default: 0] += 1
+            guard !step.isEmpty, let variants = assigned[InstanceKey(record.customerID, record.journey, record.entrySequence)] else { return }
+            for variant in variants {
+                let key = JourneyCounter(
+                    journey: record.journey, version: record.version, step: step,
+                    metric: Self.variantMetric(metric, split: variant.split, variant: variant.variant))
+                counters[key, default: 0] += 1
+            }
         }
         func log(_ record: TimelineRecord, _ kind: String, _ summary: String) {
             let detail = (try? ValueEncoder.encode(record.kind)) ?? .null
@@ -64,26 +84,57 @@ public struct EngineRecords: Sendable {
                     record, "migrated",
                     TimelineKind.movedByMigrationText(
                         fromVersion: fromVersion, fromStep: fromStep, toVersion: toVersion, toStep: toStep, keptDeadline: kept, line: line))
-            case .variantAssigned(let split, let variant, _, _):
+            case .variantAssigned(let split, let variant, let isControl, let winner):
                 count(record, "", Self.variantMetric(split: split, variant: variant))
+                // The dry-run's words (TimelineText): a decided winner says why it took the customer's place.
+                log(record, "variant", "split \(split): variant \(variant)\(isControl ? " (control)" : "")\(winner.map { " (\($0))" } ?? "")")
+                if !isControl {
+                    // Where a winner rule's period starts: the first assignment (the store keeps the minimum).
+                    let first = JourneyCounter(
+                        journey: record.journey, version: record.version, metric: JourneyCounter.firstAssignedMetric(split: split))
+                    counters[first] = JourneyCounter.combine(counters[first], Int64((record.at * 1_000_000).rounded()), metric: first.metric)
+                }
+                assigned[InstanceKey(record.customerID, record.journey, record.entrySequence), default: []].append(
+                    VariantAssignment(split: split, variant: variant, isControl: isControl))
             case .exited(let step, let reason):
                 count(record, step, "exited")
                 log(record, "exited", "left \(record.journey) at \(step): \(reason)")
-            case .converted(let goal, let time, _):
+            case .converted(let goal, let time, let variants):
                 count(record, "", "converted")
+                // Per variant: what the uplift and a split's winner rule are decided from.
+                for variant in variants { count(record, "", Self.variantMetric("converted", split: variant.split, variant: variant.variant)) }
                 count(record, "", Self.daily("converted", at: record.at))
                 counters[JourneyCounter(journey: record.journey, version: record.version, metric: "convert_seconds"), default: 0] +=
                     Int64(max(0, time).rounded())
                 count(record, "", ConvertTimeHistogram.metric(seconds: max(0, time)))
                 log(record, "converted", "reached the goal \(goal) after \(DurationText.format(time))")
+            case .engaged(let e) where e.metric != .sent && e.metric != .converted:
+                log(record, "engagement", "\(e.metric.rawValue) \(e.message) (\(e.messageID ?? "no message id"))")
             default:
                 break
             }
         }
+        counters.merge(EngagementStats.counters(of: timeline), uniquingKeysWith: +)
     }
 
     /// The journey-wide counter of customers assigned `variant` at the split `split`.
     public static func variantMetric(split: String, variant: String) -> String { "variant:\(split)=\(variant)" }
+
+    /// A step's `metric` counted for the instances assigned `variant` at `split`: `sent#offer=a`.
+    /// (Journey-wide, `converted#offer=a` counts the conversions of the variant's instances.)
+    public static func variantMetric(_ metric: String, split: String, variant: String) -> String { "\(metric)#\(split)=\(variant)" }
+
+    /// One instance of one customer.
+    private struct InstanceKey: Hashable {
+        var customer: String
+        var journey: String
+        var entry: Int
+        init(_ customer: String, _ journey: String, _ entry: Int) {
+            self.customer = customer
+            self.journey = journey
+            self.entry = entry
+        }
+    }
 
     /// A journey-wide counter for one UTC day (`entered@2026-12-01`): what the console sums for
     /// "today" and "the last 7 days" without scanning customers.
@@ -116,12 +167,17 @@ public struct EngineRecords: Sendable {
     /// console reads "waiting now" from a counter instead of scanning customers.
     public static func waitingDelta(before: CustomerState?, after: CustomerState?) -> [JourneyCounter: Int64] {
         var delta: [JourneyCounter: Int64] = [:]
-        for instance in before?.instances ?? [] where instance.isActive {
-            delta[JourneyCounter(journey: instance.journey, version: instance.version, step: instance.step, metric: "waiting"), default: 0] -= 1
+        func add(_ instance: JourneyInstance, _ change: Int64) {
+            delta[JourneyCounter(journey: instance.journey, version: instance.version, step: instance.step, metric: "waiting"), default: 0] +=
+                change
+            for variant in instance.variants {
+                let metric = variantMetric("waiting", split: variant.split, variant: variant.variant)
+                delta[JourneyCounter(journey: instance.journey, version: instance.version, step: instance.step, metric: metric), default: 0] +=
+                    change
+            }
         }
-        for instance in after?.instances ?? [] where instance.isActive {
-            delta[JourneyCounter(journey: instance.journey, version: instance.version, step: instance.step, metric: "waiting"), default: 0] += 1
-        }
+        for instance in before?.instances ?? [] where instance.isActive { add(instance, -1) }
+        for instance in after?.instances ?? [] where instance.isActive { add(instance, 1) }
         return delta.filter { $0.value != 0 }
     }
 }

@@ -76,7 +76,10 @@ public struct DryRunReport: Sendable {
             }
         }
 
-        for name in builders.keys { builders[name]?.customers = customersPerJourney[name] ?? 0 }
+        for name in builders.keys {
+            builders[name]?.customers = customersPerJourney[name] ?? 0
+            builders[name]?.engagement = EngagementStats(journey: name, counters: tally.engagementCounters)
+        }
         let journeys = builders.keys.sorted().map { builders[$0]! }
         self.journeys = journeys
 
@@ -113,6 +116,8 @@ struct ReportTally {
     var stageCustomers: [Stage: Int] = [:]
     var stageReached: [Stage: Int] = [:]
     var delivery = DeliveryReport()
+    /// The engagement statistics' counters, as the service keeps them.
+    var engagementCounters: [JourneyCounter: Int64] = [:]
 
     init(engine: JourneyEngine) {
         self.engine = engine
@@ -196,13 +201,15 @@ struct ReportTally {
             case .sendCancelled:
                 builders.values[b].decisions.cancelled += 1
             case .waiting, .eventReceived, .timedOut, .attributesUpdated, .migrated, .movedByMigration, .held, .resumed, .sendTimeChosen,
-                .sendTimeEngagement:
+                .sendTimeEngagement, .engaged:
                 break
             }
         }
         // A customer held out of a journey every time it triggered is not one of its customers.
         for journey in enteredJourneys where entriesHere[journey, default: 0] > 0 { customersPerJourney[journey, default: 0] += 1 }
         for (k, stage) in Stage.allCases.enumerated() where stagesReached & (1 << UInt32(k)) != 0 { stageCustomers[stage, default: 0] += 1 }
+        // The service's counters, counted by the same function (docs/engagement.md).
+        engagementCounters.merge(EngagementStats.counters(of: customer.timeline), uniquingKeysWith: +)
         for instance in customer.finalState.instances where instance.isActive {
             builders[instance.journey]?.waitingAt(instance.step)
             builders[instance.journey]?.active += 1
@@ -225,6 +232,7 @@ struct ReportTally {
         stageCustomers.merge(other.stageCustomers, uniquingKeysWith: +)
         stageReached.merge(other.stageReached, uniquingKeysWith: +)
         delivery.merge(other.delivery)
+        engagementCounters.merge(other.engagementCounters, uniquingKeysWith: +)
     }
 }
 
@@ -259,6 +267,8 @@ public struct JourneyReport: Sendable {
     public var heldOutConversions = 0
     public var timesToConvert: [Double] = []
     public var experiments: [ExperimentReport] = []
+    /// Per-step engagement statistics (the table `GET /v1/journeys/{name}/stats` shows).
+    public var engagement: EngagementStats?
     /// Steps reached after a split, per split, variant and step (filled into `experiments`).
     var variantSteps: [String: [String: [String: Int]]] = [:]
 

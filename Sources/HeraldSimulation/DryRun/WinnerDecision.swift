@@ -8,14 +8,12 @@ public import JourneyLanguage
 /// The rule, as docs/semantics.md states it: the first decision is taken `after` the rule's period
 /// from the split's first entrant, then again every day until the end of the replay. At a decision
 /// instant `D`, each variant other than the control counts its entrants (assigned at or before `D`)
-/// and their conversions (at or before `D`). There is a winner when every such variant has at
-/// least the minimum sample, the best conversion rate is higher than every other's, each
-/// comparison has enough data for the normal approximation (``ExperimentStatistics/enoughData(_:_:)``)
-/// and the pooled two-proportion test gives p < 0.05 against every other variant. The control
+/// and their conversions (at or before `D`), and ``WinnerVerdict/judge(journey:split:rule:groups:at:)``
+/// (the service applies the same to its per-variant counters) says whether one won. The control
 /// group never wins and keeps its share.
 public enum WinnerDecision {
     /// How often an undecided rule is looked at again after its period: daily.
-    public static let recheckInterval: Double = 86_400
+    public static let recheckInterval = WinnerVerdict.recheckInterval
 
     /// What was decided for one split's rule.
     public struct Outcome: Sendable, Equatable {
@@ -38,13 +36,7 @@ public enum WinnerDecision {
 
     /// The splits of the catalog's journeys that have a winner rule.
     static func rules(in catalog: JourneyCatalog) -> [(journey: String, split: Split, rule: WinnerRule)] {
-        var rules: [(String, Split, WinnerRule)] = []
-        for program in catalog.journeys {
-            for state in program.states {
-                if case .split(let split) = state.kind, let rule = split.winner { rules.append((program.name, split, rule)) }
-            }
-        }
-        return rules
+        WinnerVerdict.rules(in: catalog)
     }
 
     /// Decides one rule from a replay's timelines (which must not yet apply a winner to this split).
@@ -88,52 +80,16 @@ public enum WinnerDecision {
         var at = first + rule.after
         var reason = "the period ends at \(Value.formatTime(at)), after the replay"
         while at <= until {
-            let groups = competitors.map { v in (name: v, n: count(entries[v] ?? [], atOrBefore: at), c: count(conversions[v] ?? [], atOrBefore: at))
+            let groups = competitors.map { v in
+                WinnerVerdict.Group(
+                    variant: v, entrants: count(entries[v] ?? [], atOrBefore: at), conversions: count(conversions[v] ?? [], atOrBefore: at))
             }
-            let total = groups.reduce(0) { $0 + $1.n }
-            if let short = groups.first(where: { $0.n < rule.minimumPerVariant }) {
-                reason = "at \(Value.formatTime(at)) variant \(short.name) had \(short.n) entrants, fewer than the minimum \(rule.minimumPerVariant)"
-            } else {
-                let rate = { (g: (name: String, n: Int, c: Int)) in Double(g.c) / Double(g.n) }
-                let ranked = groups.sorted { rate($0) != rate($1) ? rate($0) > rate($1) : $0.name < $1.name }
-                let best = ranked[0]
-                let others = ranked.dropFirst()
-                let worstP = others.map { ExperimentStatistics.pValue((best.c, best.n), ($0.c, $0.n)) ?? 1 }.max() ?? 1
-                let tied = others.contains { rate($0) >= rate(best) }
-                let thin = others.contains { !ExperimentStatistics.enoughData((best.c, best.n), ($0.c, $0.n)) }
-                let runnerUp = ranked[1]
-                let evidence =
-                    "conversion \(percent(rate(best))) vs \(percent(rate(runnerUp))) for \(runnerUp.name), p \(pText(worstP)), n=\(grouped(total))"
-                if !tied && !thin && worstP < 0.05 {
-                    let winner = SplitWinner(journey: journey, split: split.name, variant: best.name, since: at, evidence: evidence)
-                    return Outcome(journey: journey, split: split.name, winner: winner, reason: evidence)
-                }
-                reason =
-                    thin
-                    ? "at \(Value.formatTime(at)) too few conversions to tell (\(evidence))"
-                    : "at \(Value.formatTime(at)) no significant difference (\(evidence))"
+            switch WinnerVerdict.judge(journey: journey, split: split.name, rule: rule, groups: groups, at: at) {
+            case .winner(let winner): return Outcome(journey: journey, split: split.name, winner: winner, reason: winner.evidence)
+            case .undecided(let why): reason = why
             }
             at += recheckInterval
         }
         return Outcome(journey: journey, split: split.name, winner: nil, reason: reason)
-    }
-
-    static func percent(_ rate: Double) -> String {
-        String(format: "%.1f %%", rate * 100)
-    }
-
-    static func pText(_ p: Double) -> String {
-        p < 0.001 ? "< 0.001" : String(format: "= %.3f", p)
-    }
-
-    /// `1200` → `1,200`.
-    static func grouped(_ n: Int) -> String {
-        let digits = Array(String(n))
-        var out = ""
-        for (i, d) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(d)
-        }
-        return out
     }
 }

@@ -96,6 +96,7 @@ public struct DryRunJSONRenderer {
                 ])
             ),
             ("global_holdout", .object([("kept_out", .int(j.heldOut)), ("conversions", .int(j.heldOutConversions))])),
+            ("engagement", engagement(j.engagement)),
             (
                 "experiments",
                 .array(
@@ -165,6 +166,14 @@ public struct DryRunJSONRenderer {
                     })
             ),
         ])
+    }
+
+    /// The per-step engagement table: `{"steps": [{"step", "variant", "sent", …, "revenue"}], "total": {…}}`
+    /// (the shape of `GET /v1/journeys/{name}/stats`).
+    static func engagement(_ stats: EngagementStats?) -> JSONNode {
+        guard let stats else { return .null }
+        let rows = stats.rowValues.map(JSONNode.value)
+        return .object([("steps", .array(Array(rows.dropLast()))), ("total", rows.last ?? .null)])
     }
 
     /// A timeline record: `at`, `journey`, `entry`, `kind` and the kind's own fields.
@@ -243,6 +252,15 @@ public struct DryRunJSONRenderer {
                     ("to_step", .string(toStep)), ("deadline", .string(kept ? "kept" : "restarted")), ("line", .number(Double(line))),
                 ])
         case .held(let step): kind("held", [("step", .string(step))])
+        case .engaged(let e):
+            // Sends and conversions have their own records; the statistics section counts these.
+            if e.metric == .sent || e.metric == .converted { return nil }
+            kind(
+                "engagement",
+                [
+                    ("step", .string(e.step)), ("metric", .string(e.metric.rawValue)), ("message", .string(e.message)),
+                    ("message_id", .optional(e.messageID)),
+                ])
         case .resumed(let step, let heldFor): kind("resumed", [("step", .string(step)), ("held_for", .number(heldFor))])
         case .sendTimeChosen(let step, let message, let channel, let choice):
             kind(

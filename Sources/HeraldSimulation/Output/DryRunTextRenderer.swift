@@ -118,6 +118,10 @@ public struct DryRunTextRenderer {
                 if !v.steps.isEmpty { out.append("      steps: " + v.steps.map { "\($0.step) \($0.reached)" }.joined(separator: " · ")) }
             }
         }
+        if let stats = j.engagement, !stats.rows.isEmpty {
+            out.append("  engagement per step (as GET /v1/journeys/\(j.journey)/stats):")
+            out.append(contentsOf: stats.text.split(separator: "\n").map { "    " + $0 })
+        }
         return out
     }
 

@@ -12,6 +12,7 @@ public enum ReasonText {
         case .conflict(let winner, _): "conflict with \(winner)"
         case .noConsent(let channel, let topic): "no consent for \(channel.rawValue)" + (topic.map { " (topic \($0))" } ?? "")
         case .missingContact(let channel): "no \(channel == .sms ? "phone" : channel.rawValue) contact"
+        case .suppressed(let s): "\(s.channel.rawValue) suppressed (\(s.cause.rawValue))"
         case .deferBoundExpired(let bound, let blockedBy): "defer bound \(DurationText.format(bound)) expired; \(summary(blockedBy))"
         case .duplicate: "duplicate"
         case .fellBack(let from, let because): "fell back from \(from.rawValue): \(summary(because))"
@@ -34,6 +35,7 @@ public enum ReasonText {
         case .conflict: "priority conflict"
         case .noConsent(let channel, _): "consent (\(channel.rawValue))"
         case .missingContact(let channel): "missing contact (\(channel.rawValue))"
+        case .suppressed(let s): "suppression (\(s.channel.rawValue))"
         case .deferBoundExpired(_, let blockedBy): rule(blockedBy)
         case .duplicate: "duplicate"
         case .fellBack(_, let because): rule(because)

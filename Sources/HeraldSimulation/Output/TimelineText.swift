@@ -41,6 +41,10 @@ public enum TimelineText {
             TimelineKind.movedByMigrationText(
                 fromVersion: fromVersion, fromStep: fromStep, toVersion: toVersion, toStep: toStep, keptDeadline: kept, line: line)
         case .held(let step): "held at \(step): the journey is paused"
+        case .engaged(let e):
+            // Sends and conversions have their own lines.
+            e.metric == .sent || e.metric == .converted
+                ? nil : "\(e.metric.rawValue) \(e.channel?.rawValue ?? "") \(e.message) [\(e.messageID ?? "")]"
         case .resumed(let step, let heldFor): "resumed at \(step) after holding \(DurationText.format(heldFor))"
         case .sendTimeChosen(_, let message, let channel, let choice): SendTimeText.describe(message: message, channel: channel, choice: choice)
         case .sendTimeEngagement: nil

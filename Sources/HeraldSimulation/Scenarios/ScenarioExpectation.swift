@@ -202,6 +202,7 @@ public struct ScenarioExpectation: Sendable, Hashable {
             case .conflict(let winner, _): ["conflict", "conflict with \(winner)"]
             case .noConsent: ["no consent", "consent"]
             case .missingContact: ["missing contact", "contact"]
+            case .suppressed(let s): ["suppressed", "suppression", s.cause.rawValue]
             case .deferBoundExpired(_, let inner): ["defer bound expired", "defer bound", "bound expired"] + keywords(inner)
             case .duplicate: ["duplicate"]
             case .fellBack(_, let because): ["fell back"] + keywords(because)

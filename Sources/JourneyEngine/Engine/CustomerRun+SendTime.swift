@@ -8,7 +8,7 @@ extension CustomerRun {
     mutating func recordEngagement(_ kind: EngagementHistogram.Kind, _ event: CustomerEvent, at t: Double?) {
         guard let zone = LocalClock.zone(zoneID(journeyZone: nil)) else { return }
         let hour = LocalClock.localHour(of: event.timestamp, in: zone)
-        modifying(&state.engagement) { histogram in
+        modifying(&state.engagementHours) { histogram in
             var updated = histogram ?? EngagementHistogram()
             updated.record(kind, localHour: hour, at: event.timestamp)
             histogram = updated
@@ -38,7 +38,7 @@ extension CustomerRun {
         guard let rule = send.bestTime, send.category == .marketing, let zone = LocalClock.zone(zoneID(journeyZone: program.timeZone))
         else { return t }
         let choice = SendTimeChooser.choose(
-            rule, at: t, zone: zone, customer: state.engagement, audience: audience.weights(journey: program.name, day: UTCDay.of(t)))
+            rule, at: t, zone: zone, customer: state.engagementHours, audience: audience.weights(journey: program.name, day: UTCDay.of(t)))
         record(.sendTimeChosen(step: step, message: send.message, channel: send.channel, choice: choice), instance: i, at: t)
         return choice.at
     }

@@ -61,7 +61,7 @@ extension CustomerRun {
         let requests = due.map { state.pendingSends[$0].request }
         let contact = CustomerContact(
             timeZone: zoneID(journeyZone: nil), hasEmail: !(state.profile.email ?? "").isEmpty,
-            hasPhone: !(state.profile.phone ?? "").isEmpty, subscriptions: state.profile.subscriptions)
+            hasPhone: !(state.profile.phone ?? "").isEmpty, subscriptions: state.profile.subscriptions, suppressions: activeSuppressions())
         let decisions = decide(requests, state.ledger, contact, t)
 
         var done: [Int] = []
@@ -80,17 +80,18 @@ extension CustomerRun {
                     continue
                 }
                 let messageID = "\(request.id)/\(channel.rawValue)"
-                output.outbox.append(
-                    OutboxMessage(
-                        id: messageID, customerID: state.profile.id, journey: request.journey, journeyVersion: pending.journeyVersion,
-                        step: request.step, channel: channel, message: request.send.message, category: request.send.category, at: t,
-                        context: templateContext(pending)))
+                let message = OutboxMessage(
+                    id: messageID, customerID: state.profile.id, journey: request.journey, journeyVersion: pending.journeyVersion,
+                    step: request.step, channel: channel, message: request.send.message, category: request.send.category, at: t,
+                    context: templateContext(pending))
+                output.outbox.append(message)
                 state.ledger.record(LedgerEntry(request: request, channel: channel, at: t))
                 recordDecision(
                     .sent(
                         step: request.step, message: request.send.message, requested: request.send.channel, channel: channel, messageID: messageID,
                         notes: notes),
                     pending, at: t)
+                rememberSent(message, entrySequence: pending.entrySequence, at: t)
             case .deferred(let until, let reason):
                 state.pendingSends[p].deferrals += 1
                 if state.pendingSends[p].deferrals > 1_000 {

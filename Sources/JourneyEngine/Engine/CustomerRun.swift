@@ -362,6 +362,7 @@ struct CustomerRun {
         }
         let matched = MatchedEvent(name: event.name, timestamp: event.timestamp, properties: properties)
         recordHistory(matched, at: t)
+        handleEngagement(event, at: t)
         if let kind = EngagementHistogram.events[event.name] { recordEngagement(kind, event, at: t) }
 
         // Instances that existed before this event: goals, exit events, event waits.
@@ -418,6 +419,7 @@ struct CustomerRun {
                 record(
                     .converted(goal: goal.event, timeToConvert: event.timestamp - entered, variants: state.instances[i].variants),
                     instance: i, at: t)
+                attributeConversion(i, event: event, at: t)
                 if goal.exitOnGoal, state.instances[i].isActive { finish(i, .goal, at: t) }
             }
         }

@@ -39,6 +39,16 @@ extension DecisionReason: CustomStringConvertible {
             case .sms: return "no phone number for sms"
             case .webhook: return "no webhook contact"
             }
+        case .suppressed(let s):
+            let message = s.messageID.map { " of message \($0)" } ?? ""
+            let day = String(calendar.iso8601(s.at).prefix(10))
+            switch s.cause {
+            case .hardBounce, .complaint:
+                return "\(s.channel.rawValue) address suppressed after \(s.cause.rawValue)\(message) on \(day)"
+            case .unsubscribed, .stop:
+                let what = s.topic.map { "topic `\($0)`" } ?? s.channel.rawValue
+                return "unsubscribed from \(what) by \(s.cause.rawValue)\(message) on \(day)"
+            }
         case .deferBoundExpired(let bound, let blockedBy):
             return "not allowed within the \(Duration.text(bound)) defer bound: \(blockedBy.describe(in: calendar))"
         case .duplicate(let requestID):

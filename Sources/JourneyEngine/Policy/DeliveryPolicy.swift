@@ -115,12 +115,15 @@ public struct CustomerContact: Sendable, Hashable {
     /// Consent per channel (`"email"`, `"sms"`, `"webhook"`) and per topic (`"topic:newsletter"`).
     /// A channel missing from the map counts as subscribed; a topic missing counts as subscribed.
     public var subscriptions: [String: Bool]
+    /// The suppressions in force (for the customer's current addresses), newest last.
+    public var suppressions: [Suppression]
 
-    public init(timeZone: String, hasEmail: Bool, hasPhone: Bool, subscriptions: [String: Bool]) {
+    public init(timeZone: String, hasEmail: Bool, hasPhone: Bool, subscriptions: [String: Bool], suppressions: [Suppression] = []) {
         self.timeZone = timeZone
         self.hasEmail = hasEmail
         self.hasPhone = hasPhone
         self.subscriptions = subscriptions
+        self.suppressions = suppressions
     }
 }
 
@@ -147,6 +150,9 @@ public enum DecisionReason: Sendable, Hashable, Codable {
     case conflict(winner: String, winnerPriority: Int)
     case noConsent(channel: Channel, topic: String?)
     case missingContact(channel: Channel)
+    /// An engagement event closed the channel: a hard bounce or complaint suppressed the address,
+    /// an unsubscribe or a `STOP` reply withdrew consent (docs/engagement.md).
+    case suppressed(Suppression)
     /// The `defer up to` bound ran out while the send was still blocked by `blockedBy`.
     indirect case deferBoundExpired(bound: Double, blockedBy: DecisionReason)
     /// This request id was already sent.

@@ -57,15 +57,17 @@ struct PolicyBatch {
 
     private func decideTransactional(_ request: SendRequest) -> DeliveryDecision {
         let channel = request.send.channel
-        if ConsentCheck.hasContact(contact, for: channel) { return .send(channel: channel, notes: []) }
-        let missing = DecisionReason.missingContact(channel: channel)
+        let suppressed = ConsentCheck.suppression(contact, channel: channel, category: .transactional)
+        if suppressed == nil, ConsentCheck.hasContact(contact, for: channel) { return .send(channel: channel, notes: []) }
+        let missing = suppressed ?? DecisionReason.missingContact(channel: channel)
         guard let fallback = fallbackChannel(of: request) else { return .skipped(reason: missing) }
-        if ConsentCheck.hasContact(contact, for: fallback) {
+        let fallbackSuppressed = ConsentCheck.suppression(contact, channel: fallback, category: .transactional)
+        if fallbackSuppressed == nil, ConsentCheck.hasContact(contact, for: fallback) {
             return .send(channel: fallback, notes: [.fellBack(from: channel, because: missing)])
         }
         return .skipped(
             reason: .fallbackBlocked(
-                from: channel, because: missing, fallback: fallback, blockedBy: .missingContact(channel: fallback)))
+                from: channel, because: missing, fallback: fallback, blockedBy: fallbackSuppressed ?? .missingContact(channel: fallback)))
     }
 
     // MARK: Marketing
@@ -81,7 +83,7 @@ struct PolicyBatch {
     private mutating func decideMarketing(_ request: SendRequest) -> DeliveryDecision {
         let channel = request.send.channel
         if let topic = request.send.topic, !ConsentCheck.consents(contact, toTopic: topic) {
-            return .skipped(reason: .noConsent(channel: channel, topic: topic))
+            return .skipped(reason: ConsentCheck.topicSuppression(contact, topic: topic) ?? .noConsent(channel: channel, topic: topic))
         }
         if let block = ConsentCheck.channelBlock(contact, channel: channel, category: .marketing) {
             guard let fallback = fallbackChannel(of: request) else { return .skipped(reason: block) }

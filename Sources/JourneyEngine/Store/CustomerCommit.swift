@@ -100,6 +100,26 @@ public struct JourneyCounter: Sendable, Hashable, Codable {
         self.step = step
         self.metric = metric
     }
+
+    /// The store's count of dead letters not yet retried (journey, version and step empty): kept
+    /// by the store as dead letters are written, retried, discarded, erased and pruned, so that
+    /// nobody counts rows to show it.
+    public static let openDeadLetters = JourneyCounter(journey: "", version: "", step: "", metric: "dead_letters")
+
+    /// The journey-wide counter holding the instant (microseconds since 1970) of the first
+    /// assignment of a variant other than the control at `split`: where a winner rule's period
+    /// starts. Unlike the others it keeps the smallest value written, not the sum (``combine(_:_:metric:)``).
+    public static func firstAssignedMetric(split: String) -> String { "first_assigned:\(split)" }
+
+    /// Whether `metric` keeps the smallest value written instead of the sum.
+    public static func keepsMinimum(_ metric: String) -> Bool { metric.hasPrefix("first_assigned:") }
+
+    /// Two writes of the counter `metric` combined: their sum, or for a ``keepsMinimum(_:)``
+    /// counter the smaller (what the stores do when a commit meets an existing row).
+    public static func combine(_ existing: Int64?, _ delta: Int64, metric: String) -> Int64 {
+        guard let existing else { return delta }
+        return keepsMinimum(metric) ? min(existing, delta) : existing + delta
+    }
 }
 
 /// When the engine must be woken for a customer: the key of the durable timer index

@@ -90,6 +90,12 @@ public protocol JourneyStore: Sendable {
     func setJourneyPaused(_ name: String, paused: Bool) async throws
     func pausedJourneys() async throws -> Set<String>
     func journeyCounters() async throws -> [JourneyCounter: Int64]
+    /// Records the decided winner of a split with a winner rule unless one is recorded for that
+    /// journey and split already; returns the recorded one. The store is the arbiter: every node
+    /// of a cluster adopts what this returns, so a split has one winner.
+    func recordSplitWinner(_ winner: SplitWinner) async throws -> SplitWinner
+    /// Every recorded split winner (an input to the engine: ``JourneyEngine/Options/winners``).
+    func splitWinners() async throws -> [SplitWinner]
 
     // MARK: Revisions
 

@@ -31,10 +31,13 @@ public final class MemoryJourneyStore: JourneyStore {
         var outbox: [String: OutboxRow] = [:]
         var nextToken: Int64 = 1
         var deadLetters: [DeadLetter] = []
+        /// A dead letter was ever written (the durable stores keep the counter's row from then on).
+        var hadDeadLetters = false
         var log: [String: [CustomerLogEntry]] = [:]
         var versions: [String: JourneyProgram] = [:]
         var paused: Set<String> = []
         var counters: [JourneyCounter: Int64] = [:]
+        var winners: [SplitWinner] = []
         var revisions: [JourneyRevision] = []
         /// In acceptance order, which is `(acceptedAt, sequence)` order for one process's clock.
         var inputLog: [InputLogEntry] = []
@@ -144,7 +147,7 @@ public final class MemoryJourneyStore: JourneyStore {
             }
         }
         if commit.change != .erase, !commit.log.isEmpty { c.log[id, default: []].append(contentsOf: commit.log) }
-        for (counter, delta) in commit.counters { c.counters[counter, default: 0] += delta }
+        for (counter, delta) in commit.counters { c.counters[counter] = JourneyCounter.combine(c.counters[counter], delta, metric: counter.metric) }
     }
 
     public func dueWakeUps(until: Double, after: WakeUp?, limit: Int, ownership: ShardOwnership) async throws -> [WakeUp] {
@@ -203,6 +206,7 @@ public final class MemoryJourneyStore: JourneyStore {
                     row.state = .dead
                     row.lastError = reason
                     row.finishedAt = record.at
+                    c.hadDeadLetters = true
                     c.deadLetters.append(
                         DeadLetter(
                             sequence: (c.deadLetters.last?.sequence ?? 0) + 1, message: row.message, attempts: row.attempts,
@@ -313,7 +317,25 @@ public final class MemoryJourneyStore: JourneyStore {
 
     public func pausedJourneys() async throws -> Set<String> { contents.withLock { $0.paused } }
 
-    public func journeyCounters() async throws -> [JourneyCounter: Int64] { contents.withLock { $0.counters } }
+    public func journeyCounters() async throws -> [JourneyCounter: Int64] {
+        contents.withLock { c in
+            var counters = c.counters
+            // As the durable stores keep it (there with triggers; here counted, in memory).
+            let open = c.deadLetters.filter { $0.retriedAt == nil }.count
+            if open > 0 || c.hadDeadLetters { counters[.openDeadLetters] = Int64(open) }
+            return counters
+        }
+    }
+
+    public func recordSplitWinner(_ winner: SplitWinner) async throws -> SplitWinner {
+        contents.withLock { c in
+            if let recorded = c.winners.first(where: { $0.journey == winner.journey && $0.split == winner.split }) { return recorded }
+            c.winners.append(winner)
+            return winner
+        }
+    }
+
+    public func splitWinners() async throws -> [SplitWinner] { contents.withLock { $0.winners } }
 
     public func prune(_ retention: RetentionPolicy, now: Double) async throws -> PruneReport {
         contents.withLock { c in

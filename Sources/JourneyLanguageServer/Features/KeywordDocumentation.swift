@@ -51,7 +51,7 @@ enum KeywordDocumentation {
         "variant": "`variant NAME N%`: one arm of a split, taken by N% of customers.",
         "control": "`control N%`: the split's control group; it skips straight to the step after the split, so its conversions measure the uplift.",
         "winner":
-            "`winner after 14 days by conversion min 500 per variant` in a split: once the period has passed and every variant has the minimum sample, the variant that converts significantly better (95 %) gets the later entrants; the control keeps its share. Decided by the dry-run only in this version: the service refuses to deploy it.",
+            "`winner after 14 days by conversion min 500 per variant` in a split: once the period has passed and every variant has the minimum sample, the variant that converts significantly better (95 %) gets the later entrants; the control keeps its share. The dry-run and the service decide it the same way.",
         "set": "`set customer.NAME = EXPR` updates a customer attribute.",
         "increment":
             "`increment customer.NAME [by EXPR]` adds a number (default 1) to a number, or a duration to a time; a missing value counts as 0.",

@@ -76,10 +76,22 @@ import Testing
         state.recentEventIDs = ["evt-1", "evt-2-with-a-longer-id", "evt-2-with-a-longer-id"]
         state.clock = 1_795_086_400
         state.nextWakeAt = 1_795_086_520
+        state.engagement = CustomerEngagement(
+            messages: [
+                SentMessage(
+                    id: "customer-42/cart_abandonment/2/reminder/email", journey: "cart_abandonment", version: version, entrySequence: 2,
+                    step: "reminder", message: "cart_reminder", channel: .email, variant: "offer=discount", address: "ada@example.com",
+                    at: 1_795_003_600, counted: ["sent", "opened"])
+            ],
+            suppressions: [
+                Suppression(
+                    channel: .email, cause: .hardBounce, address: "ada@example.com", topic: "weekly",
+                    messageID: "customer-42/cart_abandonment/2/reminder/email", at: 1_795_003_700)
+            ])
         var weights = Array(repeating: 0.0, count: 24)
         weights[7] = 0.75
         weights[19] = 3.5
-        state.engagement = EngagementHistogram(weights: weights, asOf: 1_795_080_000, opens: 3, clicks: 2)
+        state.engagementHours = EngagementHistogram(weights: weights, asOf: 1_795_080_000, opens: 3, clicks: 2)
         return state
     }
 
@@ -104,13 +116,13 @@ import Testing
         let bytes = CustomerStateCoding.encode(state)
         #expect(bytes.first == CustomerStateCoding.binaryV2)
         #expect(try CustomerStateCoding.decode(bytes) == state)
-        // Without an engagement histogram the state is written in format 1, as before.
+        // Without a send-time histogram: the same record up to its last byte, the empty optional.
         var without = state
-        without.engagement = nil
-        let v1 = CustomerStateCoding.encode(without)
-        #expect(v1.first == CustomerStateCoding.binaryV1)
-        #expect(try CustomerStateCoding.decode(v1) == without)
-        #expect(Array(bytes.prefix(v1.count).dropFirst()) == Array(v1.dropFirst()), "format 2 is format 1 and then the histogram")
+        without.engagementHours = nil
+        let shorter = CustomerStateCoding.encode(without)
+        #expect(shorter.first == CustomerStateCoding.binaryV2)
+        #expect(try CustomerStateCoding.decode(shorter) == without)
+        #expect(shorter.count < bytes.count)
         #expect(try CustomerStateCoding.decode(Data(bytes)) == state)
     }
 
@@ -184,8 +196,8 @@ import Testing
     }
 
     @Test func aDamagedEngagementHistogramIsCorrupt() {
-        var bytes = CustomerStateCoding.encode(CustomerState(profile: CustomerProfile(id: "c")))
-        bytes[0] = CustomerStateCoding.binaryV2
+        // A customer without a histogram ends with its absent-optional marker; a present one follows 1.
+        let bytes = Array(CustomerStateCoding.encode(CustomerState(profile: CustomerProfile(id: "c"))).dropLast()) + [1]
         let asOf = [UInt8](repeating: 0, count: 8)
         #expect(Self.corruptMessage(bytes + asOf + [0, 0, 1, 24] + asOf)?.contains("engagement hour 24") == true)
         #expect(Self.corruptMessage(bytes + asOf + [0, 0, 25] + [UInt8](repeating: 0, count: 40))?.contains("25 engagement hours") == true)

@@ -178,6 +178,7 @@ struct ByteReader {
 /// The leading byte of every record the stores write in binary.
 enum StoreRecordFormat {
     static let binaryV1: UInt8 = 0x01
-    /// v1 followed by the customer's engagement histogram (written only for a customer that has one).
+    /// ``CustomerState`` only: the v1 fields, then its ``CustomerEngagement`` and its optional
+    /// ``EngagementHistogram``.
     static let binaryV2: UInt8 = 0x02
 }

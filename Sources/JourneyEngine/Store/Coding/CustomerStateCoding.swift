@@ -6,32 +6,32 @@ public import JourneyLanguage
 /// read on every load).
 ///
 /// The first byte says which format follows:
-/// - `0x02` (``binaryV2``): v1, then the engagement histogram (its non-zero hours only).
 /// - `0x01` (``binaryV1``): fields in declaration order; varint integers, 8-byte little-endian
 ///   doubles, strings with back references for repeats (``ByteWriter``), a tag byte per `Value`
 ///   and per enum case. A change to the stored fields gets a new format byte; decoding keeps
 ///   reading the older ones.
+/// - `0x02` (``binaryV2``): the v1 fields, then the customer's ``CustomerEngagement`` (the messages
+///   engagement events are tied to, and suppressions) and its optional ``EngagementHistogram``
+///   (opens and clicks by local hour, its non-zero hours only). v1 records read with neither.
 /// - `{` (or JSON whitespace): the JSON that stores wrote before the binary format, read with
 ///   `JSONDecoder` so existing rows still load (they are rewritten in binary on their next commit).
 ///
 /// ```swift
-/// let bytes = CustomerStateCoding.encode(state)          // [UInt8], starts with 0x01
+/// let bytes = CustomerStateCoding.encode(state)          // [UInt8], starts with 0x02
 /// let again = try CustomerStateCoding.decode(bytes)      // == state
 /// ```
 public enum CustomerStateCoding {
     /// The format byte of the first binary version.
     public static let binaryV1: UInt8 = StoreRecordFormat.binaryV1
-
-    /// Encodes the aggregate in the current binary format.
-    /// The format byte of the second binary version: v1 and then the engagement histogram. A
-    /// customer without one is still written as v1.
+    /// The format byte of the second binary version: the first's fields, then
+    /// ``CustomerState/engagement`` and ``CustomerState/engagementHours``.
     public static let binaryV2: UInt8 = StoreRecordFormat.binaryV2
 
+    /// Encodes the aggregate in the current binary format (v2).
     public static func encode(_ state: CustomerState) -> [UInt8] {
         var writer = ByteWriter()
-        writer.byte(state.engagement == nil ? StoreRecordFormat.binaryV1 : StoreRecordFormat.binaryV2)
+        writer.byte(StoreRecordFormat.binaryV2)
         writer.write(state)
-        if let engagement = state.engagement { writer.write(engagement) }
         return writer.bytes
     }
 
@@ -70,6 +70,33 @@ extension ByteWriter {
         array(state.recentEventIDs) { $0.string($1) }
         optional(state.clock) { $0.double($1) }
         optional(state.nextWakeAt) { $0.double($1) }
+        // Binary v2: engagement, then the send-time histogram (v1 records read with neither).
+        write(state.engagement)
+        optional(state.engagementHours) { $0.write($1) }
+    }
+
+    mutating func write(_ engagement: CustomerEngagement) {
+        array(engagement.messages) { w, m in
+            w.string(m.id)
+            w.string(m.journey)
+            w.string(m.version)
+            w.int(m.entrySequence)
+            w.string(m.step)
+            w.string(m.message)
+            w.string(m.channel.rawValue)
+            w.optional(m.variant) { $0.string($1) }
+            w.optional(m.address) { $0.string($1) }
+            w.double(m.at)
+            w.array(m.counted) { $0.string($1) }
+        }
+        array(engagement.suppressions) { w, s in
+            w.string(s.channel.rawValue)
+            w.string(s.cause.rawValue)
+            w.optional(s.address) { $0.string($1) }
+            w.optional(s.topic) { $0.string($1) }
+            w.optional(s.messageID) { $0.string($1) }
+            w.double(s.at)
+        }
     }
 
     /// Only the non-zero hours: (hour, weight) pairs.
@@ -259,7 +286,10 @@ extension ByteReader {
         state.recentEventIDs = try array { try $0.string() }
         state.clock = try optional { try $0.double() }
         state.nextWakeAt = try optional { try $0.double() }
-        if format >= StoreRecordFormat.binaryV2 { state.engagement = try readEngagementHistogram() }
+        if format >= StoreRecordFormat.binaryV2 {
+            state.engagement = try readEngagement()
+            state.engagementHours = try optional { try $0.readEngagementHistogram() }
+        }
         return state
     }
 
@@ -276,6 +306,29 @@ extension ByteReader {
             weights[hour] = try double()
         }
         return EngagementHistogram(weights: weights, asOf: asOf, opens: opens, clicks: clicks)
+    }
+
+    mutating func readEngagement() throws -> CustomerEngagement {
+        func channel(_ r: inout ByteReader) throws -> Channel {
+            let raw = try r.string()
+            guard let channel = Channel(rawValue: raw) else { throw r.corrupt("unknown channel `\(raw)`") }
+            return channel
+        }
+        let messages = try array { r in
+            SentMessage(
+                id: try r.string(), journey: try r.string(), version: try r.string(), entrySequence: try r.int(), step: try r.string(),
+                message: try r.string(), channel: try channel(&r), variant: try r.optional { try $0.string() },
+                address: try r.optional { try $0.string() }, at: try r.double(), counted: try r.array { try $0.string() })
+        }
+        let suppressions = try array { r in
+            let channel = try channel(&r)
+            let raw = try r.string()
+            guard let cause = Suppression.Cause(rawValue: raw) else { throw r.corrupt("unknown suppression cause `\(raw)`") }
+            return Suppression(
+                channel: channel, cause: cause, address: try r.optional { try $0.string() }, topic: try r.optional { try $0.string() },
+                messageID: try r.optional { try $0.string() }, at: try r.double())
+        }
+        return CustomerEngagement(messages: messages, suppressions: suppressions)
     }
 
     mutating func readProfile() throws -> CustomerProfile {

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The statistics the dry-run report gives per experiment variant: a 95 % interval for the
+/// The statistics of experiment variants (the dry-run report gives them per variant; winner rules
+/// are decided with them in the dry-run and the service alike): a 95 % interval for the
 /// conversion rate (Wilson score), a 95 % interval for the difference against the control group
 /// (Newcombe's hybrid score method, from the two Wilson intervals), and the p-value of a pooled
 /// two-proportion z-test. Samples too small for the normal approximation are flagged instead of
