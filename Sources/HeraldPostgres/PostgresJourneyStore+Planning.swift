@@ -23,3 +23,15 @@ extension PostgresJourneyStore: WaitingInstanceCounting {
         return tally.result
     }
 }
+
+extension PostgresJourneyStore: CustomerScanning {
+    public func customerPage(after: String, limit: Int) async throws -> [(id: String, state: CustomerState)] {
+        var page: [(id: String, state: CustomerState)] = []
+        for try await (id, state) in try await client.query(
+            "SELECT id, state FROM customers WHERE id COLLATE \"C\" > \(after) ORDER BY id COLLATE \"C\" LIMIT \(limit)", logger: logger
+        ).decode((String, Data).self) {
+            page.append((id: id, state: try CustomerStateCoding.decode(state)))
+        }
+        return page
+    }
+}

@@ -20,3 +20,13 @@ extension SQLiteJourneyStore: WaitingInstanceCounting {
         return tally.result
     }
 }
+
+extension SQLiteJourneyStore: CustomerScanning {
+    public func customerPage(after: String, limit: Int) async throws -> [(id: String, state: CustomerState)] {
+        let page = try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, state FROM customers WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit])
+                .map { (row: Row) -> (String, Data) in (row["id"], row["state"]) }
+        }
+        return try page.map { (id: $0.0, state: try CustomerStateCoding.decode($0.1)) }
+    }
+}

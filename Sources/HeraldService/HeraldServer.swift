@@ -25,6 +25,10 @@ public struct HeraldServer: Sendable {
     public let store: any JourneyStore
     public let registry: JourneyRegistry
     public let metrics: ServiceMetrics
+    /// How many migration sweeps have reached the last customer since start (a deployment whose
+    /// journeys declare a migration starts one; see docs/changing-journeys.md).
+    public var completedMigrationSweeps: Int { migrationSweeps() }
+    let migrationSweeps: @Sendable () -> Int
 
     /// Builds everything and deploys the journeys. Throws when the configuration is invalid or
     /// the journeys do not check (``JourneyRegistry/Refused``, with the diagnostics).
@@ -45,7 +49,8 @@ public struct HeraldServer: Sendable {
         let timers = NearTimers(horizon: configuration.timers.horizonSeconds, capacity: configuration.timers.maxInMemory)
         let registry = JourneyRegistry(
             directory: configuration.journeys, store: store, clock: clock,
-            onResume: { timers.signal.notify() })  // the scheduler wakes the customers holding its work
+            onResume: { timers.signal.notify() },  // the scheduler wakes the customers holding its work
+            onDeploy: { files, revision in delivery.deployed(files, revision: revision) })  // its message templates
         try await registry.reload(source: "startup")
 
         let metrics = ServiceMetrics()
@@ -73,6 +78,9 @@ public struct HeraldServer: Sendable {
             perDestination: configuration.delivery.perDestinationConcurrency, lease: configuration.delivery.leaseSeconds)
         let housekeeping = HousekeepingService(
             store: store, registry: registry, timers: timers, metrics: metrics, retention: configuration.retention, clock: clock, logger: logger)
+        let migrationSweep = MigrationSweep(
+            store: store, registry: registry, ownership: ownership, clock: clock, logger: logger,
+            dispatch: { await processing.dispatch($0) })
         let readiness = Readiness()
 
         let router = Router(context: BasicRequestContext.self)
@@ -92,7 +100,7 @@ public struct HeraldServer: Sendable {
         // The application's service group stops in reverse order: the HTTP server first, then
         // delivery, timers and processing finish what they are doing.
         var services: [any Service] = [
-            processing, scheduler, deliveryWorker, housekeeping, ReloadOnHangup(registry: registry, logger: logger),
+            processing, scheduler, deliveryWorker, housekeeping, migrationSweep, ReloadOnHangup(registry: registry, logger: logger),
             ReadinessService(readiness: readiness),
         ]
         if let renewal = leasing.renewal {
@@ -120,7 +128,9 @@ public struct HeraldServer: Sendable {
                 await onListening(port)
             },
             logger: logger)
-        return HeraldServer(application: application, store: store, registry: registry, metrics: metrics)
+        return HeraldServer(
+            application: application, store: store, registry: registry, metrics: metrics,
+            migrationSweeps: { migrationSweep.snapshot.completed })
     }
 }
 

@@ -137,6 +137,9 @@ public enum ExitReason: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The version the instance entered with is no longer held and its state has no counterpart
     /// in the current version.
     case versionRetired
+    /// The journey's current version declares a migration that takes customers waiting at this
+    /// step out of the journey (`migrate from STEP exit`, `migrate others exit`).
+    case migration
     /// The instance ran too many steps without waiting (a cycle of action steps).
     case stepLimit
     /// The program pointed at a state that does not exist.
@@ -150,6 +153,7 @@ public enum ExitReason: Sendable, Hashable, Codable, CustomStringConvertible {
         case .condition: "exit condition"
         case .goal: "goal"
         case .versionRetired: "version retired"
+        case .migration: "exited by migration"
         case .stepLimit: "step limit"
         case .invalidState(let id): "invalid state \(id)"
         }

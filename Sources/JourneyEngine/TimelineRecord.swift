@@ -56,6 +56,12 @@ public enum TimelineKind: Sendable, Hashable, Codable {
     /// The instance moved to the current version of its journey because its own version is no
     /// longer held (mapped by state label).
     case migrated(from: String, to: String, step: String)
+    /// The journey's current version declares a migration (`migrate from … to …`, at `line` of
+    /// its file) and it moved the instance from `fromStep` of version `fromVersion` to `toStep` of
+    /// the current version `toVersion`, keeping the wait's deadline or restarting it.
+    /// An instance the declaration takes out of the journey gets an `exited` record with
+    /// ``ExitReason/migration`` instead.
+    case movedByMigration(fromVersion: String, fromStep: String, toVersion: String, toStep: String, keptDeadline: Bool, line: Int)
     /// The instance's journey is paused: it holds at `step` (no timer fires, no event wait
     /// advances, no send is decided) until the journey is resumed.
     case held(step: String)
@@ -70,6 +76,17 @@ public enum TimelineKind: Sendable, Hashable, Codable {
     /// An engagement event (opened, clicked) for a message of this journey, at `localHour` in the
     /// customer's zone: counted into the journey's audience hours (``AudienceHours``).
     case sendTimeEngagement(localHour: Int)
+}
+
+extension TimelineKind {
+    /// `moved from 3f2a9c1d0b7e wait_1_hour to 81c4e0d2aa19 wait_2_hours, deadline kept (migrate, line 4)`:
+    /// how timelines (the dry-run's and the service's customer log) say a declared migration moved
+    /// an instance.
+    public static func movedByMigrationText(
+        fromVersion: String, fromStep: String, toVersion: String, toStep: String, keptDeadline: Bool, line: Int
+    ) -> String {
+        "moved from \(fromVersion.prefix(12)) \(fromStep) to \(toVersion.prefix(12)) \(toStep), deadline \(keptDeadline ? "kept" : "restarted") (migrate, line \(line))"
+    }
 }
 
 /// What made a customer enter (or try to enter) a journey.

@@ -145,7 +145,8 @@ struct PlanCommandTests {
         #expect(declared.stdout.contains("5 at wait_1_hour (version"), "\(declared.stdout)")
         #expect(
             declared.stdout.contains("declared (line 9): migrate to ")
-                && declared.stdout.contains(" wait_2_hours, deadline kept (not applied by this build: finishes on its version)"),
+                && declared.stdout.contains(" wait_2_hours, deadline kept\n")
+                && declared.stdout.contains("5 waiting instance(s): 5 migrate, 0 exit by migration, 0 finish on their version."),
             "\(declared.stdout)")
         try edited.write(to: file, atomically: true, encoding: .utf8)
 

@@ -211,3 +211,40 @@ struct ReplayTests {
         }
     }
 }
+
+/// `Replay` with a deployment instant: the candidate side replays the base until then and the
+/// candidate after, so a migration the candidate declares applies at the switch, as in the service.
+struct ReplayDeploymentTests {
+    @Test func aDeclaredMigrationAppliesAtTheDeployment() throws {
+        let base = try ReplayTests.catalog(.base)
+        var edited = ReplayTests.JourneySet.candidate
+        edited.journeys["cart"] = ReplayTests.JourneySet.journey(
+            "cart", on: "cart.updated", ["wait 2 hours", "send webhook reminder transactional"]
+        ).replacingOccurrences(of: "  entry always\n", with: "  entry always\n  migrate from wait_1_hour to wait_2_hours keep deadline\n")
+        let candidate = try ReplayTests.catalog(edited)
+        let log = try ReplayTests.writeLog(ReplayTests.log(carts: 3, signups: 0))
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let start = 1_780_000_000.0
+        let replay = Replay(base: base, candidate: candidate)
+
+        // From the start, every reminder comes an hour later.
+        let fromStart = try replay.run(log: log).difference
+        let reminders = try ReplayTests.label(base, "cart", sending: "reminder")
+        #expect(fromStart.steps[.init(journey: "cart", step: reminders)]?.moved == 3)
+
+        // Deployed 30 minutes in: the customers waiting in wait_1_hour move with their deadline
+        // kept, so the reminders keep their time; v2 has no nudge.
+        var options = ReplayOptions(customer: "cart-0")
+        options.deployAt = start + 30 * 60
+        let deployed = try replay.run(log: log, options: options)
+        let steps = deployed.difference.steps
+        let reminder = steps[.init(journey: "cart", step: reminders)]
+        #expect(reminder?.moved == 0 && reminder?.unchanged == 3, "\(steps)")
+        let nudges = try ReplayTests.label(base, "cart", sending: "nudge")
+        #expect(steps[.init(journey: "cart", step: nudges)]?.removed == 3)
+        let moved = try #require(deployed.customer).candidate.timeline.first {
+            if case .movedByMigration(_, "wait_1_hour", _, "wait_2_hours", true, _) = $0.kind { true } else { false }
+        }
+        #expect(moved?.at == start + 30 * 60)
+    }
+}

@@ -162,10 +162,21 @@ enum PlanText {
         func count(_ status: DeploymentPlan.Status) -> Int { plan.journeys.filter { $0.status == status }.count }
         let allSteps = plan.journeys.flatMap(\.steps)
         func steps(_ change: DeploymentPlan.StepChange.Change) -> Int { allSteps.filter { $0.change == change }.count }
-        let waiting = plan.journeys.reduce(0) { $0 + $1.waitingTotal }
+        let all = plan.journeys.flatMap(\.waiting)
+        let waiting = all.reduce(0) { $0 + $1.count }
+        let moving = all.filter { $0.migration?.action == .move }.reduce(0) { $0 + $1.count }
+        let exiting = all.filter { $0.migration?.action == .exit }.reduce(0) { $0 + $1.count }
         let journeys = "journeys: \(count(.added)) added, \(count(.changed)) changed, \(count(.removed)) removed"
         let stepText = "steps: \(steps(.added)) added, \(steps(.changed)) changed, \(steps(.moved)) moved, \(steps(.removed)) removed"
-        let verdict = plan.refused ? "the reload would be refused" : "\(waiting) waiting instance(s) finish on their version"
+        let verdict: String
+        if plan.refused {
+            verdict = "the reload would be refused"
+        } else if moving + exiting > 0 {
+            verdict =
+                "\(waiting) waiting instance(s): \(moving) migrate, \(exiting) exit by migration, \(waiting - moving - exiting) finish on their version"
+        } else {
+            verdict = "\(waiting) waiting instance(s) finish on their version"
+        }
         return "Plan: \(journeys); \(stepText); \(verdict)."
     }
 }

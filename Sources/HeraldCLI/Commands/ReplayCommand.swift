@@ -43,6 +43,12 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "End of the replay (RFC 3339; default: 7 days after the last input). Timers due by then fire.")
     var until: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Deploy the candidate at this instant (RFC 3339) instead of running it from the start: customers in flight then stay on the base's version or move as the candidate declares (migrate …).",
+            valueName: "time"))
+    var deployAt: String?
+
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
@@ -57,6 +63,12 @@ struct ReplayCommand: AsyncParsableCommand {
         let baseSet = try JourneySetSource(argument: base, flag: "base")
         let candidateSet = try JourneySetSource(argument: candidate, flag: "candidate")
         var options = ReplayOptions(customer: customer)
+        if let deployAt {
+            guard let t = Value.parseTime(deployAt) else {
+                throw ValidationError("--deploy-at must be an RFC 3339 time such as 2026-03-09T00:00:00Z")
+            }
+            options.deployAt = t
+        }
         if let until {
             guard let t = Value.parseTime(until) else { throw ValidationError("--until must be an RFC 3339 time such as 2026-03-09T00:00:00Z") }
             options.until = t

@@ -15,11 +15,30 @@ import Synchronization
 /// let content = try renderer.render("welcome", for: .email, context: TemplateContext(customer: ["first_name": "Ada"]))
 /// ```
 public final class MessageRenderer: Sendable {
-    public let messagesDirectory: String
-    private let cache = Mutex<[String: MessageTemplates]>([:])
+    /// Where the templates come from: a directory, or files held in memory (a deployed revision's).
+    private struct Source: Sendable {
+        var directory: String
+        /// `<message>/<file>` → template source, when the templates are a revision's.
+        var files: [String: String]?
+        var cache: [String: MessageTemplates] = [:]
+    }
+    private let source: Mutex<Source>
+
+    /// The directory templates are read from, or the label of the files in use (``use(files:label:)``).
+    public var messagesDirectory: String { source.withLock { $0.directory } }
 
     public init(messagesDirectory: String) {
-        self.messagesDirectory = messagesDirectory
+        source = Mutex(Source(directory: messagesDirectory, files: nil))
+    }
+
+    /// Renders from these files from now on, not from the directory: what the service does with
+    /// the templates of the revision it deploys, so a restored revision renders its own text.
+    ///
+    /// - Parameters:
+    ///   - files: `<message>/<file>` (such as `welcome/subject.mustache`) → template source.
+    ///   - label: what errors name as the messages directory (`revision 3/messages`).
+    public func use(files: [String: String], label: String) {
+        source.withLock { $0 = Source(directory: label, files: files) }
     }
 
     /// The renderer for `<journeysDirectory>/messages`.
@@ -99,9 +118,12 @@ public final class MessageRenderer: Sendable {
     }
 
     private func load(_ name: String) throws(TemplateError) -> MessageTemplates {
-        if let cached = cache.withLock({ $0[name] }) { return cached }
-        let loaded = try MessageTemplates(directory: messagesDirectory, name: name)
-        cache.withLock { $0[name] = loaded }
+        let (directory, files, cached) = source.withLock { ($0.directory, $0.files, $0.cache[name]) }
+        if let cached { return cached }
+        let loaded = try MessageTemplates(directory: directory, name: name, files: files)
+        source.withLock { s in
+            if s.directory == directory { s.cache[name] = loaded }  // not if the source changed meanwhile
+        }
         return loaded
     }
 }
@@ -115,9 +137,29 @@ private struct MessageTemplates: Sendable {
     var sms: MessageTemplate?
     var webhook: MessageTemplate?
 
-    init(directory messagesDirectory: String, name: String) throws(TemplateError) {
+    init(directory messagesDirectory: String, name: String, files: [String: String]? = nil) throws(TemplateError) {
         let valid = !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
         directory = (messagesDirectory as NSString).appendingPathComponent(name)
+        if let files {
+            guard valid, files.keys.contains(where: { $0.hasPrefix(name + "/") }) else {
+                let known = Set(files.keys.compactMap { $0.split(separator: "/").first.map(String.init) })
+                let hint = TemplateOutline.closest(to: name, in: known.sorted()).map { "; did you mean `\($0)`?" } ?? ""
+                throw TemplateError(.messageNotFound, "no message `\(name)` in \(messagesDirectory)\(hint)", file: directory)
+            }
+            func template(_ file: String, _ escaping: MessageTemplate.Escaping) throws(TemplateError) -> MessageTemplate? {
+                guard let source = files["\(name)/\(file)"] else { return nil }
+                return try MessageTemplate(file: (directory as NSString).appendingPathComponent(file), source: source, escaping: escaping)
+            }
+            subject = try template("subject.mustache", .none)
+            html = try template("body.html.mustache", .html)
+            text = try template("body.txt.mustache", .none)
+            sms = try template("sms.mustache", .none)
+            webhook = try template("webhook.json.mustache", .json)
+            if subject == nil, html == nil, text == nil, sms == nil, webhook == nil {
+                throw TemplateError(.messageNotFound, "message folder `\(name)` holds no templates", file: directory)
+            }
+            return
+        }
         var isDirectory: ObjCBool = false
         guard valid, FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             let known = (try? FileManager.default.contentsOfDirectory(atPath: messagesDirectory)) ?? []

@@ -35,6 +35,13 @@ public struct ChannelsDelivery: MessageDelivery {
         return await dispatcher.attempt(outgoing)
     }
 
+    /// Renders the revision's message templates (`messages/<name>/<file>`) from now on.
+    public func deployed(_ files: [RevisionFile], revision: Int64) {
+        var templates: [String: String] = [:]
+        for file in files where file.path.hasPrefix("messages/") { templates[String(file.path.dropFirst("messages/".count))] = file.contents }
+        renderer.use(files: templates, label: "revision \(revision)/messages")
+    }
+
     public func destination(of message: OutboxMessage) -> DeliveryDestination {
         dispatcher.destination(channel: message.channel, webhookURL: message.context["customer"]?.fields?["webhook_url"]?.stringValue)
     }

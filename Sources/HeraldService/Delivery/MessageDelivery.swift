@@ -14,9 +14,17 @@ public protocol MessageDelivery: Sendable {
     /// (one hanging webhook endpoint must not hold the slots of the others). By default one
     /// destination per channel, without a bound of its own.
     func destination(of message: OutboxMessage) -> DeliveryDestination
+
+    /// A journey set was deployed (at start, by a reload, a restore, or another node of a
+    /// cluster): `files` are its revision's files. A delivery that renders templates renders
+    /// from these from now on (``ChannelsDelivery`` does), so a restored revision's messages
+    /// have its own text, not what the journeys directory holds now. By default nothing.
+    func deployed(_ files: [RevisionFile], revision: Int64)
 }
 
 extension MessageDelivery {
+    public func deployed(_ files: [RevisionFile], revision: Int64) {}
+
     public func destination(of message: OutboxMessage) -> DeliveryDestination {
         DeliveryDestination(key: message.channel.rawValue, maxConcurrency: .max)
     }

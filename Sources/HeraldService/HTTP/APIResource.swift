@@ -74,6 +74,7 @@ enum APIResource {
         case .condition: "exit_condition"
         case .goal: "goal"
         case .versionRetired: "version_retired"
+        case .migration: "migration"
         case .stepLimit: "step_limit"
         case .invalidState: "invalid_state"
         }
@@ -130,6 +131,8 @@ enum APIResource {
                 fields.merge([
                     "outcome": .string("cancelled"), "step": .string(step), "message": .string(message), "channel": .string(channel.rawValue),
                 ]) { $1 }
+            case .movedByMigration(_, _, _, let step, _, _):
+                fields["step"] = .string(step)
             case .sendTimeChosen(let step, let message, let channel, let choice):
                 fields.merge([
                     "step": .string(step), "message": .string(message), "channel": .string(channel.rawValue), "until": time(choice.at),

@@ -16,14 +16,21 @@ extension JourneyRegistry {
 
     /// What reloading the directory would do (`POST /v1/journeys/reload?plan=true`): changes nothing.
     public func plan() async throws -> PlanReport {
-        try await Self.plan(directory: directory, live: current?.catalog.journeys ?? [], store: store)
+        try await Self.plan(directory: directory, live: current?.catalog.journeys ?? [], archive: current?.archive, store: store)
     }
 
     /// What deploying `directory` over `live` would do to the instances `store` holds. `herald plan
     /// --data` calls this with the store's current revision as `live` (``liveJourneys(in:)``).
-    public static func plan(directory: String, live: [JourneyProgram], store: any JourneyStore) async throws -> PlanReport {
+    ///
+    /// `archive` is every version deployed (read from the store when `nil`): a declared migration
+    /// is checked against the version its customers wait in.
+    public static func plan(
+        directory: String, live: [JourneyProgram], archive: [JourneyProgram]? = nil, store: any JourneyStore
+    ) async throws -> PlanReport {
         guard let counting = store as? any WaitingInstanceCounting else { throw PlanUnavailable() }
         let waiting = try await counting.waitingInstances()
+        var versions = archive ?? []
+        if archive == nil { versions = try await store.journeyVersions() }
         switch JourneyCompiler.compileForService(directory: directory) {
         case .success(let (catalog, warnings)):
             let migrations = DeploymentPlan.unknownMigrationSteps(live: live, candidate: catalog.journeys).map {
@@ -31,7 +38,9 @@ extension JourneyRegistry {
                     file: $0.at.file, line: $0.at.line, column: $0.at.column, severity: "warning", message: $0.message,
                     id: "E083-unknown-live-step")
             }
-            return PlanReport(plan: DeploymentPlan(live: live, candidate: catalog.journeys, waiting: waiting), diagnostics: warnings + migrations)
+            return PlanReport(
+                plan: DeploymentPlan(live: live, candidate: catalog.journeys, waiting: waiting, archive: versions), diagnostics: warnings + migrations
+            )
         case .failure(let refused):
             let reasons = refused.diagnostics.map { "\($0.file):\($0.line):\($0.column): \($0.severity): \($0.message)" }
             return PlanReport(plan: DeploymentPlan(live: live, candidate: nil, waiting: waiting, reasons: reasons), diagnostics: refused.diagnostics)
@@ -66,6 +75,18 @@ extension JourneyRegistry {
     }
 }
 
+extension DeploymentPlan.PlannedMigration {
+    /// `{"action": "move", "to_version", "to_step", "deadline": "kept" | "restarted", "line"}`.
+    var apiValue: Value {
+        .object([
+            "action": .string(action.rawValue), "to_version": toVersion.map(Value.string) ?? .null,
+            "to_step": toStep.map(Value.string) ?? .null,
+            "deadline": keepDeadline.map { .string($0 ? "kept" : "restarted") } ?? .null,
+            "line": line.map { .number(Double($0)) } ?? .null,
+        ])
+    }
+}
+
 extension DeploymentPlan {
     /// The plan as the API returns it (`docs/openapi.yaml`, `ReloadPlan`).
     public var apiValue: Value {
@@ -91,6 +112,7 @@ extension DeploymentPlan {
                                 .object([
                                     "version": .string($0.version), "step": .string($0.step), "count": .number(Double($0.count)),
                                     "live": .bool($0.live), "outcome": .string($0.outcome),
+                                    "migration": $0.migration.map(\.apiValue) ?? .null,
                                 ])
                             }),
                         "waiting_total": .number(Double(j.waitingTotal)),

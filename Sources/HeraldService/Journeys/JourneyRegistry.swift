@@ -63,14 +63,18 @@ public final class JourneyRegistry: Sendable {
     private let resumes = Atomic<Int>(0)
     /// Called after each such deployment (the server wakes the timer scheduler with it).
     private let onResume: @Sendable () -> Void
+    /// Called with each deployed revision's files and number (the server hands them to the
+    /// delivery, which renders that revision's message templates).
+    private let onDeploy: @Sendable ([RevisionFile], Int64) -> Void
     /// Serialises reloads and pauses (they read, compile and swap).
     private let reloading = AsyncLock()
 
     public init(
         directory: String, store: any JourneyStore, clock: ServiceClock, options: JourneyEngine.Options = JourneyEngine.Options(),
-        onResume: @escaping @Sendable () -> Void = {}
+        onResume: @escaping @Sendable () -> Void = {}, onDeploy: @escaping @Sendable ([RevisionFile], Int64) -> Void = { _, _ in }
     ) {
         self.onResume = onResume
+        self.onDeploy = onDeploy
         self.directory = directory
         self.options = options
         self.store = store
@@ -139,6 +143,7 @@ public final class JourneyRegistry: Sendable {
             guard let revision = try await store.revision(number) else { return nil }
             let (catalog, warnings) = try Self.compile(revision)
             try await install(catalog: catalog, warnings: warnings, revision: revision.summary, now: clock.now())
+            onDeploy(revision.files, revision.number)
             return revision.summary
         }
     }
@@ -165,6 +170,9 @@ public final class JourneyRegistry: Sendable {
         let previous = current?.catalog
         let recording = try await store.recordRevision(draft, at: now)
         try await install(catalog: catalog, warnings: warnings, revision: recording.revision, now: now)
+        // The files deployed are the draft's (when nothing new was recorded, the current
+        // revision holds the same content).
+        onDeploy(draft.files, recording.revision.number)
         var changes: [ReloadReport.Change] = []
         for journey in catalog.journeys {
             let old = previous?.journey(named: journey.name)

@@ -132,6 +132,13 @@ public struct CustomerStepper: Sendable {
                     result.wakesFired += 1
                     touched = true
                     state = current
+                } else if !touched, !engine.pendingMigrations(in: current).isEmpty {
+                    // The current version declares a migration that moves this customer (the
+                    // migration sweep woke it): the engine applies it at `now`.
+                    let before = current
+                    absorb(engine.handle(.wake, state: &current, now: now), before: before)
+                    touched = true
+                    state = current
                 } else if wakes[id] != nil, !touched {
                     // A stale wake-up: the timer moved since it was read. Re-offer the stored time,
                     // or store the right one when it differs (a held customer's recheck came due,

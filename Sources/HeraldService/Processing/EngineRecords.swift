@@ -79,6 +79,11 @@ public struct EngineRecords: Sendable {
                 log(record, "held", "held at \(step): \(record.journey) is paused")
             case .resumed(let step, let heldFor):
                 log(record, "resumed", "resumed at \(step) after holding \(DurationText.format(heldFor))")
+            case .movedByMigration(let fromVersion, let fromStep, let toVersion, let toStep, let kept, let line):
+                log(
+                    record, "migrated",
+                    TimelineKind.movedByMigrationText(
+                        fromVersion: fromVersion, fromStep: fromStep, toVersion: toVersion, toStep: toStep, keptDeadline: kept, line: line))
             case .variantAssigned(let split, let variant, let isControl, let winner):
                 count(record, "", Self.variantMetric(split: split, variant: variant))
                 // The dry-run's words (TimelineText): a decided winner says why it took the customer's place.

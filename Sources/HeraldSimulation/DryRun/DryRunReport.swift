@@ -200,8 +200,8 @@ struct ReportTally {
                 delivery.record(journey: journey, reason: reason)
             case .sendCancelled:
                 builders.values[b].decisions.cancelled += 1
-            case .waiting, .eventReceived, .timedOut, .attributesUpdated, .migrated, .held, .resumed, .sendTimeChosen, .sendTimeEngagement,
-                .engaged:
+            case .waiting, .eventReceived, .timedOut, .attributesUpdated, .migrated, .movedByMigration, .held, .resumed, .sendTimeChosen,
+                .sendTimeEngagement, .engaged:
                 break
             }
         }

@@ -244,6 +244,13 @@ public struct DryRunJSONRenderer {
                     ("variants", .sorted(Dictionary(variants.map { ($0.split, JSONNode.string($0.variant)) }, uniquingKeysWith: { a, _ in a }))),
                 ])
         case .migrated(let from, let to, let step): kind("migrated", [("from", .string(from)), ("to", .string(to)), ("step", .string(step))])
+        case .movedByMigration(let fromVersion, let fromStep, let toVersion, let toStep, let kept, let line):
+            kind(
+                "moved_by_migration",
+                [
+                    ("from_version", .string(fromVersion)), ("from_step", .string(fromStep)), ("to_version", .string(toVersion)),
+                    ("to_step", .string(toStep)), ("deadline", .string(kept ? "kept" : "restarted")), ("line", .number(Double(line))),
+                ])
         case .held(let step): kind("held", [("step", .string(step))])
         case .engaged(let e):
             // Sends and conversions have their own records; the statistics section counts these.

@@ -37,6 +37,9 @@ public enum TimelineText {
             "converted (\(goal)) after \(DurationText.format(time))"
                 + (variants.isEmpty ? "" : " in " + variants.map { "\($0.split)=\($0.variant)" }.joined(separator: ", "))
         case .migrated(let from, let to, let step): "moved from version \(from.prefix(12)) to \(to.prefix(12)) at \(step)"
+        case .movedByMigration(let fromVersion, let fromStep, let toVersion, let toStep, let kept, let line):
+            TimelineKind.movedByMigrationText(
+                fromVersion: fromVersion, fromStep: fromStep, toVersion: toVersion, toStep: toStep, keptDeadline: kept, line: line)
         case .held(let step): "held at \(step): the journey is paused"
         case .engaged(let e):
             // Sends and conversions have their own lines.

@@ -26,6 +26,15 @@ import Synchronization
 public struct Replay: Sendable {
     public let base: JourneyEngine
     public let candidate: JourneyEngine
+    /// The candidate as it runs after a deployment at ``ReplayOptions/deployAt``: the candidate's
+    /// journeys with the base's versions still held (customers in flight keep theirs, or move as
+    /// the candidate declares).
+    static func deployed(base: JourneyEngine, candidate: JourneyEngine) -> JourneyEngine {
+        var engine = JourneyEngine(
+            catalog: candidate.catalog, retainedPrograms: base.heldPrograms, paused: candidate.paused, options: candidate.options)
+        engine.audience = candidate.audience
+        return engine
+    }
 
     public init(base: JourneyCatalog, candidate: JourneyCatalog) {
         self.base = JourneyEngine(catalog: base)
@@ -55,6 +64,8 @@ public struct Replay: Sendable {
             learntCandidate.audience = c
         }
         let (base, candidate, focus) = (learntBase, learntCandidate, options.customer)
+        let deployAt = options.deployAt
+        let deployed = deployAt == nil ? candidate : Self.deployed(base: base, candidate: candidate)
         for bucket in 0..<partition.bucketCount {
             let records = try partition.records(inBucket: bucket)
             var byCustomer: [String: [InputLogRecord]] = [:]
@@ -70,7 +81,12 @@ public struct Replay: Sendable {
                     var own = grouped[id]!
                     own.sort { $0.acceptedAt != $1.acceptedAt ? $0.acceptedAt < $1.acceptedAt : $0.line < $1.line }
                     let before = Self.replay(id: id, records: own, engine: base, until: until)
-                    let after = Self.replay(id: id, records: own, engine: candidate, until: until)
+                    let after =
+                        if let deployAt {
+                            Self.replay(id: id, records: own, engine: base, until: until, switchingTo: deployed, at: deployAt)
+                        } else {
+                            Self.replay(id: id, records: own, engine: candidate, until: until)
+                        }
                     part.add(customer: id, base: before, candidate: after)
                     if id == focus { found = CustomerComparison(id: id, base: before, candidate: after) }
                 }
@@ -121,10 +137,26 @@ public struct Replay: Sendable {
     }
 
     /// One customer's inputs through one journey set: what the service would have done.
-    public static func replay(id: String, records: [InputLogRecord], engine: JourneyEngine, until: Double) -> CustomerReplay {
+    ///
+    /// With `switchingTo`, the inputs before `at` run on `engine` and the rest on the engine
+    /// switched to, as a deployment at `at` would: the customer is woken at `at` on the new engine
+    /// (what the service's migration sweep does), so a migration the new journeys declare
+    /// applies at that instant.
+    public static func replay(
+        id: String, records: [InputLogRecord], engine: JourneyEngine, until: Double, switchingTo next: JourneyEngine? = nil,
+        at switchAt: Double = .infinity
+    ) -> CustomerReplay {
         var state = CustomerState(profile: CustomerProfile(id: id))
         var output = EngineOutput()
+        var engine = engine
+        var switched = next == nil
         for record in records where record.acceptedAt <= until {
+            if !switched, record.acceptedAt >= switchAt, let next {
+                engine.handle(.wake, state: &state, now: switchAt, appendingTo: &output)
+                engine = next
+                engine.handle(.wake, state: &state, now: switchAt, appendingTo: &output)
+                switched = true
+            }
             switch record.kind {
             case .event(let event): engine.handle(.event(event), state: &state, now: record.acceptedAt, appendingTo: &output)
             case .profile(let profile): engine.handle(.profile(profile), state: &state, now: record.acceptedAt, appendingTo: &output)
@@ -133,6 +165,11 @@ public struct Replay: Sendable {
                 engine.handle(.wake, state: &state, now: record.acceptedAt, appendingTo: &output)
                 state = CustomerState(profile: CustomerProfile(id: id))
             }
+        }
+        if !switched, switchAt <= until, let next {
+            engine.handle(.wake, state: &state, now: switchAt, appendingTo: &output)
+            engine = next
+            engine.handle(.wake, state: &state, now: switchAt, appendingTo: &output)
         }
         engine.handle(.wake, state: &state, now: until, appendingTo: &output)
         return CustomerReplay(timeline: output.timeline, outbox: output.outbox)
@@ -163,6 +200,11 @@ public struct ReplayOptions: Sendable {
     public var horizonAfterLastInput: Double
     /// Keep this customer's two timelines (``ReplayResult/customer``).
     public var customer: String?
+    /// When set, the candidate is deployed at this instant instead of running from the start: the
+    /// candidate side replays the base until then and the candidate (holding the base's versions)
+    /// after, so customers in flight stay on their version or move as the candidate declares
+    /// (`migrate …`), as in the service.
+    public var deployAt: Double?
     /// Threads (default: one per core); the result does not depend on it.
     public var threads: Int?
     /// The size of the log read into memory at a time: a larger log is split into buckets of

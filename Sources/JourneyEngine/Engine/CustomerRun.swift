@@ -78,6 +78,7 @@ struct CustomerRun {
     private mutating func begin(at t: Double) {
         if state.clock == nil { state.clock = t }
         ensureSchedules()
+        if !engine.migrating.isEmpty { applyDeclaredMigrations(at: t) }
         updateHolds(at: t)
         fireTimers(upTo: t)
         advanceClock(to: t)

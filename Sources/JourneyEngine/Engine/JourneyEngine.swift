@@ -155,6 +155,19 @@ public struct JourneyEngine: Sendable {
             || state.pendingSends.contains { core.paused.contains($0.request.journey) || $0.heldSince != nil }
     }
 
+    /// What the current versions' declared migrations do to each active instance of an older
+    /// version of their journey, by instance index (empty when nothing would move or exit). The
+    /// engine applies exactly these on the customer's next step; the service's sweep wakes the
+    /// customers for whom this is not empty.
+    public func pendingMigrations(in state: CustomerState) -> [(instance: Int, decision: MigrationDecision)] {
+        guard !core.migrating.isEmpty else { return [] }
+        var found: [(instance: Int, decision: MigrationDecision)] = []
+        for i in state.instances.indices where state.instances[i].isActive {
+            if let decision = core.migrationDecision(for: state.instances[i]), decision.applies { found.append((i, decision)) }
+        }
+        return found
+    }
+
     /// The program an instance runs on, if it is held.
     public func program(named name: String, version: String) -> JourneyProgram? {
         core.program(named: name, version: version)
@@ -187,6 +200,9 @@ final class EngineCore: Sendable {
     let held: [JourneyProgram]
     /// Journey name → index in `catalog.journeys` (the current version, used for new entries).
     let currentIndex: [String: Int]
+    /// Journey name → index in `catalog.journeys`, for the current versions that declare a
+    /// migration (`migrate …`): their customers waiting in older versions move as declared.
+    let migrating: [String: Int]
     let index: CatalogIndex
     /// The zone of customers and journeys that name no known one: the policy's, else UTC.
     let defaultZone: String
@@ -207,6 +223,7 @@ final class EngineCore: Sendable {
         var currentIndex: [String: Int] = [:]
         for (i, program) in catalog.journeys.enumerated() { currentIndex[program.name] = i }
         self.currentIndex = currentIndex
+        self.migrating = currentIndex.filter { catalog.journeys[$0.value].migration != nil }
         self.index = CatalogIndex(catalog: catalog, retained: retainedPrograms)
         let zone = catalog.policy.defaultTimeZone
         self.defaultZone = LocalClock.zone(zone) != nil ? zone : "UTC"
@@ -243,6 +260,16 @@ final class EngineCore: Sendable {
     @inline(__always)
     func priority(named name: String, version: String) -> Int {
         heldIndex(named: name, version: version).map { held[$0].priority } ?? 0
+    }
+
+    /// What the current version's declared migration does to an active instance of an older
+    /// version (`nil`: its journey declares none, or the instance runs the current version).
+    func migrationDecision(for instance: JourneyInstance) -> MigrationDecision? {
+        guard let j = migrating[instance.journey], let migration = catalog.journeys[j].migration,
+            catalog.journeys[j].version != instance.version
+        else { return nil }
+        return MigrationDecision(
+            migration, step: instance.step, old: program(named: instance.journey, version: instance.version), new: catalog.journeys[j])
     }
 
     func currentProgram(named name: String) -> JourneyProgram? {

@@ -418,3 +418,11 @@ extension MemoryJourneyStore: WaitingInstanceCounting {
         WaitingInstances.count(contents.withLock { $0.customers.values.map(\.state) })
     }
 }
+
+extension MemoryJourneyStore: CustomerScanning {
+    public func customerPage(after: String, limit: Int) async throws -> [(id: String, state: CustomerState)] {
+        let all = contents.withLock { $0.customers.map { (id: $0.key, state: $0.value.state) } }
+        let later = all.filter { after.utf8.lexicographicallyPrecedes($0.id.utf8) }
+        return Array(later.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }.prefix(max(0, limit)))
+    }
+}

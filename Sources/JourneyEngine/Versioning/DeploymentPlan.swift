@@ -40,6 +40,37 @@ public struct DeploymentPlan: Sendable, Hashable, Codable {
         public var live: Bool
         /// What the deployment does to them, in words.
         public var outcome: String
+        /// What a declared migration does to them (`nil`: the candidate declares none for this
+        /// journey, or nothing changes): the engine applies exactly this.
+        public var migration: PlannedMigration?
+    }
+
+    /// A declared migration's effect on the customers at one step, in fields.
+    public struct PlannedMigration: Sendable, Hashable, Codable {
+        public enum Action: String, Sendable, Hashable, Codable {
+            /// They move to `toStep` of `toVersion`.
+            case move
+            /// They leave the journey.
+            case exit
+            /// They finish on their version (`migrate others stay`, a step no rule names, or a
+            /// rule whose target is another kind of wait).
+            case stay
+        }
+        public var action: Action
+        public var toVersion: String?
+        public var toStep: String?
+        /// For a move: whether the wait keeps its deadline (else it restarts).
+        public var keepDeadline: Bool?
+        /// The `migrate` line that decides it (`nil`: `migrate others`, or no rule).
+        public var line: Int?
+
+        public init(action: Action, toVersion: String? = nil, toStep: String? = nil, keepDeadline: Bool? = nil, line: Int? = nil) {
+            self.action = action
+            self.toVersion = toVersion
+            self.toStep = toStep
+            self.keepDeadline = keepDeadline
+            self.line = line
+        }
     }
 
     public struct JourneyPlan: Sendable, Hashable, Codable {
@@ -64,7 +95,11 @@ public struct DeploymentPlan: Sendable, Hashable, Codable {
     ///   - live: the deployed journeys (one version each).
     ///   - candidate: the candidate's journeys, or `nil` when it does not compile (`reasons` say why).
     ///   - waiting: the store's counts (``WaitingInstanceCounting``).
-    public init(live: [JourneyProgram], candidate: [JourneyProgram]?, waiting: [WaitingInstances], reasons: [String] = []) {
+    ///   - archive: older versions still running (so that a declared migration is checked against
+    ///     the version the customers wait in, not only the live one).
+    public init(
+        live: [JourneyProgram], candidate: [JourneyProgram]?, waiting: [WaitingInstances], archive: [JourneyProgram] = [], reasons: [String] = []
+    ) {
         refused = candidate == nil
         self.reasons = reasons
         let liveByName = Dictionary(live.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
@@ -91,12 +126,17 @@ public struct DeploymentPlan: Sendable, Hashable, Codable {
             case .unchanged: outcome = "stays on its version (nothing changes)"
             default: outcome = "finishes on its version (new entrants start on the candidate)"
             }
-            let here = (waitingByJourney[name] ?? []).map {
+            let here = (waitingByJourney[name] ?? []).map { w in
                 var said = outcome
-                if status == .changed, candidate != nil, let new, let migration = new.migration {
-                    said = Self.declaredOutcome(migration, step: $0.step, old: $0.version == old?.version ? old : nil, new: new)
+                var planned: PlannedMigration?
+                if candidate != nil, let new, let migration = new.migration, w.version != new.version {
+                    let own = w.version == old?.version ? old : archive.first { $0.name == name && $0.version == w.version }
+                    let decision = MigrationDecision(migration, step: w.step, old: own, new: new)
+                    said = Self.declaredOutcome(decision, step: w.step, new: new)
+                    planned = PlannedMigration(decision, new: new)
                 }
-                return Waiting(version: $0.version, step: $0.step, count: $0.count, live: $0.version == old?.version, outcome: said)
+                return Waiting(
+                    version: w.version, step: w.step, count: w.count, live: w.version == old?.version, outcome: said, migration: planned)
             }
             return JourneyPlan(
                 name: name, status: status, liveVersion: old?.version, candidateVersion: new?.version, settings: settings, steps: steps,
@@ -109,34 +149,26 @@ public struct DeploymentPlan: Sendable, Hashable, Codable {
 
     // MARK: Declared migrations
 
-    /// What `migrate …` declares for the customers waiting at `step` (of `old`, when they wait in
-    /// the live version): moved to a step of `new` (its deadline kept or restarted), out of the
-    /// journey, or left on their version; and what refuses it (a target of another kind of wait,
-    /// a step no rule names). This build plans declared migrations but does not apply them, and
-    /// says so.
-    static func declaredOutcome(_ migration: JourneyMigration, step: String, old: JourneyProgram?, new: JourneyProgram) -> String {
-        let notApplied = " (not applied by this build: finishes on its version)"
-        guard let rule = migration.rule(from: step) else {
-            switch migration.others {
-            case .stay?: return "finishes on its version (migrate others stay)"
-            case .exit?: return "declared: exit the journey (migrate others exit)" + notApplied
-            case nil:
-                return "declared migration leaves this step unaccounted for: add `migrate from \(step) to STEP` or `migrate others stay|exit`"
-                    + notApplied
-            }
-        }
-        let line = "line \(rule.location.line)"
-        switch rule.target {
-        case .exit:
-            return "declared (\(line)): exit the journey" + notApplied
-        case .step(let target, let keepDeadline):
-            if let from = old?.states.first(where: { $0.label == step }), let to = new.states.first(where: { $0.label == target }),
-                let fromKind = waitKind(from.kind), let toKind = waitKind(to.kind), fromKind != toKind
-            {
-                return "declared migration (\(line)) is refused: `\(step)` is \(fromKind) and `\(target)` \(toKind)" + notApplied
-            }
-            let version = String(new.version.prefix(12))
-            return "declared (\(line)): migrate to \(version) \(target), deadline \(keepDeadline ? "kept" : "restarted")" + notApplied
+    /// What a declared migration does to the customers waiting at `step`, in words: moved to a
+    /// step of `new` (its deadline kept or restarted), out of the journey, or left on their version
+    /// (and why: `migrate others stay`, a step no rule names, a target of another kind of wait).
+    static func declaredOutcome(_ decision: MigrationDecision, step: String, new: JourneyProgram) -> String {
+        switch decision {
+        case .move(_, let target, let keepDeadline, let line):
+            return "declared (line \(line)): migrate to \(new.version.prefix(12)) \(target), deadline \(keepDeadline ? "kept" : "restarted")"
+        case .exit(let line?):
+            return "declared (line \(line)): exit the journey"
+        case .exit(nil):
+            return "declared: exit the journey (migrate others exit)"
+        case .stay(.others):
+            return "finishes on its version (migrate others stay)"
+        case .stay(.unaccounted):
+            return
+                "declared migration leaves this step unaccounted for: finishes on its version; add `migrate from \(step) to STEP` or `migrate others stay|exit`"
+        case .stay(.kindMismatch(let line, let from, let to)):
+            return "declared migration (line \(line)) cannot apply: `\(step)` is \(from) and the target \(to); finishes on its version"
+        case .stay(.unknownTarget(let line)):
+            return "declared migration (line \(line)) names no wait of the candidate: finishes on its version"
         }
     }
 
@@ -155,15 +187,6 @@ public struct DeploymentPlan: Sendable, Hashable, Codable {
             }
         }
         return problems
-    }
-
-    /// The kind of wait a state is, in words (`nil`: not a wait).
-    static func waitKind(_ kind: StateKind) -> String? {
-        guard case .wait(let wait) = kind else { return nil }
-        switch wait {
-        case .duration, .calendarDays, .untilTime, .untilLocalTime: return "a timed wait"
-        case .event, .events: return "a wait for events"
-        }
     }
 
     // MARK: Structural difference
@@ -285,5 +308,21 @@ public struct DeploymentPlan: Sendable, Hashable, Codable {
             changed.append("first step")
         }
         return changed
+    }
+}
+
+extension DeploymentPlan.PlannedMigration {
+    init(_ decision: MigrationDecision, new: JourneyProgram) {
+        switch decision {
+        case .move(_, let label, let keepDeadline, let line):
+            self.init(action: .move, toVersion: new.version, toStep: label, keepDeadline: keepDeadline, line: line)
+        case .exit(let line):
+            self.init(action: .exit, line: line)
+        case .stay(let reason):
+            switch reason {
+            case .kindMismatch(let line, _, _), .unknownTarget(let line): self.init(action: .stay, line: line)
+            case .others, .unaccounted: self.init(action: .stay)
+            }
+        }
     }
 }

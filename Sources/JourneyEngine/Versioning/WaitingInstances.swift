@@ -53,3 +53,14 @@ public protocol WaitingInstanceCounting: Sendable {
     /// The active instances per journey, version and step, over every stored customer.
     func waitingInstances() async throws -> [WaitingInstances]
 }
+
+/// A store that pages through every stored customer's aggregate in id order: what the service's
+/// migration sweep reads to find the customers a declared migration moves.
+///
+/// Like ``WaitingInstanceCounting``, a separate protocol so that it stays additive; every store
+/// Herald ships conforms. Each page is its own short read.
+public protocol CustomerScanning: Sendable {
+    /// Up to `limit` customers with an id greater than `after` (`""`: from the first), in id order
+    /// (byte order of the UTF-8 id, the same in every store).
+    func customerPage(after: String, limit: Int) async throws -> [(id: String, state: CustomerState)]
+}

@@ -53,10 +53,6 @@ extension CatalogChecker {
             }
         }
         guard let first else { return nil }
-        warning(
-            .migrationNotApplied, at: first, length: 7,
-            "declared migrations are checked and planned (`herald plan`), but this build does not apply them yet: waiting customers finish on their version"
-        )
         return JourneyMigration(rules: rules, others: others, location: first)
     }
 

@@ -169,5 +169,4 @@ extension DiagnosticID {
     public static let unknownMigrationStep: Self = "E080-unknown-migration-step"
     public static let migrationStepKind: Self = "E081-migration-step-kind"
     public static let duplicateMigration: Self = "E082-duplicate-migration"
-    public static let migrationNotApplied: Self = "W120-migration-not-applied"
 }

@@ -127,7 +127,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ExitReason.completed, .explicit("done"), .event("order.completed"), .condition, .goal, .versionRetired,
+        ExitReason.completed, .explicit("done"), .event("order.completed"), .condition, .goal, .versionRetired, .migration,
         .stepLimit, .invalidState(-7),
     ])
     func everyExitReasonRoundTrips(_ reason: ExitReason) throws {

@@ -172,6 +172,7 @@ extension ByteWriter {
         case .invalidState(let id):
             byte(7)
             int(id)
+        case .migration: byte(8)
         }
     }
 
@@ -383,6 +384,7 @@ extension ByteReader {
         case 5: return .versionRetired
         case 6: return .stepLimit
         case 7: return .invalidState(try int())
+        case 8: return .migration
         case let tag: throw badTag(tag, of: "ExitReason")
         }
     }
