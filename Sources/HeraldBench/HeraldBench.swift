@@ -19,6 +19,7 @@ struct HeraldBench {
         }
         print("herald-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Machine.memoryDescription)")
         print("journeys: \(options.journeys)  data: \(options.dataDirectory)")
+        print("store sections' clock starts at \(Date(timeIntervalSince1970: options.startTime)) (--start-time)")
 
         var table = ResultTable()
         func section(_ name: String, _ body: (inout ResultTable) async throws -> Void) async {
@@ -27,6 +28,7 @@ struct HeraldBench {
                 return
             }
             let started = ContinuousClock.now
+            BenchClock.pin(at: options.startTime)
             print("… \(name)")
             var local = ResultTable()
             do {
@@ -47,6 +49,7 @@ struct HeraldBench {
         await section("delivery") { try await DeliveryBench.run(options, into: &$0) }
         await section("lsp") { try LanguageServerBench.run(options, into: &$0) }
         await section("console") { try await ConsoleBench.run(options, into: &$0) }
+        await section("scaling") { try await ScalingBench.run(options, into: &$0) }
         print("")
         table.print()
     }
