@@ -22,6 +22,7 @@ struct HeraldBench {
         print("store sections' clock starts at \(Date(timeIntervalSince1970: options.startTime)) (--start-time)")
 
         var table = ResultTable()
+        var workloadFailures: [String] = []
         func section(_ name: String, _ body: (inout ResultTable) async throws -> Void) async {
             guard options.selected(name) else {
                 table.notRun(name, reason: "not selected (--only)")
@@ -35,6 +36,7 @@ struct HeraldBench {
                 try await body(&local)
             } catch {
                 local.notRun(name, reason: "failed: \(error)")
+                if error is WorkloadError { workloadFailures.append(name) }
             }
             table.rows += local.rows
             print("  \(name) took \(started.duration(to: .now))")
@@ -52,5 +54,10 @@ struct HeraldBench {
         await section("scaling") { try await ScalingBench.run(options, into: &$0) }
         print("")
         table.print()
+        if !workloadFailures.isEmpty {
+            FileHandle.standardError.write(
+                Data("herald-bench: the workload differed in \(workloadFailures.joined(separator: ", ")); see above\n".utf8))
+            exit(1)
+        }
     }
 }

@@ -96,6 +96,11 @@ struct BenchOptions {
     func selected(_ name: String) -> Bool { only.contains(name) || (only.isEmpty && name != "scaling") }
 }
 
+/// A section measured other work than it is meant to: herald-bench exits with status 1.
+struct WorkloadError: Error, CustomStringConvertible {
+    var description: String
+}
+
 struct BenchError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
@@ -236,7 +241,8 @@ enum BenchClock {
 /// work is not comparable with earlier runs).
 func expectWorkload(_ what: String, _ actual: Int, _ expected: Int) throws {
     guard actual == expected else {
-        throw BenchError("workload check failed: \(what): \(actual), expected \(expected) (is the clock in quiet hours? see --start-time)")
+        throw WorkloadError(
+            description: "workload check failed: \(what): \(actual), expected \(expected) (is the clock in quiet hours? see --start-time)")
     }
     print("  workload: \(what): \(actual) as expected")
 }
