@@ -78,11 +78,12 @@ enum BenchProcesses {
         throw BenchError("nothing listens on port \(port)")
     }
 
-    /// `wrk` with a Lua script: requests/s and the number of non-2xx/3xx responses.
+    /// `wrk` with a Lua script: requests/s, the requests completed and the number of non-2xx/3xx
+    /// responses.
     static func wrk(
         _ wrk: String, threads: Int, connections: Int, seconds: Int, script: String, url: String, scriptArguments: [String] = []
     )
-        throws -> (requestsPerSecond: Double, failures: Int, output: String)
+        throws -> (requestsPerSecond: Double, failures: Int, output: String, requests: Int)
     {
         var arguments = ["-t\(threads)", "-c\(connections)", "-d\(seconds)s", "-s", script, url]
         if !scriptArguments.isEmpty { arguments += ["--"] + scriptArguments }
@@ -98,7 +99,12 @@ enum BenchProcesses {
             // "Socket errors: connect 0, read 0, write 0, timeout 3"
             failures += line.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) }.reduce(0, +)
         }
-        return (rate, failures, output)
+        // "  123456 requests in 10.00s, 12.34MB read"
+        let requests =
+            output.split(separator: "\n").first(where: { $0.contains(" requests in ") }).flatMap {
+                Int($0.split(separator: " ", omittingEmptySubsequences: true).first ?? "")
+            } ?? 0
+        return (rate, failures, output, requests)
     }
 
     /// A loopback nginx answering every request with 200 and `answering` (a receiver fast enough

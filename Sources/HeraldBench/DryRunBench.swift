@@ -32,6 +32,14 @@ enum DryRunBench {
         }
     }
 
+    /// The sends `live` decides for customers 0..<n when no policy rule blocks one: the reminder
+    /// for everyone, and the VIP email or the SMS for the three quarters who do not click.
+    static func expectedSends(_ n: Int) -> Int { n + (n - (n + 3) / 4) }
+
+    /// The engine inputs `live` feeds customers 0..<n: 4 for a clicker, 5 for the others, one more
+    /// for every tenth (the order).
+    static func expectedInputs(_ n: Int) -> Int { 5 * n - (n + 3) / 4 + (n + 9) / 10 }
+
     static func profile(_ i: Int) -> CustomerProfile {
         CustomerProfile(
             id: "c\(i)", email: "c\(i)@example.com", phone: "+1555\(i)",
@@ -73,13 +81,10 @@ enum DryRunBench {
         return state
     }
 
-    static func run(_ options: BenchOptions, into table: inout ResultTable) async throws {
-        let engine = try engine(options)
-        let n = options.customers
+    /// The engine loop: customers 0..<n through `live` on every core (64 chunks), every aggregate
+    /// kept until the end, as the dry-run holds all customers.
+    static func engineLoop(_ n: Int, engine: JourneyEngine) async -> (counts: Counts, seconds: Double, states: [[CustomerState]]) {
         let chunks = 64
-        let hwmBefore = Machine.status("VmHWM")
-
-        // The run: every aggregate is kept until the end, as the dry-run holds all customers.
         let started = ContinuousClock.now
         let (counts, states) = await withTaskGroup(of: (Counts, [CustomerState]).self) { group in
             for chunk in 0..<chunks {
@@ -101,9 +106,20 @@ enum DryRunBench {
             }
             return (total, all)
         }
-        let elapsed = seconds(since: started)
+        return (counts, seconds(since: started), states)
+    }
+
+    static func run(_ options: BenchOptions, into table: inout ResultTable) async throws {
+        let engine = try engine(options)
+        let n = options.customers
+        let chunks = 64
+        let hwmBefore = Machine.status("VmHWM")
+        let (counts, elapsed, states) = await engineLoop(n, engine: engine)
         let hwm = Machine.status("VmHWM")
         blackHole(states)
+        try expectWorkload("dry-run engine loop: customers", counts.customers, n)
+        try expectWorkload("dry-run engine loop: inputs", counts.inputs, expectedInputs(n))
+        try expectWorkload("dry-run engine loop: sends decided", counts.sends, expectedSends(n))
 
         // Reference: the same number of plain dictionary updates (one per engine input), same chunking.
         let refStarted = ContinuousClock.now
@@ -136,6 +152,9 @@ enum DryRunBench {
             "dry-run \(label) customers: whole run", elapsed, "s", reference: ("dict updates, s", refElapsed),
             target: "< 10 s" + (n == 1_000_000 ? "" : " for 1M"), met: n == 1_000_000 ? elapsed < 10 : nil)
         table.add(
+            "dry-run engine loop (ratio: ÷ dict updates)", elapsed, "s", reference: ("dict updates, s", refElapsed), target: "≤ 10× (#18)",
+            met: elapsed <= 10 * refElapsed)
+        table.add(
             "dry-run customers/s", Double(counts.customers) / elapsed, "customers/s",
             reference: ("dict updates/s ÷ inputs per customer", Double(counts.inputs) / refElapsed / inputsPerCustomer))
         table.add(
@@ -158,12 +177,38 @@ enum DryRunBench {
     /// (funnel per journey and stage).
     static func product(_ options: BenchOptions, engine: JourneyEngine, reference refElapsed: Double, into table: inout ResultTable) throws {
         let n = options.customers
+        let run = try viaFiles(n, engine: engine)
+        let (loaded, replayed, reported, elapsed, peak) = (run.loaded, run.replayed, run.reported, run.elapsed, run.peak)
+        let label = n == 1_000_000 ? "1M" : "\(n) (reduced from 1M)"
+        table.add(
+            "dry-run \(label) via files, DryRun, report: whole run", elapsed, "s", reference: ("dict updates, s", refElapsed),
+            target: "< 10 s" + (n == 1_000_000 ? "" : " for 1M"), met: n == 1_000_000 ? elapsed < 10 : nil)
+        table.add("dry-run via DryRun: replay (DryRun.run)", replayed, "s", reference: ("whole run, s", elapsed))
+        table.add("dry-run via DryRun: report (DryRunReport)", reported, "s", reference: ("whole run, s", elapsed))
+        table.add("dry-run via DryRun: loading the NDJSON files", loaded, "s", reference: ("whole run, s", elapsed))
+        table.add(
+            "dry-run via files (ratio: ÷ reading and parsing them)", elapsed, "s", reference: ("SampleLoader alone, s", loaded),
+            target: "≤ 2× (#18)", met: elapsed <= 2 * loaded)
+        table.add(
+            "dry-run via files: peak RSS (VmHWM, reset before)", peak / 1_048_576, "MiB", reference: ("2 GiB", 2048), target: "< 2 GiB (#18)",
+            met: peak < 2 * 1_073_741_824)
+    }
+
+    /// `herald dry-run`'s path for customers 0..<n: the files written (untimed), then loading,
+    /// `DryRun.run` and the report, timed, with the peak RSS reset first. Checks the workload (every
+    /// customer entered, the expected sends).
+    static func viaFiles(
+        _ n: Int, engine: JourneyEngine
+    ) throws -> (
+        loaded: Double, replayed: Double, reported: Double, elapsed: Double, peak: Double
+    ) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bench-dry-run-\(getpid())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (customersFile, eventsFile) = (directory + "/customers.ndjson", directory + "/events.ndjson")
         try writeInputs(n, customers: customersFile, events: eventsFile)
 
+        ReplayBench.resetPeak()
         let started = ContinuousClock.now
         let loader = SampleLoader(strict: true)
         let customers = try loader.customers(at: customersFile).customers
@@ -177,26 +222,20 @@ enum DryRunBench {
         let report = result.report
         let reported = seconds(since: reportStarted)
         let elapsed = seconds(since: started)
+        let peak = Machine.status("VmHWM")
         let sends = result.customers.reduce(0) { $0 + $1.outbox.count }
         guard result.customers.count == n, let journey = report.journeys.first(where: { $0.journey == "cart_abandonment" }), journey.entries == n
         else {
             throw BenchError("DryRun did not enter every customer into cart_abandonment")
         }
+        try expectWorkload("dry-run via DryRun: sends", sends, expectedSends(n))
         print(
             String(
                 format: "  dry-run through DryRun: %d customers, %d events, %d sends: loading %.3f s, replay %.3f s, report %.3f s",
                 n, events.events.count, sends, loaded, replayed, reported))
-        let label = n == 1_000_000 ? "1M" : "\(n) (reduced from 1M)"
-        table.add(
-            "dry-run \(label) via files, DryRun, report: whole run", elapsed, "s", reference: ("dict updates, s", refElapsed),
-            target: "< 10 s" + (n == 1_000_000 ? "" : " for 1M"), met: n == 1_000_000 ? elapsed < 10 : nil)
-        table.add("dry-run via DryRun: replay (DryRun.run)", replayed, "s", reference: ("whole run, s", elapsed))
-        table.add("dry-run via DryRun: report (DryRunReport)", reported, "s", reference: ("whole run, s", elapsed))
-        table.add("dry-run via DryRun: loading the NDJSON files", loaded, "s", reference: ("whole run, s", elapsed))
-        table.add(
-            "dry-run via DryRun: sends per customer", Double(sends) / Double(max(1, n)), "sends/customer",
-            reference: ("expected without policy blocks", 1.75))
+        return (loaded, replayed, reported, elapsed, peak)
     }
+
     /// Writes the customers and events `live` feeds the engine as the NDJSON files `herald dry-run`
     /// reads (`Journeys/samples/*.ndjson` show the format).
     static func writeInputs(_ n: Int, customers: String, events: String) throws {

@@ -1,8 +1,10 @@
 import Foundation
+import GRDB
 import HeraldChannels
 import HeraldSQLite
 import HeraldService
 import Hummingbird
+import JourneyEngine
 import Logging
 
 /// 2a. `POST /v1/events` through the real HeraldService server (Hummingbird, bearer auth, JSON
@@ -71,8 +73,44 @@ enum HTTPBench {
         guard result.failures == 0 else {
             throw BenchError("\(result.failures) failed requests: \(result.output)")
         }
+        // The workload: every event of every answered request is in the inbox, once (requests still
+        // in flight when wrk stopped may have landed too, at most one per connection).
+        let accepted = try await DatabaseQueue(path: directory + "/data/herald.sqlite").read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM inbox WHERE event_id LIKE 'run%'") ?? 0
+        }
+        let answered = result.requests * batch
+        guard accepted >= answered, accepted <= answered + options.httpConnections * batch else {
+            throw WorkloadError(
+                description: "workload check failed: \(accepted) events in the inbox for \(result.requests) answered requests of \(batch)")
+        }
+        print("  workload: \(accepted) events in the inbox for \(result.requests) answered requests of \(batch)")
         let rate = result.requestsPerSecond * Double(batch)
         table.add(name, rate, "events/s", reference: reference, target: "≥ 50,000 events/s", met: rate >= 50_000)
+
+        // Reference 2: the same number of events enqueued in process, in batches of 100 from as
+        // many callers as wrk has connections, into a fresh store configured as the server's.
+        let enqueueStore = try SQLiteJourneyStore(SQLiteConfiguration(path: directory + "/data/enqueue.sqlite"))
+        let count = max(20_000, accepted)
+        let now = wallClock()
+        let batches = stride(from: 0, to: count, by: batch).map { start in
+            (start..<min(count, start + batch)).map { i in
+                var item = StoreDriver.event(i % 100_000, run: "enqueue", timestamp: now)
+                item.id = "enqueue-\(i)"
+                return item
+            }
+        }
+        let callers = options.httpConnections
+        let enqueueStarted = wallClock()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for c in 0..<callers {
+                group.addTask { for b in stride(from: c, to: batches.count, by: callers) { _ = try await enqueueStore.enqueue(batches[b]) } }
+            }
+            try await group.waitForAll()
+        }
+        let enqueueRate = Double(count) / (wallClock() - enqueueStarted)
+        table.add(
+            "http: POST /v1/events (ratio: ÷ in-process enqueue)", rate, "events/s",
+            reference: ("store.enqueue, 100/batch, \(callers) callers, events/s", enqueueRate), target: "≥ 0.6 (#18)", met: rate >= 0.6 * enqueueRate)
     }
 
     /// Posts `{"events": [...]}` with 100 events per request; ids are unique per run, thread and

@@ -19,20 +19,24 @@ struct HeraldBench {
         }
         print("herald-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Machine.memoryDescription)")
         print("journeys: \(options.journeys)  data: \(options.dataDirectory)")
+        print("store sections' clock starts at \(Date(timeIntervalSince1970: options.startTime)) (--start-time)")
 
         var table = ResultTable()
+        var workloadFailures: [String] = []
         func section(_ name: String, _ body: (inout ResultTable) async throws -> Void) async {
             guard options.selected(name) else {
                 table.notRun(name, reason: "not selected (--only)")
                 return
             }
             let started = ContinuousClock.now
+            BenchClock.pin(at: options.startTime)
             print("… \(name)")
             var local = ResultTable()
             do {
                 try await body(&local)
             } catch {
                 local.notRun(name, reason: "failed: \(error)")
+                if error is WorkloadError { workloadFailures.append(name) }
             }
             table.rows += local.rows
             print("  \(name) took \(started.duration(to: .now))")
@@ -48,7 +52,13 @@ struct HeraldBench {
         await section("lsp") { try LanguageServerBench.run(options, into: &$0) }
         await section("console") { try await ConsoleBench.run(options, into: &$0) }
         await section("send-time") { try SendTimeBench.run(options, into: &$0) }
+        await section("scaling") { try await ScalingBench.run(options, into: &$0) }
         print("")
         table.print()
+        if !workloadFailures.isEmpty {
+            FileHandle.standardError.write(
+                Data("herald-bench: the workload differed in \(workloadFailures.joined(separator: ", ")); see above\n".utf8))
+            exit(1)
+        }
     }
 }
