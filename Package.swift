@@ -144,6 +144,8 @@ let package = Package(
             dependencies: [
                 "JourneyLanguage", "JourneyEngine", "HeraldSimulation", "HeraldSQLite", "HeraldChannels", "HeraldService",
                 "HeraldPostgres", "JourneyLanguageServer",
+                // Child processes without Foundation's `Process` (Tests/ChildProcess/ChildProcess.swift says why).
+                "ChildProcess",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),

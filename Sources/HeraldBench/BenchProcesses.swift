@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 
 #if canImport(Glibc)
@@ -135,7 +136,7 @@ enum BenchProcesses {
           }
         }
         """.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
-        let server = Process()
+        let server = ChildProcess()
         server.executableURL = URL(fileURLWithPath: nginx)
         server.arguments = ["-p", prefix, "-c", prefix + "/nginx.conf"]
         try server.run()

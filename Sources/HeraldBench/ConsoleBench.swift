@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import HeraldChannels
 import HeraldSQLite
@@ -133,7 +134,7 @@ enum ConsoleBench {
         for round in 0..<2 {
             without = max(without, try ingest("none\(round)"))
             let streams = (0..<10).map { _ in
-                let process = Process()
+                let process = ChildProcess()
                 process.executableURL = URL(fileURLWithPath: curl)
                 process.arguments = ["-s", "-N", "-o", "/dev/null", "-H", "Cookie: \(cookie)", base + "/console/stream?journey=cart_abandonment"]
                 process.standardOutput = FileHandle.nullDevice

@@ -1,4 +1,5 @@
 #if HERALD_BENCH_DELIVERY
+import ChildProcess
 import Foundation
 import JourneyLanguage
 import HeraldChannels
@@ -99,7 +100,7 @@ enum DeliveryBench {
         let serverScript = "Tests/HeraldChannelsTests/Servers/smtp_server.py"
         guard FileManager.default.fileExists(atPath: serverScript) else { throw BenchError("\(serverScript) not found (run from the package root)") }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bench-smtp-\(getpid()).jsonl").path
-        let server = Process()
+        let server = ChildProcess()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         server.arguments = ["python3", serverScript, "--out", out]
         let pipe = Pipe()
