@@ -72,48 +72,74 @@ public final class PostgresJourneyStore: JourneyStore {
             client: client, leaseClient: leaseClient, runner: runner, configuration: configuration, logger: logger)
         let deadline = ContinuousClock.now + .seconds(connectTimeout)
         var said = false
-        while true {
-            do {
-                // Each attempt is bounded: the pool alone keeps retrying a refused connection
-                // until its circuit breaker trips (15 s, and much longer on a loaded machine), and
-                // the wait must be announced, and given up at its deadline, whatever the pool does.
-                try await Self.answersWithin(seconds: 2, client, logger: logger)
-                break
-            } catch {
-                if !said {
-                    said = true
-                    logger.notice(
-                        "waiting for PostgreSQL",
-                        metadata: [
-                            "database": "\(configuration.host):\(configuration.port)/\(configuration.database)",
-                            "up_to_seconds": "\(Int(connectTimeout))", "error": "\(String(reflecting: error))",
-                        ])
-                }
-                if ContinuousClock.now >= deadline {
-                    runner.cancel()
-                    throw PostgresConfiguration.Invalid(
-                        description:
-                            "cannot connect to PostgreSQL at \(configuration.host):\(configuration.port)/\(configuration.database): \(String(reflecting: error))"
-                    )
-                }
-                try await Task.sleep(for: .milliseconds(250))
+        // One probe at a time, looked at every 2 s: the pool alone keeps retrying a refused
+        // connection until its circuit breaker trips (15 s, much longer on a loaded machine), and a
+        // query waiting for a connection ignores cancellation. So the wait is announced, and given
+        // up at its deadline, whatever the pool does; a probe still waiting is not started again.
+        var probe: Task<Void, any Error>?
+        waiting: while true {
+            let current = probe ?? Task { try await client.query("SELECT 1", logger: logger) }
+            probe = current
+            let error: any Error
+            switch await Self.outcome(of: current, within: 2) {
+            case .answered: break waiting
+            case .failed(let failure):
+                probe = nil
+                error = failure
+            case .pending:
+                error = NoAnswer(seconds: 2)
             }
+            if !said {
+                said = true
+                logger.notice(
+                    "waiting for PostgreSQL",
+                    metadata: [
+                        "database": "\(configuration.host):\(configuration.port)/\(configuration.database)",
+                        "up_to_seconds": "\(Int(connectTimeout))", "error": "\(String(reflecting: error))",
+                    ])
+            }
+            if ContinuousClock.now >= deadline {
+                probe?.cancel()
+                runner.cancel()
+                let why = error is NoAnswer ? NoAnswer(seconds: connectTimeout).description : String(reflecting: error)
+                throw PostgresConfiguration.Invalid(
+                    description: "cannot connect to PostgreSQL at \(configuration.host):\(configuration.port)/\(configuration.database): \(why)")
+            }
+            if probe == nil { try await Task.sleep(for: .milliseconds(250)) }
         }
         try await PostgresMigrations.migrate(client, logger: logger)
         return store
     }
 
-    /// Runs `SELECT 1`, throwing ``NoAnswer`` when the database has not answered within `seconds`.
-    private static func answersWithin(seconds: Double, _ client: PostgresClient, logger: Logger) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await client.query("SELECT 1", logger: logger) }
-            group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
-                throw NoAnswer(seconds: seconds)
+    /// What became of a start-up probe within `seconds`.
+    enum ProbeOutcome: Sendable {
+        case answered
+        case failed(any Error)
+        case pending
+    }
+
+    /// Waits at most `seconds` for `probe` without cancelling it (a query waiting for a connection
+    /// ignores cancellation, so it is left to finish and looked at again).
+    static func outcome(of probe: Task<Void, any Error>, within seconds: Double) async -> ProbeOutcome {
+        let decided = Waiting<ProbeOutcome>()
+        let outcome = try? await withCheckedThrowingContinuation { continuation in
+            decided.set(continuation)
+            Task {
+                let outcome: ProbeOutcome
+                do {
+                    try await probe.value
+                    outcome = .answered
+                } catch {
+                    outcome = .failed(error)
+                }
+                decided.take()?.resume(returning: outcome)
             }
-            defer { group.cancelAll() }
-            try await group.next()
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                decided.take()?.resume(returning: .pending)
+            }
         }
+        return outcome ?? .pending
     }
 
     /// The database did not answer a start-up probe in time.
