@@ -43,18 +43,7 @@ enum LatencyBench {
         // Set-up (not timed), as in SQLiteBench: the customers exist with their profiles, applied
         // 2 h back, so each event's 1 h wait and settle window are behind it when it is processed
         // and its reminder email is decided in the same step: the latency is event to outbox row.
-        var setup = driver
-        setup.clockOffset -= 7200
-        for start in stride(from: 0, to: n, by: 1024) {
-            let profiles = (start..<Swift.min(n, start + 1024)).map { i in
-                let item = StoreDriver.event(i, run: run, timestamp: 0)
-                var profile = DryRunBench.profile(i)
-                profile.id = item.customerID
-                return InboxItem(id: "profile-" + item.customerID, customerID: item.customerID, payload: .profile(profile), acceptedAt: 0)
-            }
-            _ = try await store.enqueue(profiles)
-        }
-        _ = try await setup.drainInbox()
+        try await driver.createProfiles(for: (0..<n).map { StoreDriver.event($0, run: run, timestamp: 0) }, acceptedAt: 0)
 
         let acks = Acks()
         let started = ContinuousClock.now

@@ -77,11 +77,7 @@ enum PostgresBench {
         let now = BenchClock.now()
         let items = (0..<n).map { StoreDriver.event($0, run: "pg-\(Int(now))", timestamp: now - 7200) }
         for start in stride(from: 0, to: n, by: 1000) {
-            let profiles = items[start..<min(n, start + 1000)].enumerated().map { offset, item in
-                var profile = DryRunBench.profile(start + offset)
-                profile.id = item.customerID
-                return InboxItem(id: "profile-" + item.customerID, customerID: item.customerID, payload: .profile(profile), acceptedAt: now)
-            }
+            let profiles = StoreDriver.profiles(for: items[start..<min(n, start + 1000)], from: start, acceptedAt: now)
             _ = try await stores[start / 1000 % nodes].enqueue(profiles)
         }
         _ = try await drain(

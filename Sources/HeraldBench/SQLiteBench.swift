@@ -27,25 +27,11 @@ enum SQLiteBench {
                 "sqlite \(mode): raw single-row commits (reference)", rawSingle, "commits/s",
                 reference: durability == .full ? ("issue's figure, quiet machine", 6_700) : nil)
 
-            // Set-up (not timed): the customers exist with their profiles (an address, a value), as
-            // they would in the service, so the sends are decided rather than blocked for no address.
+            // Set-up (not timed): the customers exist with their profiles (StoreDriver.createProfiles).
             let path = try freshDatabase(options, "store-\(durability.rawValue)")
             let store = try SQLiteJourneyStore(SQLiteConfiguration(path: path, durability: durability))
             let driver = try await StoreDriver(store: store, engine: engine, clockOffset: BenchClock.offset)
-            for start in stride(from: 0, to: n, by: 1024) {
-                let profiles = items[start..<min(n, start + 1024)].enumerated().map { offset, item in
-                    var profile = DryRunBench.profile(start + offset)
-                    profile.id = item.customerID
-                    return InboxItem(id: "profile-" + item.customerID, customerID: item.customerID, payload: .profile(profile), acceptedAt: now)
-                }
-                _ = try await store.enqueue(profiles)
-            }
-            // Profiles are applied 2 h in the past (the customers' clocks start there), so the cart
-            // events, stamped 2 h ago, enter then: their 1 h wait and the settle window have passed
-            // by the time they are processed and the reminder email is decided in the same step.
-            var setup = driver
-            setup.clockOffset -= 7200
-            _ = try await setup.drainInbox()
+            try await driver.createProfiles(for: items, acceptedAt: now)
 
             // (b) In-process ingestion: store.enqueue in batches of 100 (the API's batch size) from 8
             // concurrent callers, so the group-commit writer can fold them.

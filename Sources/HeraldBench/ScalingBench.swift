@@ -110,17 +110,7 @@ enum ScalingBench {
 
         let n = options.sqliteEvents
         let items = (0..<n).map { StoreDriver.event($0, run: "scaling-\(waiting)", timestamp: now - 7200) }
-        for start in stride(from: 0, to: n, by: 1024) {
-            let profiles = items[start..<min(n, start + 1024)].enumerated().map { offset, item in
-                var profile = DryRunBench.profile(start + offset)
-                profile.id = item.customerID
-                return InboxItem(id: "profile-" + item.customerID, customerID: item.customerID, payload: .profile(profile), acceptedAt: now)
-            }
-            _ = try await store.enqueue(profiles)
-        }
-        var setup = driver
-        setup.clockOffset -= 7200
-        _ = try await setup.drainInbox()
+        try await driver.createProfiles(for: items, acceptedAt: now)
         for start in stride(from: 0, to: n, by: 100) { _ = try await store.enqueue(Array(items[start..<min(n, start + 100)])) }
 
         let started = ContinuousClock.now

@@ -169,3 +169,30 @@ func fileBytes(_ path: String) -> Double {
         sum + ((try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? NSNumber)?.doubleValue ?? 0)
     }
 }
+
+extension StoreDriver {
+    /// The profile input of each event's customer: the `first + k`-th sample profile for the k-th
+    /// item (an address, a value), accepted at `acceptedAt`.
+    static func profiles(for items: some Collection<InboxItem>, from first: Int, acceptedAt: Double) -> [InboxItem] {
+        items.enumerated().map { offset, item in
+            var profile = DryRunBench.profile(first + offset)
+            profile.id = item.customerID
+            return InboxItem(id: "profile-" + item.customerID, customerID: item.customerID, payload: .profile(profile), acceptedAt: acceptedAt)
+        }
+    }
+
+    /// Set-up (not timed): the customers of `items` get their profiles, as they would in the
+    /// service, so sends are decided rather than blocked for no address. The profiles are applied
+    /// 2 h in the past (the customers' clocks start there), so cart events stamped 2 h ago enter
+    /// then: their 1 h wait and the settle window have passed by the time they are processed, and
+    /// the reminder email is decided in the same step.
+    func createProfiles(for items: [InboxItem], acceptedAt: Double) async throws {
+        for start in stride(from: 0, to: items.count, by: 1024) {
+            let batch = items[start..<min(items.count, start + 1024)]
+            _ = try await store.enqueue(Self.profiles(for: batch, from: start, acceptedAt: acceptedAt))
+        }
+        var setup = self
+        setup.clockOffset -= 7200
+        _ = try await setup.drainInbox()
+    }
+}
