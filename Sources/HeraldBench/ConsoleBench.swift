@@ -55,25 +55,9 @@ enum ConsoleBench {
         }
         print(String(format: "  %@ customers stored in %.1f s", format(Double(n)), seconds(since: setupStarted)))
 
-        var configuration = ServiceConfiguration()
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
-        configuration.journeys = options.journeys
-        configuration.apiKeys = ["bench-key"]
-        configuration.logLevel = "warning"
-        var logger = Logger(label: "herald-bench.console")
-        logger.logLevel = .warning
-        let delivery = ChannelsDelivery(
-            dispatcher: MessageDispatcher(configuration: .local(directory: directory + "/outbox"), logger: logger),
-            renderer: MessageRenderer(journeysDirectory: options.journeys))
-        let listening = AsyncStream<Int>.makeStream()
-        let server = try await HeraldServer.make(
-            configuration: configuration, store: store, delivery: delivery, logger: logger,
-            onListening: { port in listening.continuation.yield(port) })
-        let running = Task { try await server.application.runService(gracefulShutdownSignals: []) }
-        defer { running.cancel() }
-        var ports = listening.stream.makeAsyncIterator()
-        guard let port = await ports.next() else { throw BenchError("the server did not start listening") }
+        let server = try await BenchServer.start(options, store: store, directory: directory, label: "herald-bench.console")
+        defer { server.running.cancel() }
+        let port = server.port
         let base = "http://127.0.0.1:\(port)"
 
         // Sign in as a browser does; the session cookie opens the pages and the streams.
@@ -153,8 +137,7 @@ enum ConsoleBench {
         table.add(
             "console: POST /v1/events with 10 live streams", with, "events/s", reference: ("no streams, same run", without),
             target: "≥ 0.9 × none", met: with >= 0.9 * without)
-        running.cancel()
-        _ = try? await running.value
+        await server.stop()
     }
 
     /// `count` GETs of `url` on one curl connection; each one's total time in ms.

@@ -42,34 +42,16 @@ enum HTTPBench {
 
         // Herald: the service as `herald serve` builds it (SQLite, channels to the local outbox),
         // on a fresh data directory.
-        var configuration = ServiceConfiguration()
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
-        configuration.journeys = options.journeys
-        configuration.apiKeys = ["bench-key"]
-        configuration.logLevel = "warning"
-        var logger = Logger(label: "herald-bench.http")
-        logger.logLevel = .warning
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         let store = try SQLiteJourneyStore(SQLiteConfiguration(path: directory + "/data/herald.sqlite"))
-        let delivery = ChannelsDelivery(
-            dispatcher: MessageDispatcher(configuration: .local(directory: directory + "/outbox"), logger: logger),
-            renderer: MessageRenderer(journeysDirectory: options.journeys))
-        let listening = AsyncStream<Int>.makeStream()
-        let server = try await HeraldServer.make(
-            configuration: configuration, store: store, delivery: delivery, logger: logger,
-            onListening: { port in listening.continuation.yield(port) })
-        // No signal handlers: the bench must stay killable with SIGTERM/SIGINT after this section.
-        let running = Task { try await server.application.runService(gracefulShutdownSignals: []) }
-        defer { running.cancel() }
-        var ports = listening.stream.makeAsyncIterator()
-        guard let port = await ports.next() else { throw BenchError("the server did not start listening") }
+        let server = try await BenchServer.start(options, store: store, directory: directory, label: "herald-bench.http")
+        defer { server.running.cancel() }
+        let port = server.port
 
         let result = try BenchProcesses.wrk(
             wrk, threads: 1, connections: options.httpConnections, seconds: seconds, script: script,
             url: "http://127.0.0.1:\(port)/v1/events", scriptArguments: ["run\(Int(wallClock()))"])
-        running.cancel()
-        _ = try? await running.value
+        await server.stop()
         guard result.failures == 0 else {
             throw BenchError("\(result.failures) failed requests: \(result.output)")
         }
