@@ -37,8 +37,13 @@ final class HousekeepingService: Service, Sendable {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             var lastPrune = self.clock.now()
+            var gaugesDue = ContinuousClock.now
             while !Task.isCancelled {
-                await self.refreshGauges()
+                if ContinuousClock.now >= gaugesDue {
+                    let started = ContinuousClock.now
+                    await self.refreshGauges()
+                    gaugesDue = started + Self.gaugePause(interval: .milliseconds(Int64(self.statisticsInterval * 1000)), took: .now - started)
+                }
                 do {
                     try await self.registry.refreshControls()
                 } catch  where !Task.isCancelled {  // cancelled: the service is stopping
@@ -123,6 +128,18 @@ final class HousekeepingService: Service, Sendable {
         } catch {
             if !Task.isCancelled { logger.error("deciding split winners failed", metadata: ["error": "\(error)"]) }
         }
+    }
+
+    /// How long to wait after a gauge refresh that took `took` before the next one.
+    ///
+    /// The statistics behind the gauges count rows (customers, pending inbox and outbox, timers
+    /// pending and due), and a count grows with the store: at millions of customers one refresh
+    /// takes a good part of a second, every `interval`, on the same cores and the same database as
+    /// the processing it would slow down. So a refresh waits at least 50 times as long as the last
+    /// one took: reading the gauges never costs more than 2 % of one core, and on a small store
+    /// they stay fresh every `interval`.
+    static func gaugePause(interval: Duration, took: Duration) -> Duration {
+        max(interval, took * 50)
     }
 
     func refreshGauges() async {
