@@ -33,9 +33,7 @@ public final class SQLiteJourneyStore: JourneyStore {
         try Migrations.migrator.migrate(pool)
         writer = GroupCommitWriter(pool: pool, maxGroupSize: configuration.maxGroupSize)
         checkpointer = WALCheckpointer(path: configuration.path, configuration: config)
-        if ProcessInfo.processInfo.environment["HERALD_EXPERIMENT_INLINE_CHECKPOINT"] == nil {
-            try pool.writeWithoutTransaction { [checkpointer] db in checkpointer.install(on: db) }
-        }
+        try pool.writeWithoutTransaction { [checkpointer] db in checkpointer.install(on: db) }
     }
 
     deinit {

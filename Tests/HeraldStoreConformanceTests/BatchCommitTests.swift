@@ -44,7 +44,9 @@ import Testing
             var outbox = (0..<(k % 3)).map { StoreConformanceTests.message("batch-m\(k)-\($0)", customer: id, at: 2_000 + Double(k)) }
             if k == 7 || k == 9 { outbox.append(StoreConformanceTests.message("batch-dup", customer: id, at: 3_000 + Double(k))) }
             let log = (0..<(k % 4)).map { CustomerLogEntry(at: 1_002 + Double($0), kind: "decision", journey: "welcome", summary: "c\(k) #\($0)") }
-            var counters: [JourneyCounter: Int64] = [entered: 1, JourneyCounter(journey: "welcome", version: "v1", step: "s\(k)", metric: "reached"): 1]
+            var counters: [JourneyCounter: Int64] = [
+                entered: 1, JourneyCounter(journey: "welcome", version: "v1", step: "s\(k)", metric: "reached"): 1,
+            ]
             if k % 2 == 1 { counters[sent] = Int64(k) }
             if k % 5 == 0 { counters[firstAssigned] = 5_000 - Int64(k) }
             return CustomerCommit(

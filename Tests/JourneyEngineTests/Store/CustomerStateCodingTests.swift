@@ -155,7 +155,8 @@ import Testing
         var state = CustomerState(profile: CustomerProfile(id: "customer-with-many-strings"))
         // Each id twice (the second a back reference), interleaved with short strings that are never
         // interned, and two spellings of one string (é composed and decomposed), equal as Strings.
-        state.recentEventIDs = (0..<distinct).flatMap { ["event-number-\($0)", "e\($0)", "event-number-\($0)"] }
+        state.recentEventIDs =
+            (0..<distinct).flatMap { ["event-number-\($0)", "e\($0)", "event-number-\($0)"] }
             + ["caf\u{E9}-au-lait", "cafe\u{301}-au-lait", "caf\u{E9}-au-lait", "event-number-0"]
         let bytes = CustomerStateCoding.encode(state)
         let decoded = try CustomerStateCoding.decode(bytes)
