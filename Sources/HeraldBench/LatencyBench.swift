@@ -70,42 +70,20 @@ enum LatencyBench {
                 }
             }
         }
-        // Processor: read the inbox in sequence order, process, record commit times.
-        var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
-        var cursor: Int64 = 0
-        var processed = 0
-        var outbox = 0
-        var pending: [(String, Double)] = []
-        while processed < n {
-            let page = try await store.pendingInbox(after: cursor, limit: 1024, ownership: driver.ownership)
-            guard let last = page.last else {
-                try await Task.sleep(for: .microseconds(500))
-                continue
-            }
-            let outcome = try await driver.process(page.map { .input($0) })
-            processed += outcome.inputs
-            outbox += outcome.outbox
-            cursor = last.sequence
-            pending += outcome.committed
-            // An event can be committed before its producer has recorded the ack (enqueue returned but
-            // the ack not yet stored): keep it until the ack is known.
-            pending = acks.map.withLock { a in
-                pending.filter { (id, at) in
-                    guard let ack = a[id] else { return true }
-                    _ = histogram.record(UInt64(Swift.max(0, (at - ack) * 1_000_000)))
-                    return false
-                }
-            }
-        }
+        // Processor: as the service's ProcessingService does, a reader pages through the inbox in
+        // sequence order as events arrive and the partitions process and commit their batches
+        // meanwhile (StoreDriver.drain); each event's commit time is recorded.
+        let outcome = try await driver.drain(
+            ArrivingInbox(store: store, ownership: driver.ownership, expected: n))
         try await producer.value
-        while !pending.isEmpty {
-            try await Task.sleep(for: .milliseconds(1))
-            pending = acks.map.withLock { a in
-                pending.filter { (id, at) in
-                    guard let ack = a[id] else { return true }
-                    _ = histogram.record(UInt64(Swift.max(0, (at - ack) * 1_000_000)))
-                    return false
-                }
+        let processed = outcome.inputs
+        let outbox = outcome.outbox
+        // Every ack is known once the producer is done.
+        var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+        try acks.map.withLock { a in
+            for (id, at) in outcome.committed {
+                guard let ack = a[id] else { throw BenchError("latency \(label): event \(id) committed but never acknowledged") }
+                _ = histogram.record(UInt64(Swift.max(0, (at - ack) * 1_000_000)))
             }
         }
         let elapsed = seconds(since: started)
@@ -115,6 +93,36 @@ enum LatencyBench {
         let r = Result(rate: Double(n) / elapsed, p50: ms(50), p99: ms(99), p999: ms(99.9))
         print(String(format: "  latency %@: %.0f ev/s, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms", label, r.rate, r.p50, r.p99, r.p999))
         return r
+    }
+}
+
+/// The inbox rows as they arrive, a page of up to 1,024 after a cursor, until `expected` have been
+/// read (an empty page waits half a millisecond and reads again).
+struct ArrivingInbox: WorkSource {
+    let store: any JourneyStore
+    let ownership: ShardOwnership
+    let expected: Int
+    var cursor: Int64 = 0
+    var read = 0
+
+    init(store: any JourneyStore, ownership: ShardOwnership, expected: Int) {
+        self.store = store
+        self.ownership = ownership
+        self.expected = expected
+    }
+
+    mutating func nextPage() async throws -> [StoreDriver.Work]? {
+        while read < expected {
+            let page = try await store.pendingInbox(after: cursor, limit: 1024, ownership: ownership)
+            guard let last = page.last else {
+                try await Task.sleep(for: .microseconds(500))
+                continue
+            }
+            cursor = last.sequence
+            read += page.count
+            return page.map { .input($0) }
+        }
+        return nil
     }
 }
 

@@ -48,9 +48,18 @@ struct StoreDriver: Sendable {
         /// Event ids committed with the commit time.
         var committed: [(String, Double)] = []
         static func + (a: Outcome, b: Outcome) -> Outcome {
-            Outcome(
-                inputs: a.inputs + b.inputs, wakes: a.wakes + b.wakes, outbox: a.outbox + b.outbox, lateness: a.lateness + b.lateness,
-                committed: a.committed + b.committed)
+            var sum = a
+            sum.add(b)
+            return sum
+        }
+        /// Adds `other` in place (appending to this outcome's arrays rather than copying them:
+        /// summing page by page with `+` copied every id committed so far, once per page).
+        mutating func add(_ other: Outcome) {
+            inputs += other.inputs
+            wakes += other.wakes
+            outbox += other.outbox
+            lateness += other.lateness
+            committed += other.committed
         }
     }
 
@@ -65,14 +74,14 @@ struct StoreDriver: Sendable {
                     var start = 0
                     while start < part.count {
                         let batch = Array(part[start..<min(part.count, start + batchSize)])
-                        outcome = outcome + (try await processBatch(batch))
+                        outcome.add(try await processBatch(batch))
                         start += batchSize
                     }
                     return outcome
                 }
             }
             var total = Outcome()
-            for try await o in group { total = total + o }
+            for try await o in group { total.add(o) }
             return total
         }
     }
@@ -135,13 +144,93 @@ struct StoreDriver: Sendable {
 
     /// Processes every pending inbox row; returns when the inbox is empty.
     func drainInbox(pageSize: Int = 1024) async throws -> Outcome {
-        var cursor: Int64 = 0
-        var total = Outcome()
-        while true {
-            let page = try await store.pendingInbox(after: cursor, limit: pageSize, ownership: ownership)
-            guard let last = page.last else { return total }
-            total = total + (try await process(page.map { .input($0) }))
-            cursor = last.sequence
+        try await drain(InboxPages(store: store, ownership: ownership, pageSize: pageSize))
+    }
+
+    /// Processes the pages of `source` until it has no more.
+    ///
+    /// As the service's ProcessingService does, the next page is read while the partitions work:
+    /// a reader takes the pages in order and queues each partition's share, and each partition
+    /// takes what is queued for it — up to a batch — whenever it is free, so batches are as large
+    /// as the load makes them (one customer's work stays in one partition, in order). Reading and
+    /// processing — loads and the engine on both cores — go on while a batch commits, instead of
+    /// every partition waiting for the slowest before the next page is read. The reader waits
+    /// while a partition has two batches queued.
+    func drain(_ source: some WorkSource) async throws -> Outcome {
+        let feeds = (0..<partitions).map { _ in PartitionFeed() }
+        let room = 2 * batchSize
+        return try await withThrowingTaskGroup(of: Outcome.self) { group in
+            group.addTask {
+                var source = source
+                do {
+                    while let page = try await source.nextPage() {
+                        var byPartition = Array(repeating: [Work](), count: partitions)
+                        for work in page { byPartition[CustomerShard.of(work.customerID) % partitions].append(work) }
+                        for (partition, work) in byPartition.enumerated() where !work.isEmpty {
+                            await feeds[partition].push(work, room: room)
+                        }
+                    }
+                } catch {
+                    for feed in feeds { await feed.close() }
+                    throw error
+                }
+                for feed in feeds { await feed.close() }
+                return Outcome()
+            }
+            for feed in feeds {
+                group.addTask {
+                    var outcome = Outcome()
+                    do {
+                        while let batch = await feed.take(max: batchSize) { outcome.add(try await processBatch(batch)) }
+                    } catch {
+                        for feed in feeds { await feed.close() }  // the reader must not wait for this partition
+                        throw error
+                    }
+                    return outcome
+                }
+            }
+            var total = Outcome()
+            for try await outcome in group { total.add(outcome) }
+            return total
+        }
+    }
+
+    /// One partition's queued work: the reader pushes, the partition takes up to a batch.
+    actor PartitionFeed {
+        private var items: [Work] = []
+        private var closed = false
+        private var taker: CheckedContinuation<Void, Never>?
+        private var pusher: CheckedContinuation<Void, Never>?
+
+        /// Queues `work`, first waiting while `room` items or more are queued (and not closed).
+        func push(_ work: [Work], room: Int) async {
+            while items.count >= room, !closed { await withCheckedContinuation { pusher = $0 } }
+            if closed { return }
+            items += work
+            taker?.resume()
+            taker = nil
+        }
+
+        /// Up to `max` queued items, waiting for some; `nil` once closed and empty.
+        func take(max: Int) async -> [Work]? {
+            while items.isEmpty {
+                if closed { return nil }
+                await withCheckedContinuation { taker = $0 }
+            }
+            let batch = Array(items.prefix(max))
+            items.removeFirst(batch.count)
+            pusher?.resume()
+            pusher = nil
+            return batch
+        }
+
+        /// No more work comes: the partition takes what is queued, then stops.
+        func close() {
+            closed = true
+            taker?.resume()
+            taker = nil
+            pusher?.resume()
+            pusher = nil
         }
     }
 
@@ -153,6 +242,27 @@ struct StoreDriver: Sendable {
                 CustomerEvent(id: "\(run)-e\(i)", customerID: customer, name: "cart.updated", properties: ["items": .number(2)], timestamp: timestamp)
             ),
             acceptedAt: timestamp)
+    }
+}
+
+/// Pages of work for ``StoreDriver/drain(_:)``, read in order by one reader.
+protocol WorkSource: Sendable {
+    /// The next page; `nil` when there is no more work.
+    mutating func nextPage() async throws -> [StoreDriver.Work]?
+}
+
+/// The pending inbox rows after a cursor, a page at a time, until none is left.
+struct InboxPages: WorkSource {
+    let store: any JourneyStore
+    let ownership: ShardOwnership
+    let pageSize: Int
+    var cursor: Int64 = 0
+
+    mutating func nextPage() async throws -> [StoreDriver.Work]? {
+        let page = try await store.pendingInbox(after: cursor, limit: pageSize, ownership: ownership)
+        guard let last = page.last else { return nil }
+        cursor = last.sequence
+        return page.map { .input($0) }
     }
 }
 

@@ -57,27 +57,16 @@ enum TimerBench {
         func now() -> Double { wallClock() + offset }
         try await Task.sleep(for: .seconds(max(0, minuteStart - now())))
 
-        // Fire: poll the durable timer index as the scheduler does and process the due wake-ups.
+        // Fire: page through the durable timer index as the service's TimerScheduler does — a
+        // cursor over (next_wake_at, customer_id), the next page read while the partitions process
+        // the ones before (StoreDriver.drain) — and process the due wake-ups.
         var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
-        var fired = 0
-        var outbox = 0
-        var lastFire = 0.0
-        while fired < n {
-            // Only the minute's timers (a late run must not count the settle timers that follow).
-            let due = try await store.dueWakeUps(until: now(), after: nil, limit: 2048, ownership: driver.ownership).filter {
-                $0.at < minuteStart + 60
-            }
-            if due.isEmpty {
-                if now() > minuteStart + 600 { throw BenchError("only \(fired) of \(n) timers fired within 10 minutes") }
-                try await Task.sleep(for: .milliseconds(5))
-                continue
-            }
-            let outcome = try await driver.process(due.map { .wake($0) })
-            fired += outcome.wakes
-            outbox += outcome.outbox
-            for late in outcome.lateness { _ = histogram.record(UInt64(late * 1_000_000)) }
-            lastFire = now()
-        }
+        let outcome = try await driver.drain(
+            DueTimers(store: store, ownership: driver.ownership, offset: offset, minuteEnd: minuteStart + 60, expected: n))
+        let lastFire = now()
+        let fired = outcome.wakes
+        let outbox = outcome.outbox
+        for late in outcome.lateness { _ = histogram.record(UInt64(late * 1_000_000)) }
         try expectWorkload("timers: wake-ups fired", fired, n)
         // Each wake ends the 1 h wait and requests the reminder; it is decided when the policy's
         // 2-minute settle window ends, at a second timer, so no outbox row is written at this wake
@@ -102,6 +91,45 @@ enum TimerBench {
             "timers \(label): process RSS while waiting", rss / 1_048_576, "MiB",
             reference: ("RSS at the section's start, after malloc_trim, MiB", rssAtStart / 1_048_576), target: "< 1 GiB with 10M waiting",
             met: n >= 10_000_000 ? rss < 1_073_741_824 : nil)
+    }
+
+    /// The due timers of the minute, a page of up to 2,048 at a time as they come due, until
+    /// `expected` have been read.
+    struct DueTimers: WorkSource {
+        let store: any JourneyStore
+        let ownership: ShardOwnership
+        /// Added to the wall clock: the clock the scheduler and the engine see.
+        let offset: Double
+        /// Only timers due before this instant count (the settle timers that follow do not).
+        let minuteEnd: Double
+        let expected: Int
+        var cursor: WakeUp?
+        var read = 0
+
+        init(store: any JourneyStore, ownership: ShardOwnership, offset: Double, minuteEnd: Double, expected: Int) {
+            self.store = store
+            self.ownership = ownership
+            self.offset = offset
+            self.minuteEnd = minuteEnd
+            self.expected = expected
+        }
+
+        mutating func nextPage() async throws -> [StoreDriver.Work]? {
+            while read < expected {
+                let now = wallClock() + offset
+                let page = try await store.dueWakeUps(until: now, after: cursor, limit: 2048, ownership: ownership)
+                let due = page.filter { $0.at < minuteEnd }
+                if due.isEmpty {
+                    if now > minuteEnd + 540 { throw BenchError("only \(read) of \(expected) timers fired within 10 minutes") }
+                    try await Task.sleep(for: .milliseconds(5))
+                    continue
+                }
+                cursor = page.last
+                read += due.count
+                return due.map { .wake($0) }
+            }
+            return nil
+        }
     }
 
     /// glibc's `malloc_trim(0)` (not in Swift's Glibc module), looked up at run time; nothing

@@ -617,9 +617,17 @@ public final class PostgresJourneyStore: JourneyStore {
                 // outbox, inbox and log rows of the whole batch go in one statement per table
                 // instead of one per customer: three round trips rather than about 3 x customers.
                 let rowsTogether = !prepared.contains { $0.commit.change == .erase }
+                // Likewise the aggregates, when each customer saves once: one INSERT for the new
+                // customers and one UPDATE for the others (see applyAggregates).
+                let aggregatesTogether = rowsTogether && Self.savesEachCustomerOnce(prepared)
+                if aggregatesTogether { try await Self.applyAggregates(prepared, connection: connection, logger: logger) }
                 for commit in prepared {
-                    try await Self.apply(commit, connection: connection, logger: logger, rowsLater: rowsTogether)
-                    for (counter, delta) in commit.commit.counters { counters[counter, default: 0] += delta }
+                    if !aggregatesTogether {
+                        try await Self.apply(commit, connection: connection, logger: logger, rowsLater: rowsTogether)
+                    }
+                    for (counter, delta) in commit.commit.counters {
+                        counters[counter] = JourneyCounter.combine(counters[counter], delta, metric: counter.metric)
+                    }
                 }
                 if rowsTogether { try await Self.applyRows(prepared, connection: connection, logger: logger) }
                 // Counters last and in a fixed order: they are the rows every node shares.
@@ -643,6 +651,86 @@ public final class PostgresJourneyStore: JourneyStore {
 
     private static func key(_ counter: JourneyCounter) -> String {
         [counter.journey, counter.version, counter.step, counter.metric].joined(separator: "\u{0}")
+    }
+
+    /// Whether every commit of the batch saves an aggregate and no customer appears twice: then
+    /// ``applyAggregates(_:connection:logger:)`` writes them all at once.
+    static func savesEachCustomerOnce(_ prepared: [EncodedCommit]) -> Bool {
+        var seen: Set<String> = []
+        for commit in prepared {
+            guard case .save = commit.commit.change, seen.insert(commit.commit.customerID).inserted else { return false }
+        }
+        return true
+    }
+
+    /// The aggregates of a batch in which each customer saves once: the new customers in one
+    /// `INSERT … ON CONFLICT DO NOTHING` and the existing ones in one `UPDATE … FROM unnest(…)`
+    /// guarded by each one's expected version, both `RETURNING` the ids they wrote. A customer
+    /// missing from what came back is the conflict the per-customer statements would have
+    /// reported (the first in the batch's order), and the transaction rolls back.
+    ///
+    /// Lock order: the rows are those of this node's own shards, whose leases the transaction holds
+    /// `FOR SHARE`, so no other node's commit waits on the same customers.
+    private static func applyAggregates(_ prepared: [EncodedCommit], connection: PostgresConnection, logger: Logger) async throws {
+        var newIDs: [String] = []
+        var newShards: [Int] = []
+        var newStates: [ByteBuffer] = []
+        var newWakes: [Double] = []
+        var newAt: [Double] = []
+        var ids: [String] = []
+        var expected: [Int64] = []
+        var states: [ByteBuffer] = []
+        var wakes: [Double] = []
+        var at: [Double] = []
+        for commit in prepared {
+            guard case .save(_, let nextWakeAt) = commit.commit.change, let state = commit.state else { continue }
+            // NaN stands for "no wake-up" in the float8 arrays (NULLIF below); no wake time is NaN.
+            let wake = nextWakeAt ?? .nan
+            if commit.commit.expectedVersion == 0 {
+                newIDs.append(commit.commit.customerID)
+                newShards.append(CustomerShard.of(commit.commit.customerID))
+                newStates.append(ByteBuffer(bytes: state))
+                newWakes.append(wake)
+                newAt.append(commit.commit.at)
+            } else {
+                ids.append(commit.commit.customerID)
+                expected.append(commit.commit.expectedVersion)
+                states.append(ByteBuffer(bytes: state))
+                wakes.append(wake)
+                at.append(commit.commit.at)
+            }
+        }
+        var written: Set<String> = []
+        if !newIDs.isEmpty {
+            for try await id in try await connection.query(
+                """
+                INSERT INTO customers (id, shard, version, state, next_wake_at, updated_at)
+                SELECT id, shard, 1, state, NULLIF(next, 'NaN'::float8), at
+                FROM unnest(\(newIDs)::text[], \(newShards)::int[], \(newStates)::bytea[], \(newWakes)::float8[], \(newAt)::float8[])
+                     AS row(id, shard, state, next, at)
+                ON CONFLICT (id) DO NOTHING RETURNING id
+                """, logger: logger
+            ).decode(String.self) {
+                written.insert(id)
+            }
+        }
+        if !ids.isEmpty {
+            for try await id in try await connection.query(
+                """
+                UPDATE customers SET version = customers.version + 1, state = row.state,
+                    next_wake_at = NULLIF(row.next, 'NaN'::float8), updated_at = row.at
+                FROM unnest(\(ids)::text[], \(expected)::int8[], \(states)::bytea[], \(wakes)::float8[], \(at)::float8[])
+                     AS row(id, expected, state, next, at)
+                WHERE customers.id = row.id AND customers.version = row.expected
+                RETURNING customers.id
+                """, logger: logger
+            ).decode(String.self) {
+                written.insert(id)
+            }
+        }
+        if let conflict = prepared.first(where: { !written.contains($0.commit.customerID) }) {
+            throw JourneyStoreError.conflict(customerID: conflict.commit.customerID)
+        }
     }
 
     /// The outbox, processed-inbox and log rows of a whole batch, one statement per table.

@@ -13,6 +13,8 @@ import Synchronization
 public final class SQLiteJourneyStore: JourneyStore {
     let pool: DatabasePool
     let writer: GroupCommitWriter
+    /// Checkpoints the WAL off the writer's path (see ``WALCheckpointer``).
+    let checkpointer: WALCheckpointer
     public let configuration: SQLiteConfiguration
 
     /// Opens (creating if needed) and migrates the database.
@@ -30,7 +32,17 @@ public final class SQLiteJourneyStore: JourneyStore {
         pool = try DatabasePool(path: configuration.path, configuration: config)
         try Migrations.migrator.migrate(pool)
         writer = GroupCommitWriter(pool: pool, maxGroupSize: configuration.maxGroupSize)
+        checkpointer = WALCheckpointer(path: configuration.path, configuration: config)
+        try pool.writeWithoutTransaction { [checkpointer] db in checkpointer.install(on: db) }
     }
+
+    deinit {
+        // The writer connection's WAL hook points at the checkpointer, which goes with this store.
+        try? pool.writeWithoutTransaction { [checkpointer] db in checkpointer.uninstall(from: db) }
+    }
+
+    /// WAL checkpoints run so far off the writer's path, and by the writer when that fell behind.
+    public var checkpointCounts: (background: Int, byWriter: Int) { checkpointer.counts }
 
     /// Groups committed and the transactions they held since the store opened.
     public var groupCommitStatistics: (groups: Int, transactions: Int) { writer.statistics.withLock { $0 } }
@@ -140,10 +152,18 @@ public final class SQLiteJourneyStore: JourneyStore {
         }
     }
 
+    /// Commits a batch in one transaction (one savepoint of the writer's group). Each customer's
+    /// aggregate row is written on its own (its version is checked), then the batch's rows go
+    /// together: the outbox, processed-inbox and log rows in multi-row statements
+    /// (``SQLiteBatchRows``), and each counter once with the sum of the batch's deltas (the
+    /// minimum for a ``JourneyCounter/keepsMinimum(_:)`` counter), as the per-commit writes would
+    /// have left it. A batch holding an erasure keeps the per-commit order (its deletes must come
+    /// before the same customer's later rows).
     public func commit(_ commits: [CustomerCommit]) async throws {
         if commits.isEmpty { return }
         let prepared = try commits.map { try EncodedCommit($0) }
         let erases = commits.contains { $0.change == .erase }
+        let counters = Self.aggregateCounters(commits)
         try await writer.write { db in
             var checkedEpoch: Int64?
             for commit in prepared {
@@ -153,15 +173,49 @@ public final class SQLiteJourneyStore: JourneyStore {
                     }
                     if checkedEpoch != lease.epoch { throw JourneyStoreError.fenced(shard: lease.shard, epoch: lease.epoch) }
                 }
-                try Self.apply(commit, db: db)
+                try Self.apply(commit, db: db, rowsLater: !erases)
             }
+            if !erases { try SQLiteBatchRows(prepared).write(db) }
+            try Self.writeCounters(counters, db: db)
         }
         // secure_delete zeroed the erased rows in the pages this commit wrote, but the WAL still holds
         // the earlier page images with the values: copy the WAL back and truncate it now.
         if erases { await writer.checkpoint() }
     }
 
-    private static func apply(_ prepared: EncodedCommit, db: Database) throws {
+    /// The batch's counter deltas, one per counter, combined as the store combines two writes.
+    static func aggregateCounters(_ commits: [CustomerCommit]) -> [(counter: JourneyCounter, delta: Int64)] {
+        var index: [JourneyCounter: Int] = [:]
+        var result: [(counter: JourneyCounter, delta: Int64)] = []
+        for commit in commits {
+            for (counter, delta) in commit.counters {
+                if let at = index[counter] {
+                    result[at].delta = JourneyCounter.combine(result[at].delta, delta, metric: counter.metric)
+                } else {
+                    index[counter] = result.count
+                    result.append((counter, delta))
+                }
+            }
+        }
+        return result
+    }
+
+    private static func writeCounters(_ counters: [(counter: JourneyCounter, delta: Int64)], db: Database) throws {
+        if counters.isEmpty { return }
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO journey_counters (journey, version, step, metric, count) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (journey, version, step, metric) DO UPDATE SET count = CASE
+                    WHEN substr(excluded.metric, 1, 15) = 'first_assigned:' THEN min(count, excluded.count) ELSE count + excluded.count END
+                """)
+        for (counter, delta) in counters {
+            try statement.execute(arguments: [counter.journey, counter.version, counter.step, counter.metric, delta])
+        }
+    }
+
+    /// One customer's changes; with `rowsLater` its outbox, inbox and log rows are left to
+    /// ``SQLiteBatchRows`` (its counters are always written by the batch).
+    private static func apply(_ prepared: EncodedCommit, db: Database, rowsLater: Bool) throws {
         let commit = prepared.commit
         let id = commit.customerID
         switch commit.change {
@@ -197,6 +251,7 @@ public final class SQLiteJourneyStore: JourneyStore {
             // Nothing to write, but the inbox rows it consumes were read against this version.
             try checkVersion(of: id, expected: commit.expectedVersion, db)
         }
+        if rowsLater { return }
         if !prepared.outbox.isEmpty {
             let statement = try db.cachedStatement(
                 sql: """
@@ -222,17 +277,6 @@ public final class SQLiteJourneyStore: JourneyStore {
         if !prepared.log.isEmpty, commit.change != .erase {
             let statement = try db.cachedStatement(sql: "INSERT INTO customer_log (customer_id, at, entry) VALUES (?, ?, ?)")
             for (entry, data) in zip(commit.log, prepared.log) { try statement.execute(arguments: [id, entry.at, data]) }
-        }
-        if !commit.counters.isEmpty {
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO journey_counters (journey, version, step, metric, count) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (journey, version, step, metric) DO UPDATE SET count = CASE
-                        WHEN substr(excluded.metric, 1, 15) = 'first_assigned:' THEN min(count, excluded.count) ELSE count + excluded.count END
-                    """)
-            for (counter, delta) in commit.counters {
-                try statement.execute(arguments: [counter.journey, counter.version, counter.step, counter.metric, delta])
-            }
         }
     }
 

@@ -147,6 +147,25 @@ import Testing
         #expect(try CustomerStateCoding.decode(CustomerStateCoding.encode(state)) == state)
     }
 
+    /// Strings of eight bytes or more are written once and referred back to after: the writer
+    /// finds repeats by a linear scan while it has seen few and by a table past
+    /// `ByteWriter.linearInterned`; both sides must agree on every index, before and after.
+    @Test(arguments: [3, 47, 48, 49, 200])
+    func manyRepeatedStringsRoundTrip(_ distinct: Int) throws {
+        var state = CustomerState(profile: CustomerProfile(id: "customer-with-many-strings"))
+        // Each id twice (the second a back reference), interleaved with short strings that are never
+        // interned, and two spellings of one string (é composed and decomposed), equal as Strings.
+        state.recentEventIDs =
+            (0..<distinct).flatMap { ["event-number-\($0)", "e\($0)", "event-number-\($0)"] }
+            + ["caf\u{E9}-au-lait", "cafe\u{301}-au-lait", "caf\u{E9}-au-lait", "event-number-0"]
+        let bytes = CustomerStateCoding.encode(state)
+        let decoded = try CustomerStateCoding.decode(bytes)
+        #expect(decoded == state)
+        // The repeats are references: the encoding grows by a few bytes per repeat, not its length.
+        let literalsOnly = state.recentEventIDs.reduce(0) { $0 + $1.utf8.count }
+        #expect(bytes.count < literalsOnly)
+    }
+
     @Test func anEmptyStateRoundTrips() throws {
         let state = CustomerState(profile: CustomerProfile(id: ""))
         #expect(try CustomerStateCoding.decode(CustomerStateCoding.encode(state)) == state)

@@ -11,7 +11,13 @@ struct ByteWriter {
     static let internedLength = 8
 
     private(set) var bytes: [UInt8]
+    /// The interned strings in the order they were written (a string's index is its reference),
+    /// with their UTF-8 lengths: looked up by a linear scan that compares lengths first while there
+    /// are few — an aggregate holds a few dozen — which costs less than hashing each string.
+    private var internedStrings: [(length: Int, string: String)] = []
+    /// The same strings by value, built once there are more than ``linearInterned``.
     private var interned: [String: Int] = [:]
+    static let linearInterned = 48
 
     init(capacity: Int = 256) {
         bytes = []
@@ -48,8 +54,9 @@ struct ByteWriter {
     mutating func string(_ value: String) {
         // Only strings long enough to be interned are looked up: hashing every short key and tag
         // was the largest cost of encoding (7 % of the SQLite processing profile).
-        let interns = value.utf8.count >= Self.internedLength
-        if interns, let index = interned[value] {
+        let length = value.utf8.count
+        let interns = length >= Self.internedLength
+        if interns, let index = internedIndex(of: value, length: length) {
             unsigned(UInt64(index) << 1 | 1)
             return
         }
@@ -58,7 +65,24 @@ struct ByteWriter {
             unsigned(UInt64(utf8.count) << 1)
             bytes.append(contentsOf: utf8)
         }
-        if interns { interned[value] = interned.count }
+        if interns {
+            if internedStrings.count >= Self.linearInterned {
+                if interned.isEmpty {
+                    for (index, entry) in internedStrings.enumerated() where interned[entry.string] == nil { interned[entry.string] = index }
+                }
+                if interned[value] == nil { interned[value] = internedStrings.count }
+            }
+            internedStrings.append((length, value))
+        }
+    }
+
+    /// The back-reference index of `value` (of `length` UTF-8 bytes) if it was interned before.
+    private func internedIndex(of value: String, length: Int) -> Int? {
+        if internedStrings.count > Self.linearInterned { return interned[value] }
+        for index in internedStrings.indices where internedStrings[index].length == length && internedStrings[index].string == value {
+            return index
+        }
+        return nil
     }
 
     /// `0` for `nil`, else `1` and the value.
