@@ -14,7 +14,9 @@ final class CurlTransfer: @unchecked Sendable {
     fileprivate var upload: [UInt8] = []
     fileprivate var uploadOffset = 0
     fileprivate var body: [UInt8] = []
-    fileprivate var headers: [(name: String, value: String)] = []
+    /// The current response's header lines, trimmed, each ended by a line feed: parsed only if
+    /// someone asks (``TransportResponse/headers``), which for a 2xx nobody does.
+    private(set) var headerLines: [UInt8] = []
     fileprivate var serverReplies: [String] = []
     fileprivate var tooLarge = false
 
@@ -141,7 +143,7 @@ final class CurlTransfer: @unchecked Sendable {
         _ = herald_curl_easy_getinfo_string(easy, CURLINFO_PRIMARY_IP, &ip)
         let response = TransportResponse(
             status: status,
-            headers: headers,
+            headerLines: headerLines,
             body: body,
             serverReplies: serverReplies,
             retryAfterSeconds: retryAfter > 0 ? Int(retryAfter) : nil,
@@ -166,7 +168,8 @@ final class CurlTransfer: @unchecked Sendable {
         return easy
     }
 
-    fileprivate func appendHeaderLine(_ line: UnsafeRawBufferPointer) {
+    /// Keeps one header line as libcurl handed it over (SMTP: a server reply).
+    func appendHeaderLine(_ line: UnsafeRawBufferPointer) {
         var start = 0
         var end = line.count
         while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
@@ -178,17 +181,12 @@ final class CurlTransfer: @unchecked Sendable {
             return
         }
         if trimmed.starts(with: "HTTP/".utf8) {
-            headers.removeAll()  // a new response (after 100 Continue, say)
+            headerLines.removeAll(keepingCapacity: true)  // a new response (after 100 Continue, say)
             return
         }
-        guard let colon = trimmed.firstIndex(of: UInt8(ascii: ":")) else { return }
-        var valueStart = colon + 1
-        while valueStart < trimmed.count, trimmed[valueStart] == 0x20 || trimmed[valueStart] == 0x09 { valueStart += 1 }
-        headers.append(
-            (
-                String(decoding: UnsafeRawBufferPointer(rebasing: trimmed[..<colon]), as: UTF8.self),
-                String(decoding: UnsafeRawBufferPointer(rebasing: trimmed[valueStart...]), as: UTF8.self)
-            ))
+        guard trimmed.contains(UInt8(ascii: ":")) else { return }
+        headerLines.append(contentsOf: trimmed)
+        headerLines.append(0x0A)
     }
 }
 
