@@ -7,6 +7,8 @@ final class CurlTransfer: @unchecked Sendable {
     let request: TransportRequest
     var continuation: CheckedContinuation<TransportResponse, any Error>?
     var cancelRequested = false
+    /// The result, from the moment the transfer finished until its caller is resumed.
+    private var outcome: Result<TransportResponse, any Error>?
     private(set) var handle: UnsafeMutableRawPointer?
 
     private var lists: [UnsafeMutablePointer<curl_slist>] = []
@@ -119,7 +121,9 @@ final class CurlTransfer: @unchecked Sendable {
         return head
     }
 
-    /// Collects the outcome of a transfer libcurl reported done; returns the easy handle.
+    /// Collects the outcome of a transfer libcurl reported done; returns the easy handle. The
+    /// caller is not resumed yet: the loop calls ``resumeCaller()`` once it has read every
+    /// transfer that finished in this turn (see `CurlEventLoop.run`).
     func complete(_ result: CURLcode) -> UnsafeMutableRawPointer? {
         guard let easy = handle else { return nil }
         var status = 0
@@ -130,7 +134,7 @@ final class CurlTransfer: @unchecked Sendable {
             var kind = TransportError.Kind(result)
             if tooLarge { kind = .responseTooLarge }
             return finish(
-                .failure(
+                resumingLater: .failure(
                     TransportError(
                         kind: kind, code: Int(result.rawValue), message: message, responseCode: status == 0 ? nil : status,
                         serverReplies: serverReplies)))
@@ -150,22 +154,35 @@ final class CurlTransfer: @unchecked Sendable {
             remoteAddress: ip.map { String(cString: $0) },
             newConnections: connects
         )
-        return finish(.success(response))
+        return finish(resumingLater: .success(response))
     }
 
     /// Releases this transfer's libcurl resources and resumes the waiting task, once. The easy
     /// handle, if any, is handed back for reuse (its connection stays in the multi handle's pool).
     @discardableResult
     func finish(_ result: Result<TransportResponse, any Error>) -> UnsafeMutableRawPointer? {
+        let easy = finish(resumingLater: result)
+        resumeCaller()
+        return easy
+    }
+
+    /// Releases this transfer's libcurl resources and keeps `result` for ``resumeCaller()``.
+    func finish(resumingLater result: Result<TransportResponse, any Error>) -> UnsafeMutableRawPointer? {
         let easy = handle
         handle = nil
         for list in lists { curl_slist_free_all(list) }
         lists.removeAll()
         errorBuffer?.deallocate()
         errorBuffer = nil
-        continuation?.resume(with: result)
-        continuation = nil
+        if outcome == nil { outcome = result }
         return easy
+    }
+
+    /// Resumes the waiting task with the outcome kept by `finish`, once.
+    func resumeCaller() {
+        guard let continuation, let outcome else { return }
+        self.continuation = nil
+        continuation.resume(with: outcome)
     }
 
     /// Keeps one header line as libcurl handed it over (SMTP: a server reply).
