@@ -183,17 +183,14 @@ enum DeliveryBench {
 
     /// Attempts messages 0..<n through `dispatcher`, `inFlight` at a time (after one warm-up
     /// message, -1, that resolves and connects); returns how many were delivered and the rate.
-    /// The attempts run as the service's delivery worker runs them: each task prefers one of the
-    /// dispatcher's executors (the transport's event loops), round robin.
     static func drive(
         _ dispatcher: MessageDispatcher, count n: Int, inFlight: Int, message: @escaping @Sendable (Int) -> OutgoingMessage
     ) async -> (delivered: Int, rate: Double) {
         _ = await dispatcher.attempt(message(-1))
-        let executors = dispatcher.taskExecutors
         let started = ContinuousClock.now
         let delivered = await withTaskGroup(of: Int.self) { group in
             for worker in 0..<inFlight {
-                group.addTask(executorPreference: executors.isEmpty ? nil : executors[worker % executors.count]) {
+                group.addTask {
                     var ok = 0
                     for i in stride(from: worker, to: n, by: inFlight) {
                         if case .delivered = await dispatcher.attempt(message(i)) { ok += 1 }

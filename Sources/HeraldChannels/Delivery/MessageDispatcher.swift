@@ -102,11 +102,6 @@ public final class MessageDispatcher: Sendable {
         self.logger = logger
     }
 
-    /// The transport's event loops as executors (none without a network transport): a task that
-    /// prefers one makes its attempts without handing over to another thread (see
-    /// ``CurlTransport/taskExecutors``).
-    public var taskExecutors: [any TaskExecutor] { transport?.taskExecutors ?? [] }
-
     /// The channel's bound on messages in flight (1 for a channel that is not configured).
     func maxConcurrency(of channel: Channel) -> Int { routes[channel]?.maxConcurrency ?? 1 }
 

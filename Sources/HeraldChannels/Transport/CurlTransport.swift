@@ -18,12 +18,6 @@ import Glibc
 /// per request. Bound the number of requests in flight per provider with the channel's
 /// concurrency limit; the transport itself accepts any number.
 ///
-/// Each loop is also a `TaskExecutor` (``taskExecutors``). A task that prefers one runs on that
-/// loop's thread: its transfers go to that loop and it resumes there when they finish, with no
-/// hand-over to another thread either way (that hand-over, a wake-up of an idle executor thread per
-/// finished transfer, was about a fifth of a loop thread's CPU in herald-bench's webhook rounds).
-/// The delivery worker runs its attempts so; code that blocks a thread does not belong there.
-///
 /// ```swift
 /// let transport = CurlTransport()
 /// defer { transport.shutdown() }
@@ -53,17 +47,7 @@ public final class CurlTransport: Sendable {
         for loop in loops { loop.stop() }
     }
 
-    /// One executor per event loop, for tasks that do little else than transfers (see the type's
-    /// documentation): `group.addTask(executorPreference: transport.taskExecutors[i % count])`.
-    public var taskExecutors: [any TaskExecutor] { loops }
-
-    /// The loop whose thread this is, if any; else the one with the fewest transfers in flight
-    /// (the first one on a tie).
-    private func chooseLoop() -> CurlEventLoop {
-        for loop in loops where loop.isCurrent { return loop }
-        return leastLoaded()
-    }
-
+    /// The loop with the fewest transfers in flight; the first one on a tie.
     private func leastLoaded() -> CurlEventLoop {
         var chosen = loops[0]
         var load = chosen.inFlight.load(ordering: .relaxed)
@@ -77,7 +61,7 @@ public final class CurlTransport: Sendable {
     /// Performs one transfer. Cancelling the calling task aborts the transfer.
     func execute(_ request: TransportRequest) async throws -> TransportResponse {
         let transfer = CurlTransfer(request: request)
-        let loop = chooseLoop()
+        let loop = leastLoaded()
         loop.inFlight.add(1, ordering: .relaxed)
         defer { loop.inFlight.subtract(1, ordering: .relaxed) }
         return try await withTaskCancellationHandler {
@@ -92,18 +76,15 @@ public final class CurlTransport: Sendable {
 }
 
 /// The thread that owns the multi handle. Other threads only append to `shared` and wake it.
-/// As a `TaskExecutor` it runs the jobs of tasks that prefer it at the end of each turn.
 ///
 /// The loop drives libcurl with `curl_multi_socket_action` over epoll: libcurl says which sockets
 /// to watch (the socket callback) and when its next timeout is (the timer callback), and each
 /// readiness event touches only its own transfer — `curl_multi_perform` would walk every transfer
 /// and poll each one's socket on every wake-up.
-final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
+final class CurlEventLoop: @unchecked Sendable {
     private struct Shared {
         var additions: [CurlTransfer] = []
         var cancellations: [CurlTransfer] = []
-        /// Jobs of tasks that prefer this loop, enqueued from other threads.
-        var jobs: [UnownedJob] = []
         var stopping = false
         /// A wakeup was sent and the loop has not drained since: later submissions need none.
         var wakeupPending = false
@@ -117,13 +98,7 @@ final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
     /// Transfers submitted to this loop and not yet returned to their callers (for choosing a loop).
     let inFlight = Atomic<Int>(0)
     private let stopped = DispatchSemaphore(value: 0)
-    /// The loop thread's `pthread_self()`, once it runs.
-    private let threadID = Atomic<UInt>(0)
     // Touched only by the loop thread.
-    /// Jobs and transfers the loop thread gave itself (a task running here resumed another, or
-    /// submitted a transfer): no lock and no wake-up needed, taken in the next turn.
-    private var localJobs: [UnownedJob] = []
-    private var localAdditions: [CurlTransfer] = []
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     /// Easy handles of finished transfers, reset and ready for the next ones.
     private var idle: [UnsafeMutableRawPointer] = []
@@ -159,31 +134,7 @@ final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
         thread.start()
     }
 
-    /// Whether this is the loop's own thread.
-    var isCurrent: Bool { threadID.load(ordering: .relaxed) == UInt(bitPattern: Int(bitPattern: pthread_self())) }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        if isCurrent {
-            localJobs.append(job)
-            return
-        }
-        let (accepted, needsWakeup) = shared.withLock { state in
-            if state.stopping { return (false, false) }
-            state.jobs.append(job)
-            defer { state.wakeupPending = true }
-            return (true, !state.wakeupPending)
-        }
-        if needsWakeup { wake() }
-        // A stopped loop runs nothing more: its tasks carry on on the global executor.
-        if !accepted { globalConcurrentExecutor.enqueue(job) }
-    }
-
     func submit(_ transfer: CurlTransfer) {
-        if isCurrent, !shared.withLock({ $0.stopping }) {
-            localAdditions.append(transfer)
-            return
-        }
         let (accepted, needsWakeup) = shared.withLock { state in
             if state.stopping { return (false, false) }
             state.additions.append(transfer)
@@ -213,28 +164,25 @@ final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
         }
         guard first else { return }
         wake()
-        if !isCurrent {
+        if !isLoopThread {
             stopped.wait()
         }
     }
 
     private func run() {
-        threadID.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .relaxed)
+        Thread.current.threadDictionary["herald-curl"] = ObjectIdentifier(self)
         var running: Int32 = 0
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         var finished: [CurlTransfer] = []
         while true {
-            var (additions, cancellations, jobs, stopping) = shared.withLock { state in
+            let (additions, cancellations, stopping) = shared.withLock { state in
                 defer {
                     state.additions.removeAll(keepingCapacity: true)
                     state.cancellations.removeAll(keepingCapacity: true)
-                    state.jobs.removeAll(keepingCapacity: true)
                     state.wakeupPending = false
                 }
-                return (state.additions, state.cancellations, state.jobs, state.stopping)
+                return (state.additions, state.cancellations, state.stopping)
             }
-            additions += localAdditions
-            localAdditions.removeAll(keepingCapacity: true)
             if stopping {
                 let error = TransportError(kind: .shutdown, code: 0, message: "the transport was shut down")
                 for transfer in additions { transfer.finish(.failure(error)) }
@@ -252,11 +200,6 @@ final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
                     close(epoll)
                     close(wakeup)
                 }
-                // Jobs still here (the finished transfers' callers among them) run elsewhere: a job
-                // never enqueued again would be a task that never resumes.
-                for job in jobs + localJobs + shared.withLock({ $0.jobs }) { globalConcurrentExecutor.enqueue(job) }
-                localJobs.removeAll()
-                threadID.store(0, ordering: .relaxed)
                 stopped.signal()
                 return
             }
@@ -286,10 +229,9 @@ final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
                     transfer.cancelRequested = true
                 }
             }
-            // Sleeps until a socket is ready, libcurl's next timeout, or a wake-up; not at all
-            // while jobs wait to run.
-            var timeout: Int32 = jobs.isEmpty && localJobs.isEmpty && localAdditions.isEmpty ? 1000 : 0
-            if timeout > 0, let deadline = timerDeadline {
+            // Sleeps until a socket is ready, libcurl's next timeout, or a wake-up.
+            var timeout: Int32 = 1000
+            if let deadline = timerDeadline {
                 let (seconds, attoseconds) = ContinuousClock.now.duration(to: deadline).components
                 let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
                 timeout = Int32(clamping: max(0, min(1000, milliseconds)))
@@ -330,12 +272,6 @@ final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
             }
             for transfer in finished { transfer.resumeCaller() }
             finished.removeAll(keepingCapacity: true)
-            // The jobs of tasks that prefer this loop: those enqueued from elsewhere, then those it
-            // resumed itself (callers of the transfers just finished); jobs these enqueue wait for
-            // the next turn, which then does not sleep.
-            jobs += localJobs
-            localJobs.removeAll(keepingCapacity: true)
-            for job in jobs { job.runSynchronously(on: asUnownedTaskExecutor()) }
         }
     }
 }
@@ -372,6 +308,13 @@ extension CurlEventLoop {
         } else {
             curl_easy_cleanup(handle)
         }
+    }
+}
+
+extension CurlEventLoop {
+    /// Whether this is the loop's own thread (which must not wait for itself to stop).
+    fileprivate var isLoopThread: Bool {
+        (Thread.current.threadDictionary["herald-curl"] as? ObjectIdentifier) == ObjectIdentifier(self)
     }
 }
 

@@ -42,8 +42,6 @@ public struct ChannelsDelivery: MessageDelivery {
         renderer.use(files: templates, label: "revision \(revision)/messages")
     }
 
-    public var preferredExecutors: [any TaskExecutor] { dispatcher.taskExecutors }
-
     public func destination(of message: OutboxMessage) -> DeliveryDestination {
         dispatcher.destination(channel: message.channel, webhookURL: message.context["customer"]?.fields?["webhook_url"]?.stringValue)
     }

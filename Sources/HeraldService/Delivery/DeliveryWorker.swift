@@ -69,8 +69,6 @@ final class DeliveryWorker: Service, Sendable {
     }
 
     private func loop(_ group: inout DiscardingTaskGroup) async {
-        let executors = delivery.preferredExecutors
-        var started = 0
         while !Task.isCancelled && !isShuttingDown {
             let free = slots.withLock { $0.freeSlots }
             if free > 0 {
@@ -89,10 +87,7 @@ final class DeliveryWorker: Service, Sendable {
                     let destination = delivery.destination(of: claim.message)
                     let limit = min(destination.maxConcurrency, perDestination)
                     switch slots.withLock({ $0.claimed(claim, destination: destination.key, limit: limit, now: now) }) {
-                    case .start:
-                        let executor = executors.isEmpty ? nil : executors[started % executors.count]
-                        started &+= 1
-                        group.addTask(executorPreference: executor) { await self.work(claim, destination: destination.key) }
+                    case .start: group.addTask { await self.work(claim, destination: destination.key) }
                     case .wait: break
                     case .giveBack(let delay): busy.append((claim, now + delay))
                     }

@@ -20,17 +20,10 @@ public protocol MessageDelivery: Sendable {
     /// from these from now on (``ChannelsDelivery`` does), so a restored revision's messages
     /// have its own text, not what the journeys directory holds now. By default nothing.
     func deployed(_ files: [RevisionFile], revision: Int64)
-
-    /// Executors the delivery worker runs its attempts on, round robin (``ChannelsDelivery``: the
-    /// libcurl transport's event loops, so a transfer's caller resumes on the loop that ran it).
-    /// By default none: the global executor.
-    var preferredExecutors: [any TaskExecutor] { get }
 }
 
 extension MessageDelivery {
     public func deployed(_ files: [RevisionFile], revision: Int64) {}
-
-    public var preferredExecutors: [any TaskExecutor] { [] }
 
     public func destination(of message: OutboxMessage) -> DeliveryDestination {
         DeliveryDestination(key: message.channel.rawValue, maxConcurrency: .max)
