@@ -77,4 +77,27 @@ struct CurlTransportTests {
             #expect(error.kind == .responseTooLarge)
         }
     }
+
+    /// Header lines are kept raw and parsed when asked: trimmed as before, a line without a colon
+    /// dropped, and only the last response's headers kept (after a 100 Continue, say).
+    @Test func headerLinesParseIntoTheLastResponsesHeaders() {
+        let transfer = CurlTransfer(request: TransportRequest(url: "http://127.0.0.1/", payload: .http(method: "GET", headers: [], body: [])))
+        let lines = [
+            "HTTP/1.1 100 Continue\r\n", "Dropped: with the interim response\r\n", "\r\n", "HTTP/1.1 301 Moved Permanently\r\n",
+            "Location:  /next \r\n", "X-Empty:\r\n", "\tfolded: value\r\n", "no colon here\r\n", "Set-Cookie: a=b; c=d\r\n",
+            "Retry-After:\t120\n", "\r\n",
+        ]
+        for line in lines {
+            Array(line.utf8).withUnsafeBytes { transfer.appendHeaderLine($0) }
+        }
+        let response = TransportResponse(
+            status: 301, headerLines: transfer.headerLines, body: [], serverReplies: [], retryAfterSeconds: nil, remoteAddress: nil,
+            newConnections: 0)
+        #expect(
+            response.headers.map { "\($0.name)=\($0.value)" } == [
+                "Location=/next", "X-Empty=", "folded=value", "Set-Cookie=a=b; c=d", "Retry-After=120",
+            ])
+        #expect(response.header("location") == "/next")
+        #expect(response.header("Dropped") == nil)
+    }
 }

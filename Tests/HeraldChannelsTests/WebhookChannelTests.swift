@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import JourneyLanguage
 import Testing
@@ -152,5 +153,23 @@ struct WebhookChannelTests {
         let signer = WebhookSigner(secrets: [try WebhookSecret(Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))])
         let signature = signer.signature(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, payload: Array(#"{"test": 2432232314}"#.utf8))
         #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+    }
+
+    @Test func signaturesOfSeveralSecretsMatchAPlainHMACOfEach() throws {
+        let secrets = try ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", WebhookSecret.generate().value, WebhookSecret.generate().value].map {
+            try WebhookSecret(Secret($0))
+        }
+        let signer = WebhookSigner(secrets: secrets)
+        for (id, payload) in [
+            ("msg_1", ""), ("bench-0-17", #"{"type":"cart.reminder","customer":"c1"}"#), ("ü/\\ \"x\"", String(repeating: "é", count: 300)),
+        ] {
+            let timestamp = 1_614_265_330
+            // What the specification says, computed the plain way for each secret in turn.
+            let expected = secrets.map { secret in
+                let mac = HMAC<Crypto.SHA256>.authenticationCode(for: Array("\(id).\(timestamp).\(payload)".utf8), using: secret.key)
+                return "v1," + Data(mac).base64EncodedString()
+            }.joined(separator: " ")
+            #expect(signer.signature(id: id, timestamp: timestamp, payload: Array(payload.utf8)) == expected)
+        }
     }
 }

@@ -7,6 +7,8 @@ final class CurlTransfer: @unchecked Sendable {
     let request: TransportRequest
     var continuation: CheckedContinuation<TransportResponse, any Error>?
     var cancelRequested = false
+    /// The result, from the moment the transfer finished until its caller is resumed.
+    private var outcome: Result<TransportResponse, any Error>?
     private(set) var handle: UnsafeMutableRawPointer?
 
     private var lists: [UnsafeMutablePointer<curl_slist>] = []
@@ -14,7 +16,9 @@ final class CurlTransfer: @unchecked Sendable {
     fileprivate var upload: [UInt8] = []
     fileprivate var uploadOffset = 0
     fileprivate var body: [UInt8] = []
-    fileprivate var headers: [(name: String, value: String)] = []
+    /// The current response's header lines, trimmed, each ended by a line feed: parsed only if
+    /// someone asks (``TransportResponse/headers``), which for a 2xx nobody does.
+    private(set) var headerLines: [UInt8] = []
     fileprivate var serverReplies: [String] = []
     fileprivate var tooLarge = false
 
@@ -117,7 +121,9 @@ final class CurlTransfer: @unchecked Sendable {
         return head
     }
 
-    /// Collects the outcome of a transfer libcurl reported done; returns the easy handle.
+    /// Collects the outcome of a transfer libcurl reported done; returns the easy handle. The
+    /// caller is not resumed yet: the loop calls ``resumeCaller()`` once it has read every
+    /// transfer that finished in this turn (see `CurlEventLoop.run`).
     func complete(_ result: CURLcode) -> UnsafeMutableRawPointer? {
         guard let easy = handle else { return nil }
         var status = 0
@@ -128,7 +134,7 @@ final class CurlTransfer: @unchecked Sendable {
             var kind = TransportError.Kind(result)
             if tooLarge { kind = .responseTooLarge }
             return finish(
-                .failure(
+                resumingLater: .failure(
                     TransportError(
                         kind: kind, code: Int(result.rawValue), message: message, responseCode: status == 0 ? nil : status,
                         serverReplies: serverReplies)))
@@ -141,32 +147,46 @@ final class CurlTransfer: @unchecked Sendable {
         _ = herald_curl_easy_getinfo_string(easy, CURLINFO_PRIMARY_IP, &ip)
         let response = TransportResponse(
             status: status,
-            headers: headers,
+            headerLines: headerLines,
             body: body,
             serverReplies: serverReplies,
             retryAfterSeconds: retryAfter > 0 ? Int(retryAfter) : nil,
             remoteAddress: ip.map { String(cString: $0) },
             newConnections: connects
         )
-        return finish(.success(response))
+        return finish(resumingLater: .success(response))
     }
 
     /// Releases this transfer's libcurl resources and resumes the waiting task, once. The easy
     /// handle, if any, is handed back for reuse (its connection stays in the multi handle's pool).
     @discardableResult
     func finish(_ result: Result<TransportResponse, any Error>) -> UnsafeMutableRawPointer? {
+        let easy = finish(resumingLater: result)
+        resumeCaller()
+        return easy
+    }
+
+    /// Releases this transfer's libcurl resources and keeps `result` for ``resumeCaller()``.
+    func finish(resumingLater result: Result<TransportResponse, any Error>) -> UnsafeMutableRawPointer? {
         let easy = handle
         handle = nil
         for list in lists { curl_slist_free_all(list) }
         lists.removeAll()
         errorBuffer?.deallocate()
         errorBuffer = nil
-        continuation?.resume(with: result)
-        continuation = nil
+        if outcome == nil { outcome = result }
         return easy
     }
 
-    fileprivate func appendHeaderLine(_ line: UnsafeRawBufferPointer) {
+    /// Resumes the waiting task with the outcome kept by `finish`, once.
+    func resumeCaller() {
+        guard let continuation, let outcome else { return }
+        self.continuation = nil
+        continuation.resume(with: outcome)
+    }
+
+    /// Keeps one header line as libcurl handed it over (SMTP: a server reply).
+    func appendHeaderLine(_ line: UnsafeRawBufferPointer) {
         var start = 0
         var end = line.count
         while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
@@ -178,17 +198,12 @@ final class CurlTransfer: @unchecked Sendable {
             return
         }
         if trimmed.starts(with: "HTTP/".utf8) {
-            headers.removeAll()  // a new response (after 100 Continue, say)
+            headerLines.removeAll(keepingCapacity: true)  // a new response (after 100 Continue, say)
             return
         }
-        guard let colon = trimmed.firstIndex(of: UInt8(ascii: ":")) else { return }
-        var valueStart = colon + 1
-        while valueStart < trimmed.count, trimmed[valueStart] == 0x20 || trimmed[valueStart] == 0x09 { valueStart += 1 }
-        headers.append(
-            (
-                String(decoding: UnsafeRawBufferPointer(rebasing: trimmed[..<colon]), as: UTF8.self),
-                String(decoding: UnsafeRawBufferPointer(rebasing: trimmed[valueStart...]), as: UTF8.self)
-            ))
+        guard trimmed.contains(UInt8(ascii: ":")) else { return }
+        headerLines.append(contentsOf: trimmed)
+        headerLines.append(0x0A)
     }
 }
 

@@ -173,6 +173,7 @@ final class CurlEventLoop: @unchecked Sendable {
         Thread.current.threadDictionary["herald-curl"] = ObjectIdentifier(self)
         var running: Int32 = 0
         var events = [epoll_event](repeating: epoll_event(), count: 256)
+        var finished: [CurlTransfer] = []
         while true {
             let (additions, cancellations, stopping) = shared.withLock { state in
                 defer {
@@ -256,6 +257,9 @@ final class CurlEventLoop: @unchecked Sendable {
                 timerDeadline = nil
                 curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running)
             }
+            // Every transfer that finished in this turn is read and its handle recycled before any
+            // caller is resumed: resumed together, the callers' tasks reach the executor as one
+            // burst, which wakes an idle executor thread once rather than once per transfer.
             var queued: Int32 = 0
             while let message = curl_multi_info_read(multi, &queued) {
                 guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle else { continue }
@@ -263,8 +267,11 @@ final class CurlEventLoop: @unchecked Sendable {
                 curl_multi_remove_handle(multi, handle)
                 if let transfer = active.removeValue(forKey: handle) {
                     recycle(transfer.complete(result))
+                    finished.append(transfer)
                 }
             }
+            for transfer in finished { transfer.resumeCaller() }
+            finished.removeAll(keepingCapacity: true)
         }
     }
 }

@@ -32,8 +32,9 @@ struct TransportRequest: Sendable {
 struct TransportResponse: Sendable {
     /// The HTTP status, or the last SMTP reply code.
     var status: Int
-    /// HTTP response headers (names as received), or nothing for SMTP.
-    var headers: [(name: String, value: String)]
+    /// The HTTP response's header lines (`Name: value`, trimmed, each ended by a line feed), or
+    /// nothing for SMTP; ``headers`` parses them.
+    var headerLines: [UInt8]
     var body: [UInt8]
     /// SMTP server reply lines, in order (empty for HTTP).
     var serverReplies: [String]
@@ -43,6 +44,16 @@ struct TransportResponse: Sendable {
     var remoteAddress: String?
     /// How many new connections this transfer opened (0 when it reused one).
     var newConnections: Int
+
+    /// HTTP response headers (names as received, values without leading blanks), in order.
+    var headers: [(name: String, value: String)] {
+        headerLines.split(separator: 0x0A).compactMap { line in
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            var valueStart = colon + 1
+            while valueStart < line.endIndex, line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
+            return (String(decoding: line[..<colon], as: UTF8.self), String(decoding: line[valueStart...], as: UTF8.self))
+        }
+    }
 
     func header(_ name: String) -> String? {
         headers.last { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value

@@ -43,13 +43,26 @@ struct WebhookSigner: Sendable {
         self.keyed = secrets.map { HMAC<SHA256>(key: $0.key) }
     }
 
+    /// The header value for one attempt. The signed bytes are fed to the MAC as raw buffers and
+    /// the signatures appended to one string (no `Data` or joined arrays): this runs once
+    /// per webhook and was over 7 % of the client's CPU in herald-bench's webhook rounds.
     func signature(id: String, timestamp: Int, payload: [UInt8]) -> String {
-        let prefix = Array("\(id).\(timestamp).".utf8)
-        return keyed.map { keyed in
+        var prefix: [UInt8] = []
+        prefix.reserveCapacity(id.utf8.count + 22)
+        prefix.append(contentsOf: id.utf8)
+        prefix.append(UInt8(ascii: "."))
+        prefix.append(contentsOf: String(timestamp).utf8)
+        prefix.append(UInt8(ascii: "."))
+        var header = ""
+        header.reserveCapacity(keyed.count * 48)
+        for keyed in keyed {
             var mac = keyed
-            mac.update(data: prefix)
-            mac.update(data: payload)
-            return "v1," + Data(mac.finalize()).base64EncodedString()
-        }.joined(separator: " ")
+            prefix.withUnsafeBytes { mac.update(data: $0) }
+            payload.withUnsafeBytes { mac.update(data: $0) }
+            if !header.isEmpty { header.append(" ") }
+            header.append("v1,")
+            header.append(mac.finalize().withUnsafeBytes { Data($0).base64EncodedString() })
+        }
+        return header
     }
 }

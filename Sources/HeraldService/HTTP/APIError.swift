@@ -50,12 +50,16 @@ struct ValidationProblem: Sendable, Hashable {
 }
 
 enum JSONResponse {
+    static let contentType = "application/json; charset=utf-8"
+
     static func make(_ status: HTTPResponse.Status, _ value: Value) -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: encode(value))))
+    }
+
+    /// The JSON text of a response body: sorted keys, slashes unescaped.
+    static func encode(_ value: Value) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
     }
 }

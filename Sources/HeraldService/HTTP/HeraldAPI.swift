@@ -121,28 +121,14 @@ struct HeraldAPI: Sendable {
         }
         let outcomes = try await store.enqueue(items)
         inboxSignal.notify()
-        var accepted = 0
-        var results: [Value] = []
-        results.reserveCapacity(outcomes.count)
-        for (event, outcome) in zip(events, outcomes) {
-            let status: String
-            if case .accepted = outcome {
-                accepted += 1
-                status = "accepted"
-            } else {
-                status = "duplicate"
-            }
-            results.append(.object(["id": .string(event.id), "status": .string(status)]))
-        }
-        metrics.eventsAccepted.increment(by: accepted)
-        metrics.eventsDuplicate.increment(by: outcomes.count - accepted)
+        let accepted = outcomes.map { if case .accepted = $0 { true } else { false } }
+        let acceptedCount = accepted.reduce(0) { $0 + ($1 ? 1 : 0) }
+        metrics.eventsAccepted.increment(by: acceptedCount)
+        metrics.eventsDuplicate.increment(by: outcomes.count - acceptedCount)
         metrics.ingestLatency.recordElapsed(since: started)
-        return JSONResponse.make(
-            .accepted,
-            .object([
-                "accepted": .number(Double(accepted)), "duplicates": .number(Double(outcomes.count - accepted)),
-                "events": .list(results),
-            ]))
+        return Response(
+            status: .accepted, headers: [.contentType: JSONResponse.contentType],
+            body: .init(byteBuffer: AcceptedEventsBody.make(ids: events.map(\.id), accepted: accepted)))
     }
 
     // MARK: Customers

@@ -58,6 +58,9 @@ struct RequestPayloads {
         return events
     }
 
+    /// The fields an event object may have.
+    private static let eventFields: Set<String> = ["id", "customer_id", "name", "properties", "timestamp"]
+
     private static func event(
         from value: Value, path: String, now: Double, problems: inout [ValidationProblem]
     )
@@ -69,9 +72,11 @@ struct RequestPayloads {
             return nil
         }
         let before = problems.count
-        let allowed: Set<String> = ["id", "customer_id", "name", "properties", "timestamp"]
-        for key in fields.keys.sorted() where !allowed.contains(key) {
-            problems.append(ValidationProblem(path: at(key), message: "unknown field (expected one of \(allowed.sorted().joined(separator: ", ")))"))
+        if fields.keys.contains(where: { !eventFields.contains($0) }) {
+            for key in fields.keys.sorted() where !eventFields.contains(key) {
+                problems.append(
+                    ValidationProblem(path: at(key), message: "unknown field (expected one of \(eventFields.sorted().joined(separator: ", ")))"))
+            }
         }
         let customerID = identifier(fields["customer_id"], path: at("customer_id"), required: true, problems: &problems)
         let name = identifier(fields["name"], path: at("name"), required: true, problems: &problems)
@@ -132,10 +137,18 @@ struct RequestPayloads {
     static func identifierProblem(_ text: String) -> String? {
         if text.isEmpty { return "must not be empty" }
         if text.utf8.count > maxIDLength { return "must be at most \(maxIDLength) bytes" }
-        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if text.unicodeScalars.contains(where: isControl) {
             return "must not contain control characters"
         }
         return nil
+    }
+
+    /// Whether `scalar` is a control character (general category Cc): U+0000–U+001F and
+    /// U+007F–U+009F, a set Unicode's stability policy fixes. Comparing the value is what
+    /// `properties.generalCategory == .control` answers, without its table lookup per character
+    /// (2 % of the server's CPU under `POST /v1/events`, three ids per event).
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
     /// A path segment as sent (`j%C3%BCrgen%20smith%2F1`) decoded to the id it names
